@@ -1,0 +1,31 @@
+"""The ``pejling`` console script: Django's management commands plus ``serve``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pejling.config.settings")
+    if len(argv) > 1 and argv[1] == "serve":
+        _serve(argv[2:])
+        return
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["pejling", *argv[1:]])
+
+
+def _serve(args: list[str]) -> None:
+    """Run the production server (gunicorn) on the same WSGI app."""
+    from gunicorn.app.wsgiapp import run
+
+    bind = os.environ.get("PEJLING_BIND", "127.0.0.1:8000")
+    workers = os.environ.get("PEJLING_WORKERS", "2")
+    sys.argv = ["gunicorn", "--bind", bind, "--workers", workers, *args, "pejling.config.wsgi:application"]
+    run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+"""Annual agreements: a unit's initiatives for a year, linked to goals, and their workflow."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from pejling.organisation.models import Unit
+from pejling.strategy.models import Element
+
+
+class AgreementState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    AGREED = "agreed", _("Agreed")
+    PUBLISHED = "published", _("Published")
+
+
+class Agreement(models.Model):
+    """One unit's annual agreement for one year (årsaftale, verksamhetsplan)."""
+
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="agreements"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    state = models.CharField(
+        _("state"), max_length=20, choices=AgreementState.choices, default=AgreementState.DRAFT
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    agreed_at = models.DateTimeField(_("agreed"), null=True, blank=True)
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agreed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["year", "unit__path"]
+        verbose_name = _("annual agreement")
+        verbose_name_plural = _("annual agreements")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year"], name="one_agreement_per_unit_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.year}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:agreement_detail", args=[self.unit.code, self.year])
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state == AgreementState.DRAFT
+
+    @property
+    def is_public(self) -> bool:
+        """Readable by every employee: published now, or published before a running revision."""
+        return self.state == AgreementState.PUBLISHED
+
+
+class InitiativeStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    STARTED = "started", _("Started")
+    DONE = "done", _("Done")
+    EVALUATED = "evaluated", _("Evaluated")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Initiative(models.Model):
+    """An initiative (insats, indsats) in an agreement, linked to one or more goals."""
+
+    agreement = models.ForeignKey(
+        Agreement,
+        verbose_name=_("annual agreement"),
+        on_delete=models.CASCADE,
+        related_name="initiatives",
+    )
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_initiatives",
+    )
+    start_date = models.DateField(_("start"), null=True, blank=True)
+    end_date = models.DateField(_("end"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=InitiativeStatus.choices, default=InitiativeStatus.PLANNED
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    goals = models.ManyToManyField(
+        Element,
+        verbose_name=_("goals"),
+        through="InitiativeGoal",
+        related_name="initiatives",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["agreement", "position", "pk"]
+        verbose_name = _("initiative")
+        verbose_name_plural = _("initiatives")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True)
+                | models.Q(start_date__isnull=True)
+                | models.Q(end_date__gte=models.F("start_date")),
+                name="initiative_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The end cannot be before the start.")})
+
+
+class InitiativeGoal(models.Model):
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="goal_links")
+    goal = models.ForeignKey(Element, on_delete=models.PROTECT, related_name="initiative_links")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("goal link")
+        verbose_name_plural = _("goal links")
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "goal"], name="unique_initiative_goal")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} → {self.goal}"
+
+
+class AgreementVersion(models.Model):
+    """A frozen copy of an agreement as it was agreed, kept readable through later revisions."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("annual agreement"), on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    state = models.CharField(_("state"), max_length=20, choices=AgreementState.choices)
+    content = models.JSONField(_("content"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["agreement", "-number"]
+        verbose_name = _("agreement version")
+        verbose_name_plural = _("agreement versions")
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "number"], name="unique_agreement_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} v{self.number}"

@@ -1,0 +1,283 @@
+"""Reads on annual agreements: what a person may read, theme coverage, the line of sight."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.dateparse import parse_date
+
+from pejling.agreements.models import (
+    Agreement,
+    AgreementState,
+    AgreementVersion,
+    Initiative,
+)
+from pejling.organisation import permissions
+from pejling.organisation.models import Unit
+from pejling.organisation.selectors import unit_ancestors, unit_siblings
+from pejling.strategy.models import Element, Strategy
+from pejling.strategy.selectors import cascade_of, element_tree, strategies_for_year, top_ancestors
+
+
+@dataclass
+class InitiativeView:
+    """An initiative as a reader sees it, live or from an agreed version."""
+
+    title: str
+    description: str
+    owner: str
+    start_date: date | None
+    end_date: date | None
+    status: str
+    status_label: str
+    goals: list[Element]
+    pk: int | None = None
+
+
+@dataclass
+class AgreementView:
+    agreement: Agreement
+    live: bool
+    version: AgreementVersion | None
+    initiatives: list[InitiativeView]
+    summary: str
+
+
+def _person(user: Any) -> str:
+    if user is None:
+        return ""
+    return str(user.get_full_name() or user.get_username())
+
+
+def agreement_initiatives(agreement: Agreement) -> QuerySet[Initiative]:
+    return agreement.initiatives.select_related("owner").prefetch_related(
+        Prefetch("goals", queryset=Element.objects.select_related("strategy", "level", "parent"))
+    )
+
+
+def readable_agreement(user: Any, agreement: Agreement) -> AgreementView | None:
+    """The agreement as ``user`` may read it: the live one if they may read drafts or it is
+    published; else the last published version (kept during a revision); else nothing."""
+    if agreement.state == AgreementState.PUBLISHED or permissions.can_read_unpublished(
+        user, agreement.unit
+    ):
+        initiatives = [
+            InitiativeView(
+                title=i.title,
+                description=i.description,
+                owner=_person(i.owner),
+                start_date=i.start_date,
+                end_date=i.end_date,
+                status=i.status,
+                status_label=i.get_status_display(),
+                goals=list(i.goals.all()),
+                pk=i.pk,
+            )
+            for i in agreement_initiatives(agreement)
+        ]
+        return AgreementView(agreement, True, None, initiatives, agreement.summary)
+    version = agreement.versions.filter(state=AgreementState.PUBLISHED).order_by("-number").first()
+    if version is None:
+        return None
+    return version_view(agreement, version)
+
+
+def version_view(agreement: Agreement, version: AgreementVersion) -> AgreementView:
+    from pejling.agreements.models import InitiativeStatus
+
+    content = version.content
+    goal_ids = {g["id"] for i in content["initiatives"] for g in i["goals"]}
+    goals = {
+        e.pk: e
+        for e in Element.objects.filter(pk__in=goal_ids).select_related("strategy", "level", "parent")
+    }
+    labels = dict(InitiativeStatus.choices)
+    initiatives = [
+        InitiativeView(
+            title=i["title"],
+            description=i["description"],
+            owner=i["owner"],
+            start_date=parse_date(i["start_date"]) if i["start_date"] else None,
+            end_date=parse_date(i["end_date"]) if i["end_date"] else None,
+            status=i["status"],
+            status_label=str(labels.get(i["status"], i["status"])),
+            goals=[goals[g["id"]] for g in i["goals"] if g["id"] in goals],
+        )
+        for i in content["initiatives"]
+    ]
+    return AgreementView(agreement, False, version, initiatives, content.get("summary", ""))
+
+
+def agreements_readable_by(user: Any) -> QuerySet[Agreement]:
+    """Agreements whose existence the user may see: published ones, or any in their subtrees."""
+    if permissions.is_strategy_office(user):
+        return Agreement.objects.all()
+    q = Q(state=AgreementState.PUBLISHED) | Q(versions__state=AgreementState.PUBLISHED)
+    for membership in permissions.memberships_of(user):
+        if membership.role in permissions.READ_ROLES:
+            q |= Q(unit__path__startswith=membership.unit.path)
+    return Agreement.objects.filter(q).distinct()
+
+
+# Coverage ------------------------------------------------------------------------------------
+
+
+@dataclass
+class CoverageRow:
+    element: Element  # a theme / focus area (top level of its strategy)
+    initiatives: list[str] = field(default_factory=list)
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.initiatives)
+
+
+@dataclass
+class StrategyCoverage:
+    strategy: Strategy
+    level_name: str
+    rows: list[CoverageRow]
+
+    @property
+    def missing(self) -> list[CoverageRow]:
+        return [r for r in self.rows if not r.covered]
+
+
+def theme_coverage(year: int, initiatives: list[InitiativeView]) -> list[StrategyCoverage]:
+    """Which top-level elements (themes, focus areas) of each strategy in force the initiatives
+    reach through their goals. Only strategies with goals are shown."""
+    strategies = [s for s in strategies_for_year(year) if any(lv.holds_goals for lv in s.levels.all())]
+    if not strategies:
+        return []
+    tops_by_strategy: dict[int, list[Element]] = {s.pk: [] for s in strategies}
+    for element in Element.objects.filter(strategy__in=strategies, parent__isnull=True).select_related(
+        "level"
+    ):
+        tops_by_strategy[element.strategy_id].append(element)
+    all_goals = [g for i in initiatives for g in i.goals]
+    tops = top_ancestors(all_goals) if all_goals else {}
+    result = []
+    for strategy in strategies:
+        rows = {e.pk: CoverageRow(e) for e in tops_by_strategy[strategy.pk]}
+        for initiative in initiatives:
+            for goal in initiative.goals:
+                top = tops.get(goal.pk)
+                if top is not None and top.pk in rows and initiative.title not in rows[top.pk].initiatives:
+                    rows[top.pk].initiatives.append(initiative.title)
+        levels = list(strategy.levels.all())
+        result.append(
+            StrategyCoverage(strategy, levels[0].name_plural if levels else "", list(rows.values()))
+        )
+    return result
+
+
+# Line of sight ----------------------------------------------------------------------------------
+
+
+@dataclass
+class GoalLine:
+    goal: Element
+    chain: list[Element]  # top element (theme) ... goal
+    initiatives: list[InitiativeView]
+
+
+@dataclass
+class StrategyLine:
+    strategy: Strategy
+    cascade: list[Strategy]  # strategies it serves, highest first
+    goals: list[GoalLine]
+
+
+@dataclass
+class UnitLine:
+    unit: Unit
+    agreement: Agreement | None
+    initiative_count: int
+
+
+@dataclass
+class LineOfSight:
+    unit: Unit | None
+    year: int
+    agreement: AgreementView | None
+    strategies: list[StrategyLine]
+    above: list[UnitLine]
+    beside: list[UnitLine]
+    narratives: list[tuple[Strategy, list[Any]]]
+    unlinked: list[InitiativeView]
+
+
+def _unit_lines(units: list[Unit], year: int, user: Any) -> list[UnitLine]:
+    agreements = {
+        a.unit_id: a
+        for a in agreements_readable_by(user)
+        .filter(unit__in=units, year=year)
+        .annotate(n=Count("initiatives"))
+    }
+    return [
+        UnitLine(u, agreements.get(u.pk), getattr(agreements.get(u.pk), "n", 0)) for u in units
+    ]
+
+
+def line_of_sight(*, user: Any, year: int, unit: Unit | None = None) -> LineOfSight:
+    """What is my part of the whole? My unit's initiatives, the goals, themes and strategies
+    they serve up to the future narrative, and the units above and beside mine."""
+    unit = unit or permissions.home_unit(user)
+    if unit is None:
+        return LineOfSight(None, year, None, [], [], [], [], [])
+    agreement = Agreement.objects.filter(unit=unit, year=year).select_related("unit").first()
+    view = readable_agreement(user, agreement) if agreement else None
+    initiatives = view.initiatives if view else []
+    goals = {g.pk: g for i in initiatives for g in i.goals}
+    chain_map = _chains(list(goals.values()))
+    lines: dict[int, StrategyLine] = {}
+    for goal in sorted(goals.values(), key=lambda g: (g.strategy.position, g.position, g.code)):
+        strategy_line = lines.get(goal.strategy_id)
+        if strategy_line is None:
+            strategy_line = StrategyLine(goal.strategy, cascade_of(goal.strategy), [])
+            lines[goal.strategy_id] = strategy_line
+        strategy_line.goals.append(
+            GoalLine(goal, chain_map[goal.pk], [i for i in initiatives if goal in i.goals])
+        )
+    narratives: dict[int, tuple[Strategy, list[Any]]] = {}
+    for strategy_line in lines.values():
+        for top in strategy_line.cascade[:1]:
+            if top.pk not in narratives:
+                narratives[top.pk] = (top, element_tree(top))
+    if not narratives:
+        for strategy in strategies_for_year(year).filter(parent__isnull=True, children__isnull=False).distinct():
+            narratives[strategy.pk] = (strategy, element_tree(strategy))
+    ancestors = unit_ancestors(unit)
+    return LineOfSight(
+        unit=unit,
+        year=year,
+        agreement=view,
+        strategies=list(lines.values()),
+        above=_unit_lines(ancestors, year, user),
+        beside=_unit_lines(list(unit_siblings(unit)), year, user),
+        narratives=list(narratives.values()),
+        unlinked=[i for i in initiatives if not i.goals],
+    )
+
+
+def _chains(goals: list[Element]) -> dict[int, list[Element]]:
+    if not goals:
+        return {}
+    elements = {
+        e.pk: e
+        for e in Element.objects.filter(strategy_id__in={g.strategy_id for g in goals}).select_related(
+            "level"
+        )
+    }
+    chains = {}
+    for goal in goals:
+        chain = [goal]
+        current = elements.get(goal.pk, goal)
+        while current.parent_id is not None and current.parent_id in elements:
+            current = elements[current.parent_id]
+            chain.insert(0, current)
+        chains[goal.pk] = chain
+    return chains

@@ -1,0 +1,305 @@
+"""Writes on annual agreements: every rule spanning models, inside a transaction, with history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pejling.agreements.models import (
+    Agreement,
+    AgreementState,
+    AgreementVersion,
+    Initiative,
+    InitiativeGoal,
+    InitiativeStatus,
+)
+from pejling.core.history import delete_as, save_as
+from pejling.organisation import permissions
+from pejling.organisation.models import Unit
+from pejling.strategy.models import Element
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def _require_draft(agreement: Agreement) -> None:
+    if agreement.state != AgreementState.DRAFT:
+        raise ValidationError(
+            _("The agreement is %(state)s and cannot be changed. Start a revision first.")
+            % {"state": agreement.get_state_display().lower()}
+        )
+
+
+@transaction.atomic
+def agreement_create(*, unit: Unit, year: int, by: Any, summary: str = "") -> Agreement:
+    _require(permissions.can_write_agreement(by, unit))
+    if unit.is_closed:
+        raise ValidationError(_("%(unit)s is closed.") % {"unit": unit.name})
+    if Agreement.objects.filter(unit=unit, year=year).exists():
+        raise ValidationError(
+            {"year": _("%(unit)s already has an agreement for %(year)s.") % {"unit": unit, "year": year}}
+        )
+    agreement = Agreement(unit=unit, year=year, summary=summary)
+    try:
+        with transaction.atomic():
+            save_as(agreement, by)
+    except IntegrityError as exc:  # a concurrent create won the race
+        raise ValidationError(
+            {"year": _("%(unit)s already has an agreement for %(year)s.") % {"unit": unit, "year": year}}
+        ) from exc
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(*, agreement: Agreement, by: Any, summary: str) -> Agreement:
+    _require(permissions.can_write_agreement(by, agreement.unit))
+    _require_draft(agreement)
+    agreement.summary = summary
+    save_as(agreement, by)
+    return agreement
+
+
+def _validate_goals(agreement: Agreement, goals: Iterable[Element]) -> list[Element]:
+    goals = list(goals)
+    errors = []
+    for goal in goals:
+        if not goal.level.holds_goals:
+            errors.append(
+                _("“%(element)s” is a %(level)s, not a goal.")
+                % {"element": goal.title, "level": goal.level.name.lower()}
+            )
+        elif not goal.strategy.covers_year(agreement.year):
+            errors.append(
+                _("“%(goal)s” belongs to %(strategy)s (%(period)s), which does not cover %(year)s.")
+                % {
+                    "goal": goal.title,
+                    "strategy": goal.strategy.title,
+                    "period": goal.strategy.period_label,
+                    "year": agreement.year,
+                }
+            )
+    if errors:
+        raise ValidationError({"goals": errors})
+    return goals
+
+
+def _validate_dates(start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        raise ValidationError({"end_date": _("The end cannot be before the start.")})
+
+
+def _set_goals(initiative: Initiative, goals: list[Element], by: Any) -> None:
+    wanted = {g.pk for g in goals}
+    for link in list(initiative.goal_links.all()):
+        if link.goal_id not in wanted:
+            delete_as(link, by)
+        else:
+            wanted.discard(link.goal_id)
+    for goal_id in sorted(wanted):
+        save_as(InitiativeGoal(initiative=initiative, goal_id=goal_id), by)
+
+
+@transaction.atomic
+def initiative_create(
+    *,
+    agreement: Agreement,
+    by: Any,
+    title: str,
+    goals: Iterable[Element],
+    description: str = "",
+    owner: Any = None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+    status: str = InitiativeStatus.PLANNED,
+) -> Initiative:
+    _require(permissions.can_write_agreement(by, agreement.unit))
+    _require_draft(agreement)
+    goal_list = _validate_goals(agreement, goals)
+    _validate_dates(start_date, end_date)
+    position = agreement.initiatives.count() + 1
+    initiative = Initiative(
+        agreement=agreement,
+        title=title,
+        description=description,
+        owner=owner,
+        start_date=start_date,
+        end_date=end_date,
+        status=status,
+        position=position,
+    )
+    initiative.full_clean(exclude=["goals"])
+    save_as(initiative, by)
+    _set_goals(initiative, goal_list, by)
+    _touch(agreement, by)
+    return initiative
+
+
+@transaction.atomic
+def initiative_update(
+    *,
+    initiative: Initiative,
+    by: Any,
+    title: str,
+    goals: Iterable[Element],
+    description: str = "",
+    owner: Any = None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+    status: str = InitiativeStatus.PLANNED,
+) -> Initiative:
+    agreement = initiative.agreement
+    _require(permissions.can_write_agreement(by, agreement.unit))
+    _require_draft(agreement)
+    goal_list = _validate_goals(agreement, goals)
+    _validate_dates(start_date, end_date)
+    initiative.title = title
+    initiative.description = description
+    initiative.owner = owner
+    initiative.start_date = start_date
+    initiative.end_date = end_date
+    initiative.status = status
+    initiative.full_clean(exclude=["goals"])
+    save_as(initiative, by)
+    _set_goals(initiative, goal_list, by)
+    _touch(agreement, by)
+    return initiative
+
+
+@transaction.atomic
+def initiative_delete(*, initiative: Initiative, by: Any) -> None:
+    agreement = initiative.agreement
+    _require(permissions.can_write_agreement(by, agreement.unit))
+    _require_draft(agreement)
+    for link in list(initiative.goal_links.all()):
+        delete_as(link, by)
+    delete_as(initiative, by)
+    _touch(agreement, by)
+
+
+def _touch(agreement: Agreement, by: Any) -> None:
+    Agreement.objects.filter(pk=agreement.pk).update(updated_at=timezone.now())
+
+
+# Workflow ----------------------------------------------------------------------------------
+
+
+def _transition(agreement: Agreement, *, by: Any, to: str, allowed_from: set[str], reason: str) -> None:
+    # Lock the row so two approvers cannot move it at once.
+    current = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if current.state not in allowed_from:
+        raise ValidationError(
+            _("The agreement is %(state)s; this step is not possible now.")
+            % {"state": current.get_state_display().lower()}
+        )
+    agreement.state = to
+    save_as(agreement, by, reason=reason)
+
+
+@transaction.atomic
+def agreement_submit(*, agreement: Agreement, by: Any) -> Agreement:
+    _require(permissions.can_submit_agreement(by, agreement.unit))
+    if not agreement.initiatives.exists():
+        raise ValidationError(_("Add at least one initiative before submitting."))
+    agreement.submitted_at = timezone.now()
+    _transition(
+        agreement, by=by, to=AgreementState.SUBMITTED, allowed_from={AgreementState.DRAFT}, reason="submitted"
+    )
+    return agreement
+
+
+@transaction.atomic
+def agreement_return(*, agreement: Agreement, by: Any, comment: str) -> Agreement:
+    """The approver sends a submitted agreement back to draft with a comment."""
+    _require(permissions.can_agree_agreement(by, agreement.unit))
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say what needs to change.")})
+    _transition(
+        agreement,
+        by=by,
+        to=AgreementState.DRAFT,
+        allowed_from={AgreementState.SUBMITTED},
+        reason=comment.strip()[:100],
+    )
+    return agreement
+
+
+@transaction.atomic
+def agreement_agree(*, agreement: Agreement, by: Any) -> Agreement:
+    _require(permissions.can_agree_agreement(by, agreement.unit))
+    agreement.agreed_at = timezone.now()
+    agreement.agreed_by = by
+    _transition(
+        agreement, by=by, to=AgreementState.AGREED, allowed_from={AgreementState.SUBMITTED}, reason="agreed"
+    )
+    _snapshot(agreement, by)
+    return agreement
+
+
+@transaction.atomic
+def agreement_publish(*, agreement: Agreement, by: Any) -> Agreement:
+    _require(permissions.can_publish_agreement(by, agreement.unit))
+    agreement.published_at = timezone.now()
+    _transition(
+        agreement, by=by, to=AgreementState.PUBLISHED, allowed_from={AgreementState.AGREED}, reason="published"
+    )
+    version = agreement.versions.order_by("-number").first()
+    if version is not None:
+        version.state = AgreementState.PUBLISHED
+        version.save(update_fields=["state"])
+    return agreement
+
+
+@transaction.atomic
+def agreement_revise(*, agreement: Agreement, by: Any) -> Agreement:
+    """Open an agreed or published agreement for changes; the agreed version stays readable."""
+    _require(permissions.can_write_agreement(by, agreement.unit))
+    _transition(
+        agreement,
+        by=by,
+        to=AgreementState.DRAFT,
+        allowed_from={AgreementState.AGREED, AgreementState.PUBLISHED},
+        reason="revision started",
+    )
+    return agreement
+
+
+def _snapshot(agreement: Agreement, by: Any) -> AgreementVersion:
+    initiatives = (
+        agreement.initiatives.select_related("owner")
+        .prefetch_related("goals__strategy")
+        .order_by("position", "pk")
+    )
+    content = {
+        "unit": {"code": agreement.unit.code, "name": agreement.unit.name},
+        "year": agreement.year,
+        "summary": agreement.summary,
+        "agreed_at": agreement.agreed_at.isoformat() if agreement.agreed_at else None,
+        "agreed_by": by.get_full_name() or by.get_username(),
+        "initiatives": [
+            {
+                "title": i.title,
+                "description": i.description,
+                "owner": (i.owner.get_full_name() or i.owner.get_username()) if i.owner else "",
+                "start_date": i.start_date.isoformat() if i.start_date else None,
+                "end_date": i.end_date.isoformat() if i.end_date else None,
+                "status": i.status,
+                "goals": [
+                    {"id": g.pk, "code": g.code, "title": g.title, "strategy": g.strategy.title}
+                    for g in i.goals.all()
+                ],
+            }
+            for i in initiatives
+        ],
+    }
+    number = (agreement.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    return AgreementVersion.objects.create(
+        agreement=agreement, number=number, state=agreement.state, content=content, created_by=by
+    )

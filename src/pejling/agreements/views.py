@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from pejling.agreements import services
+from pejling.agreements.forms import AgreementForm, InitiativeForm, ReturnForm
+from pejling.agreements.models import (
+    Agreement,
+    AgreementState,
+    Initiative,
+    InitiativeGoal,
+)
+from pejling.agreements.selectors import (
+    agreements_readable_by,
+    readable_agreement,
+    theme_coverage,
+    version_view,
+)
+from pejling.core.forms import add_validation_error
+from pejling.core.history import entries_for
+from pejling.core.utils import requested_year
+from pejling.organisation import permissions
+from pejling.organisation.models import Unit
+from pejling.strategy.selectors import goal_groups_for_year
+
+
+def _unit(code: str) -> Unit:
+    return get_object_or_404(Unit.objects.select_related("level"), code=code)
+
+
+def _agreement(unit: Unit, year: int) -> Agreement:
+    return get_object_or_404(Agreement.objects.select_related("unit", "agreed_by"), unit=unit, year=year)
+
+
+def agreement_list(request: HttpRequest) -> HttpResponse:
+    year = requested_year(request)
+    state = request.GET.get("state", "")
+    agreements = (
+        agreements_readable_by(request.user)
+        .filter(year=year)
+        .select_related("unit", "unit__level")
+        .order_by("unit__path")
+    )
+    if state in AgreementState.values:
+        agreements = agreements.filter(state=state)
+    return render(
+        request,
+        "agreements/agreement_list.html",
+        {"agreements": list(agreements), "year": year, "state": state, "states": AgreementState.choices},
+    )
+
+
+def agreement_detail(request: HttpRequest, unit_code: str, year: int) -> HttpResponse:
+    unit = _unit(unit_code)
+    agreement = Agreement.objects.filter(unit=unit, year=year).select_related("unit", "agreed_by").first()
+    user = request.user
+    if agreement is None:
+        return render(
+            request,
+            "agreements/agreement_missing.html",
+            {"unit": unit, "year": year, "can_create": permissions.can_write_agreement(user, unit)},
+            status=404,
+        )
+    view = readable_agreement(user, agreement)
+    if view is None:
+        raise Http404
+    context = {
+        "unit": unit,
+        "year": year,
+        "agreement": agreement,
+        "view": view,
+        "coverage": theme_coverage(year, view.initiatives),
+        "versions": list(agreement.versions.all()) if view.live else [],
+        "can_edit": view.live and agreement.is_editable and permissions.can_write_agreement(user, unit),
+        "can_submit": view.live
+        and agreement.state == AgreementState.DRAFT
+        and permissions.can_submit_agreement(user, unit),
+        "can_agree": view.live
+        and agreement.state == AgreementState.SUBMITTED
+        and permissions.can_agree_agreement(user, unit),
+        "can_publish": view.live
+        and agreement.state == AgreementState.AGREED
+        and permissions.can_publish_agreement(user, unit),
+        "can_revise": view.live
+        and agreement.state in (AgreementState.AGREED, AgreementState.PUBLISHED)
+        and permissions.can_write_agreement(user, unit),
+        "return_form": ReturnForm(),
+        "states": AgreementState,
+    }
+    return render(request, "agreements/agreement_detail.html", context)
+
+
+@require_POST
+def agreement_create(request: HttpRequest, unit_code: str, year: int) -> HttpResponse:
+    unit = _unit(unit_code)
+    try:
+        services.agreement_create(unit=unit, year=year, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("agreements:agreement_detail", unit_code=unit.code, year=year)
+
+
+def agreement_edit(request: HttpRequest, unit_code: str, year: int) -> HttpResponse:
+    unit = _unit(unit_code)
+    agreement = _agreement(unit, year)
+    if not permissions.can_write_agreement(request.user, unit):
+        raise PermissionDenied
+    form = AgreementForm(request.POST or None, initial={"summary": agreement.summary})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agreement_update(agreement=agreement, by=request.user, summary=form.cleaned_data["summary"])
+        except ValidationError as exc:
+            add_validation_error(form, exc)
+        else:
+            messages.success(request, _("The agreement was saved."))
+            return redirect("agreements:agreement_detail", unit_code=unit.code, year=year)
+    return render(request, "agreements/agreement_form.html", {"form": form, "agreement": agreement})
+
+
+def initiative_edit(request: HttpRequest, unit_code: str, year: int, pk: int | None = None) -> HttpResponse:
+    unit = _unit(unit_code)
+    agreement = _agreement(unit, year)
+    if not permissions.can_write_agreement(request.user, unit):
+        raise PermissionDenied
+    initiative = get_object_or_404(Initiative, agreement=agreement, pk=pk) if pk else Initiative(agreement=agreement)
+    form = InitiativeForm(request.POST or None, instance=initiative, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields: dict[str, Any] = {
+            "by": request.user,
+            "title": data["title"],
+            "description": data["description"],
+            "owner": data["owner"],
+            "start_date": data["start_date"],
+            "end_date": data["end_date"],
+            "status": data["status"],
+            "goals": list(data["goals"]),
+        }
+        try:
+            if pk:
+                services.initiative_update(initiative=initiative, **fields)
+            else:
+                services.initiative_create(agreement=agreement, **fields)
+        except ValidationError as exc:
+            add_validation_error(form, exc)
+        else:
+            messages.success(request, _("“%(title)s” was saved.") % {"title": data["title"]})
+            return redirect("agreements:agreement_detail", unit_code=unit.code, year=year)
+    context = {
+        "form": form,
+        "agreement": agreement,
+        "initiative": initiative,
+        "goal_groups": goal_groups_for_year(year),
+        "selected_goals": {int(v) for v in form["goals"].value() or [] if str(v).isdigit()},
+    }
+    return render(request, "agreements/initiative_form.html", context)
+
+
+@require_POST
+def initiative_delete(request: HttpRequest, unit_code: str, year: int, pk: int) -> HttpResponse:
+    unit = _unit(unit_code)
+    agreement = _agreement(unit, year)
+    initiative = get_object_or_404(Initiative, agreement=agreement, pk=pk)
+    try:
+        services.initiative_delete(initiative=initiative, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The initiative was removed."))
+    return redirect("agreements:agreement_detail", unit_code=unit.code, year=year)
+
+
+TRANSITIONS: dict[str, tuple[Callable[..., Agreement], Any]] = {
+    "submit": (services.agreement_submit, gettext_lazy("The agreement was submitted for agreement.")),
+    "agree": (services.agreement_agree, gettext_lazy("The agreement was agreed.")),
+    "publish": (
+        services.agreement_publish,
+        gettext_lazy("The agreement was published to all employees."),
+    ),
+    "revise": (
+        services.agreement_revise,
+        gettext_lazy("A revision was started; the agreed version stays readable."),
+    ),
+}
+
+
+@require_POST
+def agreement_transition(request: HttpRequest, unit_code: str, year: int, action: str) -> HttpResponse:
+    unit = _unit(unit_code)
+    agreement = _agreement(unit, year)
+    try:
+        if action == "return":
+            form = ReturnForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Say what needs to change."))
+            services.agreement_return(agreement=agreement, by=request.user, comment=form.cleaned_data["comment"])
+            messages.success(request, _("The agreement was returned to the unit."))
+        elif action in TRANSITIONS:
+            service, message = TRANSITIONS[action]
+            service(agreement=agreement, by=request.user)
+            messages.success(request, message)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("agreements:agreement_detail", unit_code=unit.code, year=year)
+
+
+def agreement_version(request: HttpRequest, unit_code: str, year: int, number: int) -> HttpResponse:
+    unit = _unit(unit_code)
+    agreement = _agreement(unit, year)
+    version = get_object_or_404(agreement.versions.select_related("created_by"), number=number)
+    if version.state != AgreementState.PUBLISHED and not permissions.can_read_unpublished(request.user, unit):
+        raise Http404
+    view = version_view(agreement, version)
+    return render(
+        request,
+        "agreements/agreement_version.html",
+        {"unit": unit, "year": year, "agreement": agreement, "version": version, "view": view,
+         "coverage": theme_coverage(year, view.initiatives)},
+    )
+
+
+def agreement_history(request: HttpRequest, unit_code: str, year: int) -> HttpResponse:
+    unit = _unit(unit_code)
+    agreement = _agreement(unit, year)
+    if not permissions.can_read_unpublished(request.user, unit):
+        raise PermissionDenied
+    rows = list(agreement.history.select_related("history_user"))
+    rows += list(Initiative.history.filter(agreement_id=agreement.pk).select_related("history_user"))
+    initiative_ids = set(Initiative.history.filter(agreement_id=agreement.pk).values_list("id", flat=True))
+    rows += list(InitiativeGoal.history.filter(initiative_id__in=initiative_ids).select_related("history_user"))
+    return render(
+        request,
+        "core/history.html",
+        {"subject": agreement, "entries": entries_for(rows, exclude=("updated_at",)), "back": agreement},
+    )

@@ -1,0 +1,115 @@
+"""The organisation: a tree of units, the level names of that tree, and people's roles on units."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+from treebeard.mp_tree import MP_Node
+
+
+class UnitLevel(models.Model):
+    """A named level of the organisation tree (executive board, centre, department, unit).
+
+    Names are data: one organisation says "centre", another "administration".
+    """
+
+    depth = models.PositiveSmallIntegerField(_("depth"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_plural = models.CharField(_("plural name"), max_length=100)
+
+    class Meta:
+        ordering = ["depth"]
+        verbose_name = _("unit level")
+        verbose_name_plural = _("unit levels")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(MP_Node):
+    """An organisation unit. The materialised path (``path``) makes a subtree one indexed
+    ``LIKE 'prefix%'`` query on SQLite and PostgreSQL alike."""
+
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    level = models.ForeignKey(
+        UnitLevel, verbose_name=_("level"), on_delete=models.PROTECT, related_name="units"
+    )
+    description = models.TextField(_("description"), blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+
+    node_order_by = ["name"]
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("organisation:unit_detail", args=[self.code])
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None and self.closed_on <= timezone.localdate()
+
+    def subtree_q(self, prefix: str = "") -> Q:
+        """A filter for this unit and everything below it (``prefix`` is the relation path)."""
+        return Q(**{f"{prefix}path__startswith": self.path})
+
+    def ancestor_paths(self) -> list[str]:
+        """Paths of this unit's ancestors, root first, computed without a query."""
+        step = self.steplen
+        return [self.path[:i] for i in range(step, len(self.path), step)]
+
+
+class Role(models.TextChoices):
+    STRATEGY_OFFICE = "strategy_office", _("Strategy office")
+    EXECUTIVE = "executive", _("Executive")
+    UNIT_HEAD = "unit_head", _("Unit head")
+    EDITOR = "editor", _("Editor")
+    READER = "reader", _("Reader")
+    MEMBER = "member", _("Employee")
+
+
+class Membership(models.Model):
+    """A person's role on a unit; it applies to the unit's whole subtree.
+
+    ``MEMBER`` is where a person works (their home unit for the line of sight); the other roles
+    grant rights. A delegation (an acting head) carries an end date.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    title = models.CharField(_("job title"), max_length=200, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit", "role"], name="unique_membership_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+    def is_current(self) -> bool:
+        return self.ends_on is None or self.ends_on >= timezone.localdate()

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from pejling.core.forms import StyledFormMixin
+
+from pejling.strategy.models import Element, Strategy
+
+
+class StrategyForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Strategy
+        fields = ["code", "title", "summary", "body", "start_year", "end_year", "parent", "status", "position"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 3}), "body": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["parent"].queryset = Strategy.objects.exclude(pk=self.instance.pk)
+
+
+class LevelForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    name_plural = forms.CharField(label=_("Plural name"), max_length=100, required=False)
+    holds_goals = forms.BooleanField(label=_("Holds goals"), required=False)
+
+
+LevelFormSet = forms.formset_factory(LevelForm, extra=2, max_num=12)
+
+
+class ElementForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Element
+        fields = [
+            "code",
+            "title",
+            "description",
+            "position",
+            "measure_kind",
+            "target_text",
+            "measure_unit",
+            "baseline_value",
+            "baseline_date",
+            "target_value",
+            "target_date",
+            "source",
+            "references",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "baseline_date": forms.DateInput(attrs={"type": "date"}),
+            "target_date": forms.DateInput(attrs={"type": "date"}),
+            "references": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args: Any, strategy: Strategy, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["references"].queryset = (
+            Element.objects.exclude(strategy=strategy).select_related("strategy").order_by("strategy__title", "code")
+        )
+        self.fields["references"].label_from_instance = lambda e: f"{e.strategy.title}: {e.code} {e.title}"

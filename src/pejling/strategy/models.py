@@ -1,0 +1,205 @@
+"""Strategies as cascades of named levels of elements (bearings, themes, goals...)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class StrategyStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+class Strategy(models.Model):
+    """A governing document: a future narrative, a group strategy, a digitalisation strategy...
+
+    ``parent`` is the strategy this one serves (a group strategy serves the future narrative),
+    which gives the cascade. Its levels (``StrategyLevel``) name the depths of its elements.
+    """
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True)
+    body = models.TextField(_("text"), blank=True)
+    start_year = models.PositiveSmallIntegerField(_("first year"))
+    end_year = models.PositiveSmallIntegerField(_("last year"))
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("serves"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text=_("The strategy above this one in the cascade."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=StrategyStatus.choices, default=StrategyStatus.DRAFT
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "start_year", "title"]
+        verbose_name = _("strategy")
+        verbose_name_plural = _("strategies")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_year__gte=models.F("start_year")),
+                name="strategy_period_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("strategy:strategy_detail", args=[self.code])
+
+    def clean(self) -> None:
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            raise ValidationError({"end_year": _("The last year cannot be before the first year.")})
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk and self.pk is not None:
+                raise ValidationError({"parent": _("A strategy cannot serve itself.")})
+            ancestor = ancestor.parent
+
+    def covers_year(self, year: int) -> bool:
+        return self.start_year <= year <= self.end_year
+
+    @property
+    def period_label(self) -> str:
+        if self.start_year == self.end_year:
+            return str(self.start_year)
+        return f"{self.start_year}–{self.end_year}"
+
+
+class StrategyLevel(models.Model):
+    """The name of one depth of a strategy's elements: "theme", "focus area", "common goal"."""
+
+    strategy = models.ForeignKey(
+        Strategy, verbose_name=_("strategy"), on_delete=models.CASCADE, related_name="levels"
+    )
+    depth = models.PositiveSmallIntegerField(_("depth"))
+    name = models.CharField(_("name"), max_length=100)
+    name_plural = models.CharField(_("plural name"), max_length=100)
+    holds_goals = models.BooleanField(
+        _("holds goals"),
+        default=False,
+        help_text=_("Initiatives in annual agreements can be linked to elements of this level."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["strategy", "depth"]
+        verbose_name = _("strategy level")
+        verbose_name_plural = _("strategy levels")
+        constraints = [
+            models.UniqueConstraint(fields=["strategy", "depth"], name="unique_level_depth"),
+            models.CheckConstraint(condition=models.Q(depth__gte=1), name="level_depth_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MeasureKind(models.TextChoices):
+    NONE = "", _("Not measured")
+    KPI = "kpi", _("Indicator (KPI) with baseline and target")
+    COUNT = "count", _("Count across the organisation")
+    COVERAGE = "coverage", _("Coverage of a level")
+    ASSESSED = "assessed", _("Assessed by its owner")
+
+
+class Element(models.Model):
+    """One element of a strategy at one level: a bearing, a theme, a goal, a focus area..."""
+
+    strategy = models.ForeignKey(
+        Strategy, verbose_name=_("strategy"), on_delete=models.CASCADE, related_name="elements"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent element"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    level = models.ForeignKey(
+        StrategyLevel, verbose_name=_("level"), on_delete=models.PROTECT, related_name="elements"
+    )
+    code = models.CharField(_("code"), max_length=50)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    references = models.ManyToManyField(
+        "self",
+        verbose_name=_("references"),
+        symmetrical=False,
+        blank=True,
+        related_name="referenced_by",
+        help_text=_("Elements of other strategies that this element builds on."),
+    )
+
+    # How a goal is measured; later capabilities evaluate these.
+    measure_kind = models.CharField(
+        _("measured as"), max_length=20, choices=MeasureKind.choices, blank=True, default=""
+    )
+    target_text = models.CharField(_("target in words"), max_length=300, blank=True)
+    measure_unit = models.CharField(_("unit of measure"), max_length=50, blank=True)
+    baseline_value = models.DecimalField(
+        _("baseline"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
+    target_value = models.DecimalField(
+        _("target"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+    source = models.CharField(_("data source"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["strategy", "level__depth", "position", "code"]
+        verbose_name = _("strategy element")
+        verbose_name_plural = _("strategy elements")
+        constraints = [
+            models.UniqueConstraint(fields=["strategy", "code"], name="unique_element_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("strategy:element_detail", args=[self.strategy.code, self.pk])
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.level_id and self.strategy_id and self.level.strategy_id != self.strategy_id:
+            errors["level"] = _("The level belongs to another strategy.")
+        if self.parent_id and self.parent is not None:
+            if self.parent.strategy_id != self.strategy_id:
+                errors["parent"] = _("The parent element belongs to another strategy.")
+            elif self.level_id and self.level.depth != self.parent.level.depth + 1:
+                errors["level"] = _("The level must be the one just below the parent's level.")
+        elif self.level_id and self.level.depth != 1:
+            errors["parent"] = _("An element below the first level needs a parent element.")
+        if (
+            self.baseline_date
+            and self.target_date
+            and self.target_date < self.baseline_date
+        ):
+            errors["target_date"] = _("The target date cannot be before the baseline date.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_goal(self) -> bool:
+        return self.level.holds_goals
