@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 # Characters people (and Excel in Nordic locales) put between digit groups.
-_GROUP_SPACES = (" ", "\xa0", "\u202f", "\u2009")
+_UNICODE_SPACES = ("\xa0", "\u202f", "\u2009")
 _MINUS_SIGNS = ("\u2212", "\u2013")  # minus sign, en dash
 
 
@@ -37,15 +37,16 @@ def parse_decimal(text: str, *, decimal_comma: bool = True) -> Decimal:
     refused.
     """
     s = text.strip()
-    if not s:
-        raise NumberError("empty")
-    for space in _GROUP_SPACES:
-        if space in s:
-            s = s.replace(space, "")
-    for minus in _MINUS_SIGNS:
-        if minus in s:
-            s = s.replace(minus, "-")
-    if "_" in s:
+    if not s.isascii():
+        for space in _UNICODE_SPACES:
+            if space in s:
+                s = s.replace(space, "")
+        for minus in _MINUS_SIGNS:
+            if minus in s:
+                s = s.replace(minus, "-")
+    if " " in s:
+        s = s.replace(" ", "")
+    if not s or "_" in s:
         raise NumberError(text)
     has_comma = "," in s
     has_dot = "." in s

@@ -1,0 +1,263 @@
+"""Load the demo organisation into the configured database, idempotently.
+
+Structure (units, strategies, elements, people) is upserted by code; agreements are created
+only where a unit has none for the year, through the same services the UI uses, so the demo
+carries real history, versions and workflow states.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from pejling.agreements import services as agreement_services
+from pejling.agreements.models import Agreement, AgreementState, InitiativeStatus
+from pejling.demo import data
+from pejling.organisation.models import Membership, Role, Unit, UnitLevel
+from pejling.organisation.permissions import forget_memberships
+from pejling.strategy.models import Element, Strategy, StrategyLevel, StrategyStatus
+
+FIRST_NAMES = ["Anna", "Erik", "Sofia", "Johan", "Elin", "Per", "Karin", "Mats", "Ida", "Jonas", "Emma", "Lars", "Frida", "Nils", "Hanna", "Oskar", "Maja", "Gustav", "Linnea", "Ahmed", "Leila", "Mikael", "Sanna", "Tove"]
+LAST_NAMES = ["Andersson", "Berglund", "Carlsson", "Dahlberg", "Eriksson", "Forsberg", "Gustafsson", "Hedlund", "Isaksson", "Johansson", "Karlsson", "Lundqvist", "Magnusson", "Nyström", "Olsson", "Persson", "Sundberg", "Wikström", "Öberg", "Åström", "Hassan", "Nguyen"]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    name: str
+    role: str
+    unit: str
+
+
+def demo_password(username: str) -> str:
+    prefix = os.environ.get("PEJLING_DEMO_PASSWORD", "fjardvik")
+    return f"{prefix}-{username}"
+
+
+@transaction.atomic
+def load_demo() -> list[DemoLogin]:
+    units = _load_units()
+    strategies = _load_strategies()
+    logins = _load_people(units)
+    heads = _unit_heads(units)
+    _load_agreements(units, heads, strategies)
+    return logins
+
+
+def _load_units() -> dict[str, Unit]:
+    levels = {}
+    for depth, name, plural in data.LEVELS:
+        level, _ = UnitLevel.objects.update_or_create(depth=depth, defaults={"name": name, "name_plural": plural})
+        levels[depth] = level
+    units: dict[str, Unit] = {}
+
+    def upsert(code: str, name: str, depth: int, parent: Unit | None, description: str = "") -> Unit:
+        existing = Unit.objects.filter(code=code).first()
+        if existing is not None:
+            if existing.name != name or existing.description != description:
+                existing.name, existing.description = name, description
+                existing.save()
+            units[code] = existing
+            return existing
+        fields = {"code": code, "name": name, "level": levels[depth], "description": description}
+        if parent is None:
+            node = Unit.add_root(**fields)
+        else:
+            parent.refresh_from_db()
+            node = parent.add_child(**fields)
+        units[code] = node
+        return node
+
+    root_code, root_name, root_description = data.ROOT
+    root = upsert(root_code, root_name, 1, None, root_description)
+    for centre_code, centre_name, departments in data.CENTRES:
+        centre = upsert(centre_code, centre_name, 2, root)
+        for dept_code, dept_name, children in departments:
+            dept = upsert(dept_code, dept_name, 3, centre)
+            for unit_code, unit_name in children:
+                upsert(unit_code, unit_name, 4, dept)
+    # Paths may have shifted while siblings were inserted in name order: read them afresh.
+    return {u.code: u for u in Unit.objects.filter(code__in=units.keys()).select_related("level")}
+
+
+def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: int) -> Strategy:
+    strategy, _ = Strategy.objects.update_or_create(
+        code=spec["code"],
+        defaults={
+            "title": spec["title"],
+            "summary": spec["summary"],
+            "body": spec["body"],
+            "start_year": spec["start_year"],
+            "end_year": spec["end_year"],
+            "parent": parent,
+            "status": StrategyStatus.PUBLISHED,
+            "position": position,
+        },
+    )
+    levels = []
+    for depth, (name, plural, holds_goals) in enumerate(spec["levels"], start=1):
+        level, _ = StrategyLevel.objects.update_or_create(
+            strategy=strategy, depth=depth, defaults={"name": name, "name_plural": plural, "holds_goals": holds_goals}
+        )
+        levels.append(level)
+    for position_top, item in enumerate(spec["elements"], start=1):
+        code, title, description = item[0], item[1], item[2]
+        top, _ = Element.objects.update_or_create(
+            strategy=strategy,
+            code=code,
+            defaults={"title": title, "description": description, "level": levels[0], "parent": None, "position": position_top},
+        )
+        children = item[3] if len(item) > 3 else []
+        for position_child, child in enumerate(children, start=1):
+            defaults: dict[str, Any] = {"level": levels[1], "parent": top, "position": position_child, "title": child[1]}
+            if len(child) == 3:  # (code, title, description)
+                defaults["description"] = child[2]
+            else:  # (code, title, kind, target text, measure fields, references)
+                defaults["measure_kind"] = child[2]
+                defaults["target_text"] = child[3]
+                for key, value in child[4].items():
+                    if key.endswith("_value"):
+                        defaults[key] = Decimal(value)
+                    elif key.endswith("_date"):
+                        defaults[key] = date.fromisoformat(value)
+                    else:
+                        defaults[key] = value
+            Element.objects.update_or_create(strategy=strategy, code=child[0], defaults=defaults)
+    return strategy
+
+
+def _load_strategies() -> dict[str, Strategy]:
+    narrative = _upsert_strategy(data.FUTURE_NARRATIVE, None, 1)
+    group = _upsert_strategy(data.GROUP_STRATEGY, narrative, 2)
+    digital = _upsert_strategy(data.DIGITAL_STRATEGY, narrative, 3)
+    charter = _upsert_strategy(data.CHARTER, narrative, 4)
+    others = {e.code: e for e in Element.objects.filter(strategy__in=[digital, charter])}
+    for theme in data.GROUP_STRATEGY["elements"]:
+        for goal_spec in theme[3]:
+            goal = Element.objects.get(strategy=group, code=goal_spec[0])
+            goal.references.set([others[code] for code in goal_spec[5]])
+    return {"narrative": narrative, "group": group, "digital": digital, "charter": charter}
+
+
+def _load_people(units: dict[str, Unit]) -> list[DemoLogin]:
+    user_model = get_user_model()
+    logins = []
+    for username, first, last, role, unit_code, title in data.PEOPLE:
+        user, created = user_model.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@fjardvik.example"}
+        )
+        password = demo_password(username)
+        if created or not user.check_password(password):
+            user.set_password(password)
+            user.save()
+        Membership.objects.get_or_create(user=user, unit=units[unit_code], role=role, defaults={"title": title})
+        if role != Role.MEMBER:
+            Membership.objects.get_or_create(user=user, unit=units[unit_code], role=Role.MEMBER, defaults={"title": title})
+        logins.append(DemoLogin(username, password, f"{first} {last}", str(Role(role).label), units[unit_code].name))
+    return logins
+
+
+def _unit_heads(units: dict[str, Unit]) -> dict[str, Any]:
+    """A head for every unit; the named demo people where they exist, generated ones elsewhere."""
+    user_model = get_user_model()
+    heads: dict[str, Any] = {}
+    for membership in Membership.objects.filter(role=Role.UNIT_HEAD).select_related("user", "unit"):
+        heads[membership.unit.code] = membership.user
+    rng = random.Random(2031)
+    for code, unit in sorted(units.items()):
+        if code in heads or unit.depth == 1:
+            continue
+        username = f"chef-{code.lower()}"
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={"first_name": rng.choice(FIRST_NAMES), "last_name": rng.choice(LAST_NAMES), "email": f"{username}@fjardvik.example"},
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+        Membership.objects.get_or_create(user=user, unit=unit, role=Role.UNIT_HEAD, defaults={"title": f"Chef, {unit.name}"})
+        heads[code] = user
+    director = user_model.objects.get(username="direktor")
+    heads[data.ROOT[0]] = director
+    return heads
+
+
+def _load_agreements(units: dict[str, Unit], heads: dict[str, Any], strategies: dict[str, Strategy]) -> None:
+    year = data.YEAR
+    if Agreement.objects.filter(year=year, unit__code__in=units.keys()).exists():
+        return  # already loaded; never duplicate or overwrite what users have written
+    goals = {
+        e.code: e
+        for e in Element.objects.filter(strategy__in=[strategies["group"], strategies["digital"]], level__holds_goals=True).select_related("level", "strategy")
+    }
+    rng = random.Random(year)
+    themes = {theme[0]: [g[0] for g in theme[3]] for theme in data.GROUP_STRATEGY["elements"]}
+    digital_goals = [code for code in data.INITIATIVES if code.startswith("D")]
+    ordered = sorted((u for u in units.values() if u.depth > 1), key=lambda u: u.path)
+    for index, unit in enumerate(ordered):
+        if unit.code in data.WITHOUT_AGREEMENT:
+            continue
+        head = heads[unit.code]
+        forget_memberships(head)
+        parent_code = next(u.code for u in units.values() if unit.path.startswith(u.path) and u.depth == unit.depth - 1)
+        approver = heads[parent_code]
+        if unit.depth == 2:
+            chosen = [rng.choice(goal_codes) for theme, goal_codes in themes.items() if theme != data.CENTRE_GAPS.get(unit.code)]
+            chosen.append(rng.choice(digital_goals))
+        else:
+            pool = [code for codes in themes.values() for code in codes] + digital_goals
+            chosen = rng.sample(pool, k=rng.randint(2, 4))
+        agreement = agreement_services.agreement_create(
+            unit=unit,
+            year=year,
+            by=head,
+            summary=f"{unit.name} bidrar till koncernstrategin genom insatserna nedan. Verksamhetsplanen följs upp vid varje tertial.",
+        )
+        used_titles: set[str] = set()
+        for position, goal_code in enumerate(chosen):
+            options = [o for o in data.INITIATIVES[goal_code] if o[0] not in used_titles] or data.INITIATIVES[goal_code]
+            title, description = rng.choice(options)
+            used_titles.add(title)
+            linked = [goals[goal_code]]
+            referenced = [r for r in goals[goal_code].references.all() if r.code in goals]
+            if referenced and rng.random() < 0.5:
+                linked.append(goals[referenced[0].code])
+            status = rng.choice([InitiativeStatus.PLANNED, InitiativeStatus.STARTED, InitiativeStatus.STARTED, InitiativeStatus.DONE])
+            start = date(year, rng.choice([1, 2, 3, 4]), 1)
+            end = date(year, rng.choice([6, 9, 12]), 28 if position % 2 else 30)
+            agreement_services.initiative_create(
+                agreement=agreement, by=head, title=title, description=description, owner=head,
+                start_date=start, end_date=end, status=status, goals=linked,
+            )
+        _advance(agreement, unit, head, approver, index)
+
+
+def _advance(agreement: Agreement, unit: Unit, head: Any, approver: Any, index: int) -> None:
+    """Spread agreements over the workflow states; the demo people's own units stay open."""
+    if unit.code in {"VOF-HEM-NOR"}:
+        return  # draft: the demo unit head finishes and submits it
+    if unit.code in {"VOF-HEM"}:
+        agreement_services.agreement_submit(agreement=agreement, by=head)
+        return  # submitted: waiting for the centre head to agree
+    bucket = index % 10
+    forget_memberships(approver)
+    if bucket == 0:
+        return
+    agreement_services.agreement_submit(agreement=agreement, by=head)
+    if bucket == 1:
+        return
+    agreement_services.agreement_agree(agreement=agreement, by=approver)
+    if bucket == 2:
+        return
+    agreement_services.agreement_publish(agreement=agreement, by=head)
+    if bucket == 3:
+        # A revision under way: the published version stays readable.
+        agreement_services.agreement_revise(agreement=agreement, by=head)
