@@ -23,7 +23,15 @@ def _serve(args: list[str]) -> None:
 
     bind = os.environ.get("PEJLING_BIND", "127.0.0.1:8000")
     workers = os.environ.get("PEJLING_WORKERS", "2")
-    sys.argv = ["gunicorn", "--bind", bind, "--workers", workers, *args, "pejling.config.wsgi:application"]
+    sys.argv = [
+        "gunicorn",
+        "--bind",
+        bind,
+        "--workers",
+        workers,
+        *args,
+        "pejling.config.wsgi:application",
+    ]
     run()
 
 

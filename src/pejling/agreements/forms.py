@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from pejling.core.forms import StyledFormMixin
-
 from pejling.agreements.models import Initiative
+from pejling.core.forms import StyledFormMixin
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element
 
@@ -20,6 +19,11 @@ class AgreementForm(StyledFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What the unit wants to achieve this year, in a few sentences."),
     )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.get_username())
 
 
 class InitiativeForm(StyledFormMixin, forms.ModelForm):
@@ -38,19 +42,19 @@ class InitiativeForm(StyledFormMixin, forms.ModelForm):
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
+        field_classes = {"owner": PersonChoiceField}
 
     def __init__(self, *args: Any, unit: Unit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["goals"].queryset = Element.objects.filter(level__holds_goals=True).select_related(
-            "strategy", "level"
-        )
+        cast(forms.ModelChoiceField, self.fields["goals"]).queryset = Element.objects.filter(
+            level__holds_goals=True
+        ).select_related("strategy", "level")
         user_model = get_user_model()
-        self.fields["owner"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = (
             user_model.objects.filter(memberships__unit__path__startswith=unit.path)
             .distinct()
             .order_by("first_name", "last_name")
         )
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -101,7 +101,10 @@ class Initiative(models.Model):
     start_date = models.DateField(_("start"), null=True, blank=True)
     end_date = models.DateField(_("end"), null=True, blank=True)
     status = models.CharField(
-        _("status"), max_length=20, choices=InitiativeStatus.choices, default=InitiativeStatus.PLANNED
+        _("status"),
+        max_length=20,
+        choices=InitiativeStatus.choices,
+        default=InitiativeStatus.PLANNED,
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     goals = models.ManyToManyField(
@@ -155,7 +158,10 @@ class AgreementVersion(models.Model):
     """A frozen copy of an agreement as it was agreed, kept readable through later revisions."""
 
     agreement = models.ForeignKey(
-        Agreement, verbose_name=_("annual agreement"), on_delete=models.CASCADE, related_name="versions"
+        Agreement,
+        verbose_name=_("annual agreement"),
+        on_delete=models.CASCADE,
+        related_name="versions",
     )
     number = models.PositiveIntegerField(_("version"))
     state = models.CharField(_("state"), max_length=20, choices=AgreementState.choices)

@@ -92,7 +92,9 @@ def version_view(agreement: Agreement, version: AgreementVersion) -> AgreementVi
     goal_ids = {g["id"] for i in content["initiatives"] for g in i["goals"]}
     goals = {
         e.pk: e
-        for e in Element.objects.filter(pk__in=goal_ids).select_related("strategy", "level", "parent")
+        for e in Element.objects.filter(pk__in=goal_ids).select_related(
+            "strategy", "level", "parent"
+        )
     }
     labels = dict(InitiativeStatus.choices)
     initiatives = [
@@ -149,13 +151,15 @@ class StrategyCoverage:
 def theme_coverage(year: int, initiatives: list[InitiativeView]) -> list[StrategyCoverage]:
     """Which top-level elements (themes, focus areas) of each strategy in force the initiatives
     reach through their goals. Only strategies with goals are shown."""
-    strategies = [s for s in strategies_for_year(year) if any(lv.holds_goals for lv in s.levels.all())]
+    strategies = [
+        s for s in strategies_for_year(year) if any(lv.holds_goals for lv in s.levels.all())
+    ]
     if not strategies:
         return []
     tops_by_strategy: dict[int, list[Element]] = {s.pk: [] for s in strategies}
-    for element in Element.objects.filter(strategy__in=strategies, parent__isnull=True).select_related(
-        "level"
-    ):
+    for element in Element.objects.filter(
+        strategy__in=strategies, parent__isnull=True
+    ).select_related("level"):
         tops_by_strategy[element.strategy_id].append(element)
     all_goals = [g for i in initiatives for g in i.goals]
     tops = top_ancestors(all_goals) if all_goals else {}
@@ -165,7 +169,11 @@ def theme_coverage(year: int, initiatives: list[InitiativeView]) -> list[Strateg
         for initiative in initiatives:
             for goal in initiative.goals:
                 top = tops.get(goal.pk)
-                if top is not None and top.pk in rows and initiative.title not in rows[top.pk].initiatives:
+                if (
+                    top is not None
+                    and top.pk in rows
+                    and initiative.title not in rows[top.pk].initiatives
+                ):
                     rows[top.pk].initiatives.append(initiative.title)
         levels = list(strategy.levels.all())
         result.append(
@@ -217,9 +225,7 @@ def _unit_lines(units: list[Unit], year: int, user: Any) -> list[UnitLine]:
         .filter(unit__in=units, year=year)
         .annotate(n=Count("initiatives"))
     }
-    return [
-        UnitLine(u, agreements.get(u.pk), getattr(agreements.get(u.pk), "n", 0)) for u in units
-    ]
+    return [UnitLine(u, agreements.get(u.pk), getattr(agreements.get(u.pk), "n", 0)) for u in units]
 
 
 def line_of_sight(*, user: Any, year: int, unit: Unit | None = None) -> LineOfSight:
@@ -248,7 +254,9 @@ def line_of_sight(*, user: Any, year: int, unit: Unit | None = None) -> LineOfSi
             if top.pk not in narratives:
                 narratives[top.pk] = (top, element_tree(top))
     if not narratives:
-        for strategy in strategies_for_year(year).filter(parent__isnull=True, children__isnull=False).distinct():
+        for strategy in (
+            strategies_for_year(year).filter(parent__isnull=True, children__isnull=False).distinct()
+        ):
             narratives[strategy.pk] = (strategy, element_tree(strategy))
     ancestors = unit_ancestors(unit)
     return LineOfSight(
@@ -268,9 +276,9 @@ def _chains(goals: list[Element]) -> dict[int, list[Element]]:
         return {}
     elements = {
         e.pk: e
-        for e in Element.objects.filter(strategy_id__in={g.strategy_id for g in goals}).select_related(
-            "level"
-        )
+        for e in Element.objects.filter(
+            strategy_id__in={g.strategy_id for g in goals}
+        ).select_related("level")
     }
     chains = {}
     for goal in goals:

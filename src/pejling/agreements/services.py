@@ -45,7 +45,10 @@ def agreement_create(*, unit: Unit, year: int, by: Any, summary: str = "") -> Ag
         raise ValidationError(_("%(unit)s is closed.") % {"unit": unit.name})
     if Agreement.objects.filter(unit=unit, year=year).exists():
         raise ValidationError(
-            {"year": _("%(unit)s already has an agreement for %(year)s.") % {"unit": unit, "year": year}}
+            {
+                "year": _("%(unit)s already has an agreement for %(year)s.")
+                % {"unit": unit, "year": year}
+            }
         )
     agreement = Agreement(unit=unit, year=year, summary=summary)
     try:
@@ -53,7 +56,10 @@ def agreement_create(*, unit: Unit, year: int, by: Any, summary: str = "") -> Ag
             save_as(agreement, by)
     except IntegrityError as exc:  # a concurrent create won the race
         raise ValidationError(
-            {"year": _("%(unit)s already has an agreement for %(year)s.") % {"unit": unit, "year": year}}
+            {
+                "year": _("%(unit)s already has an agreement for %(year)s.")
+                % {"unit": unit, "year": year}
+            }
         ) from exc
     return agreement
 
@@ -191,7 +197,9 @@ def _touch(agreement: Agreement, by: Any) -> None:
 # Workflow ----------------------------------------------------------------------------------
 
 
-def _transition(agreement: Agreement, *, by: Any, to: str, allowed_from: set[str], reason: str) -> None:
+def _transition(
+    agreement: Agreement, *, by: Any, to: str, allowed_from: set[str], reason: str
+) -> None:
     # Lock the row so two approvers cannot move it at once.
     current = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if current.state not in allowed_from:
@@ -210,7 +218,11 @@ def agreement_submit(*, agreement: Agreement, by: Any) -> Agreement:
         raise ValidationError(_("Add at least one initiative before submitting."))
     agreement.submitted_at = timezone.now()
     _transition(
-        agreement, by=by, to=AgreementState.SUBMITTED, allowed_from={AgreementState.DRAFT}, reason="submitted"
+        agreement,
+        by=by,
+        to=AgreementState.SUBMITTED,
+        allowed_from={AgreementState.DRAFT},
+        reason="submitted",
     )
     return agreement
 
@@ -237,7 +249,11 @@ def agreement_agree(*, agreement: Agreement, by: Any) -> Agreement:
     agreement.agreed_at = timezone.now()
     agreement.agreed_by = by
     _transition(
-        agreement, by=by, to=AgreementState.AGREED, allowed_from={AgreementState.SUBMITTED}, reason="agreed"
+        agreement,
+        by=by,
+        to=AgreementState.AGREED,
+        allowed_from={AgreementState.SUBMITTED},
+        reason="agreed",
     )
     _snapshot(agreement, by)
     return agreement
@@ -248,7 +264,11 @@ def agreement_publish(*, agreement: Agreement, by: Any) -> Agreement:
     _require(permissions.can_publish_agreement(by, agreement.unit))
     agreement.published_at = timezone.now()
     _transition(
-        agreement, by=by, to=AgreementState.PUBLISHED, allowed_from={AgreementState.AGREED}, reason="published"
+        agreement,
+        by=by,
+        to=AgreementState.PUBLISHED,
+        allowed_from={AgreementState.AGREED},
+        reason="published",
     )
     version = agreement.versions.order_by("-number").first()
     if version is not None:
@@ -299,7 +319,9 @@ def _snapshot(agreement: Agreement, by: Any) -> AgreementVersion:
             for i in initiatives
         ],
     }
-    number = (agreement.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    number = (
+        agreement.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
     return AgreementVersion.objects.create(
         agreement=agreement, number=number, state=agreement.state, content=content, created_by=by
     )

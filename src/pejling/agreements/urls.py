@@ -14,7 +14,11 @@ urlpatterns = [
         views.agreement_version,
         name="agreement_version",
     ),
-    path("<str:unit_code>/<int:year>/initiatives/new/", views.initiative_edit, name="initiative_create"),
+    path(
+        "<str:unit_code>/<int:year>/initiatives/new/",
+        views.initiative_edit,
+        name="initiative_create",
+    ),
     path(
         "<str:unit_code>/<int:year>/initiatives/<int:pk>/edit/",
         views.initiative_edit,
@@ -25,5 +29,9 @@ urlpatterns = [
         views.initiative_delete,
         name="initiative_delete",
     ),
-    path("<str:unit_code>/<int:year>/<str:action>/", views.agreement_transition, name="agreement_transition"),
+    path(
+        "<str:unit_code>/<int:year>/<str:action>/",
+        views.agreement_transition,
+        name="agreement_transition",
+    ),
 ]

@@ -38,7 +38,9 @@ def _unit(code: str) -> Unit:
 
 
 def _agreement(unit: Unit, year: int) -> Agreement:
-    return get_object_or_404(Agreement.objects.select_related("unit", "agreed_by"), unit=unit, year=year)
+    return get_object_or_404(
+        Agreement.objects.select_related("unit", "agreed_by"), unit=unit, year=year
+    )
 
 
 def agreement_list(request: HttpRequest) -> HttpResponse:
@@ -55,13 +57,20 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "agreements/agreement_list.html",
-        {"agreements": list(agreements), "year": year, "state": state, "states": AgreementState.choices},
+        {
+            "agreements": list(agreements),
+            "year": year,
+            "state": state,
+            "states": AgreementState.choices,
+        },
     )
 
 
 def agreement_detail(request: HttpRequest, unit_code: str, year: int) -> HttpResponse:
     unit = _unit(unit_code)
-    agreement = Agreement.objects.filter(unit=unit, year=year).select_related("unit", "agreed_by").first()
+    agreement = (
+        Agreement.objects.filter(unit=unit, year=year).select_related("unit", "agreed_by").first()
+    )
     user = request.user
     if agreement is None:
         return render(
@@ -80,7 +89,9 @@ def agreement_detail(request: HttpRequest, unit_code: str, year: int) -> HttpRes
         "view": view,
         "coverage": theme_coverage(year, view.initiatives),
         "versions": list(agreement.versions.all()) if view.live else [],
-        "can_edit": view.live and agreement.is_editable and permissions.can_write_agreement(user, unit),
+        "can_edit": view.live
+        and agreement.is_editable
+        and permissions.can_write_agreement(user, unit),
         "can_submit": view.live
         and agreement.state == AgreementState.DRAFT
         and permissions.can_submit_agreement(user, unit),
@@ -117,7 +128,9 @@ def agreement_edit(request: HttpRequest, unit_code: str, year: int) -> HttpRespo
     form = AgreementForm(request.POST or None, initial={"summary": agreement.summary})
     if request.method == "POST" and form.is_valid():
         try:
-            services.agreement_update(agreement=agreement, by=request.user, summary=form.cleaned_data["summary"])
+            services.agreement_update(
+                agreement=agreement, by=request.user, summary=form.cleaned_data["summary"]
+            )
         except ValidationError as exc:
             add_validation_error(form, exc)
         else:
@@ -126,12 +139,18 @@ def agreement_edit(request: HttpRequest, unit_code: str, year: int) -> HttpRespo
     return render(request, "agreements/agreement_form.html", {"form": form, "agreement": agreement})
 
 
-def initiative_edit(request: HttpRequest, unit_code: str, year: int, pk: int | None = None) -> HttpResponse:
+def initiative_edit(
+    request: HttpRequest, unit_code: str, year: int, pk: int | None = None
+) -> HttpResponse:
     unit = _unit(unit_code)
     agreement = _agreement(unit, year)
     if not permissions.can_write_agreement(request.user, unit):
         raise PermissionDenied
-    initiative = get_object_or_404(Initiative, agreement=agreement, pk=pk) if pk else Initiative(agreement=agreement)
+    initiative = (
+        get_object_or_404(Initiative, agreement=agreement, pk=pk)
+        if pk
+        else Initiative(agreement=agreement)
+    )
     form = InitiativeForm(request.POST or None, instance=initiative, unit=unit)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -180,7 +199,10 @@ def initiative_delete(request: HttpRequest, unit_code: str, year: int, pk: int) 
 
 
 TRANSITIONS: dict[str, tuple[Callable[..., Agreement], Any]] = {
-    "submit": (services.agreement_submit, gettext_lazy("The agreement was submitted for agreement.")),
+    "submit": (
+        services.agreement_submit,
+        gettext_lazy("The agreement was submitted for agreement."),
+    ),
     "agree": (services.agreement_agree, gettext_lazy("The agreement was agreed.")),
     "publish": (
         services.agreement_publish,
@@ -194,7 +216,9 @@ TRANSITIONS: dict[str, tuple[Callable[..., Agreement], Any]] = {
 
 
 @require_POST
-def agreement_transition(request: HttpRequest, unit_code: str, year: int, action: str) -> HttpResponse:
+def agreement_transition(
+    request: HttpRequest, unit_code: str, year: int, action: str
+) -> HttpResponse:
     unit = _unit(unit_code)
     agreement = _agreement(unit, year)
     try:
@@ -202,7 +226,9 @@ def agreement_transition(request: HttpRequest, unit_code: str, year: int, action
             form = ReturnForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_("Say what needs to change."))
-            services.agreement_return(agreement=agreement, by=request.user, comment=form.cleaned_data["comment"])
+            services.agreement_return(
+                agreement=agreement, by=request.user, comment=form.cleaned_data["comment"]
+            )
             messages.success(request, _("The agreement was returned to the unit."))
         elif action in TRANSITIONS:
             service, message = TRANSITIONS[action]
@@ -219,14 +245,22 @@ def agreement_version(request: HttpRequest, unit_code: str, year: int, number: i
     unit = _unit(unit_code)
     agreement = _agreement(unit, year)
     version = get_object_or_404(agreement.versions.select_related("created_by"), number=number)
-    if version.state != AgreementState.PUBLISHED and not permissions.can_read_unpublished(request.user, unit):
+    if version.state != AgreementState.PUBLISHED and not permissions.can_read_unpublished(
+        request.user, unit
+    ):
         raise Http404
     view = version_view(agreement, version)
     return render(
         request,
         "agreements/agreement_version.html",
-        {"unit": unit, "year": year, "agreement": agreement, "version": version, "view": view,
-         "coverage": theme_coverage(year, view.initiatives)},
+        {
+            "unit": unit,
+            "year": year,
+            "agreement": agreement,
+            "version": version,
+            "view": view,
+            "coverage": theme_coverage(year, view.initiatives),
+        },
     )
 
 
@@ -236,11 +270,23 @@ def agreement_history(request: HttpRequest, unit_code: str, year: int) -> HttpRe
     if not permissions.can_read_unpublished(request.user, unit):
         raise PermissionDenied
     rows = list(agreement.history.select_related("history_user"))
-    rows += list(Initiative.history.filter(agreement_id=agreement.pk).select_related("history_user"))
-    initiative_ids = set(Initiative.history.filter(agreement_id=agreement.pk).values_list("id", flat=True))
-    rows += list(InitiativeGoal.history.filter(initiative_id__in=initiative_ids).select_related("history_user"))
+    rows += list(
+        Initiative.history.filter(agreement_id=agreement.pk).select_related("history_user")
+    )
+    initiative_ids = set(
+        Initiative.history.filter(agreement_id=agreement.pk).values_list("id", flat=True)
+    )
+    rows += list(
+        InitiativeGoal.history.filter(initiative_id__in=initiative_ids).select_related(
+            "history_user"
+        )
+    )
     return render(
         request,
         "core/history.html",
-        {"subject": agreement, "entries": entries_for(rows, exclude=("updated_at",)), "back": agreement},
+        {
+            "subject": agreement,
+            "entries": entries_for(rows, exclude=("updated_at",)),
+            "back": agreement,
+        },
     )

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.utils.csp import CSP  # type: ignore[attr-defined]
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 
@@ -131,7 +131,10 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [
     PACKAGE_DIR / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
-    ("vendor/designsystemet-css", BASE_DIR / "node_modules" / "@digdir" / "designsystemet-css" / "dist"),
+    (
+        "vendor/designsystemet-css",
+        BASE_DIR / "node_modules" / "@digdir" / "designsystemet-css" / "dist",
+    ),
     ("vendor/designsystemet-theme", BASE_DIR / "node_modules" / "@digdir" / "designsystemet-theme"),
 ]
 STORAGES = {
@@ -146,7 +149,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-SECURE_CONTENT_SECURITY_POLICY = {
+SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],

@@ -18,8 +18,6 @@ def add_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-
-
 def style_widgets(form: forms.BaseForm) -> None:
     """Give every widget Designsystemet's input class."""
     for field in form.fields.values():

@@ -18,14 +18,62 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from pejling.agreements import services as agreement_services
-from pejling.agreements.models import Agreement, AgreementState, InitiativeStatus
+from pejling.agreements.models import Agreement, InitiativeStatus
 from pejling.demo import data
 from pejling.organisation.models import Membership, Role, Unit, UnitLevel
 from pejling.organisation.permissions import forget_memberships
 from pejling.strategy.models import Element, Strategy, StrategyLevel, StrategyStatus
 
-FIRST_NAMES = ["Anna", "Erik", "Sofia", "Johan", "Elin", "Per", "Karin", "Mats", "Ida", "Jonas", "Emma", "Lars", "Frida", "Nils", "Hanna", "Oskar", "Maja", "Gustav", "Linnea", "Ahmed", "Leila", "Mikael", "Sanna", "Tove"]
-LAST_NAMES = ["Andersson", "Berglund", "Carlsson", "Dahlberg", "Eriksson", "Forsberg", "Gustafsson", "Hedlund", "Isaksson", "Johansson", "Karlsson", "Lundqvist", "Magnusson", "Nyström", "Olsson", "Persson", "Sundberg", "Wikström", "Öberg", "Åström", "Hassan", "Nguyen"]
+FIRST_NAMES = [
+    "Anna",
+    "Erik",
+    "Sofia",
+    "Johan",
+    "Elin",
+    "Per",
+    "Karin",
+    "Mats",
+    "Ida",
+    "Jonas",
+    "Emma",
+    "Lars",
+    "Frida",
+    "Nils",
+    "Hanna",
+    "Oskar",
+    "Maja",
+    "Gustav",
+    "Linnea",
+    "Ahmed",
+    "Leila",
+    "Mikael",
+    "Sanna",
+    "Tove",
+]
+LAST_NAMES = [
+    "Andersson",
+    "Berglund",
+    "Carlsson",
+    "Dahlberg",
+    "Eriksson",
+    "Forsberg",
+    "Gustafsson",
+    "Hedlund",
+    "Isaksson",
+    "Johansson",
+    "Karlsson",
+    "Lundqvist",
+    "Magnusson",
+    "Nyström",
+    "Olsson",
+    "Persson",
+    "Sundberg",
+    "Wikström",
+    "Öberg",
+    "Åström",
+    "Hassan",
+    "Nguyen",
+]
 
 
 @dataclass(frozen=True)
@@ -55,11 +103,15 @@ def load_demo() -> list[DemoLogin]:
 def _load_units() -> dict[str, Unit]:
     levels = {}
     for depth, name, plural in data.LEVELS:
-        level, _ = UnitLevel.objects.update_or_create(depth=depth, defaults={"name": name, "name_plural": plural})
+        level, _ = UnitLevel.objects.update_or_create(
+            depth=depth, defaults={"name": name, "name_plural": plural}
+        )
         levels[depth] = level
     units: dict[str, Unit] = {}
 
-    def upsert(code: str, name: str, depth: int, parent: Unit | None, description: str = "") -> Unit:
+    def upsert(
+        code: str, name: str, depth: int, parent: Unit | None, description: str = ""
+    ) -> Unit:
         existing = Unit.objects.filter(code=code).first()
         if existing is not None:
             if existing.name != name or existing.description != description:
@@ -105,7 +157,9 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
     levels = []
     for depth, (name, plural, holds_goals) in enumerate(spec["levels"], start=1):
         level, _ = StrategyLevel.objects.update_or_create(
-            strategy=strategy, depth=depth, defaults={"name": name, "name_plural": plural, "holds_goals": holds_goals}
+            strategy=strategy,
+            depth=depth,
+            defaults={"name": name, "name_plural": plural, "holds_goals": holds_goals},
         )
         levels.append(level)
     for position_top, item in enumerate(spec["elements"], start=1):
@@ -113,11 +167,22 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
         top, _ = Element.objects.update_or_create(
             strategy=strategy,
             code=code,
-            defaults={"title": title, "description": description, "level": levels[0], "parent": None, "position": position_top},
+            defaults={
+                "title": title,
+                "description": description,
+                "level": levels[0],
+                "parent": None,
+                "position": position_top,
+            },
         )
         children = item[3] if len(item) > 3 else []
         for position_child, child in enumerate(children, start=1):
-            defaults: dict[str, Any] = {"level": levels[1], "parent": top, "position": position_child, "title": child[1]}
+            defaults: dict[str, Any] = {
+                "level": levels[1],
+                "parent": top,
+                "position": position_child,
+                "title": child[1],
+            }
             if len(child) == 3:  # (code, title, description)
                 defaults["description"] = child[2]
             else:  # (code, title, kind, target text, measure fields, references)
@@ -152,16 +217,29 @@ def _load_people(units: dict[str, Unit]) -> list[DemoLogin]:
     logins = []
     for username, first, last, role, unit_code, title in data.PEOPLE:
         user, created = user_model.objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@fjardvik.example"}
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@fjardvik.example",
+            },
         )
         password = demo_password(username)
         if created or not user.check_password(password):
             user.set_password(password)
             user.save()
-        Membership.objects.get_or_create(user=user, unit=units[unit_code], role=role, defaults={"title": title})
+        Membership.objects.get_or_create(
+            user=user, unit=units[unit_code], role=role, defaults={"title": title}
+        )
         if role != Role.MEMBER:
-            Membership.objects.get_or_create(user=user, unit=units[unit_code], role=Role.MEMBER, defaults={"title": title})
-        logins.append(DemoLogin(username, password, f"{first} {last}", str(Role(role).label), units[unit_code].name))
+            Membership.objects.get_or_create(
+                user=user, unit=units[unit_code], role=Role.MEMBER, defaults={"title": title}
+            )
+        logins.append(
+            DemoLogin(
+                username, password, f"{first} {last}", str(Role(role).label), units[unit_code].name
+            )
+        )
     return logins
 
 
@@ -178,25 +256,35 @@ def _unit_heads(units: dict[str, Unit]) -> dict[str, Any]:
         username = f"chef-{code.lower()}"
         user, created = user_model.objects.get_or_create(
             username=username,
-            defaults={"first_name": rng.choice(FIRST_NAMES), "last_name": rng.choice(LAST_NAMES), "email": f"{username}@fjardvik.example"},
+            defaults={
+                "first_name": rng.choice(FIRST_NAMES),
+                "last_name": rng.choice(LAST_NAMES),
+                "email": f"{username}@fjardvik.example",
+            },
         )
         if created:
             user.set_unusable_password()
             user.save()
-        Membership.objects.get_or_create(user=user, unit=unit, role=Role.UNIT_HEAD, defaults={"title": f"Chef, {unit.name}"})
+        Membership.objects.get_or_create(
+            user=user, unit=unit, role=Role.UNIT_HEAD, defaults={"title": f"Chef, {unit.name}"}
+        )
         heads[code] = user
     director = user_model.objects.get(username="direktor")
     heads[data.ROOT[0]] = director
     return heads
 
 
-def _load_agreements(units: dict[str, Unit], heads: dict[str, Any], strategies: dict[str, Strategy]) -> None:
+def _load_agreements(
+    units: dict[str, Unit], heads: dict[str, Any], strategies: dict[str, Strategy]
+) -> None:
     year = data.YEAR
     if Agreement.objects.filter(year=year, unit__code__in=units.keys()).exists():
         return  # already loaded; never duplicate or overwrite what users have written
     goals = {
         e.code: e
-        for e in Element.objects.filter(strategy__in=[strategies["group"], strategies["digital"]], level__holds_goals=True).select_related("level", "strategy")
+        for e in Element.objects.filter(
+            strategy__in=[strategies["group"], strategies["digital"]], level__holds_goals=True
+        ).select_related("level", "strategy")
     }
     rng = random.Random(year)
     themes = {theme[0]: [g[0] for g in theme[3]] for theme in data.GROUP_STRATEGY["elements"]}
@@ -207,10 +295,18 @@ def _load_agreements(units: dict[str, Unit], heads: dict[str, Any], strategies: 
             continue
         head = heads[unit.code]
         forget_memberships(head)
-        parent_code = next(u.code for u in units.values() if unit.path.startswith(u.path) and u.depth == unit.depth - 1)
+        parent_code = next(
+            u.code
+            for u in units.values()
+            if unit.path.startswith(u.path) and u.depth == unit.depth - 1
+        )
         approver = heads[parent_code]
         if unit.depth == 2:
-            chosen = [rng.choice(goal_codes) for theme, goal_codes in themes.items() if theme != data.CENTRE_GAPS.get(unit.code)]
+            chosen = [
+                rng.choice(goal_codes)
+                for theme, goal_codes in themes.items()
+                if theme != data.CENTRE_GAPS.get(unit.code)
+            ]
             chosen.append(rng.choice(digital_goals))
         else:
             pool = [code for codes in themes.values() for code in codes] + digital_goals
@@ -223,19 +319,35 @@ def _load_agreements(units: dict[str, Unit], heads: dict[str, Any], strategies: 
         )
         used_titles: set[str] = set()
         for position, goal_code in enumerate(chosen):
-            options = [o for o in data.INITIATIVES[goal_code] if o[0] not in used_titles] or data.INITIATIVES[goal_code]
+            options = [
+                o for o in data.INITIATIVES[goal_code] if o[0] not in used_titles
+            ] or data.INITIATIVES[goal_code]
             title, description = rng.choice(options)
             used_titles.add(title)
             linked = [goals[goal_code]]
             referenced = [r for r in goals[goal_code].references.all() if r.code in goals]
             if referenced and rng.random() < 0.5:
                 linked.append(goals[referenced[0].code])
-            status = rng.choice([InitiativeStatus.PLANNED, InitiativeStatus.STARTED, InitiativeStatus.STARTED, InitiativeStatus.DONE])
+            status = rng.choice(
+                [
+                    InitiativeStatus.PLANNED,
+                    InitiativeStatus.STARTED,
+                    InitiativeStatus.STARTED,
+                    InitiativeStatus.DONE,
+                ]
+            )
             start = date(year, rng.choice([1, 2, 3, 4]), 1)
             end = date(year, rng.choice([6, 9, 12]), 28 if position % 2 else 30)
             agreement_services.initiative_create(
-                agreement=agreement, by=head, title=title, description=description, owner=head,
-                start_date=start, end_date=end, status=status, goals=linked,
+                agreement=agreement,
+                by=head,
+                title=title,
+                description=description,
+                owner=head,
+                start_date=start,
+                end_date=end,
+                status=status,
+                goals=linked,
             )
         _advance(agreement, unit, head, approver, index)
 

@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
 
-class UnitLevel(models.Model):
+class UnitLevel(models.Model):  # type: ignore[django-manager-missing]
     """A named level of the organisation tree (executive board, centre, department, unit).
 
     Names are data: one organisation says "centre", another "administration".

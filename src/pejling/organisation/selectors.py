@@ -48,4 +48,8 @@ def unit_heads(unit: Unit) -> QuerySet[Membership]:
 
 
 def unit_people(unit: Unit) -> QuerySet[Membership]:
-    return Membership.objects.filter(unit=unit).select_related("user").order_by("role", "user__last_name")
+    return (
+        Membership.objects.filter(unit=unit)
+        .select_related("user")
+        .order_by("role", "user__last_name")
+    )

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from pejling.agreements.selectors import agreements_readable_by, line_of_sight
+from pejling.core.http import HtmxHttpRequest
 from pejling.core.utils import requested_year
 from pejling.organisation.models import Unit
 from pejling.organisation.selectors import (
@@ -15,7 +16,7 @@ from pejling.organisation.selectors import (
 )
 
 
-def unit_list(request: HttpRequest) -> HttpResponse:
+def unit_list(request: HtmxHttpRequest) -> HttpResponse:
     """The organisation tree; with ``q`` (htmx search) only the matching units."""
     query = request.GET.get("q", "").strip()
     units = units_in_tree_order()
@@ -30,9 +31,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_object_or_404(Unit.objects.select_related("level"), code=code)
     year = requested_year(request)
-    agreements = list(
-        agreements_readable_by(request.user).filter(unit=unit).order_by("-year")
-    )
+    agreements = list(agreements_readable_by(request.user).filter(unit=unit).order_by("-year"))
     context = {
         "unit": unit,
         "year": year,

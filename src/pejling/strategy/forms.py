@@ -1,25 +1,39 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pejling.core.forms import StyledFormMixin
-
 from pejling.strategy.models import Element, Strategy
 
 
 class StrategyForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Strategy
-        fields = ["code", "title", "summary", "body", "start_year", "end_year", "parent", "status", "position"]
-        widgets = {"summary": forms.Textarea(attrs={"rows": 3}), "body": forms.Textarea(attrs={"rows": 8})}
+        fields = [
+            "code",
+            "title",
+            "summary",
+            "body",
+            "start_year",
+            "end_year",
+            "parent",
+            "status",
+            "position",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "body": forms.Textarea(attrs={"rows": 8}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["parent"].queryset = Strategy.objects.exclude(pk=self.instance.pk)
+            cast(forms.ModelChoiceField, self.fields["parent"]).queryset = Strategy.objects.exclude(
+                pk=self.instance.pk
+            )
 
 
 class LevelForm(StyledFormMixin, forms.Form):
@@ -29,6 +43,11 @@ class LevelForm(StyledFormMixin, forms.Form):
 
 
 LevelFormSet = forms.formset_factory(LevelForm, extra=2, max_num=12)
+
+
+class ReferenceChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.strategy.title}: {obj.code} {obj.title}"
 
 
 class ElementForm(StyledFormMixin, forms.ModelForm):
@@ -55,10 +74,12 @@ class ElementForm(StyledFormMixin, forms.ModelForm):
             "target_date": forms.DateInput(attrs={"type": "date"}),
             "references": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"references": ReferenceChoiceField}
 
     def __init__(self, *args: Any, strategy: Strategy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["references"].queryset = (
-            Element.objects.exclude(strategy=strategy).select_related("strategy").order_by("strategy__title", "code")
+        cast(forms.ModelChoiceField, self.fields["references"]).queryset = (
+            Element.objects.exclude(strategy=strategy)
+            .select_related("strategy")
+            .order_by("strategy__title", "code")
         )
-        self.fields["references"].label_from_instance = lambda e: f"{e.strategy.title}: {e.code} {e.title}"

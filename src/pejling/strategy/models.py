@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -181,7 +183,7 @@ class Element(models.Model):
         return reverse("strategy:element_detail", args=[self.strategy.code, self.pk])
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.level_id and self.strategy_id and self.level.strategy_id != self.strategy_id:
             errors["level"] = _("The level belongs to another strategy.")
         if self.parent_id and self.parent is not None:
@@ -191,11 +193,7 @@ class Element(models.Model):
                 errors["level"] = _("The level must be the one just below the parent's level.")
         elif self.level_id and self.level.depth != 1:
             errors["parent"] = _("An element below the first level needs a parent element.")
-        if (
-            self.baseline_date
-            and self.target_date
-            and self.target_date < self.baseline_date
-        ):
+        if self.baseline_date and self.target_date and self.target_date < self.baseline_date:
             errors["target_date"] = _("The target date cannot be before the baseline date.")
         if errors:
             raise ValidationError(errors)

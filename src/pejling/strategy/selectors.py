@@ -83,7 +83,9 @@ def goal_groups_for_year(year: int) -> list[GoalGroup]:
         key = (goal.strategy_id, top.pk)
         if key not in groups:
             order.append(key)
-            labels[key] = f"{goal.strategy.title} · {top.title}" if top.pk != goal.pk else goal.strategy.title
+            labels[key] = (
+                f"{goal.strategy.title} · {top.title}" if top.pk != goal.pk else goal.strategy.title
+            )
         groups[key].append(goal)
     by_id = {s.pk: s for s in strategies}
     return [GoalGroup(by_id[k[0]], labels[k], groups[k]) for k in order]
@@ -93,7 +95,8 @@ def top_ancestors(elements: list[Element]) -> dict[int, Element]:
     """Map each element id to its top-level ancestor (itself at depth 1). One query."""
     strategy_ids = {e.strategy_id for e in elements}
     all_elements = {
-        e.pk: e for e in Element.objects.filter(strategy_id__in=strategy_ids).select_related("level")
+        e.pk: e
+        for e in Element.objects.filter(strategy_id__in=strategy_ids).select_related("level")
     }
     result: dict[int, Element] = {}
     for element in elements:
@@ -107,7 +110,9 @@ def top_ancestors(elements: list[Element]) -> dict[int, Element]:
 def ancestors_map(strategy_ids: set[int]) -> dict[int, Element]:
     return {
         e.pk: e
-        for e in Element.objects.filter(strategy_id__in=strategy_ids).select_related("level", "strategy")
+        for e in Element.objects.filter(strategy_id__in=strategy_ids).select_related(
+            "level", "strategy"
+        )
     }
 
 

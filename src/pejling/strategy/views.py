@@ -72,6 +72,7 @@ def strategy_levels(request: HttpRequest, code: str) -> HttpResponse:
         for lv in strategy.levels.all()
     ]
     formset = LevelFormSet(request.POST or None, initial=initial, prefix="levels")
+    level_errors: list[str] = []
     if request.method == "POST" and formset.is_valid():
         levels = [
             (f.cleaned_data["name"], f.cleaned_data["name_plural"], f.cleaned_data["holds_goals"])
@@ -81,11 +82,15 @@ def strategy_levels(request: HttpRequest, code: str) -> HttpResponse:
         try:
             services.strategy_levels_set(strategy=strategy, by=request.user, levels=levels)
         except ValidationError as exc:
-            formset._non_form_errors = formset.error_class(exc.messages)
+            level_errors = exc.messages
         else:
             messages.success(request, _("The levels were saved."))
             return redirect("strategy:strategy_detail", code=strategy.code)
-    return render(request, "strategy/strategy_levels.html", {"formset": formset, "strategy": strategy})
+    return render(
+        request,
+        "strategy/strategy_levels.html",
+        {"formset": formset, "strategy": strategy, "level_errors": level_errors},
+    )
 
 
 def element_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
@@ -116,30 +121,43 @@ def element_edit(request: HttpRequest, code: str, pk: int | None = None) -> Http
     _require_office(request)
     strategy = get_object_or_404(Strategy, code=code)
     if pk is not None:
-        element = get_object_or_404(Element.objects.select_related("level", "parent"), strategy=strategy, pk=pk)
+        element = get_object_or_404(
+            Element.objects.select_related("level", "parent"), strategy=strategy, pk=pk
+        )
     else:
         parent = None
         parent_id = request.GET.get("parent") or request.POST.get("parent")
         if parent_id:
-            parent = get_object_or_404(Element.objects.select_related("level"), strategy=strategy, pk=parent_id)
+            parent = get_object_or_404(
+                Element.objects.select_related("level"), strategy=strategy, pk=parent_id
+            )
         depth = parent.level.depth + 1 if parent else 1
         level = StrategyLevel.objects.filter(strategy=strategy, depth=depth).first()
         if level is None:
-            messages.error(request, _("Name the level first: this strategy has no level %(depth)s.") % {"depth": depth})
+            messages.error(
+                request,
+                _("Name the level first: this strategy has no level %(depth)s.") % {"depth": depth},
+            )
             return redirect("strategy:strategy_levels", code=strategy.code)
         element = Element(strategy=strategy, parent=parent, level=level)
     form = ElementForm(request.POST or None, instance=element, strategy=strategy)
     if request.method == "POST" and form.is_valid():
         try:
             services.element_save(
-                element=form.instance, by=request.user, references=list(form.cleaned_data["references"])
+                element=form.instance,
+                by=request.user,
+                references=list(form.cleaned_data["references"]),
             )
         except ValidationError as exc:
             add_validation_error(form, exc)
         else:
             messages.success(request, _("“%(title)s” was saved.") % {"title": element.title})
             return redirect("strategy:strategy_detail", code=strategy.code)
-    return render(request, "strategy/element_form.html", {"form": form, "strategy": strategy, "element": element})
+    return render(
+        request,
+        "strategy/element_form.html",
+        {"form": form, "strategy": strategy, "element": element},
+    )
 
 
 @require_POST
@@ -159,7 +177,9 @@ def strategy_history(request: HttpRequest, code: str) -> HttpResponse:
     strategy = _get_strategy(request, code)
     rows = list(strategy.history.select_related("history_user").all())
     rows += list(Element.history.filter(strategy_id=strategy.pk).select_related("history_user"))
-    rows += list(StrategyLevel.history.filter(strategy_id=strategy.pk).select_related("history_user"))
+    rows += list(
+        StrategyLevel.history.filter(strategy_id=strategy.pk).select_related("history_user")
+    )
     return render(
         request,
         "core/history.html",

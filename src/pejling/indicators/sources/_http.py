@@ -16,7 +16,9 @@ USER_AGENT = "Pejling KPI import"
 class Opener(Protocol):
     """What we need from :class:`urllib.request.OpenerDirector`."""
 
-    def open(self, fullurl: urllib.request.Request, data: bytes | None = None, timeout: float = ...) -> Any: ...
+    def open(
+        self, fullurl: urllib.request.Request, data: bytes | None = None, timeout: float = ...
+    ) -> Any: ...
 
 
 class SourceHttpError(RuntimeError):
@@ -48,7 +50,9 @@ class HttpClient:
         self.timeout = timeout
         self.max_response_bytes = max_response_bytes
 
-    def url(self, path: str, params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None) -> str:
+    def url(
+        self, path: str, params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None
+    ) -> str:
         """``base_url`` + ``/path`` + query string (``[`` ``]`` ``,`` kept readable)."""
         url = f"{self.base_url}/{path.lstrip('/')}"
         if params:

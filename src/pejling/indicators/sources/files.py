@@ -305,9 +305,7 @@ def _parse_rows(
     if "indicator" not in columns.index and default_indicator is None:
         missing.insert(0, "indicator")
     if missing:
-        accepted = "; ".join(
-            f"{name}: {', '.join(HEADER_ALIASES[name][:6])}" for name in missing
-        )
+        accepted = "; ".join(f"{name}: {', '.join(HEADER_ALIASES[name][:6])}" for name in missing)
         errors.append(
             ParseError(
                 header_row,
@@ -397,7 +395,10 @@ def _parse_rows(
             except NumberError:
                 add_error(
                     ParseError(
-                        row_no, v_name, "not_a_number", f"{_cell_text(raw_value)!r} is not a number."
+                        row_no,
+                        v_name,
+                        "not_a_number",
+                        f"{_cell_text(raw_value)!r} is not a number.",
                     )
                 )
             else:
@@ -459,7 +460,9 @@ def parse_csv_text(
             )
     except csv.Error as exc:
         return ParseResult(
-            errors=[ParseError(reader.line_num or None, None, "unreadable_file", f"Broken CSV: {exc}.")]
+            errors=[
+                ParseError(reader.line_num or None, None, "unreadable_file", f"Broken CSV: {exc}.")
+            ]
         )
 
 
@@ -504,7 +507,9 @@ def parse_xlsx_bytes(
 
     def unreadable(exc: Exception) -> ParseResult:
         return ParseResult(
-            errors=[ParseError(None, None, "unreadable_file", f"Could not read the XLSX file: {exc}.")]
+            errors=[
+                ParseError(None, None, "unreadable_file", f"Could not read the XLSX file: {exc}.")
+            ]
         )
 
     try:
@@ -519,12 +524,12 @@ def parse_xlsx_bytes(
         rows: Iterator[Sequence[Any]] = workbook.worksheets[0].iter_rows(values_only=True)
         with _gc_paused():
             return _parse_rows(
-            rows,
-            default_indicator=default_indicator,
-            nonnegative=nonnegative,
-            decimal_comma=decimal_comma,
-            fallback_decimal_comma=True,
-        )
+                rows,
+                default_indicator=default_indicator,
+                nonnegative=nonnegative,
+                decimal_comma=decimal_comma,
+                fallback_decimal_comma=True,
+            )
     except Exception as exc:  # a broken sheet part fails while iterating
         return unreadable(exc)
     finally:

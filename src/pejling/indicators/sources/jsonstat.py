@@ -159,7 +159,11 @@ class Dataset:
         for index, combination in enumerate(
             itertools.product(*(self.dimensions[d].categories for d in ids))
         ):
-            yield Cell(dict(zip(ids, combination, strict=True)), self.value_at(index), self.status_at(index))
+            yield Cell(
+                dict(zip(ids, combination, strict=True)),
+                self.value_at(index),
+                self.status_at(index),
+            )
 
     def dimensions_with_role(self, role: str) -> tuple[str, ...]:
         return self.role.get(role, ())
@@ -239,7 +243,9 @@ def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
     total = math.prod(sizes)
     if isinstance(values, list):
         if len(values) != total:
-            raise JsonStatError(f"'value' has {len(values)} items but the sizes give {total} cells.")
+            raise JsonStatError(
+                f"'value' has {len(values)} items but the sizes give {total} cells."
+            )
     elif not isinstance(values, Mapping):
         raise JsonStatError("'value' must be a list or an object.")
     status = obj.get("status")
@@ -247,7 +253,9 @@ def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
         raise JsonStatError("'status' must be a string, list or object.")
     role: dict[str, tuple[str, ...]] = {}
     if isinstance(role_raw, Mapping):
-        role = {str(k): tuple(str(d) for d in v) for k, v in role_raw.items() if isinstance(v, list)}
+        role = {
+            str(k): tuple(str(d) for d in v) for k, v in role_raw.items() if isinstance(v, list)
+        }
     extension = obj.get("extension")
     return Dataset(
         ids=ids,
@@ -480,13 +488,17 @@ def observations_from_dataset(
                 value = decimal_from_json(raw)
             except NumberError:
                 result.errors.append(
-                    ParseError(None, None, "not_a_number", f"Value {raw!r} for {where} is not a number.")
+                    ParseError(
+                        None, None, "not_a_number", f"Value {raw!r} for {where} is not a number."
+                    )
                 )
                 continue
             assert value is not None
             if nonnegative and value < 0:
                 result.errors.append(
-                    ParseError(None, None, "negative_count", f"Value {value} for {where} is negative.")
+                    ParseError(
+                        None, None, "negative_count", f"Value {value} for {where} is negative."
+                    )
                 )
                 continue
             unit_code = units[r_cat]

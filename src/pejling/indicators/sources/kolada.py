@@ -114,7 +114,9 @@ def parse_kolada_data(
     duplicates = DuplicateChecker()
     for row, item in enumerate(items, start=1):
         if not isinstance(item, Mapping):
-            result.errors.append(ParseError(row, None, "invalid_payload", "Entry is not an object."))
+            result.errors.append(
+                ParseError(row, None, "invalid_payload", "Entry is not an object.")
+            )
             continue
         kpi = item.get("kpi")
         unit_key = "municipality" if "municipality" in item else "ou"
@@ -126,7 +128,9 @@ def parse_kolada_data(
         ]
         if missing:
             for name in missing:
-                result.errors.append(ParseError(row, name, "missing_value", f"The entry has no {name}."))
+                result.errors.append(
+                    ParseError(row, name, "missing_value", f"The entry has no {name}.")
+                )
             continue
         try:
             period = _period(item["period"])
@@ -135,7 +139,9 @@ def parse_kolada_data(
             continue
         values = item.get("values")
         if not isinstance(values, list):
-            result.errors.append(ParseError(row, "values", "invalid_payload", "'values' is not a list."))
+            result.errors.append(
+                ParseError(row, "values", "invalid_payload", "'values' is not a list.")
+            )
             continue
         chosen = next(
             (v for v in values if isinstance(v, Mapping) and v.get("gender") == gender), None
@@ -161,7 +167,9 @@ def parse_kolada_data(
         try:
             value = decimal_from_json(raw)
         except NumberError:
-            result.errors.append(ParseError(row, "value", "not_a_number", f"{raw!r} is not a number."))
+            result.errors.append(
+                ParseError(row, "value", "not_a_number", f"{raw!r} is not a number.")
+            )
             continue
         assert value is not None
         if nonnegative and value < 0:

@@ -29,7 +29,7 @@ def parse_decimal(text: str, *, decimal_comma: bool = True) -> Decimal:
     """Parse a number as written in a Nordic or English spreadsheet.
 
     Accepts ``14,9``, ``14.9``, ``1 234,5`` (space, no-break or thin space as
-    thousands separator), ``1.234,5``, ``1,234.5``, ``-3``, ``−3`` and
+    thousands separator), ``1.234,5``, ``1,234.5``, ``-3``, a Unicode minus sign and
     exponents such as ``1E+05``. When one separator occurs once and is
     followed by exactly three digits (``1.234`` or ``1,234``) it is ambiguous:
     ``decimal_comma`` decides. With ``decimal_comma=True`` (the Nordic
@@ -62,9 +62,8 @@ def parse_decimal(text: str, *, decimal_comma: bool = True) -> Decimal:
             s = s.replace(",", ".")
         else:
             s = s.replace(",", "")
-    elif has_dot:
-        if s.count(".") > 1 or (decimal_comma and _three_digit_group(s, ".")):
-            s = s.replace(".", "")
+    elif has_dot and (s.count(".") > 1 or (decimal_comma and _three_digit_group(s, "."))):
+        s = s.replace(".", "")
     try:
         value = Decimal(s)
     except InvalidOperation:

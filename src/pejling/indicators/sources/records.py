@@ -58,7 +58,9 @@ class Period:
             if self.number != 0:
                 raise PeriodError("A year period must have number 0.")
         elif not 1 <= self.number <= parts:
-            raise PeriodError(f"A {self.kind} number must be between 1 and {parts}, not {self.number}.")
+            raise PeriodError(
+                f"A {self.kind} number must be between 1 and {parts}, not {self.number}."
+            )
 
     def __str__(self) -> str:
         if self.kind == "year":
@@ -115,7 +117,9 @@ def parse_period(text: str) -> Period:
         raise PeriodError(f"Period must be text, not {type(text).__name__}.")
     match = _PERIOD_RE.fullmatch(text.strip())
     if match is None:
-        raise PeriodError(f"{text!r} is not a period like 2019, 2019-03, 2019M03, 2019T1 or 2019Q1.")
+        raise PeriodError(
+            f"{text!r} is not a period like 2019, 2019-03, 2019M03, 2019T1 or 2019Q1."
+        )
     year = int(match.group(1))
     mark = match.group(2)
     if mark is None:
@@ -148,11 +152,10 @@ class Observation:
 
 
 _new_object = object.__new__
-_set_indicator = Observation.indicator.__set__  # type: ignore[attr-defined]
-_set_unit = Observation.unit.__set__  # type: ignore[attr-defined]
-_set_period = Observation.period.__set__  # type: ignore[attr-defined]
-_set_value = Observation.value.__set__  # type: ignore[attr-defined]
-_set_row = Observation.row.__set__  # type: ignore[attr-defined]
+# The slot descriptors' setters (frozen dataclasses block normal assignment).
+_set_indicator, _set_unit, _set_period, _set_value, _set_row = (
+    Observation.__dict__[name].__set__ for name in ("indicator", "unit", "period", "value", "row")
+)
 
 
 def new_observation(

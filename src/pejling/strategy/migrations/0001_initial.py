@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,169 +15,488 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Strategy',
+            name="Strategy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(unique=True, verbose_name='code')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('summary', models.TextField(blank=True, verbose_name='summary')),
-                ('body', models.TextField(blank=True, verbose_name='text')),
-                ('start_year', models.PositiveSmallIntegerField(verbose_name='first year')),
-                ('end_year', models.PositiveSmallIntegerField(verbose_name='last year')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('archived', 'Archived')], default='draft', max_length=20, verbose_name='status')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('parent', models.ForeignKey(blank=True, help_text='The strategy above this one in the cascade.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='strategy.strategy', verbose_name='serves')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(unique=True, verbose_name="code")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("summary", models.TextField(blank=True, verbose_name="summary")),
+                ("body", models.TextField(blank=True, verbose_name="text")),
+                ("start_year", models.PositiveSmallIntegerField(verbose_name="first year")),
+                ("end_year", models.PositiveSmallIntegerField(verbose_name="last year")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The strategy above this one in the cascade.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="strategy.strategy",
+                        verbose_name="serves",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'strategy',
-                'verbose_name_plural': 'strategies',
-                'ordering': ['position', 'start_year', 'title'],
+                "verbose_name": "strategy",
+                "verbose_name_plural": "strategies",
+                "ordering": ["position", "start_year", "title"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalStrategyLevel',
+            name="HistoricalStrategyLevel",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('depth', models.PositiveSmallIntegerField(verbose_name='depth')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_plural', models.CharField(max_length=100, verbose_name='plural name')),
-                ('holds_goals', models.BooleanField(default=False, help_text='Initiatives in annual agreements can be linked to elements of this level.', verbose_name='holds goals')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('strategy', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='strategy.strategy', verbose_name='strategy')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("depth", models.PositiveSmallIntegerField(verbose_name="depth")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("name_plural", models.CharField(max_length=100, verbose_name="plural name")),
+                (
+                    "holds_goals",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Initiatives in annual agreements can be linked to elements of this level.",
+                        verbose_name="holds goals",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="strategy.strategy",
+                        verbose_name="strategy",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical strategy level',
-                'verbose_name_plural': 'historical strategy levels',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical strategy level",
+                "verbose_name_plural": "historical strategy levels",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalStrategy',
+            name="HistoricalStrategy",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.SlugField(verbose_name='code')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('summary', models.TextField(blank=True, verbose_name='summary')),
-                ('body', models.TextField(blank=True, verbose_name='text')),
-                ('start_year', models.PositiveSmallIntegerField(verbose_name='first year')),
-                ('end_year', models.PositiveSmallIntegerField(verbose_name='last year')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('archived', 'Archived')], default='draft', max_length=20, verbose_name='status')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, help_text='The strategy above this one in the cascade.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='strategy.strategy', verbose_name='serves')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(verbose_name="code")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("summary", models.TextField(blank=True, verbose_name="summary")),
+                ("body", models.TextField(blank=True, verbose_name="text")),
+                ("start_year", models.PositiveSmallIntegerField(verbose_name="first year")),
+                ("end_year", models.PositiveSmallIntegerField(verbose_name="last year")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The strategy above this one in the cascade.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="strategy.strategy",
+                        verbose_name="serves",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical strategy',
-                'verbose_name_plural': 'historical strategies',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical strategy",
+                "verbose_name_plural": "historical strategies",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Element',
+            name="Element",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=50, verbose_name='code')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('measure_kind', models.CharField(blank=True, choices=[('', 'Not measured'), ('kpi', 'Indicator (KPI) with baseline and target'), ('count', 'Count across the organisation'), ('coverage', 'Coverage of a level'), ('assessed', 'Assessed by its owner')], default='', max_length=20, verbose_name='measured as')),
-                ('target_text', models.CharField(blank=True, max_length=300, verbose_name='target in words')),
-                ('measure_unit', models.CharField(blank=True, max_length=50, verbose_name='unit of measure')),
-                ('baseline_value', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True, verbose_name='baseline')),
-                ('baseline_date', models.DateField(blank=True, null=True, verbose_name='baseline date')),
-                ('target_value', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True, verbose_name='target')),
-                ('target_date', models.DateField(blank=True, null=True, verbose_name='target date')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='data source')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='strategy.element', verbose_name='parent element')),
-                ('references', models.ManyToManyField(blank=True, help_text='Elements of other strategies that this element builds on.', related_name='referenced_by', to='strategy.element', verbose_name='references')),
-                ('strategy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='elements', to='strategy.strategy', verbose_name='strategy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=50, verbose_name="code")),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "measure_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not measured"),
+                            ("kpi", "Indicator (KPI) with baseline and target"),
+                            ("count", "Count across the organisation"),
+                            ("coverage", "Coverage of a level"),
+                            ("assessed", "Assessed by its owner"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="measured as",
+                    ),
+                ),
+                (
+                    "target_text",
+                    models.CharField(blank=True, max_length=300, verbose_name="target in words"),
+                ),
+                (
+                    "measure_unit",
+                    models.CharField(blank=True, max_length=50, verbose_name="unit of measure"),
+                ),
+                (
+                    "baseline_value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="baseline",
+                    ),
+                ),
+                (
+                    "baseline_date",
+                    models.DateField(blank=True, null=True, verbose_name="baseline date"),
+                ),
+                (
+                    "target_value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="target",
+                    ),
+                ),
+                (
+                    "target_date",
+                    models.DateField(blank=True, null=True, verbose_name="target date"),
+                ),
+                (
+                    "source",
+                    models.CharField(blank=True, max_length=200, verbose_name="data source"),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="strategy.element",
+                        verbose_name="parent element",
+                    ),
+                ),
+                (
+                    "references",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Elements of other strategies that this element builds on.",
+                        related_name="referenced_by",
+                        to="strategy.element",
+                        verbose_name="references",
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="elements",
+                        to="strategy.strategy",
+                        verbose_name="strategy",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'strategy element',
-                'verbose_name_plural': 'strategy elements',
-                'ordering': ['strategy', 'level__depth', 'position', 'code'],
+                "verbose_name": "strategy element",
+                "verbose_name_plural": "strategy elements",
+                "ordering": ["strategy", "level__depth", "position", "code"],
             },
         ),
         migrations.CreateModel(
-            name='StrategyLevel',
+            name="StrategyLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('depth', models.PositiveSmallIntegerField(verbose_name='depth')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_plural', models.CharField(max_length=100, verbose_name='plural name')),
-                ('holds_goals', models.BooleanField(default=False, help_text='Initiatives in annual agreements can be linked to elements of this level.', verbose_name='holds goals')),
-                ('strategy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='levels', to='strategy.strategy', verbose_name='strategy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("depth", models.PositiveSmallIntegerField(verbose_name="depth")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("name_plural", models.CharField(max_length=100, verbose_name="plural name")),
+                (
+                    "holds_goals",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Initiatives in annual agreements can be linked to elements of this level.",
+                        verbose_name="holds goals",
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="levels",
+                        to="strategy.strategy",
+                        verbose_name="strategy",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'strategy level',
-                'verbose_name_plural': 'strategy levels',
-                'ordering': ['strategy', 'depth'],
+                "verbose_name": "strategy level",
+                "verbose_name_plural": "strategy levels",
+                "ordering": ["strategy", "depth"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalElement',
+            name="HistoricalElement",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(max_length=50, verbose_name='code')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('measure_kind', models.CharField(blank=True, choices=[('', 'Not measured'), ('kpi', 'Indicator (KPI) with baseline and target'), ('count', 'Count across the organisation'), ('coverage', 'Coverage of a level'), ('assessed', 'Assessed by its owner')], default='', max_length=20, verbose_name='measured as')),
-                ('target_text', models.CharField(blank=True, max_length=300, verbose_name='target in words')),
-                ('measure_unit', models.CharField(blank=True, max_length=50, verbose_name='unit of measure')),
-                ('baseline_value', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True, verbose_name='baseline')),
-                ('baseline_date', models.DateField(blank=True, null=True, verbose_name='baseline date')),
-                ('target_value', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True, verbose_name='target')),
-                ('target_date', models.DateField(blank=True, null=True, verbose_name='target date')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='data source')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='strategy.element', verbose_name='parent element')),
-                ('strategy', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='strategy.strategy', verbose_name='strategy')),
-                ('level', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='strategy.strategylevel', verbose_name='level')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=50, verbose_name="code")),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "measure_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not measured"),
+                            ("kpi", "Indicator (KPI) with baseline and target"),
+                            ("count", "Count across the organisation"),
+                            ("coverage", "Coverage of a level"),
+                            ("assessed", "Assessed by its owner"),
+                        ],
+                        default="",
+                        max_length=20,
+                        verbose_name="measured as",
+                    ),
+                ),
+                (
+                    "target_text",
+                    models.CharField(blank=True, max_length=300, verbose_name="target in words"),
+                ),
+                (
+                    "measure_unit",
+                    models.CharField(blank=True, max_length=50, verbose_name="unit of measure"),
+                ),
+                (
+                    "baseline_value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="baseline",
+                    ),
+                ),
+                (
+                    "baseline_date",
+                    models.DateField(blank=True, null=True, verbose_name="baseline date"),
+                ),
+                (
+                    "target_value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="target",
+                    ),
+                ),
+                (
+                    "target_date",
+                    models.DateField(blank=True, null=True, verbose_name="target date"),
+                ),
+                (
+                    "source",
+                    models.CharField(blank=True, max_length=200, verbose_name="data source"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="strategy.element",
+                        verbose_name="parent element",
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="strategy.strategy",
+                        verbose_name="strategy",
+                    ),
+                ),
+                (
+                    "level",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="strategy.strategylevel",
+                        verbose_name="level",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical strategy element',
-                'verbose_name_plural': 'historical strategy elements',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical strategy element",
+                "verbose_name_plural": "historical strategy elements",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='element',
-            name='level',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='elements', to='strategy.strategylevel', verbose_name='level'),
+            model_name="element",
+            name="level",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="elements",
+                to="strategy.strategylevel",
+                verbose_name="level",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='strategy',
-            constraint=models.CheckConstraint(condition=models.Q(('end_year__gte', models.F('start_year'))), name='strategy_period_ordered'),
+            model_name="strategy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_year__gte", models.F("start_year"))),
+                name="strategy_period_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='strategylevel',
-            constraint=models.UniqueConstraint(fields=('strategy', 'depth'), name='unique_level_depth'),
+            model_name="strategylevel",
+            constraint=models.UniqueConstraint(
+                fields=("strategy", "depth"), name="unique_level_depth"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='strategylevel',
-            constraint=models.CheckConstraint(condition=models.Q(('depth__gte', 1)), name='level_depth_positive'),
+            model_name="strategylevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("depth__gte", 1)), name="level_depth_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='element',
-            constraint=models.UniqueConstraint(fields=('strategy', 'code'), name='unique_element_code'),
+            model_name="element",
+            constraint=models.UniqueConstraint(
+                fields=("strategy", "code"), name="unique_element_code"
+            ),
         ),
     ]

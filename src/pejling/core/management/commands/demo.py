@@ -16,4 +16,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo organisation loaded: {ORGANISATION_NAME}"))
         self.stdout.write("Demo log-ins (only the demo command creates these accounts):")
         for login in logins:
-            self.stdout.write(f"  {login.username:<18} {login.password:<28} {login.name}, {login.role}, {login.unit}")
+            self.stdout.write(
+                f"  {login.username:<18} {login.password:<28} {login.name}, {login.role}, {login.unit}"
+            )

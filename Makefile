@@ -1,0 +1,78 @@
+# Pejling — two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# A Python 3.12+ interpreter: the first found on PATH, else one installed by pyenv.
+PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3.13 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.13 /usr/local/bin/python3.12 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then command -v $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/pejling
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install demo serve migrate messages static lint typecheck test test-sqlite test-postgres test-browser bench clean
+
+help:
+	@echo "make demo   install, migrate, load the demo organisation and serve on http://127.0.0.1:8000"
+	@echo "make test   lint, type-check, tests on SQLite and PostgreSQL, browser tests"
+
+$(BIN)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Pejling needs Python 3.12 or newer (none found)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(BIN)/.installed node_modules/.installed messages
+
+messages: $(BIN)/.installed
+	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }
+	cd src/pejling && ../../$(BIN)/pejling compilemessages -v0
+
+static: install
+	$(BIN)/pejling collectstatic --noinput -v0
+
+migrate: install
+	$(BIN)/pejling migrate --noinput -v1
+
+demo: migrate static
+	$(BIN)/pejling demo
+	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
+	PEJLING_BIND=127.0.0.1:8000 $(BIN)/pejling serve
+
+serve: static
+	$(BIN)/pejling serve
+
+lint: install
+	$(BIN)/ruff check src tests e2e
+	$(BIN)/ruff format --check src tests e2e
+
+typecheck: install
+	$(BIN)/mypy
+
+test-sqlite: install
+	DATABASE_URL= $(BIN)/pytest tests -q -p no:cacheprovider -n 2
+
+test-postgres: install
+	bash scripts/ensure-postgres.sh
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests -q -p no:cacheprovider -n 2
+
+test-browser: install
+	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-postgres.sh
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest e2e -q -p no:cacheprovider
+
+test: lint typecheck test-sqlite test-postgres test-browser
+	@echo "All checks passed."
+
+bench: install
+	bash scripts/ensure-postgres.sh
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache

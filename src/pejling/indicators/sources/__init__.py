@@ -1,0 +1,58 @@
+"""Parsers for KPI data imports: files from municipalities and national statistics APIs.
+
+Pure Python (stdlib, plus openpyxl for XLSX); nothing here imports Django.
+Every parser returns a :class:`ParseResult` of :class:`Observation` records
+and :class:`ParseError` entries; mapping units and storing values is left to
+the caller.
+"""
+
+from .files import parse_csv_text, parse_table_file, parse_xlsx_bytes
+from .jsonstat import (
+    Dataset,
+    JsonStatError,
+    iter_values,
+    observations_from_dataset,
+    read_dataset,
+    read_datasets,
+)
+from .kolada import KoladaClient, parse_kolada_data, parse_kolada_kpis, parse_kolada_municipalities
+from .records import Observation, ParseError, ParseResult, Period, PeriodError, parse_period
+from .ssb import SsbClient, parse_ssb_jsonstat, parse_ssb_table, ssb_region_code
+from .statbank import (
+    StatbankClient,
+    TableInfo,
+    parse_statbank_csv,
+    parse_statbank_jsonstat,
+    parse_tableinfo,
+)
+
+__all__ = [
+    "Dataset",
+    "JsonStatError",
+    "KoladaClient",
+    "Observation",
+    "ParseError",
+    "ParseResult",
+    "Period",
+    "PeriodError",
+    "SsbClient",
+    "StatbankClient",
+    "TableInfo",
+    "iter_values",
+    "observations_from_dataset",
+    "parse_csv_text",
+    "parse_kolada_data",
+    "parse_kolada_kpis",
+    "parse_kolada_municipalities",
+    "parse_period",
+    "parse_ssb_jsonstat",
+    "parse_ssb_table",
+    "parse_statbank_csv",
+    "parse_statbank_jsonstat",
+    "parse_table_file",
+    "parse_tableinfo",
+    "parse_xlsx_bytes",
+    "read_dataset",
+    "read_datasets",
+    "ssb_region_code",
+]

@@ -1,0 +1,145 @@
+"""factory_boy factories for the foundation's models.
+
+They write rows directly (no services, no permission checks): they set the scene, the tests
+then act through the services and views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+
+from pejling.agreements.models import Agreement, Initiative, InitiativeGoal
+from pejling.organisation.models import Membership, Role, Unit, UnitLevel
+from pejling.strategy.models import Element, Strategy, StrategyLevel, StrategyStatus
+
+YEAR = 2026
+LEVEL_NAMES = {1: "Executive board", 2: "Centre", 3: "Department", 4: "Unit"}
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class UnitLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = UnitLevel
+        django_get_or_create = ("depth",)
+
+    depth = 1
+    name = factory.LazyAttribute(lambda o: LEVEL_NAMES.get(o.depth, f"Level {o.depth}"))
+    name_plural = factory.LazyAttribute(lambda o: f"{o.name}s")
+
+
+def _level_for(o: Any) -> UnitLevel:
+    depth = o.parent.depth + 1 if o.parent is not None else 1
+    return UnitLevelFactory(depth=depth)
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    """A unit in the treebeard tree: a root without ``parent``, else a child of ``parent``."""
+
+    class Meta:
+        model = Unit
+
+    parent = None
+    code = factory.Sequence(lambda n: f"U{n:04d}")
+    name = factory.LazyAttribute(lambda o: f"Unit {o.code}")
+    level = factory.LazyAttribute(_level_for)
+
+    @classmethod
+    def _create(cls, model_class: type[Unit], *args: Any, **kwargs: Any) -> Unit:
+        parent = kwargs.pop("parent", None)
+        if parent is None:
+            return model_class.add_root(**kwargs)
+        parent.refresh_from_db()  # the path of the parent may have shifted
+        return parent.add_child(**kwargs)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    unit = factory.SubFactory(UnitFactory)
+    role = Role.MEMBER
+    title = ""
+
+
+class StrategyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Strategy
+
+    code = factory.Sequence(lambda n: f"strategy-{n}")
+    title = factory.Sequence(lambda n: f"Strategy {n}")
+    start_year = 2025
+    end_year = 2027
+    status = StrategyStatus.PUBLISHED
+    parent = None
+
+
+class StrategyLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StrategyLevel
+        django_get_or_create = ("strategy", "depth")
+
+    strategy = factory.SubFactory(StrategyFactory)
+    depth = 1
+    name = factory.LazyAttribute(lambda o: f"Level {o.depth}")
+    name_plural = factory.LazyAttribute(lambda o: f"{o.name}s")
+    holds_goals = False
+
+
+def _element_level(o: Any) -> StrategyLevel:
+    depth = o.parent.level.depth + 1 if o.parent is not None else 1
+    return StrategyLevelFactory(strategy=o.strategy, depth=depth)
+
+
+class ElementFactory(factory.django.DjangoModelFactory):
+    """An element; its level is the strategy's level just below the parent's."""
+
+    class Meta:
+        model = Element
+
+    strategy = factory.LazyAttribute(lambda o: o.parent.strategy if o.parent else StrategyFactory())
+    parent = None
+    level = factory.LazyAttribute(_element_level)
+    code = factory.Sequence(lambda n: f"E{n}")
+    title = factory.Sequence(lambda n: f"Element {n}")
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agreement
+
+    unit = factory.SubFactory(UnitFactory)
+    year = YEAR
+
+
+class InitiativeFactory(factory.django.DjangoModelFactory):
+    """An initiative; pass ``goals=[...]`` to link it."""
+
+    class Meta:
+        model = Initiative
+        skip_postgeneration_save = True
+
+    agreement = factory.SubFactory(AgreementFactory)
+    title = factory.Sequence(lambda n: f"Initiative {n}")
+    position = factory.Sequence(lambda n: n)
+
+    @factory.post_generation
+    def goals(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create and extracted:
+            for goal in extracted:
+                InitiativeGoal.objects.create(initiative=self, goal=goal)
