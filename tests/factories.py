@@ -62,9 +62,9 @@ class UnitFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class: type[Unit], *args: Any, **kwargs: Any) -> Unit:
         parent = kwargs.pop("parent", None)
         if parent is None:
-            return model_class.add_root(**kwargs)
-        parent.refresh_from_db()  # the path of the parent may have shifted
-        return parent.add_child(**kwargs)
+            return model_class.objects.add_root(kwargs)
+        parent.refresh_from_db()  # siblings sorted in by name may have shifted its path
+        return model_class.objects.add_child(parent, kwargs)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
@@ -136,7 +136,7 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
 
     agreement = factory.SubFactory(AgreementFactory)
     title = factory.Sequence(lambda n: f"Initiative {n}")
-    position = factory.Sequence(lambda n: n)
+    position = factory.LazyAttribute(lambda o: o.agreement.initiatives.count() + 1)
 
     @factory.post_generation
     def goals(self, create: bool, extracted: Any, **kwargs: Any) -> None:

@@ -144,6 +144,10 @@ class StrategyCoverage:
     rows: list[CoverageRow]
 
     @property
+    def covered_count(self) -> int:
+        return sum(1 for r in self.rows if r.covered)
+
+    @property
     def missing(self) -> list[CoverageRow]:
         return [r for r in self.rows if not r.covered]
 
@@ -223,7 +227,8 @@ def _unit_lines(units: list[Unit], year: int, user: Any) -> list[UnitLine]:
         a.unit_id: a
         for a in agreements_readable_by(user)
         .filter(unit__in=units, year=year)
-        .annotate(n=Count("initiatives"))
+        .select_related("unit")
+        .annotate(n=Count("initiatives", distinct=True))
     }
     return [UnitLine(u, agreements.get(u.pk), getattr(agreements.get(u.pk), "n", 0)) for u in units]
 

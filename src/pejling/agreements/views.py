@@ -81,7 +81,12 @@ def agreement_detail(request: HttpRequest, unit_code: str, year: int) -> HttpRes
         )
     view = readable_agreement(user, agreement)
     if view is None:
-        raise Http404
+        return render(
+            request,
+            "agreements/agreement_missing.html",
+            {"unit": unit, "year": year, "can_create": False, "unpublished": True},
+            status=404,
+        )
     context = {
         "unit": unit,
         "year": year,
@@ -238,6 +243,8 @@ def agreement_transition(
             raise Http404
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You do not have permission to do this."))
     return redirect("agreements:agreement_detail", unit_code=unit.code, year=year)
 
 

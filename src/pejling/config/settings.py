@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "pejling.organisation",
     "pejling.strategy",
     "pejling.agreements",
+    "pejling.indicators",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +168,12 @@ SESSION_COOKIE_AGE = int(env_str("PEJLING_SESSION_AGE", str(60 * 60 * 10)))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+TASKS = {
+    "default": {
+        "BACKEND": env_str("PEJLING_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
 
 EMAIL_BACKEND = env_str("PEJLING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("PEJLING_FROM_EMAIL", "pejling@localhost")

@@ -46,7 +46,8 @@ def entries_for(history_rows: list[Any], *, exclude: tuple[str, ...] = ()) -> li
     """Turn historical rows (newest first, one object or many) into readable entries with diffs."""
     by_object: dict[Any, list[Any]] = {}
     for row in history_rows:
-        by_object.setdefault(row.id, []).append(row)
+        # Rows of several models can share an id: group by model and id.
+        by_object.setdefault((row.instance_type, row.id), []).append(row)
     entries: list[HistoryEntry] = []
     for rows in by_object.values():
         rows.sort(key=lambda r: (r.history_date, r.history_id))

@@ -20,6 +20,7 @@ from django.db import transaction
 from pejling.agreements import services as agreement_services
 from pejling.agreements.models import Agreement, InitiativeStatus
 from pejling.demo import data
+from pejling.demo.indicators import load_indicators
 from pejling.organisation.models import Membership, Role, Unit, UnitLevel
 from pejling.organisation.permissions import forget_memberships
 from pejling.strategy.models import Element, Strategy, StrategyLevel, StrategyStatus
@@ -97,6 +98,7 @@ def load_demo() -> list[DemoLogin]:
     logins = _load_people(units)
     heads = _unit_heads(units)
     _load_agreements(units, heads, strategies)
+    load_indicators(get_user_model().objects.get(username="strategi"))
     return logins
 
 
@@ -121,10 +123,9 @@ def _load_units() -> dict[str, Unit]:
             return existing
         fields = {"code": code, "name": name, "level": levels[depth], "description": description}
         if parent is None:
-            node = Unit.add_root(**fields)
+            node = Unit.objects.add_root(create_kwargs=fields)
         else:
-            parent.refresh_from_db()
-            node = parent.add_child(**fields)
+            node = Unit.objects.add_child(parent, create_kwargs=fields)
         units[code] = node
         return node
 

@@ -440,12 +440,17 @@ def parse_csv_text(
 ) -> ParseResult:
     """Parse decoded CSV text. See :func:`parse_table_file` for the arguments.
 
-    ``delimiter`` is sniffed when None. ``decimal_comma`` is guessed from the
+    ``delimiter`` is sniffed when None (an Excel ``sep=;`` first line is
+    honoured and not counted as a row). ``decimal_comma`` is guessed from the
     first rows' unambiguous values when None, falling back to a decimal comma
     unless the file is comma separated.
     """
     if text.startswith("\ufeff"):
         text = text[1:]
+    # Excel's "sep=;" hint line: Excel hides it, so rows are numbered without it.
+    if text[:4].lower() == "sep=" and text[5:6] in ("\r", "\n", ""):
+        delimiter = delimiter or text[4]
+        text = text[5:].lstrip("\r\n")
     if delimiter is None:
         delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -119,7 +119,7 @@ def parse_kolada_data(
             )
             continue
         kpi = item.get("kpi")
-        unit_key = "municipality" if "municipality" in item else "ou"
+        unit_key = "ou" if "ou" in item else "municipality"
         unit = item.get(unit_key)
         missing = [
             name
@@ -291,9 +291,20 @@ class KoladaClient(HttpClient):
         *,
         gender: str = "T",
     ) -> ParseResult:
+        """All pages of a data query. Rows count per page; duplicates are
+        checked across pages too."""
         result = ParseResult()
+        duplicates = DuplicateChecker()
         for page in self.pages(self.data_url(kpis, municipalities, years)):
-            result.extend(parse_kolada_data(page, gender=gender))
+            parsed = parse_kolada_data(page, gender=gender)
+            result.errors.extend(parsed.errors)
+            result.skipped.extend(parsed.skipped)
+            for obs in parsed.observations:
+                duplicate = duplicates.check(obs.indicator, obs.unit, obs.period, obs.row, "period")
+                if duplicate is None:
+                    result.observations.append(obs)
+                else:
+                    result.errors.append(duplicate)
         return result
 
     def municipalities(self) -> list[KoladaMunicipality]:

@@ -1,0 +1,161 @@
+"""A unit's annual agreement: initiatives linked to goals, then submit, agree, publish."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from e2e.browser import _, check_a11y, follow, log_in, submit, visit
+from pejling.agreements.models import Agreement, AgreementState, Initiative
+from pejling.agreements.services import initiative_create
+from pejling.demo import data
+from pejling.strategy.models import Element, Strategy
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+UNIT = "VOF-HEM-NOR"
+YEAR = 2026
+AGREEMENT_URL = f"/agreements/{UNIT}/{YEAR}/"
+
+
+def coverage_row(page: Page, theme: Element) -> Locator:
+    card = page.locator(f"section[aria-labelledby='coverage-{theme.strategy_id}']")
+    return card.locator("li").filter(has_text=theme.title)
+
+
+def uncovered_theme_goal() -> Element:
+    """A goal of the group strategy under a theme the unit's agreement does not reach yet."""
+    agreement = Agreement.objects.get(unit__code=UNIT, year=YEAR)
+    reached = {
+        goal.parent_id
+        for initiative in agreement.initiatives.all()
+        for goal in initiative.goals.all()
+    }
+    group = Strategy.objects.get(code=data.GROUP_STRATEGY["code"])
+    for theme in group.elements.filter(parent__isnull=True).order_by("position"):
+        if theme.pk not in reached:
+            return theme.children.order_by("position").first()
+    pytest.fail(f"The demo agreement of {UNIT} covers every theme; the test needs a gap.")
+
+
+def test_a_unit_head_adds_an_initiative_linked_to_a_goal_and_the_theme_becomes_covered(page: Page) -> None:
+    goal = uncovered_theme_goal()
+    theme = goal.parent
+    log_in(page, "enhetschef")
+    visit(page, AGREEMENT_URL)
+    expect(page.locator("h1")).to_contain_text("Hemtjänst norr")
+    expect(coverage_row(page, theme).locator(".badge-missing")).to_have_count(1)
+    expect(coverage_row(page, theme)).to_contain_text(_("no initiative yet"))
+
+    follow(page, page.locator(f"a[href='{AGREEMENT_URL}initiatives/new/']"))
+    expect(page.locator("h1")).to_have_text(_("New initiative"))
+    page.locator("#id_title").fill("Gemensam introduktion i hemtjänsten")
+    page.locator("#id_description").fill("Nya medarbetare går introduktionen tillsammans.")
+    page.locator("#id_start_date").fill("2026-02-01")
+    page.locator("#id_end_date").fill("2026-10-31")
+    page.locator(f"#goal-{goal.pk}").check()
+    submit(page, page.locator("main form button[type=submit]"))
+
+    expect(page).to_have_url(re.compile(re.escape(AGREEMENT_URL) + "$"))
+    saved = _("“%(title)s” was saved.") % {"title": "Gemensam introduktion i hemtjänsten"}
+    expect(page.locator(".messages")).to_contain_text(saved)
+    listed = page.locator("#initiatives > li").filter(has_text="Gemensam introduktion i hemtjänsten")
+    expect(listed).to_have_count(1)
+    expect(listed.get_by_role("link", name=goal.title)).to_be_visible()
+    expect(coverage_row(page, theme).locator(".badge-ok")).to_have_count(1)
+    expect(coverage_row(page, theme)).to_contain_text("Gemensam introduktion i hemtjänsten")
+
+    initiative = Initiative.objects.get(agreement__unit__code=UNIT, title="Gemensam introduktion i hemtjänsten")
+    assert list(initiative.goals.all()) == [goal]
+    assert (initiative.start_date, initiative.end_date) == (date(2026, 2, 1), date(2026, 10, 31))
+
+
+def test_an_initiative_ending_before_it_starts_is_refused_with_a_clear_message(page: Page) -> None:
+    goal = Element.objects.get(strategy__code=data.GROUP_STRATEGY["code"], code="T3.1")
+    before = Initiative.objects.count()
+    log_in(page, "enhetschef")
+    visit(page, f"{AGREEMENT_URL}initiatives/new/")
+    page.locator("#id_title").fill("Baklänges insats")
+    page.locator("#id_start_date").fill("2026-09-01")
+    page.locator("#id_end_date").fill("2026-03-01")
+    page.locator(f"#goal-{goal.pk}").check()
+    submit(page, page.locator("main form button[type=submit]"))
+
+    message = _("The end cannot be before the start.")
+    summary = page.locator(".ds-error-summary[role=alert]")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text(message)
+    expect(summary.locator("a[href='#id_end_date']")).to_be_visible()
+    end = page.locator("#id_end_date")
+    expect(end).to_have_attribute("aria-invalid", "true")
+    # The message is tied to the field, so a screen reader reads it with the field.
+    described_by = end.get_attribute("aria-describedby") or ""
+    assert any(
+        message in (page.locator(f"[id='{ident}']").text_content() or "") for ident in described_by.split()
+    ), f"the end date field is not described by the error ({described_by!r})"
+    # What was typed is kept.
+    expect(page.locator("#id_title")).to_have_value("Baklänges insats")
+    expect(page.locator(f"#goal-{goal.pk}")).to_be_checked()
+
+    page.locator("a[href='#id_end_date']").click()
+    expect(end).to_be_focused()
+    check_a11y(page)
+    assert Initiative.objects.count() == before
+    assert not Initiative.objects.filter(title="Baklänges insats").exists()
+
+
+def test_an_agreement_is_submitted_agreed_and_published_and_employees_see_their_part(page: Page) -> None:
+    agreement = Agreement.objects.get(unit__code=UNIT, year=YEAR)
+    assert agreement.state == AgreementState.DRAFT
+    head = agreement.unit.memberships.get(role="unit_head").user
+    goal = Element.objects.get(strategy__code=data.GROUP_STRATEGY["code"], code="T2.2")
+    initiative_create(
+        agreement=agreement, by=head, title="Värdegrundssamtal på arbetsplatsträffar", goals=[goal]
+    )
+
+    # The employee sees no agreement for the year before it is published.
+    log_in(page, "medarbetare")
+    expect(page.locator("main")).not_to_contain_text("Värdegrundssamtal på arbetsplatsträffar")
+    expect(page.locator("main")).to_contain_text(_("There is no published annual agreement for this year yet."))
+
+    log_in(page, "enhetschef")
+    visit(page, AGREEMENT_URL)
+    submit(page, page.locator(f"form[action='{AGREEMENT_URL}submit/'] button"))
+    expect(page.locator(".messages")).to_contain_text(_("The agreement was submitted for agreement."))
+    expect(page.locator("h1 + p .state")).to_have_class(re.compile(r"state-submitted"))
+    # The unit head cannot agree their own agreement.
+    expect(page.locator(f"form[action='{AGREEMENT_URL}agree/']")).to_have_count(0)
+
+    log_in(page, "avdelningschef")
+    visit(page, AGREEMENT_URL)
+    submit(page, page.locator(f"form[action='{AGREEMENT_URL}agree/'] button"))
+    expect(page.locator(".messages")).to_contain_text(_("The agreement was agreed."))
+    expect(page.locator("h1 + p .state")).to_have_class(re.compile(r"state-agreed"))
+
+    submit(page, page.locator(f"form[action='{AGREEMENT_URL}publish/'] button"))
+    expect(page.locator(".messages")).to_contain_text(_("The agreement was published to all employees."))
+    expect(page.locator("h1 + p .state")).to_have_class(re.compile(r"state-published"))
+    agreement.refresh_from_db()
+    assert agreement.state == AgreementState.PUBLISHED
+    follow(page, page.locator(f"a[href='{AGREEMENT_URL}history/']"))
+    expect(page.locator("main table tbody tr").first).to_be_visible()
+
+    log_in(page, "medarbetare")
+    expect(page.locator("h1")).to_have_text(_("My part of the whole"))
+    mine = page.locator("section[aria-labelledby='my-initiatives']")
+    expect(mine).to_contain_text("Värdegrundssamtal på arbetsplatsträffar")
+    expect(mine.locator(".state")).to_have_class(re.compile(r"state-published"))
+    # Above the initiative: the goal, its theme and the strategy it belongs to.
+    group = Strategy.objects.get(code=data.GROUP_STRATEGY["code"])
+    line = page.locator(f"section[aria-labelledby='strategy-{group.pk}'] li.sight-step").filter(
+        has_text="Värdegrundssamtal på arbetsplatsträffar"
+    )
+    expect(line).to_have_count(1)
+    expect(line.get_by_role("link", name=goal.title)).to_be_visible()
+    expect(line).to_contain_text(goal.parent.title)
+    narrative = Strategy.objects.get(code=data.FUTURE_NARRATIVE["code"])
+    bearings = page.locator(f"section[aria-labelledby='narrative-{narrative.pk}']")
+    expect(bearings).to_contain_text(data.FUTURE_NARRATIVE["elements"][0][1])

@@ -1,0 +1,178 @@
+"""One chart definition (a Vega-Lite specification) rendered on the server to SVG.
+
+The same specification serves the web page and printed reports: no JavaScript, nothing inline
+that a strict Content-Security-Policy would block. Every chart comes with a title, a
+description and a data table (see the ``indicators/_chart.html`` template).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import vl_convert
+
+from pejling.indicators.evaluation import Evaluation
+from pejling.indicators.rollups import Point
+
+COLORS = {
+    "value": "#1e5aa8",
+    "trend": "#6b4fa1",
+    "target": "#0f7a3a",
+    "baseline": "#555555",
+    "band": "#c9b8e8",
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    description: str
+    spec: dict[str, Any]
+    rows: list[tuple[str, str]]  # data table: (period, value)
+
+    @property
+    def svg(self) -> str:
+        return render_svg(json.dumps(self.spec, sort_keys=True, default=str))
+
+
+@lru_cache(maxsize=256)
+def render_svg(spec_json: str) -> str:
+    svg: str = vl_convert.vegalite_to_svg(json.loads(spec_json))
+    # The chart is decorative for assistive technology: the figure's caption and table carry it.
+    return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+
+
+def _base(title: str, unit_label: str) -> dict[str, Any]:
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": 560,
+        "height": 240,
+        "title": {"text": title, "anchor": "start", "fontSize": 14},
+        "config": {
+            "font": "DejaVu Sans",
+            "axis": {"labelFontSize": 11, "titleFontSize": 12},
+            "view": {"stroke": None},
+        },
+        "encoding": {"y": {"title": unit_label}},
+    }
+
+
+def series_chart(*, title: str, description: str, points: list[Point], unit_label: str) -> Chart:
+    values = [
+        {"date": p.period_start.isoformat(), "period": p.period, "value": float(p.value)}
+        for p in points
+    ]
+    spec = _base(title, unit_label) | {
+        "data": {"values": values},
+        "mark": {"type": "line", "point": True, "color": COLORS["value"]},
+        "encoding": {
+            "x": {"field": "date", "type": "temporal", "title": None},
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": unit_label,
+                "scale": {"zero": False},
+            },
+        },
+    }
+    return Chart(title, description, spec, [(p.period, str(p.value)) for p in points])
+
+
+def goal_chart(*, evaluation: Evaluation, title: str, description: str, unit_label: str) -> Chart:
+    """Values, the smoothed trend, the target line, the baseline and the forecast band."""
+    goal = evaluation.goal
+    points = evaluation.points
+    layers: list[dict[str, Any]] = []
+    x = {"field": "date", "type": "temporal", "title": None}
+    y = {"field": "value", "type": "quantitative", "title": unit_label, "scale": {"zero": False}}
+    if evaluation.forecast is not None and evaluation.smoothed:
+        last_day, last_value = evaluation.smoothed[-1]
+        band = [
+            {
+                "date": last_day.isoformat(),
+                "low": last_value,
+                "high": last_value,
+                "value": last_value,
+            },
+            {
+                "date": evaluation.forecast.date.isoformat(),
+                "low": evaluation.forecast.low,
+                "high": evaluation.forecast.high,
+                "value": evaluation.forecast.value,
+            },
+        ]
+        layers.append(
+            {
+                "data": {"values": band},
+                "mark": {"type": "area", "color": COLORS["band"], "opacity": 0.6},
+                "encoding": {
+                    "x": x,
+                    "y": {"field": "low", "type": "quantitative"},
+                    "y2": {"field": "high"},
+                },
+            }
+        )
+        layers.append(
+            {
+                "data": {"values": band},
+                "mark": {"type": "line", "strokeDash": [6, 4], "color": COLORS["trend"]},
+                "encoding": {"x": x, "y": y},
+            }
+        )
+    if evaluation.smoothed:
+        layers.append(
+            {
+                "data": {
+                    "values": [{"date": d.isoformat(), "value": v} for d, v in evaluation.smoothed]
+                },
+                "mark": {"type": "line", "color": COLORS["trend"], "strokeWidth": 2},
+                "encoding": {"x": x, "y": y},
+            }
+        )
+    layers.append(
+        {
+            "data": {
+                "values": [
+                    {"date": p.period_start.isoformat(), "value": float(p.value)} for p in points
+                ]
+            },
+            "mark": {"type": "line", "point": True, "color": COLORS["value"]},
+            "encoding": {"x": x, "y": y},
+        }
+    )
+    if evaluation.target is not None:
+        layers.append(
+            {
+                "data": {"values": [{"value": evaluation.target}]},
+                "mark": {
+                    "type": "rule",
+                    "color": COLORS["target"],
+                    "strokeDash": [2, 2],
+                    "strokeWidth": 2,
+                },
+                "encoding": {"y": {"field": "value", "type": "quantitative"}},
+            }
+        )
+    if evaluation.baseline is not None and goal.baseline_date:
+        layers.append(
+            {
+                "data": {
+                    "values": [
+                        {"date": goal.baseline_date.isoformat(), "value": evaluation.baseline}
+                    ]
+                },
+                "mark": {
+                    "type": "point",
+                    "shape": "diamond",
+                    "size": 90,
+                    "filled": True,
+                    "color": COLORS["baseline"],
+                },
+                "encoding": {"x": x, "y": y},
+            }
+        )
+    spec = _base(title, unit_label) | {"layer": layers}
+    return Chart(title, description, spec, [(p.period, str(p.value)) for p in points])

@@ -1,0 +1,339 @@
+"""Goal evaluation for KPI goals: latest value, progress, expected value today, forecast, status.
+
+Forecast method (documented for users in docs/indicators.md):
+
+1. The goal's indicator is rolled up for the goal's unit (the whole organisation by default).
+2. Seasonality is removed with a trailing moving average over one year of periods (12 months,
+   4 quarters or 3 tertials; yearly data is used as is), so a winter peak in sick leave does not
+   read as a trend.
+3. The trend is the Theil–Sen slope (the median of the slopes between every pair of points) of
+   the last 12 smoothed points: robust to outliers and to a single odd month.
+4. The forecast at the target date extends that slope from the last smoothed point. The interval
+   uses the 10th and 90th percentiles of the pairwise slopes instead of the median.
+
+Status: *achieved* when the current value meets the target (for monthly, quarterly and tertial
+data the current value is the rolling one-year mean, so one low month does not count); *on track* when the forecast meets
+it; *at risk* when only the optimistic end of the interval does; *off track* otherwise; *no
+data* without values. With fewer than three smoothed points there is no forecast and the latest
+value is compared with the value expected today on a straight path from baseline to target.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from pejling.indicators.models import Indicator, KpiGoal, Periodicity
+from pejling.indicators.rollups import Point, series
+from pejling.organisation.models import Unit
+from pejling.strategy.models import Element, MeasureKind
+
+SEASON = {
+    Periodicity.MONTH: 12,
+    Periodicity.QUARTER: 4,
+    Periodicity.TERTIAL: 3,
+    Periodicity.YEAR: 1,
+}
+WINDOW = 12
+
+
+class Status:
+    ACHIEVED = "achieved"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    NO_DATA = "no_data"
+
+
+def status_label(status: str) -> str:
+    return {
+        Status.ACHIEVED: _("Achieved"),
+        Status.ON_TRACK: _("On track"),
+        Status.AT_RISK: _("At risk"),
+        Status.OFF_TRACK: _("Off track"),
+        Status.NO_DATA: _("No data"),
+    }[status]
+
+
+@dataclass(frozen=True)
+class Forecast:
+    value: float
+    low: float
+    high: float
+    date: date
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "current": self.current,
+            "low": self.low,
+            "high": self.high,
+            "date": self.date.isoformat(),
+        }
+
+
+@dataclass
+class Evaluation:
+    goal: Element
+    kind: str
+    unit: Unit | None
+    indicator: Indicator | None
+    value: float | None
+    target: float | None
+    baseline: float | None
+    progress: float | None
+    expected: float | None
+    forecast: Forecast | None
+    status: str
+    reason: str
+    latest_period: str | None = None
+    current: float | None = None
+    points: list[Point] = field(default_factory=list)
+    smoothed: list[tuple[date, float]] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.goal.code,
+            "title": self.goal.title,
+            "strategy": self.goal.strategy.code,
+            "kind": self.kind,
+            "unit": self.unit.code if self.unit else None,
+            "unit_name": self.unit.name if self.unit else None,
+            "indicator": self.indicator.code if self.indicator else None,
+            "value": self.value,
+            "current": self.current,
+            "target": self.target,
+            "baseline": self.baseline,
+            "progress": self.progress,
+            "expected": self.expected,
+            "forecast": self.forecast.as_dict() if self.forecast else None,
+            "status": self.status,
+            "reason": self.reason,
+            "latest_period": self.latest_period,
+        }
+
+
+def _f(value: Decimal | float | None) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+def _fmt(value: float) -> str:
+    return str(number_format(round(value, 2), decimal_pos=None, use_l10n=True))
+
+
+def expected_on(
+    day: date, baseline: float, baseline_date: date, target: float, target_date: date
+) -> float:
+    """The value on ``day`` on a straight path from baseline to target."""
+    span = (target_date - baseline_date).days
+    if span <= 0:
+        return target
+    share = min(1.0, max(0.0, (day - baseline_date).days / span))
+    return baseline + (target - baseline) * share
+
+
+def smooth(points: list[Point], season: int) -> list[tuple[date, float]]:
+    """Trailing moving average over one seasonal cycle (no smoothing for yearly data)."""
+    values = [float(p.value) for p in points]
+    if season <= 1:
+        return [(p.period_start, v) for p, v in zip(points, values, strict=True)]
+    return [
+        (points[i].period_start, statistics.fmean(values[i - season + 1 : i + 1]))
+        for i in range(season - 1, len(points))
+    ]
+
+
+def theil_sen_forecast(smoothed: list[tuple[date, float]], at: date) -> Forecast | None:
+    window = smoothed[-WINDOW:]
+    if len(window) < 3:
+        return None
+    slopes = sorted(
+        (window[j][1] - window[i][1]) / (window[j][0] - window[i][0]).days
+        for i in range(len(window))
+        for j in range(i + 1, len(window))
+        if (window[j][0] - window[i][0]).days
+    )
+    if not slopes:
+        return None
+    median = statistics.median(slopes)
+    deciles = (
+        statistics.quantiles(slopes, n=10, method="inclusive") if len(slopes) > 1 else [median] * 9
+    )
+    last_day, last_value = window[-1]
+    days = (at - last_day).days
+    low_slope, high_slope = deciles[0], deciles[-1]
+    ends = sorted([last_value + low_slope * days, last_value + high_slope * days])
+    return Forecast(
+        value=round(last_value + median * days, 4),
+        low=round(ends[0], 4),
+        high=round(ends[1], 4),
+        date=at,
+    )
+
+
+def _meets(value: float, target: float, lower_is_better: bool) -> bool:
+    return value <= target if lower_is_better else value >= target
+
+
+def evaluate_kpi(
+    goal: Element, kpi: KpiGoal | None, root: Unit | None, *, today: date | None = None
+) -> Evaluation:
+    today = today or timezone.localdate()
+    unit = (kpi.unit if kpi and kpi.unit_id else None) or root
+    indicator = kpi.indicator if kpi else None
+    target = _f(goal.target_value)
+    baseline = _f(goal.baseline_value)
+    evaluation = Evaluation(
+        goal,
+        MeasureKind.KPI,
+        unit,
+        indicator,
+        None,
+        target,
+        baseline,
+        None,
+        None,
+        None,
+        Status.NO_DATA,
+        "",
+    )
+    if indicator is None or unit is None:
+        evaluation.reason = _("No indicator is linked to this goal.")
+        return evaluation
+    if (
+        goal.baseline_value is not None
+        and goal.baseline_date
+        and goal.target_value is not None
+        and goal.target_date
+    ):
+        evaluation.expected = round(
+            expected_on(
+                today,
+                float(goal.baseline_value),
+                goal.baseline_date,
+                float(goal.target_value),
+                goal.target_date,
+            ),
+            4,
+        )
+    points = series(indicator, unit)
+    evaluation.points = points
+    if not points:
+        evaluation.reason = _("No values have been imported for %(indicator)s yet.") % {
+            "indicator": indicator.name
+        }
+        return evaluation
+    latest = points[-1]
+    value = float(latest.value)
+    evaluation.value = round(value, 4)
+    evaluation.latest_period = latest.period
+    if target is None:
+        evaluation.reason = _("The goal has no target value.")
+        return evaluation
+    lower = indicator.lower_is_better
+    season = SEASON.get(Periodicity(indicator.periodicity), 1)
+    smoothed = smooth(points, season)
+    evaluation.smoothed = smoothed
+    # Seasonal data is judged on its rolling one-year mean, never on a single low month.
+    current = smoothed[-1][1] if smoothed else value
+    evaluation.current = round(current, 4)
+    if baseline is not None:
+        evaluation.progress = round(
+            100.0 if baseline == target else (baseline - current) / (baseline - target) * 100, 1
+        )
+    at = goal.target_date or date(today.year, 12, 31)
+    evaluation.forecast = theil_sen_forecast(smoothed, at)
+    numbers = {"value": _fmt(current), "target": _fmt(target), "period": latest.period}
+    if _meets(current, target, lower):
+        evaluation.status = Status.ACHIEVED
+        if season > 1 and smoothed:
+            message = _(
+                "The rolling one-year value %(value)s (up to %(period)s) meets the target %(target)s."
+            )
+        else:
+            message = _("The latest value %(value)s (%(period)s) meets the target %(target)s.")
+        evaluation.reason = message % numbers
+    elif evaluation.forecast is not None:
+        forecast = evaluation.forecast
+        numbers |= {
+            "forecast": _fmt(forecast.value),
+            "low": _fmt(forecast.low),
+            "high": _fmt(forecast.high),
+            "date": forecast.date.isoformat(),
+        }
+        optimistic = forecast.low if lower else forecast.high
+        if _meets(forecast.value, target, lower):
+            evaluation.status = Status.ON_TRACK
+            evaluation.reason = (
+                _(
+                    "The trend points to %(forecast)s by %(date)s (between %(low)s and %(high)s), which meets the target %(target)s."
+                )
+                % numbers
+            )
+        elif _meets(optimistic, target, lower):
+            evaluation.status = Status.AT_RISK
+            evaluation.reason = (
+                _(
+                    "The trend points to %(forecast)s by %(date)s, short of the target %(target)s; only the optimistic end of the interval (%(low)s–%(high)s) reaches it."
+                )
+                % numbers
+            )
+        else:
+            evaluation.status = Status.OFF_TRACK
+            evaluation.reason = (
+                _(
+                    "The trend points to %(forecast)s by %(date)s (between %(low)s and %(high)s); the target %(target)s is out of reach at this pace."
+                )
+                % numbers
+            )
+    elif evaluation.expected is not None:
+        numbers["expected"] = _fmt(evaluation.expected)
+        if _meets(current, evaluation.expected, lower):
+            evaluation.status = Status.ON_TRACK
+            evaluation.reason = (
+                _(
+                    "Too few values for a trend; the latest value %(value)s is as good as the %(expected)s expected by now."
+                )
+                % numbers
+            )
+        else:
+            evaluation.status = Status.AT_RISK
+            evaluation.reason = (
+                _(
+                    "Too few values for a trend; the latest value %(value)s lags the %(expected)s expected by now."
+                )
+                % numbers
+            )
+    else:
+        evaluation.status = Status.AT_RISK
+        evaluation.reason = _("Too few values for a trend and no baseline to compare with.")
+    return evaluation
+
+
+def kpi_goals(year: int | None = None) -> QuerySet[Element]:
+    qs = Element.objects.filter(measure_kind=MeasureKind.KPI).select_related(
+        "strategy", "level", "kpi__indicator__numerator", "kpi__indicator__denominator", "kpi__unit"
+    )
+    if year is not None:
+        qs = qs.filter(strategy__start_year__lte=year, strategy__end_year__gte=year)
+    return qs.order_by("strategy__position", "position", "code")
+
+
+def goal_evaluations(*, year: int | None = None, today: date | None = None) -> list[Evaluation]:
+    root = Unit.objects.filter(depth=1).order_by("path").first()
+    return [
+        evaluate_kpi(goal, getattr(goal, "kpi", None), root, today=today)
+        for goal in kpi_goals(year)
+    ]

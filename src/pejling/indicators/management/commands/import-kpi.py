@@ -1,0 +1,92 @@
+"""pejling import-kpi FILE [--indicator CODE] [--dry-run]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from pejling.indicators.imports import batch_errors, import_file
+from pejling.indicators.models import ImportStatus, Indicator
+
+
+class Command(BaseCommand):
+    help = "Import KPI values from a CSV or Excel file, all or nothing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--indicator", help="indicator code for every row when the file has no indicator column"
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check the file without writing anything"
+        )
+        parser.add_argument("--user", help="username recorded as the importer")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        indicator = None
+        if options["indicator"]:
+            indicator = Indicator.objects.filter(code=options["indicator"]).first()
+            if indicator is None:
+                raise CommandError(f"No indicator has the code {options['indicator']!r}.")
+        user = None
+        if options["user"]:
+            user = get_user_model().objects.filter(username=options["user"]).first()
+        console = Console(file=self.stdout, stderr=False, force_terminal=False)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(f"Reading {path.name}", total=None)
+
+            def report(phase: str, done: int, total: int) -> None:
+                labels = {"parsed": "Checking rows", "checked": "Writing values", "written": "Done"}
+                progress.update(task, description=f"{labels.get(phase, phase)} ({done:,} rows)")
+
+            batch = import_file(
+                data=path.read_bytes(),
+                filename=path.name,
+                by=user,
+                indicator=indicator,
+                dry_run=options["dry_run"],
+                progress=report,
+            )
+        if batch.status == ImportStatus.FAILED:
+            errors = batch_errors(batch)
+            for error in errors[:200]:
+                where = ", ".join(
+                    part
+                    for part in (
+                        f"row {error.row}" if error.row else "",
+                        f"column {error.column}" if error.column else "",
+                    )
+                    if part
+                )
+                self.stderr.write(
+                    f"{where}: {error.message}" + (f" ({error.detail})" if error.detail else "")
+                )
+            if len(errors) > 200:
+                self.stderr.write(f"... and {len(errors) - 200} more")
+            raise CommandError(f"Nothing was imported: {len(errors)} bad rows in {path.name}.")
+        if options["dry_run"]:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{path.name} is valid: {batch.rows_total:,} rows (dry run, nothing written)."
+                )
+            )
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Imported {path.name}: {batch.created:,} values created, {batch.updated:,} updated."
+                )
+            )

@@ -1,0 +1,252 @@
+"""Indicators (KPIs), their values per unit and period as imported, and import batches.
+
+Values are stored exactly as they came (unit × period × measure). Every roll-up along the
+organisation tree, every ratio and every evaluation is derived from them (see ``rollups.py``),
+so changing an indicator's aggregation never destroys data.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from pejling.organisation.models import Unit
+
+
+class Periodicity(models.TextChoices):
+    MONTH = "month", _("Month")
+    TERTIAL = "tertial", _("Tertial")
+    QUARTER = "quarter", _("Quarter")
+    YEAR = "year", _("Year")
+
+
+class Direction(models.TextChoices):
+    LOWER = "lower", _("Lower is better")
+    HIGHER = "higher", _("Higher is better")
+
+
+class Aggregation(models.TextChoices):
+    SUM = "sum", _("Sum over the units")
+    RATIO = "ratio", _("Ratio of sums (numerator ÷ denominator)")
+    MEAN = "mean", _("Mean of the units' values")
+    WEIGHTED_MEAN = "weighted_mean", _("Mean weighted by another measure")
+    MAX = "max", _("Highest value")
+    MIN = "min", _("Lowest value")
+    LATEST = "latest", _("Latest value (for stocks such as head count)")
+
+
+class MeasureUnit(models.TextChoices):
+    DAYS_PER_FTE = "days_per_fte", _("days per FTE")
+    DAYS = "days", _("days")
+    PERCENT = "percent", _("%")
+    COUNT = "count", _("count")
+    FTE = "fte", _("FTE")
+    SEK = "sek", _("SEK")
+    DKK = "dkk", _("DKK")
+    NOK = "nok", _("NOK")
+    HOURS = "hours", _("hours")
+
+
+class Indicator(models.Model):
+    """A measure. Base measures (sum) are imported; a ratio is computed from two of them."""
+
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    measure_unit = models.CharField(_("unit"), max_length=20, choices=MeasureUnit.choices)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER
+    )
+    periodicity = models.CharField(
+        _("periodicity"), max_length=10, choices=Periodicity.choices, default=Periodicity.MONTH
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    aggregation = models.CharField(
+        _("aggregation"), max_length=20, choices=Aggregation.choices, default=Aggregation.SUM
+    )
+    numerator = models.ForeignKey(
+        "self",
+        verbose_name=_("numerator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    denominator = models.ForeignKey(
+        "self",
+        verbose_name=_("denominator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    weight = models.ForeignKey(
+        "self",
+        verbose_name=_("weight"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("For a weighted mean: the measure whose values weigh each unit's value."),
+    )
+    scale = models.DecimalField(
+        _("scale"),
+        max_digits=10,
+        decimal_places=4,
+        default=1,
+        help_text=_("A ratio is multiplied by this, e.g. 100 for a percentage."),
+    )
+    allow_negative = models.BooleanField(_("negative values allowed"), default=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("indicators:indicator_detail", args=[self.code])
+
+    def clean(self) -> None:
+        if self.aggregation == Aggregation.RATIO and not (
+            self.numerator_id and self.denominator_id
+        ):
+            raise ValidationError(_("A ratio needs a numerator and a denominator."))
+        if self.aggregation == Aggregation.WEIGHTED_MEAN and not self.weight_id:
+            raise ValidationError({"weight": _("A weighted mean needs a weight measure.")})
+        if self.pk and self.pk in {self.numerator_id, self.denominator_id, self.weight_id}:
+            raise ValidationError(_("An indicator cannot be computed from itself."))
+
+    @property
+    def is_derived(self) -> bool:
+        return self.aggregation == Aggregation.RATIO
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.direction == Direction.LOWER
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", _("Waiting for confirmation")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Rejected")
+
+
+class ImportBatch(models.Model):
+    """One import of KPI values: a file or a fetch from a national statistics source."""
+
+    source = models.CharField(_("source"), max_length=200)
+    filename = models.CharField(_("file"), max_length=255, blank=True)
+    payload = models.BinaryField(_("uploaded file"), null=True, blank=True, editable=False)
+    default_indicator = models.ForeignKey(
+        Indicator,
+        verbose_name=_("indicator"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows imported"), default=0)
+    created = models.PositiveIntegerField(_("values created"), default=0)
+    updated = models.PositiveIntegerField(_("values updated"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["payload", "rows_done"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows_total:
+            return 0
+        return min(100, round(100 * self.rows_done / self.rows_total))
+
+
+class IndicatorValue(models.Model):
+    """One stored value: a base measure for one unit and one period, as imported."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="values")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="indicator_values")
+    period = models.CharField(
+        _("period"), max_length=10
+    )  # canonical: 2019, 2019T1, 2019Q1, 2019-03
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=6)
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("indicator value")
+        verbose_name_plural = _("indicator values")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "unit", "period"], name="one_value_per_unit_period"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["indicator", "period_start"], name="value_indicator_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.unit.code} {self.period} = {self.value}"
+
+
+class KpiGoal(models.Model):
+    """How a KPI goal is measured: which indicator, for which unit (the whole organisation when
+    empty). Baseline and target live on the goal element itself."""
+
+    goal = models.OneToOneField(
+        "strategy.Element", verbose_name=_("goal"), on_delete=models.CASCADE, related_name="kpi"
+    )
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="goals"
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("measured for"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: the whole organisation."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("KPI goal")
+        verbose_name_plural = _("KPI goals")
+
+    def __str__(self) -> str:
+        return f"{self.goal} ← {self.indicator}"

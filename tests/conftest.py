@@ -1,0 +1,198 @@
+"""Shared fixtures: a small hand-built organisation with standing users, and a strategy cascade.
+
+The organisation::
+
+    exec (Executive board)                 executive, office
+    ├── centre-a                           (no one)
+    │   ├── dept-a1                        parent_head
+    │   │   ├── unit-a1a                   head, employee
+    │   │   └── unit-a1b                   colleague
+    │   └── dept-a2
+    │       └── unit-a2a
+    └── centre-b
+        └── dept-b1
+            └── unit-b1a
+
+``outsider`` has an account and no membership at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from pejling.organisation.models import Role, Unit
+from pejling.strategy.models import Element, Strategy
+from tests.factories import (
+    YEAR,
+    AgreementFactory,
+    ElementFactory,
+    InitiativeFactory,
+    MembershipFactory,
+    StrategyFactory,
+    StrategyLevelFactory,
+    UnitFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_self_contained(settings: Any) -> None:
+    """Fast password hashing, and static files without a collectstatic manifest."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def year() -> int:
+    return YEAR
+
+
+@dataclass
+class Org:
+    root: Unit
+    centre_a: Unit
+    centre_b: Unit
+    dept_a1: Unit
+    dept_a2: Unit
+    dept_b1: Unit
+    unit: Unit  # the unit most tests act on
+    sibling: Unit
+    unit_a2a: Unit
+    unit_b1a: Unit
+    head: Any
+    parent_head: Any
+    executive: Any
+    office: Any
+    employee: Any
+    colleague: Any
+    outsider: Any
+
+    def refresh(self) -> Org:
+        """Read every unit afresh: treebeard may have shifted paths while adding siblings."""
+        for name, value in vars(self).items():
+            if isinstance(value, Unit):
+                setattr(self, name, Unit.objects.select_related("level").get(pk=value.pk))
+        return self
+
+
+@pytest.fixture
+def org(db: None) -> Org:
+    root = UnitFactory(code="exec", name="Executive board")
+    centre_a = UnitFactory(parent=root, code="centre-a", name="Centre A")
+    centre_b = UnitFactory(parent=root, code="centre-b", name="Centre B")
+    dept_a1 = UnitFactory(parent=centre_a, code="dept-a1", name="Department A1")
+    dept_a2 = UnitFactory(parent=centre_a, code="dept-a2", name="Department A2")
+    dept_b1 = UnitFactory(parent=centre_b, code="dept-b1", name="Department B1")
+    unit = UnitFactory(parent=dept_a1, code="unit-a1a", name="Unit A1a")
+    sibling = UnitFactory(parent=dept_a1, code="unit-a1b", name="Unit A1b")
+    unit_a2a = UnitFactory(parent=dept_a2, code="unit-a2a", name="Unit A2a")
+    unit_b1a = UnitFactory(parent=dept_b1, code="unit-b1a", name="Unit B1a")
+
+    def person(username: str, first: str, last: str, *roles: tuple[Unit, str]) -> Any:
+        user = UserFactory(username=username, first_name=first, last_name=last)
+        for where, role in roles:
+            MembershipFactory(user=user, unit=where, role=role)
+        return user
+
+    return Org(
+        root=root,
+        centre_a=centre_a,
+        centre_b=centre_b,
+        dept_a1=dept_a1,
+        dept_a2=dept_a2,
+        dept_b1=dept_b1,
+        unit=unit,
+        sibling=sibling,
+        unit_a2a=unit_a2a,
+        unit_b1a=unit_b1a,
+        head=person("head", "Hanna", "Head", (unit, Role.UNIT_HEAD), (unit, Role.MEMBER)),
+        parent_head=person("parent_head", "Per", "Parent", (dept_a1, Role.UNIT_HEAD)),
+        executive=person("executive", "Eva", "Executive", (root, Role.EXECUTIVE)),
+        office=person("office", "Olga", "Office", (root, Role.STRATEGY_OFFICE)),
+        employee=person("employee", "Erik", "Employee", (unit, Role.MEMBER)),
+        colleague=person("colleague", "Cecilia", "Colleague", (sibling, Role.UNIT_HEAD)),
+        outsider=person("outsider", "Otto", "Outsider"),
+    ).refresh()
+
+
+@dataclass
+class Cascade:
+    narrative: Strategy
+    group: Strategy
+    old: Strategy
+    bearing: Element
+    theme_1: Element
+    theme_2: Element
+    theme_3: Element
+    goal_1: Element  # under theme 1, a KPI with baseline 14.9
+    goal_2: Element  # under theme 2
+    goal_3: Element  # under theme 3
+    old_goal: Element  # a goal of a strategy that ended before YEAR
+
+
+@pytest.fixture
+def cascade(db: None) -> Cascade:
+    """A future narrative, a group strategy serving it (themes → goals), and an ended strategy."""
+    narrative = StrategyFactory(
+        code="narrative", title="Future narrative 2031", start_year=2025, end_year=2031
+    )
+    StrategyLevelFactory(strategy=narrative, depth=1, name="Bearing", name_plural="Bearings")
+    bearing = ElementFactory(strategy=narrative, code="B1", title="We look outwards")
+    ElementFactory(strategy=narrative, code="B2", title="We lead with trust")
+
+    group = StrategyFactory(
+        code="group", title="Group strategy", start_year=2025, end_year=2026, parent=narrative
+    )
+    StrategyLevelFactory(strategy=group, depth=1, name="Theme", name_plural="Themes")
+    StrategyLevelFactory(
+        strategy=group, depth=2, name="Common goal", name_plural="Common goals", holds_goals=True
+    )
+    theme_1 = ElementFactory(strategy=group, code="T1", title="Together", position=1)
+    theme_2 = ElementFactory(strategy=group, code="T2", title="Shared culture", position=2)
+    theme_3 = ElementFactory(strategy=group, code="T3", title="Attractive workplace", position=3)
+    goal_1 = ElementFactory(
+        parent=theme_1,
+        code="T1.1",
+        title="Sick leave falls",
+        measure_kind="kpi",
+        baseline_value=Decimal("14.9"),
+        target_value=Decimal("13.5"),
+        measure_unit="days",
+    )
+    goal_2 = ElementFactory(parent=theme_2, code="T2.1", title="Competence plans everywhere")
+    goal_3 = ElementFactory(parent=theme_3, code="T3.1", title="Recruitment toolbox used")
+
+    old = StrategyFactory(code="old", title="Old strategy", start_year=2020, end_year=2022)
+    StrategyLevelFactory(strategy=old, depth=1, name="Area", name_plural="Areas")
+    StrategyLevelFactory(strategy=old, depth=2, name="Goal", name_plural="Goals", holds_goals=True)
+    old_area = ElementFactory(strategy=old, code="O1", title="Old area")
+    old_goal = ElementFactory(parent=old_area, code="O1.1", title="An expired goal")
+
+    return Cascade(
+        narrative=narrative,
+        group=group,
+        old=old,
+        bearing=bearing,
+        theme_1=theme_1,
+        theme_2=theme_2,
+        theme_3=theme_3,
+        goal_1=goal_1,
+        goal_2=goal_2,
+        goal_3=goal_3,
+        old_goal=old_goal,
+    )
+
+
+@pytest.fixture
+def agreement(org: Org, cascade: Cascade) -> Any:
+    """A draft agreement of ``org.unit`` for YEAR with one initiative linked to goal 1."""
+    agreement = AgreementFactory(unit=org.unit, year=YEAR, summary="Our year")
+    InitiativeFactory(agreement=agreement, title="Early health talks", goals=[cascade.goal_1])
+    return agreement
