@@ -18,11 +18,14 @@ The organisation::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 
 from pejling.organisation.models import Role, Unit
 from pejling.strategy.models import Element, Strategy
@@ -39,14 +42,22 @@ from tests.factories import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _fast_and_self_contained(settings: Any) -> None:
-    """Fast password hashing, and static files without a collectstatic manifest."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+@pytest.fixture(scope="session", autouse=True)
+def _fast_and_self_contained() -> Iterator[None]:
+    """Fast password hashing, and static files without a collectstatic manifest.
+
+    Session-wide, so that module-scoped data (the demo) is hashed the same way as the rest.
+    """
+    override = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )
+    override.enable()
+    yield
+    override.disable()
 
 
 @pytest.fixture

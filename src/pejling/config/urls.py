@@ -18,5 +18,6 @@ urlpatterns = [
     path("organisation/", include("pejling.organisation.urls")),
     path("strategies/", include("pejling.strategy.urls")),
     path("agreements/", include("pejling.agreements.urls")),
+    path("indicators/", include("pejling.indicators.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -141,8 +141,23 @@ def _load_units() -> dict[str, Unit]:
     return {u.code: u for u in Unit.objects.filter(code__in=units.keys()).select_related("level")}
 
 
+def upsert(model: Any, *, defaults: dict[str, Any], **lookup: Any) -> tuple[Any, bool]:
+    """Like ``update_or_create``, but saves only when a value differs, so that loading the
+    demo again writes no history rows for unchanged objects."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        return model.objects.create(**lookup, **defaults), True
+    changed = [name for name, value in defaults.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, defaults[name])
+        obj.save(update_fields=changed)
+    return obj, False
+
+
 def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: int) -> Strategy:
-    strategy, _ = Strategy.objects.update_or_create(
+    strategy, _ = upsert(
+        Strategy,
         code=spec["code"],
         defaults={
             "title": spec["title"],
@@ -157,7 +172,8 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
     )
     levels = []
     for depth, (name, plural, holds_goals) in enumerate(spec["levels"], start=1):
-        level, _ = StrategyLevel.objects.update_or_create(
+        level, _ = upsert(
+            StrategyLevel,
             strategy=strategy,
             depth=depth,
             defaults={"name": name, "name_plural": plural, "holds_goals": holds_goals},
@@ -165,7 +181,8 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
         levels.append(level)
     for position_top, item in enumerate(spec["elements"], start=1):
         code, title, description = item[0], item[1], item[2]
-        top, _ = Element.objects.update_or_create(
+        top, _ = upsert(
+            Element,
             strategy=strategy,
             code=code,
             defaults={
@@ -196,7 +213,7 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
                         defaults[key] = date.fromisoformat(value)
                     else:
                         defaults[key] = value
-            Element.objects.update_or_create(strategy=strategy, code=child[0], defaults=defaults)
+            upsert(Element, strategy=strategy, code=child[0], defaults=defaults)
     return strategy
 
 

@@ -73,7 +73,6 @@ class Forecast:
     def as_dict(self) -> dict[str, Any]:
         return {
             "value": self.value,
-            "current": self.current,
             "low": self.low,
             "high": self.high,
             "date": self.date.isoformat(),

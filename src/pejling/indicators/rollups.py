@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 from django.db.models import (
     Avg,
@@ -73,7 +74,7 @@ def _grouped(
     if aggregation == Aggregation.WEIGHTED_MEAN:
         weight = Subquery(
             IndicatorValue.objects.filter(
-                indicator_id=indicator.weight_id,
+                indicator_id=cast(int, indicator.weight_id),
                 unit_id=OuterRef("unit_id"),
                 period=OuterRef("period"),
             ).values("value")[:1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         user = None
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()
-        console = Console(file=self.stdout, stderr=False, force_terminal=False)
+        console = Console(file=cast(IO[str], self.stdout._out), stderr=False)
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
