@@ -143,3 +143,63 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             for goal in extracted:
                 InitiativeGoal.objects.create(initiative=self, goal=goal)
+
+
+# Indicators -------------------------------------------------------------------------------------
+
+from pejling.indicators.models import (  # noqa: E402
+    Aggregation,
+    Direction,
+    Indicator,
+    IndicatorValue,
+    KpiGoal,
+    MeasureUnit,
+    Periodicity,
+)
+from pejling.indicators.sources.records import parse_period  # noqa: E402
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    """A monthly sum of days; pass ``aggregation=Aggregation.RATIO`` with a numerator and a
+    denominator (or ``weight`` for a weighted mean) for derived measures."""
+
+    class Meta:
+        model = Indicator
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"KPI{n:03d}")
+    name = factory.LazyAttribute(lambda o: f"Indicator {o.code}")
+    measure_unit = MeasureUnit.DAYS
+    direction = Direction.LOWER
+    periodicity = Periodicity.MONTH
+    aggregation = Aggregation.SUM
+
+
+class IndicatorValueFactory(factory.django.DjangoModelFactory):
+    """One stored value; ``period`` in any accepted form (``2019-03``, ``2019M03``, ``2019Q1``,
+    ``2019``) is stored canonically with its start and end dates."""
+
+    class Meta:
+        model = IndicatorValue
+
+    indicator = factory.SubFactory(IndicatorFactory)
+    unit = factory.SubFactory(UnitFactory)
+    period = "2019-03"
+    value = 0
+
+    @classmethod
+    def _create(cls, model_class: type[IndicatorValue], *args: Any, **kwargs: Any) -> Any:
+        parsed = parse_period(str(kwargs["period"]))
+        kwargs["period"] = str(parsed)
+        kwargs.setdefault("period_start", parsed.start_date())
+        kwargs.setdefault("period_end", parsed.end_date())
+        return super()._create(model_class, *args, **kwargs)
+
+
+class KpiGoalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KpiGoal
+
+    goal = factory.SubFactory(ElementFactory, measure_kind="kpi")
+    indicator = factory.SubFactory(IndicatorFactory)
+    unit = None

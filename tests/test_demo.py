@@ -60,7 +60,7 @@ def test_the_demo_is_a_municipality_of_ten_centres_and_dozens_of_units(demo):
     assert Unit.objects.count() >= 60
     assert Unit.objects.filter(depth=4).count() >= 30
     assert set(Unit.objects.values_list("level__depth", flat=True)) == {1, 2, 3, 4}
-    assert Unit.find_problems() == ([], [], [], [], [])
+    assert Unit.objects.find_problems() == ([], [], [], [], [])
 
 
 def test_the_demo_has_agreements_in_every_state(demo):

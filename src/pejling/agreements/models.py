@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from pejling.organisation.models import Unit
-from pejling.strategy.models import Element
+from pejling.strategy.models import AgreementRule, Element
 
 
 class AgreementState(models.TextChoices):
@@ -185,3 +185,29 @@ class AgreementVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement} v{self.number}"
+
+
+class RuleJustification(models.Model):
+    """Why an agreement was submitted although it breaks a rule; shown to the approver."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="rule_justifications"
+    )
+    rule = models.ForeignKey(AgreementRule, on_delete=models.CASCADE, related_name="justifications")
+    text = models.TextField(_("justification"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("rule justification")
+        verbose_name_plural = _("rule justifications")
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "rule"], name="one_justification_per_rule")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement}: {self.rule}"

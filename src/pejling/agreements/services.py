@@ -18,7 +18,9 @@ from pejling.agreements.models import (
     Initiative,
     InitiativeGoal,
     InitiativeStatus,
+    RuleJustification,
 )
+from pejling.agreements.rules import check_rules
 from pejling.core.history import delete_as, save_as
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
@@ -212,10 +214,39 @@ def _transition(
 
 
 @transaction.atomic
-def agreement_submit(*, agreement: Agreement, by: Any) -> Agreement:
+def agreement_submit(
+    *, agreement: Agreement, by: Any, justifications: dict[int, str] | None = None
+) -> Agreement:
+    """Submit for agreement. A rule the agreement breaks needs a justification, which is kept
+    and shown to the approver."""
     _require(permissions.can_submit_agreement(by, agreement.unit))
     if not agreement.initiatives.exists():
         raise ValidationError(_("Add at least one initiative before submitting."))
+    justifications = {k: v.strip() for k, v in (justifications or {}).items() if v and v.strip()}
+    initiatives = agreement.initiatives.prefetch_related("goals__level")
+    broken = [
+        r for r in check_rules(agreement, [list(i.goals.all()) for i in initiatives]) if not r.holds
+    ]
+    unjustified = [r.rule.name for r in broken if r.rule.pk not in justifications]
+    if unjustified:
+        raise ValidationError(
+            {
+                "justification": _(
+                    "The agreement breaks a rule; explain why to submit it anyway: %(rules)s"
+                )
+                % {"rules": "; ".join(unjustified)}
+            }
+        )
+    for result in broken:
+        justification, _created = RuleJustification.objects.get_or_create(
+            agreement=agreement,
+            rule=result.rule,
+            defaults={"text": justifications[result.rule.pk], "created_by": by},
+        )
+        if justification.text != justifications[result.rule.pk]:
+            justification.text = justifications[result.rule.pk]
+            justification.created_by = by
+            save_as(justification, by)
     agreement.submitted_at = timezone.now()
     _transition(
         agreement,

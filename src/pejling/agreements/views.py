@@ -19,6 +19,7 @@ from pejling.agreements.models import (
     Initiative,
     InitiativeGoal,
 )
+from pejling.agreements.rules import check_rules
 from pejling.agreements.selectors import (
     agreements_readable_by,
     readable_agreement,
@@ -87,11 +88,17 @@ def agreement_detail(request: HttpRequest, unit_code: str, year: int) -> HttpRes
             {"unit": unit, "year": year, "can_create": False, "unpublished": True},
             status=404,
         )
+    rule_results = check_rules(agreement, [i.goals for i in view.initiatives]) if view.live else []
     context = {
         "unit": unit,
         "year": year,
         "agreement": agreement,
         "view": view,
+        "rule_results": rule_results,
+        "broken_rules": [r for r in rule_results if not r.holds],
+        "justifications": list(agreement.rule_justifications.select_related("rule", "created_by"))
+        if view.live
+        else [],
         "coverage": theme_coverage(year, view.initiatives),
         "versions": list(agreement.versions.all()) if view.live else [],
         "can_edit": view.live
@@ -235,6 +242,16 @@ def agreement_transition(
                 agreement=agreement, by=request.user, comment=form.cleaned_data["comment"]
             )
             messages.success(request, _("The agreement was returned to the unit."))
+        elif action == "submit":
+            justifications = {
+                int(key.removeprefix("justification-")): value
+                for key, value in request.POST.items()
+                if key.startswith("justification-") and key.removeprefix("justification-").isdigit()
+            }
+            services.agreement_submit(
+                agreement=agreement, by=request.user, justifications=justifications
+            )
+            messages.success(request, TRANSITIONS["submit"][1])
         elif action in TRANSITIONS:
             service, message = TRANSITIONS[action]
             service(agreement=agreement, by=request.user)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "pejling.strategy",
     "pejling.agreements",
     "pejling.indicators",
+    "pejling.followup",
     "django_tasks_db",
 ]
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from pejling.agreements import services as agreement_services
 from pejling.agreements.models import Agreement, InitiativeStatus
 from pejling.demo import data
+from pejling.demo.followup import load_followup
 from pejling.demo.indicators import load_indicators
 from pejling.organisation.models import Membership, Role, Unit, UnitLevel
 from pejling.organisation.permissions import forget_memberships
@@ -98,7 +99,9 @@ def load_demo() -> list[DemoLogin]:
     logins = _load_people(units)
     heads = _unit_heads(units)
     _load_agreements(units, heads, strategies)
-    load_indicators(get_user_model().objects.get(username="strategi"))
+    office = get_user_model().objects.get(username="strategi")
+    load_indicators(office)
+    load_followup(office)
     return logins
 
 

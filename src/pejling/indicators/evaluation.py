@@ -95,6 +95,10 @@ class Evaluation:
     reason: str
     latest_period: str | None = None
     current: float | None = None
+    behind: list[str] = field(default_factory=list)  # the units or initiatives behind the number
+    missing: list[str] = field(
+        default_factory=list
+    )  # units that do not yet satisfy a coverage goal
     points: list[Point] = field(default_factory=list)
     smoothed: list[tuple[date, float]] = field(default_factory=list)
 
@@ -121,6 +125,8 @@ class Evaluation:
             "status": self.status,
             "reason": self.reason,
             "latest_period": self.latest_period,
+            "behind": self.behind,
+            "missing": self.missing,
         }
 
 

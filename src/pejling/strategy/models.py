@@ -201,3 +201,41 @@ class Element(models.Model):
     @property
     def is_goal(self) -> bool:
         return self.level.holds_goals
+
+
+class RuleKind(models.TextChoices):
+    EACH_TOP_ELEMENT = (
+        "each_top_element",
+        _(
+            "At least one initiative linked to a goal under each top-level element (e.g. each theme)"
+        ),
+    )
+    ANY_GOAL = "any_goal", _("At least one initiative linked to a goal of the strategy")
+
+
+class AgreementRule(models.Model):
+    """A rule the annual agreements of units of one level must meet, e.g. "every centre has
+    at least one initiative linked to a common goal under each theme". Rules are data."""
+
+    strategy = models.ForeignKey(
+        Strategy, verbose_name=_("strategy"), on_delete=models.CASCADE, related_name="rules"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("rule"), max_length=30, choices=RuleKind.choices)
+    unit_level = models.ForeignKey(
+        "organisation.UnitLevel",
+        verbose_name=_("applies to units of level"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["strategy", "name"]
+        verbose_name = _("agreement rule")
+        verbose_name_plural = _("agreement rules")
+
+    def __str__(self) -> str:
+        return self.name

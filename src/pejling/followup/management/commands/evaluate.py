@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import translation
+from django.utils import timezone, translation
 
-from pejling.indicators.evaluation import goal_evaluations
+from pejling.followup.evaluation import all_goal_evaluations
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with translation.override(options["language"]):
-            evaluations = goal_evaluations(year=options["year"])
+            evaluations = all_goal_evaluations(year=options["year"] or timezone.localdate().year)
             if options["json"]:
                 self.stdout.write(
                     json.dumps([e.as_dict() for e in evaluations], ensure_ascii=False, indent=2)

@@ -1,0 +1,263 @@
+"""Evaluating every kind of goal: KPI goals (from indicators), and goals that measure
+themselves from the agreements: counts, coverage of a level, and owners' assessments.
+
+Only agreements that have left the draft state (submitted, agreed or published) count: a
+draft is not yet a commitment. Cancelled initiatives never count.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from pejling.agreements.models import AgreementState, InitiativeGoal
+from pejling.followup.models import AssessmentStatus, CountsWhat, DerivedGoal, GoalAssessment
+from pejling.indicators.evaluation import Evaluation, Status, evaluate_kpi
+from pejling.organisation.models import Unit
+from pejling.strategy.models import Element, MeasureKind
+
+COUNTED_STATES = [AgreementState.SUBMITTED, AgreementState.AGREED, AgreementState.PUBLISHED]
+
+
+def _n(value: float) -> str:
+    rounded = round(value, 1)
+    return str(
+        number_format(
+            int(rounded) if rounded.is_integer() else rounded, decimal_pos=None, use_l10n=True
+        )
+    )
+
+
+def goals_for_year(year: int) -> QuerySet[Element]:
+    return (
+        Element.objects.filter(
+            level__holds_goals=True, strategy__start_year__lte=year, strategy__end_year__gte=year
+        )
+        .exclude(measure_kind="")
+        .select_related(
+            "strategy",
+            "level",
+            "parent",
+            "derived__unit_level",
+            "derived__scope_strategy",
+            "kpi__indicator__numerator",
+            "kpi__indicator__denominator",
+            "kpi__unit",
+        )
+        .order_by("strategy__position", "strategy__title", "parent__position", "position", "code")
+    )
+
+
+def _links(goal: Element, derived: DerivedGoal, year: int) -> QuerySet[InitiativeGoal]:
+    links = InitiativeGoal.objects.filter(
+        initiative__agreement__year=year,
+        initiative__agreement__state__in=COUNTED_STATES,
+        initiative__status__in=derived.counted_statuses(),
+    )
+    if derived.scope_strategy_id:
+        links = links.filter(
+            goal__strategy_id=derived.scope_strategy_id, goal__level__holds_goals=True
+        )
+    else:
+        links = links.filter(goal=goal)
+    if derived.unit_level_id:
+        links = links.filter(initiative__agreement__unit__level_id=derived.unit_level_id)
+    return links
+
+
+def _expected_share(goal: Element, year: int, today: date) -> float:
+    start = date(year, 1, 1)
+    end = goal.target_date or date(year, 12, 31)
+    if today >= end:
+        return 1.0
+    if today <= start:
+        return 0.0
+    return (today - start).days / max(1, (end - start).days)
+
+
+def _judge(
+    evaluation: Evaluation, value: float, target: float, expected: float, words: dict[str, str]
+) -> None:
+    evaluation.expected = round(expected, 2)
+    if value >= target:
+        evaluation.status = Status.ACHIEVED
+        evaluation.reason = _("%(value)s of the target %(target)s: achieved.") % words
+    elif value >= expected:
+        evaluation.status = Status.ON_TRACK
+        evaluation.reason = (
+            _(
+                "%(value)s so far, as many as expected by now (%(expected)s) on the way to %(target)s."
+            )
+            % words
+        )
+    elif value >= expected * 0.7:
+        evaluation.status = Status.AT_RISK
+        evaluation.reason = (
+            _(
+                "%(value)s so far, fewer than the %(expected)s expected by now on the way to %(target)s."
+            )
+            % words
+        )
+    else:
+        evaluation.status = Status.OFF_TRACK
+        evaluation.reason = (
+            _(
+                "%(value)s so far, far below the %(expected)s expected by now on the way to %(target)s."
+            )
+            % words
+        )
+
+
+def evaluate_count(goal: Element, year: int, today: date) -> Evaluation:
+    derived = getattr(goal, "derived", None)
+    target = float(goal.target_value) if goal.target_value is not None else None
+    evaluation = Evaluation(
+        goal,
+        MeasureKind.COUNT,
+        None,
+        None,
+        None,
+        target,
+        None,
+        None,
+        None,
+        None,
+        Status.NO_DATA,
+        "",
+    )
+    if derived is None or target is None:
+        evaluation.reason = _("The goal does not say what to count or how many.")
+        return evaluation
+    links = _links(goal, derived, year)
+    if derived.counts == CountsWhat.INITIATIVES:
+        rows = list(
+            links.values_list("initiative__title", "initiative__agreement__unit__name").distinct()
+        )
+        evaluation.behind = [f"{title} ({unit})" for title, unit in rows]
+        value = float(len(set(links.values_list("initiative_id", flat=True))))
+    else:
+        units = dict(
+            links.values_list("initiative__agreement__unit_id", "initiative__agreement__unit__name")
+        )
+        evaluation.behind = sorted(units.values())
+        value = float(len(units))
+    evaluation.value = value
+    evaluation.progress = round(min(100.0, value / target * 100), 1) if target else None
+    expected = target * _expected_share(goal, year, today)
+    _judge(
+        evaluation,
+        value,
+        target,
+        expected,
+        {"value": _n(value), "target": _n(target), "expected": _n(expected)},
+    )
+    return evaluation
+
+
+def evaluate_coverage(goal: Element, year: int, today: date) -> Evaluation:
+    derived = getattr(goal, "derived", None)
+    target = float(goal.target_value) if goal.target_value is not None else 100.0
+    evaluation = Evaluation(
+        goal,
+        MeasureKind.COVERAGE,
+        None,
+        None,
+        None,
+        target,
+        None,
+        None,
+        None,
+        None,
+        Status.NO_DATA,
+        "",
+    )
+    if derived is None or derived.unit_level_id is None:
+        evaluation.reason = _("The goal does not say which level must be covered.")
+        return evaluation
+    units = list(
+        Unit.objects.filter(level_id=derived.unit_level_id, closed_on__isnull=True).order_by("name")
+    )
+    if not units:
+        evaluation.reason = _("There are no units of that level.")
+        return evaluation
+    covered = set(
+        _links(goal, derived, year).values_list("initiative__agreement__unit_id", flat=True)
+    )
+    missing = [u for u in units if u.pk not in covered]
+    value = round(100.0 * (len(units) - len(missing)) / len(units), 1)
+    evaluation.value = value
+    evaluation.progress = round(min(100.0, value / target * 100), 1) if target else None
+    evaluation.behind = [u.name for u in units if u.pk in covered]
+    evaluation.missing = [u.name for u in missing]
+    words = {
+        "value": _n(value),
+        "target": _n(target),
+        "covered": str(len(units) - len(missing)),
+        "total": str(len(units)),
+        "level": derived.unit_level.name_plural.lower() if derived.unit_level else "",
+    }
+    expected = target * _expected_share(goal, year, today)
+    words["expected"] = _n(expected)
+    _judge(evaluation, value, target, expected, words)
+    evaluation.reason = (
+        _("%(covered)s of %(total)s %(level)s (%(value)s %%). ") % words + evaluation.reason
+    )
+    return evaluation
+
+
+def evaluate_assessed(goal: Element, year: int, assessment: GoalAssessment | None) -> Evaluation:
+    evaluation = Evaluation(
+        goal,
+        MeasureKind.ASSESSED,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        Status.NO_DATA,
+        "",
+    )
+    if assessment is None:
+        evaluation.reason = _("The goal's owner has not assessed it yet this year.")
+        return evaluation
+    evaluation.status = {
+        AssessmentStatus.ACHIEVED: Status.ACHIEVED,
+        AssessmentStatus.ON_TRACK: Status.ON_TRACK,
+        AssessmentStatus.AT_RISK: Status.AT_RISK,
+        AssessmentStatus.OFF_TRACK: Status.OFF_TRACK,
+    }[AssessmentStatus(assessment.status)]
+    evaluation.reason = assessment.justification
+    return evaluation
+
+
+def all_goal_evaluations(*, year: int, today: date | None = None) -> list[Evaluation]:
+    """Every measured goal of the strategies in force in ``year``, in strategy order."""
+    today = today or timezone.localdate()
+    root = Unit.objects.filter(depth=1).order_by("path").first()
+    goals = list(goals_for_year(year))
+    assessments: dict[int, GoalAssessment] = {}
+    for assessment in GoalAssessment.objects.filter(goal__in=goals, year=year).order_by(
+        "created_at"
+    ):
+        assessments[assessment.goal_id] = assessment  # the latest wins
+    result = []
+    for goal in goals:
+        if goal.measure_kind == MeasureKind.KPI:
+            result.append(evaluate_kpi(goal, getattr(goal, "kpi", None), root, today=today))
+        elif goal.measure_kind == MeasureKind.COUNT:
+            result.append(evaluate_count(goal, year, today))
+        elif goal.measure_kind == MeasureKind.COVERAGE:
+            result.append(evaluate_coverage(goal, year, today))
+        elif goal.measure_kind == MeasureKind.ASSESSED:
+            result.append(evaluate_assessed(goal, year, assessments.get(goal.pk)))
+    for evaluation in result:
+        if evaluation.unit is None:
+            evaluation.unit = root
+    return result
