@@ -101,6 +101,6 @@ def strict_page(browser: Browser, live_server: Any) -> Iterator[Page]:
     context, page = open_page(browser, live_server.url, bypass_csp=False)
     yield page
     context.close()
-    problems = watch_of(page).problems(require_axe=False)
+    problems = watch_of(page).problems()
     if problems:
         pytest.fail("The browser reported problems:\n  " + "\n  ".join(problems), pytrace=False)

@@ -273,9 +273,13 @@ def test_initiatives_of_a_submitted_agreement_cannot_be_changed(org, cascade, ag
     initiative = agreement.initiatives.get()
 
     with pytest.raises(ValidationError):
-        services.initiative_create(agreement=agreement, by=org.head, title="Late", goals=[cascade.goal_1])
+        services.initiative_create(
+            agreement=agreement, by=org.head, title="Late", goals=[cascade.goal_1]
+        )
     with pytest.raises(ValidationError):
-        services.initiative_update(initiative=initiative, by=org.head, title="Late", goals=[cascade.goal_1])
+        services.initiative_update(
+            initiative=initiative, by=org.head, title="Late", goals=[cascade.goal_1]
+        )
     with pytest.raises(ValidationError):
         services.initiative_delete(initiative=initiative, by=org.head)
     with pytest.raises(ValidationError):

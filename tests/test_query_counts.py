@@ -16,7 +16,13 @@ from django.urls import reverse
 
 from pejling.agreements import services
 from pejling.organisation.models import Role
-from tests.factories import YEAR, AgreementFactory, InitiativeFactory, MembershipFactory, UnitFactory
+from tests.factories import (
+    YEAR,
+    AgreementFactory,
+    InitiativeFactory,
+    MembershipFactory,
+    UnitFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

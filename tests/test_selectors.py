@@ -276,4 +276,3 @@ def test_someone_without_a_unit_has_an_empty_line_of_sight(org):
     sight = line_of_sight(user=org.outsider, year=YEAR)
     assert sight.unit is None
     assert sight.strategies == []
-

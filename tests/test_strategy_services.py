@@ -46,7 +46,11 @@ def test_elements_can_hang_four_levels_deep(org):
     for depth, level in enumerate(levels, start=1):
         parent = services.element_save(
             element=Element(
-                strategy=strategy, parent=parent, level=level, code=f"L{depth}", title=f"Depth {depth}"
+                strategy=strategy,
+                parent=parent,
+                level=level,
+                code=f"L{depth}",
+                title=f"Depth {depth}",
             ),
             by=org.office,
         )
@@ -78,7 +82,11 @@ def test_a_level_can_be_added_below_the_existing_ones(org, cascade):
     services.strategy_levels_set(
         strategy=cascade.group,
         by=org.office,
-        levels=[("Theme", "Themes", False), ("Common goal", "Common goals", True), ("Step", "Steps", False)],
+        levels=[
+            ("Theme", "Themes", False),
+            ("Common goal", "Common goals", True),
+            ("Step", "Steps", False),
+        ],
     )
     assert [n[1] for n in names(cascade.group)] == ["Theme", "Common goal", "Step"]
 
@@ -105,7 +113,9 @@ def test_an_empty_level_can_be_removed(org):
     assert StrategyLevel.history.filter(strategy_id=strategy.pk, history_type="-").count() == 2
 
 
-@pytest.mark.parametrize("levels", [[], [("  ", "", False)], [("Theme", "", False), ("", "x", True)]])
+@pytest.mark.parametrize(
+    "levels", [[], [("  ", "", False)], [("Theme", "", False), ("", "x", True)]]
+)
 def test_every_level_needs_a_name(org, levels):
     strategy = StrategyFactory()
     with pytest.raises(ValidationError):
@@ -130,7 +140,9 @@ def test_only_the_strategy_office_changes_strategies(org, cascade, who):
 def test_a_superuser_counts_as_the_strategy_office(org, cascade):
     org.outsider.is_superuser = True
     org.outsider.save()
-    services.strategy_levels_set(strategy=cascade.narrative, by=org.outsider, levels=[("Star", "Stars", False)])
+    services.strategy_levels_set(
+        strategy=cascade.narrative, by=org.outsider, levels=[("Star", "Stars", False)]
+    )
     assert names(cascade.narrative)[0][1] == "Star"
 
 
@@ -155,7 +167,11 @@ def test_a_strategy_cannot_serve_itself_through_the_cascade(org, cascade):
 def test_an_element_must_sit_one_level_below_its_parent(org, cascade):
     goal_level = cascade.goal_1.level
     element = Element(
-        strategy=cascade.group, parent=cascade.goal_1, level=goal_level, code="T1.1.1", title="Too flat"
+        strategy=cascade.group,
+        parent=cascade.goal_1,
+        level=goal_level,
+        code="T1.1.1",
+        title="Too flat",
     )
     with pytest.raises(ValidationError) as excinfo:
         services.element_save(element=element, by=org.office)
@@ -164,14 +180,18 @@ def test_an_element_must_sit_one_level_below_its_parent(org, cascade):
 
 
 def test_an_element_below_the_first_level_needs_a_parent(org, cascade):
-    element = Element(strategy=cascade.group, level=cascade.goal_1.level, code="T9.1", title="Orphan")
+    element = Element(
+        strategy=cascade.group, level=cascade.goal_1.level, code="T9.1", title="Orphan"
+    )
     with pytest.raises(ValidationError) as excinfo:
         services.element_save(element=element, by=org.office)
     assert "parent" in excinfo.value.message_dict
 
 
 def test_an_element_cannot_use_the_level_of_another_strategy(org, cascade):
-    element = Element(strategy=cascade.group, level=cascade.bearing.level, code="X", title="Stranger")
+    element = Element(
+        strategy=cascade.group, level=cascade.bearing.level, code="X", title="Stranger"
+    )
     with pytest.raises(ValidationError) as excinfo:
         services.element_save(element=element, by=org.office)
     assert "level" in excinfo.value.message_dict
@@ -179,7 +199,11 @@ def test_an_element_cannot_use_the_level_of_another_strategy(org, cascade):
 
 def test_an_element_cannot_hang_below_an_element_of_another_strategy(org, cascade):
     element = Element(
-        strategy=cascade.group, parent=cascade.bearing, level=cascade.goal_1.level, code="X", title="X"
+        strategy=cascade.group,
+        parent=cascade.bearing,
+        level=cascade.goal_1.level,
+        code="X",
+        title="X",
     )
     with pytest.raises(ValidationError) as excinfo:
         services.element_save(element=element, by=org.office)
@@ -198,7 +222,11 @@ def test_a_target_date_cannot_come_before_the_baseline_date(org, cascade):
 
 def test_a_valid_element_is_saved_with_its_references_and_history(org, cascade):
     element = Element(
-        strategy=cascade.group, parent=cascade.theme_2, level=cascade.goal_2.level, code="T2.2", title="Dialogue"
+        strategy=cascade.group,
+        parent=cascade.theme_2,
+        level=cascade.goal_2.level,
+        code="T2.2",
+        title="Dialogue",
     )
 
     services.element_save(element=element, by=org.office, references=[cascade.bearing])
@@ -211,7 +239,11 @@ def test_a_valid_element_is_saved_with_its_references_and_history(org, cascade):
 
 def test_an_element_cannot_reference_its_own_strategy(org, cascade):
     element = Element(
-        strategy=cascade.group, parent=cascade.theme_2, level=cascade.goal_2.level, code="T2.2", title="Self"
+        strategy=cascade.group,
+        parent=cascade.theme_2,
+        level=cascade.goal_2.level,
+        code="T2.2",
+        title="Self",
     )
     with pytest.raises(ValidationError):
         services.element_save(element=element, by=org.office, references=[cascade.goal_1])

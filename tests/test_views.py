@@ -202,7 +202,10 @@ def test_during_a_revision_an_employee_reads_the_published_version(client, org, 
     publish(agreement, org)
     services.agreement_revise(agreement=agreement, by=org.head)
     services.initiative_update(
-        initiative=agreement.initiatives.get(), by=org.head, title="Rewritten", goals=[cascade.goal_2]
+        initiative=agreement.initiatives.get(),
+        by=org.head,
+        title="Rewritten",
+        goals=[cascade.goal_2],
     )
 
     response = login(client, org.employee).get(
@@ -216,9 +219,7 @@ def test_during_a_revision_an_employee_reads_the_published_version(client, org, 
     assert "Rewritten" not in content
 
 
-def test_the_strategy_history_shows_changes_to_the_strategy_and_its_elements(
-    client, org, cascade
-):
+def test_the_strategy_history_shows_changes_to_the_strategy_and_its_elements(client, org, cascade):
     from pejling.strategy import services as strategy_services
 
     login(client, org.office)

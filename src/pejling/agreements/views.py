@@ -244,7 +244,7 @@ def agreement_transition(
             messages.success(request, _("The agreement was returned to the unit."))
         elif action == "submit":
             justifications = {
-                int(key.removeprefix("justification-")): value
+                int(key.removeprefix("justification-")): str(value)
                 for key, value in request.POST.items()
                 if key.startswith("justification-") and key.removeprefix("justification-").isdigit()
             }

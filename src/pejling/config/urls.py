@@ -19,5 +19,6 @@ urlpatterns = [
     path("strategies/", include("pejling.strategy.urls")),
     path("agreements/", include("pejling.agreements.urls")),
     path("indicators/", include("pejling.indicators.urls")),
+    path("followup/", include("pejling.followup.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,12 +5,16 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from pejling.organisation.permissions import is_strategy_office
+from pejling.organisation.models import Role
+from pejling.organisation.permissions import has_role_anywhere, is_strategy_office
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
+    signed_in = bool(user and user.is_authenticated)
+    office = signed_in and is_strategy_office(user)
     return {
         "organisation_name": settings.PEJLING_ORGANISATION_NAME,
-        "is_strategy_office": bool(user and user.is_authenticated and is_strategy_office(user)),
+        "is_strategy_office": office,
+        "can_overview": office or (signed_in and has_role_anywhere(user, [Role.EXECUTIVE])),
     }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
@@ -8,3 +9,9 @@ class HtmxHttpRequest(HttpRequest):
     """A request that went through django-htmx's middleware (for type checking)."""
 
     htmx: HtmxDetails
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """A request of a signed-in person (LoginRequiredMiddleware guarantees it for type checking)."""
+
+    user: User

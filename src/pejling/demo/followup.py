@@ -29,7 +29,7 @@ def load_followup(by: Any) -> None:
     levels = {lv.depth: lv for lv in UnitLevel.objects.all()}
     goals = {e.code: e for e in Element.objects.filter(strategy__in=[group, digital])}
     started = [InitiativeStatus.STARTED, InitiativeStatus.DONE, InitiativeStatus.EVALUATED]
-    definitions = {
+    definitions: dict[str, dict[str, Any]] = {
         "T1.1": {"counts": CountsWhat.UNITS, "unit_level": None, "statuses": started},
         "T1.2": {
             "counts": CountsWhat.INITIATIVES,

@@ -144,7 +144,7 @@ def _load_units() -> dict[str, Unit]:
     return {u.code: u for u in Unit.objects.filter(code__in=units.keys()).select_related("level")}
 
 
-def upsert(model: Any, *, defaults: dict[str, Any], **lookup: Any) -> tuple[Any, bool]:
+def save_if_changed(model: Any, *, defaults: dict[str, Any], **lookup: Any) -> tuple[Any, bool]:
     """Like ``update_or_create``, but saves only when a value differs, so that loading the
     demo again writes no history rows for unchanged objects."""
     obj = model.objects.filter(**lookup).first()
@@ -159,7 +159,7 @@ def upsert(model: Any, *, defaults: dict[str, Any], **lookup: Any) -> tuple[Any,
 
 
 def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: int) -> Strategy:
-    strategy, _ = upsert(
+    strategy, _ = save_if_changed(
         Strategy,
         code=spec["code"],
         defaults={
@@ -175,7 +175,7 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
     )
     levels = []
     for depth, (name, plural, holds_goals) in enumerate(spec["levels"], start=1):
-        level, _ = upsert(
+        level, _ = save_if_changed(
             StrategyLevel,
             strategy=strategy,
             depth=depth,
@@ -184,7 +184,7 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
         levels.append(level)
     for position_top, item in enumerate(spec["elements"], start=1):
         code, title, description = item[0], item[1], item[2]
-        top, _ = upsert(
+        top, _ = save_if_changed(
             Element,
             strategy=strategy,
             code=code,
@@ -216,7 +216,7 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
                         defaults[key] = date.fromisoformat(value)
                     else:
                         defaults[key] = value
-            upsert(Element, strategy=strategy, code=child[0], defaults=defaults)
+            save_if_changed(Element, strategy=strategy, code=child[0], defaults=defaults)
     return strategy
 
 

@@ -1,0 +1,184 @@
+"""Reads for follow-up: the compliance matrix, overdue agreements and reports, the dashboard.
+
+Each is a fixed number of queries whatever the number of units: grouped queries and maps built
+in Python, never a query per unit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Q
+
+from pejling.agreements.models import Agreement, AgreementState, InitiativeGoal, RuleJustification
+from pejling.followup.models import Deadline, DeadlineKind, StatusReport
+from pejling.organisation.models import Unit, UnitLevel
+from pejling.strategy.models import AgreementRule, Element, Strategy
+from pejling.strategy.selectors import top_ancestors
+
+DONE_STATES = [AgreementState.SUBMITTED, AgreementState.AGREED, AgreementState.PUBLISHED]
+
+
+class Cell:
+    COVERED = "covered"
+    JUSTIFIED = "justified"
+    MISSING = "missing"
+    NO_AGREEMENT = "no_agreement"
+
+
+@dataclass
+class MatrixRow:
+    unit: Unit
+    agreement: Agreement | None
+    cells: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return all(c == Cell.COVERED for c in self.cells)
+
+
+@dataclass
+class ComplianceMatrix:
+    strategy: Strategy | None
+    level: UnitLevel | None
+    columns: list[Element]
+    rows: list[MatrixRow]
+
+    @property
+    def complete_count(self) -> int:
+        return sum(1 for r in self.rows if r.complete)
+
+
+def compliance_matrix(
+    *,
+    year: int,
+    strategy: Strategy | None,
+    level: UnitLevel | None,
+    within: Unit | None = None,
+    columns_filter: list[int] | None = None,
+) -> ComplianceMatrix:
+    """Units of ``level`` × top-level elements (themes) of ``strategy``: covered, justified or missing."""
+    if strategy is None or level is None:
+        return ComplianceMatrix(strategy, level, [], [])
+    columns = list(
+        Element.objects.filter(strategy=strategy, parent__isnull=True).order_by("position", "code")
+    )
+    if columns_filter:
+        columns = [c for c in columns if c.pk in columns_filter]
+    units_qs = Unit.objects.filter(level=level, closed_on__isnull=True).order_by("path")
+    if within is not None:
+        units_qs = units_qs.filter(path__startswith=within.path)
+    units = list(units_qs)
+    agreements = {
+        a.unit_id: a
+        for a in Agreement.objects.filter(year=year, unit__in=units_qs).select_related("unit")
+    }
+    links = list(
+        InitiativeGoal.objects.filter(
+            initiative__agreement__in=list(agreements.values()), goal__strategy=strategy
+        ).values_list("initiative__agreement_id", "goal_id")
+    )
+    goals = {e.pk: e for e in Element.objects.filter(strategy=strategy)}
+    tops = top_ancestors(list(goals.values())) if goals else {}
+    covered: dict[int, set[int]] = defaultdict(set)
+    for agreement_id, goal_id in links:
+        top = tops.get(goal_id)
+        if top is not None:
+            covered[agreement_id].add(top.pk)
+    rules = AgreementRule.objects.filter(strategy=strategy, unit_level=level, active=True)
+    justified = set(
+        RuleJustification.objects.filter(
+            rule__in=rules, agreement__in=list(agreements.values())
+        ).values_list("agreement_id", flat=True)
+    )
+    rows = []
+    for unit in units:
+        agreement = agreements.get(unit.pk)
+        if agreement is None:
+            rows.append(MatrixRow(unit, None, [Cell.NO_AGREEMENT] * len(columns)))
+            continue
+        cells = []
+        for column in columns:
+            if column.pk in covered[agreement.pk]:
+                cells.append(Cell.COVERED)
+            elif agreement.pk in justified:
+                cells.append(Cell.JUSTIFIED)
+            else:
+                cells.append(Cell.MISSING)
+        rows.append(MatrixRow(unit, agreement, cells))
+    return ComplianceMatrix(strategy, level, columns, rows)
+
+
+@dataclass
+class Overdue:
+    deadline: Deadline
+    units: list[Unit] = field(default_factory=list)
+
+
+def overdue_agreements(*, year: int, today: date, within: Unit | None = None) -> list[Overdue]:
+    """For each passed agreement deadline, the units of its level whose agreement is not submitted."""
+    result = []
+    deadlines = Deadline.objects.filter(
+        year=year, kind=DeadlineKind.AGREEMENT, due_date__lt=today, unit_level__isnull=False
+    ).select_related("unit_level")
+    for deadline in deadlines:
+        units = Unit.objects.filter(level=deadline.unit_level, closed_on__isnull=True)
+        if within is not None:
+            units = units.filter(path__startswith=within.path)
+        late = units.exclude(agreements__year=year, agreements__state__in=DONE_STATES).order_by(
+            "path"
+        )
+        result.append(Overdue(deadline, list(late)))
+    return result
+
+
+def overdue_reports(*, year: int, today: date, within: Unit | None = None) -> list[Overdue]:
+    """For each passed report deadline, the units with an agreed agreement that have not
+    reported on every initiative."""
+    result = []
+    for deadline in Deadline.objects.filter(
+        year=year, kind=DeadlineKind.REPORT, due_date__lt=today
+    ):
+        agreements = Agreement.objects.filter(
+            year=year, state__in=[AgreementState.AGREED, AgreementState.PUBLISHED]
+        ).annotate(
+            n_initiatives=Count("initiatives", distinct=True),
+            n_reports=Count(
+                "initiatives__reports",
+                filter=Q(initiatives__reports__deadline=deadline),
+                distinct=True,
+            ),
+        )
+        if within is not None:
+            agreements = agreements.filter(unit__path__startswith=within.path)
+        late = [
+            a.unit
+            for a in agreements.select_related("unit").order_by("unit__path")
+            if a.n_reports < a.n_initiatives
+        ]
+        result.append(Overdue(deadline, late))
+    return result
+
+
+def unit_overdue(unit: Unit, *, year: int, today: date) -> list[Deadline]:
+    """The passed deadlines this one unit has not met (its agreement, its reports)."""
+    missing = []
+    agreement = Agreement.objects.filter(unit=unit, year=year).first()
+    for deadline in Deadline.objects.filter(year=year, due_date__lt=today).order_by("due_date"):
+        if deadline.kind == DeadlineKind.AGREEMENT and deadline.unit_level_id == unit.level_id:
+            if agreement is None or agreement.state not in DONE_STATES:
+                missing.append(deadline)
+        elif (
+            deadline.kind == DeadlineKind.REPORT
+            and agreement is not None
+            and agreement.state in (AgreementState.AGREED, AgreementState.PUBLISHED)
+        ):
+            initiatives = agreement.initiatives.count()
+            reported = StatusReport.objects.filter(
+                initiative__agreement=agreement, deadline=deadline
+            ).count()
+            if reported < initiatives:
+                missing.append(deadline)
+    return missing

@@ -1,0 +1,444 @@
+"""Importing KPI files through ``imports``: every bad file is refused whole, good files come in.
+
+A bad file names each bad row and column and writes nothing at all: every test of a bad file
+counts the stored values before and after (one value is stored beforehand, so "nothing" is
+not just an empty table), and each bad file also has good rows that must not slip in.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+import pytest
+
+from pejling.indicators import imports
+from pejling.indicators.models import (
+    Aggregation,
+    ImportBatch,
+    ImportStatus,
+    Indicator,
+    IndicatorValue,
+    Periodicity,
+)
+from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kpis(org: Any) -> dict[str, Indicator]:
+    days = IndicatorFactory(code="SICK", measure_unit="days")
+    fte = IndicatorFactory(code="FTE", measure_unit="fte", aggregation=Aggregation.LATEST)
+    kpis = {
+        "days": days,
+        "fte": fte,
+        "ratio": IndicatorFactory(
+            code="SICK_PER_FTE", aggregation=Aggregation.RATIO, numerator=days, denominator=fte
+        ),
+        "quarter": IndicatorFactory(code="ESERV", periodicity=Periodicity.QUARTER),
+        "tertial": IndicatorFactory(code="VISITS", periodicity=Periodicity.TERTIAL),
+        "year": IndicatorFactory(code="COST", periodicity=Periodicity.YEAR, measure_unit="sek"),
+        "result": IndicatorFactory(code="RESULT", measure_unit="sek", allow_negative=True),
+    }
+    # Names with Nordic letters, and one name shared by two units.
+    UnitFactory(parent=org.centre_a, code="aso", name="Äldreomsorg Åsa")
+    UnitFactory(parent=org.centre_b, code="aero", name="Børnehave Ærø")
+    UnitFactory(parent=org.centre_a, code="kok-a", name="Kök")
+    UnitFactory(parent=org.centre_b, code="kok-b", name="Kök")
+    IndicatorValueFactory(indicator=days, unit=org.root, period="2018-12", value=1)
+    return kpis
+
+
+def run(
+    text: str | bytes,
+    *,
+    filename: str = "values.csv",
+    indicator: Indicator | None = None,
+    by: Any = None,
+    encoding: str = "utf-8",
+) -> ImportBatch:
+    data = text if isinstance(text, bytes) else text.encode(encoding)
+    return imports.import_file(data=data, filename=filename, by=by, indicator=indicator)
+
+
+def problems(batch: ImportBatch) -> list[tuple[int | None, str | None, str]]:
+    return [(e.row, e.column, e.code) for e in imports.batch_errors(batch)]
+
+
+def stored(indicator: str) -> dict[tuple[str, str], Decimal]:
+    return {
+        (unit, period): value
+        for unit, period, value in IndicatorValue.objects.filter(
+            indicator__code=indicator
+        ).values_list("unit__code", "period", "value")
+    }
+
+
+BAD_FILES = {
+    "a duplicate row": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1a;2019-03;5\n",
+        [(3, "period", "duplicate_row")],
+    ),
+    "the same row written as 2019-03 and 2019M03": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1a;2019M03;5\n",
+        [(3, "period", "duplicate_row")],
+    ),
+    "the same unit given by code and by name": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;Unit A1a;2019-03;5\n",
+        [(3, "unit", "duplicate_row")],
+    ),
+    "an unknown unit code": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-zz;2019-03;5\n",
+        [(3, "unit", "unknown_unit")],
+    ),
+    "an unknown unit name": (
+        "indicator;unit;period;value\nSICK;Unit A1a;2019-03;4\nSICK;Unit Nowhere;2019-03;5\n",
+        [(3, "unit", "unknown_unit")],
+    ),
+    "an ambiguous unit name": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;Kök;2019-03;5\n",
+        [(3, "unit", "ambiguous_unit")],
+    ),
+    "an unknown period": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019-13;5\n"
+        "SICK;unit-a2a;March 2019;5\n",
+        [(3, "period", "unknown_period"), (4, "period", "unknown_period")],
+    ),
+    "a period of the wrong kind for the indicator": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019Q1;5\n"
+        "ESERV;unit-a1b;2019-03;5\nCOST;unit-a1b;2019T1;5\n",
+        [(3, "period", "wrong_periodicity"), (4, "period", "wrong_periodicity"),
+         (5, "period", "wrong_periodicity")],
+    ),
+    "values that are not numbers": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019-03;four\n"
+        "SICK;unit-a2a;2019-03;1,2,3\nSICK;unit-b1a;2019-03;\n",
+        [(3, "value", "not_a_number"), (4, "value", "not_a_number"),
+         (5, "value", "missing_value")],
+    ),
+    "a negative count": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019-03;-1\n"
+        "RESULT;unit-a1b;2019-03;-1\n",
+        [(3, "value", "negative_count")],
+    ),
+    "an unknown indicator": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nNOPE;unit-a1b;2019-03;5\n",
+        [(3, "indicator", "unknown_indicator")],
+    ),
+    "a ratio indicator": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK_PER_FTE;unit-a1b;2019-03;5\n",
+        [(3, "indicator", "derived_indicator")],
+    ),
+    "a missing column": (
+        "indicator;unit;value\nSICK;unit-a1a;4\n",
+        [(1, "period", "missing_column")],
+    ),
+    "several problems at once": (
+        "indicator;unit;period;value\nNOPE;unit-a1a;2019-03;4\nSICK;unit-zz;2019-03;x\n"
+        "SICK;unit-a1a;2019-03;1\n",
+        [(2, "indicator", "unknown_indicator"), (3, "value", "not_a_number")],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_FILES, ids=list(BAD_FILES))
+def test_a_file_with_any_bad_row_is_refused_whole_naming_row_and_column(
+    kpis: dict[str, Indicator], case: str
+) -> None:
+    text, expected = BAD_FILES[case]
+    before = IndicatorValue.objects.count()
+    batch = run(text)
+    assert IndicatorValue.objects.count() == before == 1
+    assert batch.status == ImportStatus.FAILED
+    assert problems(batch) == expected
+    assert batch.created == batch.updated == batch.rows_done == 0
+    saved = ImportBatch.objects.get(pk=batch.pk)
+    assert saved.status == ImportStatus.FAILED
+    assert [(e["row"], e["column"], e["code"]) for e in saved.errors] == expected
+    assert all(imports.RowError.from_dict(e).message for e in saved.errors)
+
+
+def test_the_errors_name_the_column_as_the_file_heads_it(kpis: dict[str, Indicator]) -> None:
+    batch = run("Nyckeltal;Enhet;Period;Värde\nSICK;unit-a1a;2019-03;fyra\n")
+    assert problems(batch) == [(2, "Värde", "not_a_number")]
+    assert batch.errors[0]["detail"]
+
+
+def test_an_empty_file_is_refused(kpis: dict[str, Indicator]) -> None:
+    batch = run("indicator;unit;period;value\n")
+    assert problems(batch) == [(None, None, "empty_file")]
+    assert IndicatorValue.objects.count() == 1
+
+
+def test_an_unsupported_file_type_is_refused(kpis: dict[str, Indicator]) -> None:
+    batch = run(b"\xd0\xcf\x11\xe0", filename="values.xls")
+    assert problems(batch) == [(None, None, "unsupported_format")]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(
+    kpis: dict[str, Indicator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "MAX_UPLOAD_BYTES", 10)
+    batch = run("indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\n")
+    assert problems(batch) == [(None, None, "file_too_large")]
+    assert IndicatorValue.objects.count() == 1
+
+
+# Good files -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("indicator;unit;period;value\nSICK;unit-a1a;2019-03;4,5\nSICK;unit-a1b;2019-03;1 234,25\n", "utf-8"),
+        ("indicator,unit,period,value\nSICK,unit-a1a,2019-03,4.5\nSICK,unit-a1b,2019-03,1234.25\n", "utf-8"),
+        ('indicator,unit,period,value\nSICK,unit-a1a,2019-03,"4,5"\nSICK,unit-a1b,2019-03,"1234,25"\n', "utf-8"),
+        ("\ufeffindicator;unit;period;value\r\nSICK;unit-a1a;2019-03;4,5\r\nSICK;unit-a1b;2019-03;1234,25\r\n", "utf-8"),
+        ("indicator\tunit\tperiod\tvalue\nSICK\tunit-a1a\t2019-03\t4,5\nSICK\tunit-a1b\t2019-03\t1234,25\n", "utf-8"),
+    ],
+    ids=["semicolon-decimal-comma", "comma-decimal-point", "comma-quoted-decimal-comma", "utf8-bom-crlf", "tab"],
+)  # fmt: skip
+def test_separators_and_decimal_marks_are_read(
+    kpis: dict[str, Indicator], text: str, encoding: str
+) -> None:
+    batch = run(text, encoding=encoding)
+    assert problems(batch) == []
+    assert (batch.status, batch.created, batch.updated) == (ImportStatus.DONE, 2, 0)
+    assert stored("SICK") == {
+        ("exec", "2018-12"): Decimal(1),
+        ("unit-a1a", "2019-03"): Decimal("4.5"),
+        ("unit-a1b", "2019-03"): Decimal("1234.25"),
+    }
+
+
+def test_a_windows_1252_file_with_nordic_unit_names_is_read(kpis: dict[str, Indicator]) -> None:
+    text = "Nyckeltal;Enhet;Period;Värde\nSICK;Äldreomsorg Åsa;2019-03;7,5\nSICK;Børnehave Ærø;2019-03;2\n"
+    data = text.encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    batch = run(data)
+    assert problems(batch) == []
+    assert stored("SICK")[("aso", "2019-03")] == Decimal("7.5")
+    assert stored("SICK")[("aero", "2019-03")] == Decimal(2)
+
+
+def test_unit_names_match_whatever_their_case(kpis: dict[str, Indicator]) -> None:
+    batch = run("indicator;unit;period;value\nsick;ÄLDREOMSORG ÅSA;2019-03;3\nSICK;UNIT-A1A;2019-03;1\n")
+    assert problems(batch) == []
+    assert set(stored("SICK")) == {("exec", "2018-12"), ("aso", "2019-03"), ("unit-a1a", "2019-03")}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Indicator;Unit;Period;Value",
+        "Nyckeltal;Enhet;Period;Värde",
+        "Nøgletal;Enhed;Periode;Værdi",
+        "Nøkkeltall;Enhet;Periode;Verdi",
+        "KPI;Unit code;Tid;Utfall",
+    ],
+)
+def test_headers_in_swedish_danish_norwegian_and_english_are_understood(
+    kpis: dict[str, Indicator], header: str
+) -> None:
+    batch = run(f"{header}\nSICK;unit-a1a;2019-03;4\n")
+    assert problems(batch) == []
+    assert stored("SICK")[("unit-a1a", "2019-03")] == Decimal(4)
+
+
+@pytest.mark.parametrize(
+    ("code", "written", "canonical", "start", "end"),
+    [
+        ("SICK", "2019-03", "2019-03", "2019-03-01", "2019-03-31"),
+        ("SICK", "2019M03", "2019-03", "2019-03-01", "2019-03-31"),
+        ("SICK", "2020-02", "2020-02", "2020-02-01", "2020-02-29"),
+        ("VISITS", "2019T1", "2019T1", "2019-01-01", "2019-04-30"),
+        ("VISITS", "2019T3", "2019T3", "2019-09-01", "2019-12-31"),
+        ("ESERV", "2019Q1", "2019Q1", "2019-01-01", "2019-03-31"),
+        ("ESERV", "2019K4", "2019Q4", "2019-10-01", "2019-12-31"),
+        ("COST", "2019", "2019", "2019-01-01", "2019-12-31"),
+    ],
+)
+def test_every_period_form_is_stored_canonically_with_its_dates(
+    kpis: dict[str, Indicator], code: str, written: str, canonical: str, start: str, end: str
+) -> None:
+    batch = run(f"indicator;unit;period;value\n{code};unit-a1a;{written};4\n")
+    assert problems(batch) == []
+    value = IndicatorValue.objects.get(indicator__code=code, unit__code="unit-a1a")
+    assert (value.period, value.period_start.isoformat(), value.period_end.isoformat()) == (
+        canonical,
+        start,
+        end,
+    )
+    assert value.batch_id == batch.pk
+
+
+def test_a_negative_value_is_accepted_where_the_indicator_allows_it(
+    kpis: dict[str, Indicator],
+) -> None:
+    batch = run("indicator;unit;period;value\nRESULT;unit-a1a;2019-03;-1 500,5\n")
+    assert problems(batch) == []
+    assert stored("RESULT") == {("unit-a1a", "2019-03"): Decimal("-1500.5")}
+
+
+def test_a_file_without_indicator_column_takes_the_chosen_indicator(
+    kpis: dict[str, Indicator],
+) -> None:
+    batch = run("Enhet;Period;Värde\nunit-a1a;2019-03;4\n", indicator=kpis["fte"])
+    assert problems(batch) == []
+    assert batch.default_indicator == kpis["fte"]
+    assert stored("FTE") == {("unit-a1a", "2019-03"): Decimal(4)}
+
+
+def test_an_excel_file_is_read(kpis: dict[str, Indicator], org: Any) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Nyckeltal", "Enhet", "Period", "Värde"])
+    sheet.append(["SICK", "unit-a1a", "2019-03", 4.5])
+    sheet.append(["SICK", "Äldreomsorg Åsa", "2019M04", 12])
+    sheet.append(["ESERV", "unit-a1a", "2019Q1", "1 234,5"])
+    sheet.append(["COST", "unit-a1a", 2019, 1500000])
+    sheet.append([None, None, None, None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    batch = run(buffer.getvalue(), filename="values.xlsx", by=org.office)
+    assert problems(batch) == []
+    assert (batch.created, batch.updated) == (4, 0)
+    assert batch.created_by == org.office
+    assert stored("SICK")[("unit-a1a", "2019-03")] == Decimal("4.5")
+    assert stored("SICK")[("aso", "2019-04")] == Decimal(12)
+    assert stored("ESERV") == {("unit-a1a", "2019Q1"): Decimal("1234.5")}
+    assert stored("COST") == {("unit-a1a", "2019"): Decimal(1500000)}
+
+
+def test_a_bad_row_in_an_excel_file_is_named(kpis: dict[str, Indicator]) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Indicator", "Unit", "Period", "Value"])
+    sheet.append(["SICK", "unit-a1a", "2019-03", 4.5])
+    sheet.append(["SICK", "unit-a1b", "2019-03", "n/a"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    batch = run(buffer.getvalue(), filename="values.xlsx")
+    assert problems(batch) == [(3, "Value", "not_a_number")]
+    assert IndicatorValue.objects.count() == 1
+
+
+# Re-importing -------------------------------------------------------------------------------------
+
+FIRST = "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019-03;5\nFTE;unit-a1a;2019-03;2\n"
+EDITED = (
+    "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019-03;6,5\n"
+    "FTE;unit-a1a;2019-03;2\nSICK;unit-a2a;2019-03;1\n"
+)
+
+
+def test_re_importing_an_edited_file_updates_values_and_counts_created_and_updated(
+    kpis: dict[str, Indicator],
+) -> None:
+    first = run(FIRST)
+    assert (first.status, first.created, first.updated, first.rows_done) == ("done", 3, 0, 3)
+    second = run(EDITED)
+    assert (second.status, second.created, second.updated) == ("done", 1, 3)
+    assert stored("SICK") == {
+        ("exec", "2018-12"): Decimal(1),
+        ("unit-a1a", "2019-03"): Decimal(4),
+        ("unit-a1b", "2019-03"): Decimal("6.5"),
+        ("unit-a2a", "2019-03"): Decimal(1),
+    }
+    assert set(IndicatorValue.objects.filter(indicator__code="SICK", period="2019-03").values_list("batch", flat=True)) == {second.pk}
+
+
+def test_importing_the_same_file_twice_changes_nothing(kpis: dict[str, Indicator]) -> None:
+    run(EDITED)
+    snapshot = stored("SICK") | stored("FTE")
+    count = IndicatorValue.objects.count()
+    again = run(EDITED)
+    assert (again.created, again.updated) == (0, 4)
+    assert IndicatorValue.objects.count() == count == 5
+    assert stored("SICK") | stored("FTE") == snapshot
+
+
+# Preview and confirmation -------------------------------------------------------------------------
+
+
+def test_a_preview_writes_nothing_and_keeps_the_file_for_confirmation(
+    kpis: dict[str, Indicator], org: Any
+) -> None:
+    batch, checked = imports.preview_upload(data=EDITED.encode(), filename="edited.csv", by=org.office)
+    assert IndicatorValue.objects.count() == 1
+    assert batch.status == ImportStatus.PREVIEW
+    assert batch.rows_total == 4
+    assert bytes(ImportBatch.objects.get(pk=batch.pk).payload) == EDITED.encode()
+    assert [(r["row"], r["unit"], r["value"]) for r in checked.preview] == [
+        (2, "unit-a1a", "4"),
+        (3, "unit-a1b", "6.5"),
+        (4, "unit-a1a", "2"),
+        (5, "unit-a2a", "1"),
+    ]
+    done = imports.confirm_import(batch=batch, by=org.office)
+    assert (done.pk, done.status, done.created, done.updated) == (batch.pk, "done", 4, 0)
+    assert ImportBatch.objects.get(pk=batch.pk).payload is None
+    assert IndicatorValue.objects.count() == 5
+    with pytest.raises(ValueError):
+        imports.confirm_import(batch=done, by=org.office)
+
+
+def test_a_bad_preview_is_rejected_without_keeping_the_file(
+    kpis: dict[str, Indicator], org: Any
+) -> None:
+    batch, checked = imports.preview_upload(
+        data=b"indicator;unit;period;value\nSICK;unit-zz;2019-03;4\n", filename="bad.csv", by=org.office
+    )
+    assert batch.status == ImportStatus.FAILED
+    assert batch.payload is None
+    assert [(e.row, e.column, e.code) for e in checked.errors] == [(2, "unit", "unknown_unit")]
+    with pytest.raises(ValueError):
+        imports.confirm_import(batch=batch, by=org.office)
+    assert IndicatorValue.objects.count() == 1
+
+
+def test_a_confirmation_checks_the_file_again_against_the_database(
+    kpis: dict[str, Indicator], org: Any
+) -> None:
+    batch, _checked = imports.preview_upload(data=FIRST.encode(), filename="f.csv", by=org.office)
+    Indicator.objects.filter(code="FTE").update(periodicity=Periodicity.QUARTER)
+    done = imports.confirm_import(batch=batch, by=org.office)
+    assert done.status == ImportStatus.FAILED
+    assert [(e.row, e.code) for e in imports.batch_errors(done)] == [(4, "wrong_periodicity")]
+    assert IndicatorValue.objects.count() == 1
+
+
+def test_a_dry_run_checks_and_writes_nothing(kpis: dict[str, Indicator]) -> None:
+    batch = imports.import_file(data=FIRST.encode(), filename="f.csv", by=None, dry_run=True)
+    assert batch.status == ImportStatus.PREVIEW
+    assert batch.errors == []
+    assert IndicatorValue.objects.count() == 1
+
+
+def test_national_codes_are_mapped_to_our_units(kpis: dict[str, Indicator]) -> None:
+    from pejling.indicators.sources.records import Observation, ParseResult, Period
+
+    result = ParseResult(
+        observations=[
+            Observation("COST", "0180", Period(2023), Decimal("6.5"), 1),
+            Observation("COST", "1480", Period(2023), Decimal("7.25"), 2),
+        ]
+    )
+    batch = imports.import_observations(
+        result=result, source="kolada", by=None, unit_codes={"0180": "centre-a", "1480": "Centre B"}
+    )
+    assert problems(batch) == []
+    assert stored("COST") == {("centre-a", "2023"): Decimal("6.5"), ("centre-b", "2023"): Decimal("7.25")}
+    unmapped = imports.import_observations(
+        result=ParseResult(observations=[Observation("COST", "9999", Period(2023), Decimal(1), 7)]),
+        source="kolada",
+        by=None,
+        unit_codes={"0180": "centre-a"},
+    )
+    assert problems(unmapped) == [(7, "unit", "unknown_unit")]
