@@ -18,12 +18,14 @@ def test_every_page_the_strategy_office_reaches_meets_wcag_21_aa(page: Page) -> 
     log_in(page, "strategi")
     visited = crawl(page, "/")
     assert len(visited) >= 20, visited
+    print("VISITED", len(visited), visited)
 
 
 def test_every_page_an_employee_reaches_meets_wcag_21_aa(page: Page) -> None:
     log_in(page, "medarbetare")
     visited = crawl(page, "/", per_route=1)
     assert len(visited) >= 10, visited
+    print("VISITED", len(visited), visited)
 
 
 def test_every_page_the_strategy_office_reaches_obeys_the_content_security_policy(
@@ -37,4 +39,5 @@ def test_every_page_the_strategy_office_reaches_obeys_the_content_security_polic
         page.locator("main button[type=submit]").click()
     visited = crawl(page, "/")
     assert len(visited) >= 20, visited
+    print("VISITED", len(visited), visited)
     assert not [e for e in watch_of(page).console_errors if "Content Security Policy" in e]

@@ -115,7 +115,7 @@ BAD_FILES = {
     ),
     "values that are not numbers": (
         "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019-03;four\n"
-        "SICK;unit-a2a;2019-03;1,2,3\nSICK;unit-b1a;2019-03;\n",
+        "SICK;unit-a2a;2019-03;n/a\nSICK;unit-b1a;2019-03;\n",
         [(3, "value", "not_a_number"), (4, "value", "not_a_number"),
          (5, "value", "missing_value")],
     ),

@@ -356,3 +356,39 @@ def _snapshot(agreement: Agreement, by: Any) -> AgreementVersion:
     return AgreementVersion.objects.create(
         agreement=agreement, number=number, state=agreement.state, content=content, created_by=by
     )
+
+
+UNFINISHED = (InitiativeStatus.PLANNED, InitiativeStatus.STARTED)
+
+
+@transaction.atomic
+def agreement_carry_forward(*, agreement: Agreement, by: Any) -> tuple[Agreement, list[str]]:
+    """Start next year's agreement from this one: unfinished initiatives come along with the
+    goals that are still in force next year; finished and cancelled ones do not.
+
+    Returns the new draft and the titles of goal links that could not come along."""
+    year = agreement.year + 1
+    new = agreement_create(unit=agreement.unit, year=year, by=by, summary=agreement.summary)
+    dropped: list[str] = []
+    initiatives = agreement.initiatives.filter(status__in=UNFINISHED).prefetch_related(
+        "goals__strategy", "goals__level"
+    )
+    for initiative in initiatives.order_by("position", "pk"):
+        goals = [g for g in initiative.goals.all() if g.strategy.covers_year(year)]
+        dropped += [
+            f"{initiative.title}: {g.title}"
+            for g in initiative.goals.all()
+            if not g.strategy.covers_year(year)
+        ]
+        initiative_create(
+            agreement=new,
+            by=by,
+            title=initiative.title,
+            description=initiative.description,
+            owner=initiative.owner,
+            start_date=initiative.start_date,
+            end_date=initiative.end_date,
+            status=initiative.status,
+            goals=goals,
+        )
+    return new, dropped

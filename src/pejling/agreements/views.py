@@ -117,6 +117,10 @@ def agreement_detail(request: HttpRequest, unit_code: str, year: int) -> HttpRes
         and agreement.state in (AgreementState.AGREED, AgreementState.PUBLISHED)
         and permissions.can_write_agreement(user, unit),
         "return_form": ReturnForm(),
+        "can_carry_forward": view.live
+        and permissions.can_write_agreement(user, unit)
+        and not Agreement.objects.filter(unit=unit, year=year + 1).exists(),
+        "next_year": year + 1,
         "states": AgreementState,
     }
     return render(request, "agreements/agreement_detail.html", context)
@@ -263,6 +267,27 @@ def agreement_transition(
     except PermissionDenied as exc:
         messages.error(request, str(exc) or _("You do not have permission to do this."))
     return redirect("agreements:agreement_detail", unit_code=unit.code, year=year)
+
+
+@require_POST
+def agreement_carry_forward(request: HttpRequest, unit_code: str, year: int) -> HttpResponse:
+    unit = _unit(unit_code)
+    agreement = _agreement(unit, year)
+    try:
+        new, dropped = services.agreement_carry_forward(agreement=agreement, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("agreements:agreement_detail", unit_code=unit.code, year=year)
+    messages.success(
+        request, _("The agreement for %(year)s was started from this one.") % {"year": new.year}
+    )
+    if dropped:
+        messages.warning(
+            request,
+            _("These goal links did not come along, because the goals' strategies end: %(links)s")
+            % {"links": "; ".join(dropped)},
+        )
+    return redirect("agreements:agreement_detail", unit_code=unit.code, year=new.year)
 
 
 def agreement_version(request: HttpRequest, unit_code: str, year: int, number: int) -> HttpResponse:

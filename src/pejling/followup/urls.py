@@ -10,4 +10,5 @@ urlpatterns = [
     path("cycle/calendar/reset/", views.calendar_reset, name="calendar_reset"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("goals/<int:pk>/assess/", views.assess, name="assess"),
+    path("units/<str:code>/overdue/", views.unit_overdue_panel, name="unit_overdue"),
 ]

@@ -13,12 +13,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
-from pejling.core.http import AuthenticatedHttpRequest
+from pejling.core.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from pejling.core.utils import requested_year
 from pejling.followup.evaluation import all_goal_evaluations
 from pejling.followup.forms import AssessmentForm
 from pejling.followup.models import CalendarFeed, Deadline, GoalAssessment
-from pejling.followup.selectors import compliance_matrix, overdue_agreements, overdue_reports
+from pejling.followup.selectors import (
+    compliance_matrix,
+    overdue_agreements,
+    overdue_reports,
+    unit_overdue,
+)
 from pejling.organisation.models import Role, Unit, UnitLevel
 from pejling.organisation.permissions import has_role_anywhere, is_strategy_office
 from pejling.strategy.models import AgreementRule, Element, MeasureKind, Strategy
@@ -203,4 +208,20 @@ def assess(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         request,
         "followup/assess.html",
         {"goal": goal, "form": form, "year": year, "history": history},
+    )
+
+
+def unit_overdue_panel(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """What a unit has not yet delivered of the annual cycle (shown on the unit's page)."""
+    unit = get_object_or_404(Unit.objects.select_related("level"), code=code)
+    year = requested_year(request)
+    missing = unit_overdue(unit, year=year, today=timezone.localdate())
+    template = "followup/_unit_overdue.html"
+    context = {"unit": unit, "missing": missing, "year": year}
+    if request.htmx:
+        return render(request, template, context)
+    return render(
+        request,
+        "indicators/panel_page.html",
+        {**context, "panel_template": template, "page_title": unit.name},
     )

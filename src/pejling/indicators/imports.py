@@ -138,6 +138,9 @@ def check(result: ParseResult, *, unit_codes: dict[str, str] | None = None) -> C
     values: list[MappedValue] = []
     preview: list[dict[str, Any]] = []
     unit_cache: dict[str, int | str] = {}
+    # The parser catches rows repeated as written; this catches rows that differ only in how
+    # the unit or indicator is written (code and name, letter case) and map to the same value.
+    seen: dict[tuple[int, int, str], Observation] = {}
     for obs in result.observations:
         indicator = indicators.get(obs.indicator.casefold())
         if indicator is None:
@@ -166,10 +169,27 @@ def check(result: ParseResult, *, unit_codes: dict[str, str] | None = None) -> C
         if obs.value < 0 and not indicator.allow_negative:
             errors.append(RowError(obs.row, "value", "negative_count", str(obs.value)))
             continue
+        period = str(obs.period)
+        first = seen.setdefault((indicator.pk, unit_id, period), obs)
+        if first is not obs:
+            column, written, before = (
+                ("unit", obs.unit, first.unit)
+                if first.unit != obs.unit
+                else ("indicator", obs.indicator, first.indicator)
+            )
+            errors.append(
+                RowError(
+                    obs.row,
+                    column,
+                    "duplicate_row",
+                    f"{written!r} is {before!r} in row {first.row}, for the same period.",
+                )
+            )
+            continue
         mapped = MappedValue(
             indicator.pk,
             unit_id,
-            str(obs.period),
+            period,
             obs.period.start_date(),
             obs.period.end_date(),
             obs.value,
@@ -181,7 +201,7 @@ def check(result: ParseResult, *, unit_codes: dict[str, str] | None = None) -> C
                     "row": obs.row,
                     "indicator": indicator.code,
                     "unit": obs.unit,
-                    "period": str(obs.period),
+                    "period": period,
                     "value": str(obs.value),
                 }
             )

@@ -1,0 +1,99 @@
+"""E-mail reminders before the annual cycle's deadlines, sent by a background task.
+
+Run daily (cron or a systemd timer): ``pejling send-reminders``. It enqueues the task for the
+database-backed worker (``pejling db_worker``); ``--now`` sends at once without the worker.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import Count, Q
+from django.tasks import task
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from pejling.agreements.models import Agreement, AgreementState
+from pejling.followup.models import Deadline, DeadlineKind
+from pejling.followup.selectors import DONE_STATES
+from pejling.organisation.models import Membership, Role, Unit
+
+
+def due_deadlines(today: date) -> list[Deadline]:
+    """Deadlines whose reminder window has opened and that have not been reminded of."""
+    candidates = Deadline.objects.filter(
+        reminded_at__isnull=True, due_date__gte=today, due_date__lte=today + timedelta(days=60)
+    ).select_related("unit_level")
+    return [d for d in candidates if d.due_date - timedelta(days=d.remind_days_before) <= today]
+
+
+def units_behind(deadline: Deadline) -> list[Unit]:
+    if deadline.kind == DeadlineKind.AGREEMENT and deadline.unit_level_id:
+        return list(
+            Unit.objects.filter(level_id=deadline.unit_level_id, closed_on__isnull=True).exclude(
+                agreements__year=deadline.year, agreements__state__in=DONE_STATES
+            )
+        )
+    if deadline.kind == DeadlineKind.REPORT:
+        agreements = Agreement.objects.filter(
+            year=deadline.year, state__in=[AgreementState.AGREED, AgreementState.PUBLISHED]
+        ).annotate(
+            n=Count("initiatives", distinct=True),
+            r=Count(
+                "initiatives__reports",
+                filter=Q(initiatives__reports__deadline=deadline),
+                distinct=True,
+            ),
+        )
+        return [a.unit for a in agreements.select_related("unit") if a.r < a.n]
+    return []
+
+
+def send_reminders(today: date | None = None) -> int:
+    """Send one e-mail per unit head listing what their units still owe; returns e-mails sent."""
+    today = today or timezone.localdate()
+    owed: dict[int, list[tuple[Deadline, Unit]]] = defaultdict(list)
+    users = {}
+    deadlines = due_deadlines(today)
+    for deadline in deadlines:
+        units = units_behind(deadline)
+        heads = Membership.objects.filter(unit__in=units, role=Role.UNIT_HEAD).select_related(
+            "user", "unit"
+        )
+        for membership in heads:
+            if membership.user.email and membership.is_current():
+                owed[membership.user.pk].append((deadline, membership.unit))
+                users[membership.user.pk] = membership.user
+    sent = 0
+    for user_id, items in owed.items():
+        user = users[user_id]
+        with translation.override(settings.LANGUAGE_CODE):
+            lines = [
+                _("%(title)s is due on %(date)s for %(unit)s.")
+                % {"title": d.title, "date": d.due_date.isoformat(), "unit": u.name}
+                for d, u in items
+            ]
+            send_mail(
+                subject=_("Pejling: deadlines coming up"),
+                message="\n".join(
+                    [
+                        _("Hello %(name)s,")
+                        % {"name": user.get_full_name() or user.get_username()},
+                        "",
+                        *lines,
+                    ]
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[user.email],
+            )
+        sent += 1
+    Deadline.objects.filter(pk__in=[d.pk for d in deadlines]).update(reminded_at=timezone.now())
+    return sent
+
+
+@task()
+def send_reminders_task() -> int:
+    return send_reminders()
