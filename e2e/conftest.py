@@ -1,8 +1,8 @@
 """Browser tests: Playwright (sync API) driving Debian's Chromium against pytest-django's live server.
 
-The demo organisation is loaded once per session into the test database and serialised;
-every test is transactional with ``serialized_rollback``, so after a test Django flushes the
-database and reloads the demo before the next one (far cheaper than running ``demo`` again).
+The demo organisation is loaded once per session into the test database and copied into a
+snapshot; every test is transactional (Django flushes the database after it) and starts from
+the snapshot, restored in SQL (far cheaper than running ``demo`` again).
 
 Every page a test visits must be checked with axe-core (``check_a11y``); the ``page`` fixture
 fails a test that navigated to a page it did not check, that logged a console error (which is
@@ -27,6 +27,7 @@ from django.test.utils import override_settings  # noqa: E402
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright  # noqa: E402
 
 from e2e.browser import CHROMIUM, CHROMIUM_ARGS, open_page, watch_of  # noqa: E402
+from e2e.database import restore_snapshot, take_snapshot  # noqa: E402
 
 # Database -----------------------------------------------------------------------------------
 
@@ -44,12 +45,19 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
-    """Load the demo once and make it what every serialized-rollback test starts from."""
+    """Load the demo once, into the test database and its snapshot."""
     with django_db_blocker.unblock():
         call_command("demo", verbosity=0)
-        for alias in connections:
-            connection = connections[alias]
-            connection._test_serialized_contents = connection.creation.serialize_db_to_string()  # type: ignore[attr-defined]
+        take_snapshot(connections["default"])
+
+
+@pytest.fixture(autouse=True)
+def demo(request: pytest.FixtureRequest) -> None:
+    """Each browser test starts from the freshly loaded demo organisation."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("transactional_db")
+    restore_snapshot(connections["default"])
 
 
 @pytest.fixture(scope="session", autouse=True)

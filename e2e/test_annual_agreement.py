@@ -14,7 +14,7 @@ from pejling.agreements.services import initiative_create
 from pejling.demo import data
 from pejling.strategy.models import Element, Strategy
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 UNIT = "VOF-HEM-NOR"
 YEAR = 2026

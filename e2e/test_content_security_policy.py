@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.browser import DEMO_PASSWORDS, watch_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_pages_load_their_scripts_and_styles_without_breaking_the_content_security_policy(

@@ -11,21 +11,19 @@ from playwright.sync_api import Page
 
 from e2e.browser import crawl, log_in, watch_of
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_every_page_the_strategy_office_reaches_meets_wcag_21_aa(page: Page) -> None:
     log_in(page, "strategi")
     visited = crawl(page, "/")
     assert len(visited) >= 20, visited
-    print("VISITED", len(visited), visited)
 
 
 def test_every_page_an_employee_reaches_meets_wcag_21_aa(page: Page) -> None:
     log_in(page, "medarbetare")
     visited = crawl(page, "/", per_route=1)
     assert len(visited) >= 10, visited
-    print("VISITED", len(visited), visited)
 
 
 def test_every_page_the_strategy_office_reaches_obeys_the_content_security_policy(
@@ -39,5 +37,4 @@ def test_every_page_the_strategy_office_reaches_obeys_the_content_security_polic
         page.locator("main button[type=submit]").click()
     visited = crawl(page, "/")
     assert len(visited) >= 20, visited
-    print("VISITED", len(visited), visited)
     assert not [e for e in watch_of(page).console_errors if "Content Security Policy" in e]

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.browser import _, log_in, submit
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = [("da", "Dansk"), ("en", "English"), ("sv", "Svenska")]
 

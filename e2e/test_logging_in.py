@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.browser import DEMO_PASSWORDS, _, check_a11y, log_in, submit, visit
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_employee_logs_in_and_lands_on_my_part_of_the_whole(page: Page) -> None:

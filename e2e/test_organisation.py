@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from e2e.browser import _, check_a11y, follow, log_in, visit
 from pejling.organisation.models import Unit
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_typing_in_the_search_box_filters_the_organisation_tree(page: Page) -> None:

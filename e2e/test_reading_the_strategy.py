@@ -11,7 +11,7 @@ from e2e.browser import _, follow, log_in
 from pejling.demo import data
 from pejling.strategy.models import Element
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 GROUP = data.GROUP_STRATEGY
 NARRATIVE = data.FUTURE_NARRATIVE

@@ -11,7 +11,7 @@ from e2e.browser import _, follow, log_in, submit
 from pejling.demo import data
 from pejling.strategy.models import Strategy, StrategyStatus
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_strategy_office_creates_a_strategy_and_names_its_levels(page: Page) -> None:

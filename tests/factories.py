@@ -203,3 +203,80 @@ class KpiGoalFactory(factory.django.DjangoModelFactory):
     goal = factory.SubFactory(ElementFactory, measure_kind="kpi")
     indicator = factory.SubFactory(IndicatorFactory)
     unit = None
+
+
+# Follow-up --------------------------------------------------------------------------------------
+
+from datetime import date  # noqa: E402
+
+from pejling.followup.models import (  # noqa: E402
+    AssessmentStatus,
+    CountsWhat,
+    Deadline,
+    DeadlineKind,
+    DerivedGoal,
+    GoalAssessment,
+    ReportStatus,
+    StatusReport,
+)
+from pejling.strategy.models import AgreementRule, RuleKind  # noqa: E402
+
+
+class DerivedGoalFactory(factory.django.DjangoModelFactory):
+    """How a count or coverage goal is computed; ``goal`` must be measured as count/coverage."""
+
+    class Meta:
+        model = DerivedGoal
+
+    goal = factory.SubFactory(ElementFactory, measure_kind="count")
+    counts = CountsWhat.UNITS
+    unit_level = None
+    statuses = factory.LazyFunction(list)
+    scope_strategy = None
+
+
+class GoalAssessmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GoalAssessment
+
+    goal = factory.SubFactory(ElementFactory, measure_kind="assessed")
+    year = YEAR
+    status = AssessmentStatus.ON_TRACK
+    justification = factory.Sequence(lambda n: f"Assessment {n}")
+
+
+class AgreementRuleFactory(factory.django.DjangoModelFactory):
+    """A rule for the agreements of units of ``unit_level`` (the centres by default)."""
+
+    class Meta:
+        model = AgreementRule
+
+    strategy = factory.SubFactory(StrategyFactory)
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    kind = RuleKind.EACH_TOP_ELEMENT
+    unit_level = factory.LazyFunction(lambda: UnitLevelFactory(depth=2))
+    active = True
+
+
+class DeadlineFactory(factory.django.DjangoModelFactory):
+    """A deadline of the annual cycle; agreements of ``unit_level`` or a follow-up report."""
+
+    class Meta:
+        model = Deadline
+
+    year = YEAR
+    kind = DeadlineKind.AGREEMENT
+    title = factory.Sequence(lambda n: f"Deadline {n}")
+    due_date = factory.LazyAttribute(lambda o: date(o.year, 3, 1))
+    unit_level = None
+    period = ""
+    remind_days_before = 7
+
+
+class StatusReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StatusReport
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    deadline = factory.SubFactory(DeadlineFactory, kind=DeadlineKind.REPORT, period="T1")
+    status = ReportStatus.ON_TRACK

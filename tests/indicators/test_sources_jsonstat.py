@@ -23,12 +23,17 @@ from pejling.indicators.sources.jsonstat import (
 )
 from pejling.indicators.sources.records import Period
 
-FIXTURES = Path(os.environ.get("PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"))
+FIXTURES = Path(
+    os.environ.get("PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+)
 SAMPLES = FIXTURES / "jsonstat"
 
 # The recorded fixtures live in shared/ beside the repository; a missing folder is an error.
 assert SAMPLES.is_dir(), f"recorded fixtures not found in {FIXTURES}"
-needs_fixtures = pytest.mark.usefixtures()
+
+
+def needs_fixtures(test):
+    return test
 
 
 def sample(name: str) -> bytes:

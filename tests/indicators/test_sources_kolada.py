@@ -31,9 +31,19 @@ from pejling.indicators.sources.kolada import (
 )
 from pejling.indicators.sources.records import Period
 
-FIXTURES = Path(os.environ.get("PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")) / "kolada"
+FIXTURES = (
+    Path(
+        os.environ.get(
+            "PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+        )
+    )
+    / "kolada"
+)
 assert FIXTURES.is_dir(), f"recorded fixtures not found in {FIXTURES}"
-needs_fixtures = pytest.mark.usefixtures()
+
+
+def needs_fixtures(test):
+    return test
 
 
 def entry(municipality: str, period: Any, **values: Any) -> dict[str, Any]:

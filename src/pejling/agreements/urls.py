@@ -30,6 +30,11 @@ urlpatterns = [
         name="initiative_delete",
     ),
     path(
+        "<str:unit_code>/<int:year>/carry-forward/",
+        views.agreement_carry_forward,
+        name="agreement_carry_forward",
+    ),
+    path(
         "<str:unit_code>/<int:year>/<str:action>/",
         views.agreement_transition,
         name="agreement_transition",

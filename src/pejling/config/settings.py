@@ -188,3 +188,8 @@ LOGGING = {
 
 # Name shown in the header; each installation sets its own.
 PEJLING_ORGANISATION_NAME = env_str("PEJLING_ORGANISATION_NAME", "")
+
+# National statistics APIs read by `pejling fetch-kpi` (point them at a mirror or proxy if needed).
+PEJLING_KOLADA_URL = env_str("PEJLING_KOLADA_URL", "https://api.kolada.se/v3")
+PEJLING_STATBANK_URL = env_str("PEJLING_STATBANK_URL", "https://api.statbank.dk/v1")
+PEJLING_SSB_URL = env_str("PEJLING_SSB_URL", "https://data.ssb.no/api/pxwebapi/v2")

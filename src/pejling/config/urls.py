@@ -20,5 +20,6 @@ urlpatterns = [
     path("agreements/", include("pejling.agreements.urls")),
     path("indicators/", include("pejling.indicators.urls")),
     path("followup/", include("pejling.followup.urls")),
+    path("reports/", include("pejling.followup.reporting_urls")),
     path("admin/", admin.site.urls),
 ]

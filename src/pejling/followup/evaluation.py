@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from pejling.agreements.models import AgreementState, InitiativeGoal
+from pejling.agreements.models import AgreementState, InitiativeGoal, InitiativeStatus
 from pejling.followup.models import AssessmentStatus, CountsWhat, DerivedGoal, GoalAssessment
 from pejling.indicators.evaluation import Evaluation, Status, evaluate_kpi
 from pejling.organisation.models import Unit
@@ -57,7 +57,7 @@ def _links(goal: Element, derived: DerivedGoal, year: int) -> QuerySet[Initiativ
         initiative__agreement__year=year,
         initiative__agreement__state__in=COUNTED_STATES,
         initiative__status__in=derived.counted_statuses(),
-    )
+    ).exclude(initiative__status=InitiativeStatus.CANCELLED)  # never counts, even if listed
     if derived.scope_strategy_id:
         links = links.filter(
             goal__strategy_id=derived.scope_strategy_id, goal__level__holds_goals=True

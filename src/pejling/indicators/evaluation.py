@@ -12,7 +12,8 @@ Forecast method (documented for users in docs/indicators.md):
    uses the 10th and 90th percentiles of the pairwise slopes instead of the median.
 
 Status: *achieved* when the current value meets the target (for monthly, quarterly and tertial
-data the current value is the rolling one-year mean, so one low month does not count); *on track* when the forecast meets
+data the current value is the rolling one-year mean, so one low month does not count, and with
+less than a year of such data nothing is achieved yet); *on track* when the forecast meets
 it; *at risk* when only the optimistic end of the interval does; *off track* otherwise; *no
 data* without values. With fewer than three smoothed points there is no forecast and the latest
 value is compared with the value expected today on a straight path from baseline to target.
@@ -261,7 +262,9 @@ def evaluate_kpi(
     at = goal.target_date or date(today.year, 12, 31)
     evaluation.forecast = theil_sen_forecast(smoothed, at)
     numbers = {"value": _fmt(current), "target": _fmt(target), "period": latest.period}
-    if _meets(current, target, lower):
+    # Less than a year of seasonal data has no rolling one-year value: one month cannot achieve.
+    full_year = season <= 1 or bool(smoothed)
+    if full_year and _meets(current, target, lower):
         evaluation.status = Status.ACHIEVED
         if season > 1 and smoothed:
             message = _(

@@ -1,0 +1,280 @@
+"""Writes for follow-up: a unit's status reports for a period, and comments with mentions.
+
+Every service is keyword-only, checks its permission, runs in one transaction (all or nothing)
+and records the acting user in the change history.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from pejling.agreements.models import Agreement, AgreementState, Initiative
+from pejling.agreements.selectors import readable_agreement
+from pejling.core.history import save_as
+from pejling.followup.models import Comment, Deadline, DeadlineKind, ReportStatus, StatusReport
+from pejling.organisation import permissions
+from pejling.organisation.models import Unit
+from pejling.strategy.models import Element, StrategyStatus
+
+# Status reports ------------------------------------------------------------------------------
+
+COMMENT_MAX_LENGTH = StatusReport._meta.get_field("comment").max_length or 1000
+REPORTABLE_STATES = (AgreementState.AGREED, AgreementState.PUBLISHED)
+
+
+@dataclass(frozen=True)
+class ReportEntry:
+    """One line of a period's report: an initiative's status and an optional short comment."""
+
+    initiative_id: int
+    status: str
+    comment: str = ""
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def reporting_agreement(*, unit: Unit, year: int) -> Agreement | None:
+    """The agreement a unit reports on in ``year``: its agreement of the year once agreed
+    (also while an agreed agreement is being revised)."""
+    agreement = Agreement.objects.filter(unit=unit, year=year).select_related("unit").first()
+    if agreement is None:
+        return None
+    if agreement.state in REPORTABLE_STATES or agreement.versions.exists():
+        return agreement
+    return None
+
+
+def previous_deadline(deadline: Deadline) -> Deadline | None:
+    """The report deadline before ``deadline`` in the same year (by due date)."""
+    return (
+        Deadline.objects.filter(
+            year=deadline.year, kind=DeadlineKind.REPORT, due_date__lt=deadline.due_date
+        )
+        .exclude(pk=deadline.pk)
+        .order_by("-due_date", "-pk")
+        .first()
+    )
+
+
+def _locked_agreement(unit: Unit, deadline: Deadline) -> Agreement:
+    if deadline.kind != DeadlineKind.REPORT:
+        raise ValidationError(_("“%(title)s” is not a follow-up period.") % {"title": deadline.title})
+    agreement = reporting_agreement(unit=unit, year=deadline.year)
+    if agreement is None:
+        raise ValidationError(
+            _("%(unit)s has no agreed agreement for %(year)s to report on.")
+            % {"unit": unit.name, "year": deadline.year}
+        )
+    # One report of a unit at a time: two people saving at once cannot collide on a row.
+    return Agreement.objects.select_for_update().get(pk=agreement.pk)
+
+
+def _validate_entries(agreement: Agreement, entries: list[ReportEntry]) -> dict[int, Initiative]:
+    initiatives = {i.pk: i for i in agreement.initiatives.all()}
+    errors: list[str] = []
+    seen: set[int] = set()
+    for entry in entries:
+        initiative = initiatives.get(entry.initiative_id)
+        if initiative is None:
+            errors.append(
+                _("Initiative %(id)s is not part of the agreement %(agreement)s.")
+                % {"id": entry.initiative_id, "agreement": agreement}
+            )
+            continue
+        if entry.initiative_id in seen:
+            errors.append(
+                _("“%(title)s” is reported twice.") % {"title": initiative.title},
+            )
+        seen.add(entry.initiative_id)
+        if entry.status not in ReportStatus.values:
+            errors.append(
+                _("“%(status)s” is not a status an initiative can be reported with (“%(title)s”).")
+                % {"status": entry.status, "title": initiative.title}
+            )
+        if len(entry.comment.strip()) > COMMENT_MAX_LENGTH:
+            errors.append(
+                _("The comment on “%(title)s” is longer than %(max)s characters.")
+                % {"title": initiative.title, "max": COMMENT_MAX_LENGTH}
+            )
+    if errors:
+        raise ValidationError(errors)
+    return initiatives
+
+
+@transaction.atomic
+def report_period(
+    *, unit: Unit, deadline: Deadline, by: Any, entries: list[ReportEntry]
+) -> list[StatusReport]:
+    """Save the unit's status reports for the period of ``deadline``: one row per initiative,
+    created or updated. Every entry is checked before anything is written; a bad entry writes
+    nothing. Unchanged rows are left as they are. Returns the reports of the entries."""
+    _require(permissions.can_write_agreement(by, unit))
+    agreement = _locked_agreement(unit, deadline)
+    _validate_entries(agreement, entries)
+    existing = {
+        r.initiative_id: r
+        for r in StatusReport.objects.filter(
+            deadline=deadline, initiative__agreement=agreement
+        ).select_related("deadline")
+    }
+    reports = []
+    for entry in entries:
+        comment = entry.comment.strip()
+        report = existing.get(entry.initiative_id)
+        if report is None:
+            report = StatusReport(
+                initiative_id=entry.initiative_id,
+                deadline=deadline,
+                status=entry.status,
+                comment=comment,
+                reported_by=by,
+            )
+            save_as(report, by)
+        elif report.status != entry.status or report.comment != comment:
+            report.status = entry.status
+            report.comment = comment
+            report.reported_by = by
+            save_as(report, by)
+        reports.append(report)
+    return reports
+
+
+def unchanged_entries(*, agreement: Agreement, deadline: Deadline) -> list[ReportEntry]:
+    """Each initiative's report of the previous period, or *on track* where there is none."""
+    before = previous_deadline(deadline)
+    previous = (
+        {
+            r.initiative_id: r
+            for r in StatusReport.objects.filter(deadline=before, initiative__agreement=agreement)
+        }
+        if before is not None
+        else {}
+    )
+    entries = []
+    for initiative_id in agreement.initiatives.values_list("pk", flat=True):
+        report = previous.get(initiative_id)
+        if report is None:
+            entries.append(ReportEntry(initiative_id, ReportStatus.ON_TRACK))
+        else:
+            entries.append(ReportEntry(initiative_id, report.status, report.comment))
+    return entries
+
+
+@transaction.atomic
+def confirm_unchanged(*, unit: Unit, deadline: Deadline, by: Any) -> list[StatusReport]:
+    """Nothing changed since last period: report every initiative as in the previous period
+    (or *on track* where it has no earlier report), in one action."""
+    _require(permissions.can_write_agreement(by, unit))
+    agreement = _locked_agreement(unit, deadline)
+    entries = unchanged_entries(agreement=agreement, deadline=deadline)
+    return report_period(unit=unit, deadline=deadline, by=by, entries=entries)
+
+
+# Comments ------------------------------------------------------------------------------------
+
+BODY_MAX_LENGTH = Comment._meta.get_field("body").max_length or 4000
+# @username, not inside an e-mail address; Django usernames may hold letters, digits and @.+-_
+MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
+
+
+def mentioned_usernames(body: str) -> list[str]:
+    """The usernames mentioned in ``body`` (``@name``), in order, without trailing punctuation."""
+    names: list[str] = []
+    for match in MENTION.finditer(body):
+        name = match.group(1).rstrip(".-@+")
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def can_read_subject(
+    user: Any,
+    *,
+    goal: Element | None = None,
+    initiative: Initiative | None = None,
+    agreement: Agreement | None = None,
+) -> bool:
+    """Whether ``user`` may read (and so comment on) the goal, initiative or agreement."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    if goal is not None:
+        return (
+            goal.strategy.status != StrategyStatus.DRAFT or permissions.is_strategy_office(user)
+        )
+    if initiative is not None:
+        agreement = initiative.agreement
+    if agreement is not None:
+        return readable_agreement(user, agreement) is not None
+    return False
+
+
+def _subject_of(comment: Comment) -> dict[str, Any]:
+    return {
+        "goal": comment.goal,
+        "initiative": comment.initiative,
+        "agreement": comment.agreement,
+    }
+
+
+@transaction.atomic
+def comment_add(
+    *,
+    by: Any,
+    body: str,
+    goal: Element | None = None,
+    initiative: Initiative | None = None,
+    agreement: Agreement | None = None,
+    parent: Comment | None = None,
+) -> Comment:
+    """Add a comment (plain text) on one goal, initiative or agreement, or a reply to one.
+
+    A reply joins its thread's subject; a reply to a reply joins the thread's first comment
+    (replies nest one level). ``@username`` mentions of existing people are kept and each
+    mentioned person who may read the subject is sent an e-mail by a background task once the
+    comment is committed.
+    """
+    if parent is not None:
+        if parent.parent_id is not None:
+            parent = Comment.objects.select_related(
+                "goal__strategy", "initiative__agreement__unit", "agreement__unit"
+            ).get(pk=parent.parent_id)
+        given = {"goal": goal, "initiative": initiative, "agreement": agreement}
+        for field, value in given.items():
+            if value is not None and getattr(parent, f"{field}_id") != value.pk:
+                raise ValidationError(_("A reply must be about what its thread is about."))
+        subject = _subject_of(parent)
+    else:
+        subject = {"goal": goal, "initiative": initiative, "agreement": agreement}
+    if sum(value is not None for value in subject.values()) != 1:
+        raise ValidationError(_("A comment is about one goal, initiative or agreement."))
+    _require(can_read_subject(by, **subject))
+    text = body.strip()
+    if not text:
+        raise ValidationError({"body": _("Write a comment first.")})
+    if len(text) > BODY_MAX_LENGTH:
+        raise ValidationError(
+            {"body": _("A comment can be at most %(max)s characters.") % {"max": BODY_MAX_LENGTH}}
+        )
+    comment = Comment(author=by, body=text, parent=parent, **subject)
+    save_as(comment, by)
+    names = mentioned_usernames(text)
+    mentioned = list(
+        get_user_model().objects.filter(username__in=names, is_active=True).order_by("pk")
+    )
+    if mentioned:
+        comment.mentions.set(mentioned)
+        from pejling.followup.tasks import notify_mentions
+
+        comment_id = comment.pk
+        transaction.on_commit(lambda: notify_mentions.enqueue(comment_id))
+    return comment

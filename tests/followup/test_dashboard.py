@@ -1,0 +1,486 @@
+"""The compliance matrix (units × themes), the executive dashboard and the compliance page:
+what they show, their filters, who may see them, and that their queries do not grow with the
+organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from pejling.agreements.models import AgreementState, InitiativeStatus, RuleJustification
+from pejling.followup.models import (
+    AssessmentStatus,
+    CountsWhat,
+    Deadline,
+    DeadlineKind,
+    ReportStatus,
+)
+from pejling.followup.selectors import Cell, compliance_matrix
+from pejling.organisation.models import Role, Unit, UnitLevel
+from pejling.strategy.models import AgreementRule, Element, MeasureKind
+from tests.factories import (
+    YEAR,
+    AgreementFactory,
+    AgreementRuleFactory,
+    DeadlineFactory,
+    DerivedGoalFactory,
+    GoalAssessmentFactory,
+    IndicatorFactory,
+    IndicatorValueFactory,
+    InitiativeFactory,
+    KpiGoalFactory,
+    MembershipFactory,
+    StatusReportFactory,
+    UnitFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+C, J, M, N = Cell.COVERED, Cell.JUSTIFIED, Cell.MISSING, Cell.NO_AGREEMENT
+AUTUMN = datetime(YEAR, 9, 1, 10, tzinfo=UTC)
+
+
+def level(depth: int) -> UnitLevel:
+    return UnitLevel.objects.get(depth=depth)
+
+
+@dataclass
+class Scene:
+    rule: AgreementRule
+
+
+@pytest.fixture
+def scene(org: Any, cascade: Any) -> Scene:
+    """A rule for the units (level 4) of the group strategy, and their agreements:
+
+    ============  ==========  ====================  ==========================
+    unit          state       goals                 cells (T1, T2, T3)
+    ============  ==========  ====================  ==========================
+    Unit A1a      published   1, 2, 3               covered ×3
+    Unit A1b      submitted   1 + a justification   covered, justified ×2
+    Unit A2a      draft       2                     missing, covered, missing
+    Unit B1a      –           –                     no agreement ×3
+    ============  ==========  ====================  ==========================
+    """
+    rule = AgreementRuleFactory(
+        strategy=cascade.group, unit_level=level(4), name="Every theme has an initiative"
+    )
+    complete = AgreementFactory(unit=org.unit, state=AgreementState.PUBLISHED)
+    InitiativeFactory(agreement=complete, goals=[cascade.goal_1, cascade.goal_2])
+    InitiativeFactory(agreement=complete, goals=[cascade.goal_3])
+    justified = AgreementFactory(unit=org.sibling, state=AgreementState.SUBMITTED)
+    InitiativeFactory(agreement=justified, goals=[cascade.goal_1])
+    RuleJustification.objects.create(agreement=justified, rule=rule, text="We merge in June.")
+    gaps = AgreementFactory(unit=org.unit_a2a, state=AgreementState.DRAFT)
+    InitiativeFactory(agreement=gaps, goals=[cascade.goal_2])
+    # Measured goals, one under each theme, for the dashboard.
+    cascade.goal_2.measure_kind = MeasureKind.COUNT
+    cascade.goal_2.target_value = Decimal(3)
+    cascade.goal_2.save()
+    DerivedGoalFactory(goal=cascade.goal_2, counts=CountsWhat.UNITS)
+    cascade.goal_3.measure_kind = MeasureKind.COVERAGE
+    cascade.goal_3.target_value = Decimal(100)
+    cascade.goal_3.save()
+    DerivedGoalFactory(goal=cascade.goal_3, unit_level=level(4))
+    return Scene(rule)
+
+
+def cells(matrix: Any) -> dict[str, list[str]]:
+    return {row.unit.name: row.cells for row in matrix.rows}
+
+
+def login(client: Any, user: Any) -> Any:
+    client.force_login(user)
+    return client
+
+
+# The matrix ---------------------------------------------------------------------------------------
+
+
+def test_the_matrix_shows_covered_justified_missing_and_no_agreement(org, cascade, scene):
+    matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4))
+
+    assert matrix.columns == [cascade.theme_1, cascade.theme_2, cascade.theme_3]
+    assert cells(matrix) == {
+        "Unit A1a": [C, C, C],
+        "Unit A1b": [C, J, J],
+        "Unit A2a": [M, C, M],
+        "Unit B1a": [N, N, N],
+    }
+    assert [row.complete for row in matrix.rows] == [True, False, False, False]
+    assert matrix.complete_count == 1
+    assert matrix.rows[3].agreement is None
+
+
+def test_the_matrix_of_another_level_lists_the_units_of_that_level(org, cascade, scene):
+    AgreementFactory(unit=org.dept_a1)
+
+    matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(3))
+
+    assert cells(matrix) == {
+        "Department A1": [M, M, M],
+        "Department A2": [N, N, N],
+        "Department B1": [N, N, N],
+    }
+
+
+def test_a_justification_of_another_levels_rule_does_not_justify(org, cascade, scene):
+    department_rule = AgreementRuleFactory(strategy=cascade.group, unit_level=level(3))
+    agreement = AgreementFactory(unit=org.unit_b1a)
+    RuleJustification.objects.create(agreement=agreement, rule=department_rule, text="No")
+
+    matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4))
+
+    assert cells(matrix)["Unit B1a"] == [M, M, M]
+
+
+def test_the_matrix_within_a_unit_lists_only_the_units_below_it(org, cascade, scene):
+    matrix = compliance_matrix(
+        year=YEAR, strategy=cascade.group, level=level(4), within=org.dept_a1
+    )
+
+    assert list(cells(matrix)) == ["Unit A1a", "Unit A1b"]
+
+
+def test_the_matrix_for_one_theme_has_one_column(org, cascade, scene):
+    matrix = compliance_matrix(
+        year=YEAR, strategy=cascade.group, level=level(4), columns_filter=[cascade.theme_2.pk]
+    )
+
+    assert matrix.columns == [cascade.theme_2]
+    assert cells(matrix) == {
+        "Unit A1a": [C],
+        "Unit A1b": [J],
+        "Unit A2a": [C],
+        "Unit B1a": [N],
+    }
+
+
+def test_the_matrix_leaves_out_closed_units_and_other_years(org, cascade, scene):
+    Unit.objects.filter(pk=org.unit_b1a.pk).update(closed_on=date(YEAR - 1, 6, 30))
+
+    assert list(cells(compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4)))) == [
+        "Unit A1a",
+        "Unit A1b",
+        "Unit A2a",
+    ]
+    assert set(
+        cells(compliance_matrix(year=YEAR + 1, strategy=cascade.group, level=level(4))).values()
+    ) == {N}
+
+
+def test_the_matrix_without_a_strategy_or_level_is_empty(org, cascade, scene):
+    assert compliance_matrix(year=YEAR, strategy=None, level=level(4)).rows == []
+    assert compliance_matrix(year=YEAR, strategy=cascade.group, level=None).rows == []
+
+
+def test_a_unit_moved_to_another_centre_is_in_its_new_centres_matrix(org, cascade, scene):
+    Unit.objects.move(org.dept_a2, org.centre_b, "sorted-child")
+    centre_a = Unit.objects.get(pk=org.centre_a.pk)
+    centre_b = Unit.objects.get(pk=org.centre_b.pk)
+
+    def within(centre: Unit) -> list[str]:
+        matrix = compliance_matrix(
+            year=YEAR, strategy=cascade.group, level=level(4), within=centre
+        )
+        return list(cells(matrix))
+
+    assert within(centre_a) == ["Unit A1a", "Unit A1b"]
+    assert within(centre_b) == ["Unit A2a", "Unit B1a"]
+
+
+# The compliance page ------------------------------------------------------------------------------
+
+
+def test_the_compliance_page_defaults_to_the_rules_strategy_and_level(client, org, cascade, scene):
+    response = login(client, org.office).get(reverse("followup:compliance"), {"year": YEAR})
+
+    assert response.status_code == 200
+    assert response.context["strategy"] == cascade.group
+    assert response.context["level"] == level(4)
+    assert [row.unit.name for row in response.context["rows"]] == [
+        "Unit A1a",
+        "Unit A1b",
+        "Unit A2a",
+        "Unit B1a",
+    ]
+    content = response.content.decode()
+    assert org.unit.agreements.get().get_absolute_url() in content  # drill down to agreements
+    assert org.unit_b1a.get_absolute_url() in content  # and to units without one
+
+
+def test_the_compliance_page_shows_only_the_units_with_gaps(client, org, cascade, scene):
+    response = login(client, org.office).get(
+        reverse("followup:compliance"), {"year": YEAR, "gaps": "1"}
+    )
+
+    assert response.context["only_gaps"] is True
+    assert [row.unit.name for row in response.context["rows"]] == [
+        "Unit A1b",
+        "Unit A2a",
+        "Unit B1a",
+    ]
+
+
+def test_the_compliance_page_filters_by_level_and_within_a_unit(client, org, cascade, scene):
+    response = login(client, org.office).get(
+        reverse("followup:compliance"),
+        {"year": YEAR, "level": level(3).pk, "unit": org.centre_a.code},
+    )
+
+    assert response.context["level"] == level(3)
+    assert response.context["within"] == org.centre_a
+    assert [row.unit.name for row in response.context["rows"]] == [
+        "Department A1",
+        "Department A2",
+    ]
+
+
+def test_the_compliance_page_shows_the_chosen_strategy(client, org, cascade, scene):
+    response = login(client, org.office).get(
+        reverse("followup:compliance"), {"year": YEAR, "strategy": cascade.narrative.pk}
+    )
+
+    assert response.context["strategy"] == cascade.narrative
+    assert response.context["matrix"].columns == [
+        e for e in cascade.narrative.elements.order_by("position", "code")
+    ]
+
+
+# The dashboard ------------------------------------------------------------------------------------
+
+
+def test_the_dashboard_groups_the_goals_by_theme_and_counts_their_statuses(
+    client, org, cascade, scene
+):
+    with time_machine.travel(AUTUMN, tick=False):
+        response = login(client, org.executive).get(reverse("followup:dashboard"), {"year": YEAR})
+
+    assert response.status_code == 200
+    groups = response.context["groups"]
+    assert [(theme, [e.goal for e in evaluations]) for theme, evaluations in groups] == [
+        (cascade.theme_1, [cascade.goal_1]),
+        (cascade.theme_2, [cascade.goal_2]),
+        (cascade.theme_3, [cascade.goal_3]),
+    ]
+    # Unit A1a (published) and Unit A1b (submitted) count; the draft of Unit A2a does not.
+    count = groups[1][1][0]
+    assert count.value == 2
+    coverage = groups[2][1][0]
+    assert coverage.value == 25.0
+    assert coverage.missing == ["Unit A1b", "Unit A2a", "Unit B1a"]
+    assert sum(response.context["counts"].values()) == 3
+    assert response.context["matrix"].level == level(4)
+    content = response.content.decode()
+    assert "Competence plans everywhere" in content
+    assert "Unit B1a" in content
+
+
+def test_the_dashboard_filtered_by_a_theme_shows_its_goals_and_its_column(
+    client, org, cascade, scene
+):
+    response = login(client, org.executive).get(
+        reverse("followup:dashboard"), {"year": YEAR, "theme": cascade.theme_2.pk}
+    )
+
+    assert [theme for theme, _ in response.context["groups"]] == [cascade.theme_2]
+    assert response.context["theme_id"] == cascade.theme_2.pk
+    assert response.context["matrix"].columns == [cascade.theme_2]
+    assert response.context["themes"] == [cascade.theme_1, cascade.theme_2, cascade.theme_3]
+
+
+def test_the_dashboard_filtered_by_a_level_shows_that_levels_matrix(client, org, cascade, scene):
+    response = login(client, org.executive).get(
+        reverse("followup:dashboard"), {"year": YEAR, "level": level(2).pk}
+    )
+
+    assert [row.unit.name for row in response.context["matrix"].rows] == ["Centre A", "Centre B"]
+
+
+def test_the_dashboard_drills_down_into_a_unit(client, org, cascade, scene):
+    DeadlineFactory(
+        kind=DeadlineKind.AGREEMENT, unit_level=level(4), due_date=date(YEAR, 2, 1), title="Plans"
+    )
+
+    with time_machine.travel(AUTUMN, tick=False):
+        whole = login(client, org.executive).get(reverse("followup:dashboard"), {"year": YEAR})
+        centre_b = client.get(reverse("followup:dashboard"), {"year": YEAR, "unit": "centre-b"})
+
+    assert [u.name for u in whole.context["late_agreements"][0].units] == [
+        "Unit A2a",
+        "Unit B1a",
+    ]
+    assert centre_b.context["within"] == org.centre_b
+    assert [row.unit.name for row in centre_b.context["matrix"].rows] == ["Unit B1a"]
+    assert [u.name for u in centre_b.context["late_agreements"][0].units] == ["Unit B1a"]
+
+
+def test_the_dashboard_after_a_unit_moved_shows_it_under_its_new_centre(
+    client, org, cascade, scene
+):
+    Unit.objects.move(org.dept_a2, org.centre_b, "sorted-child")
+
+    response = login(client, org.executive).get(
+        reverse("followup:dashboard"), {"year": YEAR, "unit": "centre-b"}
+    )
+
+    assert [row.unit.name for row in response.context["matrix"].rows] == ["Unit A2a", "Unit B1a"]
+
+
+# Who may see it -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["followup:dashboard", "followup:compliance"])
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("executive", 200),
+        ("office", 200),
+        ("head", 403),
+        ("parent_head", 403),
+        ("employee", 403),
+        ("outsider", 403),
+    ],
+)
+def test_only_the_executive_board_and_the_strategy_office_see_the_overview(
+    client, org, cascade, scene, page, who, status
+):
+    response = login(client, getattr(org, who)).get(reverse(page), {"year": YEAR})
+
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("page", ["followup:dashboard", "followup:compliance"])
+def test_the_overview_asks_an_anonymous_visitor_to_log_in(client, org, page):
+    response = client.get(reverse(page))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_navigation_links_to_the_dashboard_only_for_those_who_may_see_it(client, org):
+    assert reverse("followup:dashboard") in login(client, org.executive).get("/").content.decode()
+    assert reverse("followup:dashboard") not in login(client, org.head).get("/").content.decode()
+
+
+# Queries do not grow with the organisation --------------------------------------------------------
+
+
+def grow(org: Any, cascade: Any, t1: Deadline, count: int) -> None:
+    """Add ``count`` units (level 4) below the departments, each with a head, an agreement in
+    one of the four states, initiatives linked to the goals, status reports, justifications and
+    indicator values."""
+    departments = [org.dept_a1, org.dept_a2, org.dept_b1]
+    states = list(AgreementState.values)
+    goals = [cascade.goal_1, cascade.goal_2, cascade.goal_3]
+    rule = AgreementRule.objects.get()
+    indicator = cascade.goal_1.kpi.indicator
+    start = Unit.objects.filter(level__depth=4).count()
+    for i in range(start, start + count):
+        unit = UnitFactory(
+            parent=Unit.objects.get(pk=departments[i % 3].pk), code=f"grown-{i}", name=f"Grown {i}"
+        )
+        MembershipFactory(unit=unit, role=Role.UNIT_HEAD)
+        agreement = AgreementFactory(unit=unit, state=states[i % 4])
+        for j in range(1 + i % 3):
+            initiative = InitiativeFactory(
+                agreement=agreement,
+                goals=goals[j : j + 2],
+                status=[InitiativeStatus.STARTED, InitiativeStatus.DONE][j % 2],
+            )
+            if i % 2:
+                StatusReportFactory(initiative=initiative, deadline=t1, status=ReportStatus.AT_RISK)
+        if i % 5 == 0:
+            RuleJustification.objects.create(agreement=agreement, rule=rule, text=f"Because {i}")
+        for month in (1, 2, 3):
+            IndicatorValueFactory(
+                indicator=indicator, unit=unit, period=f"{YEAR}-{month:02d}", value=i + month
+            )
+
+
+@pytest.fixture
+def busy(org: Any, cascade: Any, scene: Scene) -> Deadline:
+    """Everything the dashboard reads: every kind of goal, passed deadlines, reports."""
+    KpiGoalFactory(goal=cascade.goal_1, indicator=IndicatorFactory(code="SICK"))
+    cascade.goal_1.measure_kind = MeasureKind.KPI
+    cascade.goal_1.target_value = Decimal("13.5")
+    cascade.goal_1.save()
+    assessed = Element.objects.create(
+        strategy=cascade.group,
+        parent=cascade.theme_3,
+        level=cascade.goal_3.level,
+        code="T3.2",
+        title="Pilots evaluated",
+        measure_kind=MeasureKind.ASSESSED,
+    )
+    GoalAssessmentFactory(goal=assessed, status=AssessmentStatus.AT_RISK)
+    counted = Element.objects.create(
+        strategy=cascade.group,
+        parent=cascade.theme_1,
+        level=cascade.goal_3.level,
+        code="T1.2",
+        title="Initiatives done",
+        measure_kind=MeasureKind.COUNT,
+        target_value=Decimal(20),
+    )
+    DerivedGoalFactory(
+        goal=counted,
+        counts=CountsWhat.INITIATIVES,
+        statuses=[InitiativeStatus.DONE],
+        scope_strategy=cascade.group,
+    )
+    DeadlineFactory(
+        kind=DeadlineKind.AGREEMENT, unit_level=level(4), due_date=date(YEAR, 2, 1), title="Plans"
+    )
+    DeadlineFactory(
+        kind=DeadlineKind.AGREEMENT, unit_level=level(3), due_date=date(YEAR, 1, 15), title="Depts"
+    )
+    t1 = DeadlineFactory(
+        kind=DeadlineKind.REPORT, period="T1", due_date=date(YEAR, 5, 15), title="T1"
+    )
+    DeadlineFactory(kind=DeadlineKind.REPORT, period="T2", due_date=date(YEAR, 8, 15), title="T2")
+    for unit in (org.unit, org.sibling, org.unit_a2a, org.unit_b1a):
+        IndicatorValueFactory(
+            indicator=cascade.goal_1.kpi.indicator, unit=unit, period=f"{YEAR}-01", value=14
+        )
+    return t1
+
+
+def queries_of(client: Any, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/followup/dashboard/?year={YEAR}",
+        f"/followup/dashboard/?year={YEAR}&unit=centre-a",
+        f"/followup/compliance/?year={YEAR}",
+        f"/followup/compliance/?year={YEAR}&gaps=1",
+    ],
+)
+def test_the_overview_reads_as_many_queries_for_60_units_as_for_10(
+    client, org, cascade, busy, url, django_assert_num_queries
+):
+    login(client, org.executive)
+    with time_machine.travel(AUTUMN, tick=False):
+        client.get(url)  # warm up (session, content types) before counting
+        assert Unit.objects.count() == 10
+        small = queries_of(client, url)
+        grow(org, cascade, busy, 50)
+        assert Unit.objects.count() == 60
+        with django_assert_num_queries(small):
+            response = client.get(url)
+
+    assert len(response.context["matrix"].rows) > 30  # the grown units are on the page
