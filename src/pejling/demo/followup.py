@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from pejling.agreements.models import Agreement, AgreementState, InitiativeStatus
+from pejling.demo.util import save_if_changed
 from pejling.followup.models import (
     AssessmentStatus,
     CountsWhat,
@@ -47,9 +48,7 @@ def load_followup(by: Any) -> None:
         },
     }
     for code, fields in definitions.items():
-        DerivedGoal.objects.update_or_create(
-            goal=goals[code], defaults={"scope_strategy": None, **fields}
-        )
+        save_if_changed(DerivedGoal, goal=goals[code], defaults={"scope_strategy": None, **fields})
     # One goal its owner assesses by hand.
     pilot = goals["D3.1"]
     if pilot.measure_kind != MeasureKind.ASSESSED:
@@ -123,7 +122,8 @@ def load_followup(by: Any) -> None:
         (DeadlineKind.ANNUAL_REPORT, "Årsredovisning", date(YEAR + 1, 2, 28), None, "", None),
     ]
     for kind, title, due, level, period, start in deadlines:
-        Deadline.objects.update_or_create(
+        save_if_changed(
+            Deadline,
             year=YEAR,
             title=title,
             defaults={

@@ -11,6 +11,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
+from pejling.demo.util import save_if_changed
 from pejling.indicators.imports import import_observations
 from pejling.indicators.models import (
     Aggregation,
@@ -29,7 +30,8 @@ FIRST_YEAR, LAST_YEAR, LAST_MONTH = 2024, 2026, 10
 
 
 def load_indicators(by: Any) -> None:
-    days, _ = Indicator.objects.update_or_create(
+    days, _ = save_if_changed(
+        Indicator,
         code="SJUKDAGAR",
         defaults={
             "name": "Sjukfrånvarodagar",
@@ -40,7 +42,8 @@ def load_indicators(by: Any) -> None:
             "aggregation": Aggregation.SUM,
         },
     )
-    fte, _ = Indicator.objects.update_or_create(
+    fte, _ = save_if_changed(
+        Indicator,
         code="ARSARB",
         defaults={
             "name": "Årsarbetare",
@@ -51,7 +54,8 @@ def load_indicators(by: Any) -> None:
             "aggregation": Aggregation.LATEST,
         },
     )
-    sick, _ = Indicator.objects.update_or_create(
+    sick, _ = save_if_changed(
+        Indicator,
         code="SJUK_PER_ARSARB",
         defaults={
             "name": "Sjukfrånvaro per årsarbetare (årstakt)",
@@ -66,7 +70,8 @@ def load_indicators(by: Any) -> None:
             "description": "Sjukfrånvarodagar delat med årsarbetare, uppräknat till helår (×12).",
         },
     )
-    digital, _ = Indicator.objects.update_or_create(
+    digital, _ = save_if_changed(
+        Indicator,
         code="ETJ_DIGITAL",
         defaults={
             "name": "E-tjänster med helt digital handläggning",
@@ -77,7 +82,8 @@ def load_indicators(by: Any) -> None:
             "aggregation": Aggregation.SUM,
         },
     )
-    services, _ = Indicator.objects.update_or_create(
+    services, _ = save_if_changed(
+        Indicator,
         code="ETJ_TOTAL",
         defaults={
             "name": "E-tjänster totalt",
@@ -88,7 +94,8 @@ def load_indicators(by: Any) -> None:
             "aggregation": Aggregation.SUM,
         },
     )
-    share, _ = Indicator.objects.update_or_create(
+    share, _ = save_if_changed(
+        Indicator,
         code="ETJ_ANDEL",
         defaults={
             "name": "Andel e-tjänster med helt digital handläggning",
@@ -109,13 +116,9 @@ def load_indicators(by: Any) -> None:
         )
     }
     if "T3.1" in goals:
-        KpiGoal.objects.update_or_create(
-            goal=goals["T3.1"], defaults={"indicator": sick, "unit": None}
-        )
+        save_if_changed(KpiGoal, goal=goals["T3.1"], defaults={"indicator": sick, "unit": None})
     if "T4.2" in goals:
-        KpiGoal.objects.update_or_create(
-            goal=goals["T4.2"], defaults={"indicator": share, "unit": None}
-        )
+        save_if_changed(KpiGoal, goal=goals["T4.2"], defaults={"indicator": share, "unit": None})
     if IndicatorValue.objects.filter(indicator__in=[days, fte, digital, services]).exists():
         return
     observations = _staff_values() + _eservice_values()

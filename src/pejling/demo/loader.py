@@ -22,6 +22,7 @@ from pejling.agreements.models import Agreement, InitiativeStatus
 from pejling.demo import data
 from pejling.demo.followup import load_followup
 from pejling.demo.indicators import load_indicators
+from pejling.demo.util import save_if_changed
 from pejling.organisation.models import Membership, Role, Unit, UnitLevel
 from pejling.organisation.permissions import forget_memberships
 from pejling.strategy.models import Element, Strategy, StrategyLevel, StrategyStatus
@@ -142,20 +143,6 @@ def _load_units() -> dict[str, Unit]:
                 upsert(unit_code, unit_name, 4, dept)
     # Paths may have shifted while siblings were inserted in name order: read them afresh.
     return {u.code: u for u in Unit.objects.filter(code__in=units.keys()).select_related("level")}
-
-
-def save_if_changed(model: Any, *, defaults: dict[str, Any], **lookup: Any) -> tuple[Any, bool]:
-    """Like ``update_or_create``, but saves only when a value differs, so that loading the
-    demo again writes no history rows for unchanged objects."""
-    obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        return model.objects.create(**lookup, **defaults), True
-    changed = [name for name, value in defaults.items() if getattr(obj, name) != value]
-    if changed:
-        for name in changed:
-            setattr(obj, name, defaults[name])
-        obj.save(update_fields=changed)
-    return obj, False
 
 
 def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: int) -> Strategy:
