@@ -40,7 +40,14 @@ TIMEOUT_MS = 10_000
 
 DEMO_PASSWORDS = {
     name: f"fjardvik-{name}"
-    for name in ("strategi", "direktor", "forvaltningschef", "avdelningschef", "enhetschef", "medarbetare")
+    for name in (
+        "strategi",
+        "direktor",
+        "forvaltningschef",
+        "avdelningschef",
+        "enhetschef",
+        "medarbetare",
+    )
 }
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -101,7 +108,9 @@ class PageWatch:
 
     def problems(self) -> list[str]:
         def forgiven(problem: str) -> bool:
-            return any(f" {url}: HTTP " in problem or problem.endswith(f"({url})") for url in self.forgiven)
+            return any(
+                f" {url}: HTTP " in problem or problem.endswith(f"({url})") for url in self.forgiven
+            )
 
         problems = [f"console error: {e}" for e in self.console_errors if not forgiven(e)]
         problems += [f"failed request: {r}" for r in self.failed_requests if not forgiven(r)]
@@ -134,12 +143,21 @@ def watch_of(page: Page) -> PageWatch:
     return page.pejling_watch  # type: ignore[attr-defined,no-any-return]
 
 
+def settle(page: Page) -> None:
+    """Wait for the page to load and for htmx to finish the requests and swaps it started
+    (panels loaded with ``hx-trigger="load"``), so that checks see the whole page."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
 def check_a11y(page: Page) -> None:
     """Run axe-core (WCAG 2.0 and 2.1, levels A and AA) on the page as it is now.
 
     Fails the test listing every violation: rule, impact, help and the nodes it found.
     """
-    page.wait_for_load_state("load")
+    settle(page)
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_JS))
     violations = page.evaluate(
@@ -204,7 +222,7 @@ def log_in(page: Page, username: str) -> None:
 SKIP_ROUTES = {"logout", "set_language", "healthz"}
 
 
-def crawl(page: Page, start: str, *, per_route: int = 2, limit: int = 80) -> list[str]:
+def crawl(page: Page, start: str, *, per_route: int = 1, limit: int = 60) -> list[str]:
     """Visit the pages reachable by links from ``start`` (same origin, GET), breadth first,
     at most ``per_route`` pages per URL pattern; each page is checked with axe when the page
     is a ``page`` fixture (``check``), and the visited paths are returned."""
@@ -236,10 +254,10 @@ def crawl(page: Page, start: str, *, per_route: int = 2, limit: int = 80) -> lis
             pytest.fail(f"{path} answered HTTP {response.status}", pytrace=False)
         if watch.axe:
             check_a11y(page)
+        else:
+            settle(page)
         visited.append(path)
-        hrefs = page.eval_on_selector_all(
-            "a[href]", "links => links.map(a => a.href)"
-        )
+        hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
         for href in hrefs:
             if not watch.same_origin(href):
                 continue

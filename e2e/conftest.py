@@ -21,13 +21,13 @@ import pytest
 # same thread (fixtures, assertions on the database) are safe because nothing else runs there.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connections  # noqa: E402
-from django.test.utils import override_settings  # noqa: E402
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright  # noqa: E402
+from django.core.management import call_command
+from django.db import connections
+from django.test.utils import override_settings
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from e2e.browser import CHROMIUM, CHROMIUM_ARGS, open_page, watch_of  # noqa: E402
-from e2e.database import restore_snapshot, take_snapshot  # noqa: E402
+from e2e.browser import CHROMIUM, CHROMIUM_ARGS, open_page, watch_of
+from e2e.database import restore_snapshot, take_snapshot
 
 # Database -----------------------------------------------------------------------------------
 
@@ -35,12 +35,18 @@ from e2e.database import restore_snapshot, take_snapshot  # noqa: E402
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """A test database of its own (``test_<name>_e2e``), so that the browser tests never
-    collide with a unit-test run on the same PostgreSQL server."""
+    collide with a unit-test run on the same PostgreSQL server.
+
+    The schema is created from the models, not by running the migrations (seconds saved):
+    the unit tests run the migrations, and none of them carries data. Set
+    ``PEJLING_E2E_MIGRATE=1`` to run them here too.
+    """
     for alias in connections:
         settings_dict = connections[alias].settings_dict
         test_settings = settings_dict.setdefault("TEST", {})
         if connections[alias].vendor != "sqlite" and not test_settings.get("NAME"):
             test_settings["NAME"] = f"test_{settings_dict['NAME']}_e2e"
+        test_settings.setdefault("MIGRATE", os.environ.get("PEJLING_E2E_MIGRATE", "") == "1")
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +55,11 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     with django_db_blocker.unblock():
         call_command("demo", verbosity=0)
         take_snapshot(connections["default"])
+        # The snapshot replaces serialized rollback: a test marked with it must not reload
+        # the (pre-demo) serialized contents on top of the restored demo.
+        for alias in connections:
+            if hasattr(connections[alias], "_test_serialized_contents"):
+                del connections[alias]._test_serialized_contents
 
 
 @pytest.fixture(autouse=True)

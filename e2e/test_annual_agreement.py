@@ -41,7 +41,9 @@ def uncovered_theme_goal() -> Element:
     pytest.fail(f"The demo agreement of {UNIT} covers every theme; the test needs a gap.")
 
 
-def test_a_unit_head_adds_an_initiative_linked_to_a_goal_and_the_theme_becomes_covered(page: Page) -> None:
+def test_a_unit_head_adds_an_initiative_linked_to_a_goal_and_the_theme_becomes_covered(
+    page: Page,
+) -> None:
     goal = uncovered_theme_goal()
     theme = goal.parent
     log_in(page, "enhetschef")
@@ -62,13 +64,17 @@ def test_a_unit_head_adds_an_initiative_linked_to_a_goal_and_the_theme_becomes_c
     expect(page).to_have_url(re.compile(re.escape(AGREEMENT_URL) + "$"))
     saved = _("“%(title)s” was saved.") % {"title": "Gemensam introduktion i hemtjänsten"}
     expect(page.locator(".messages")).to_contain_text(saved)
-    listed = page.locator("#initiatives > li").filter(has_text="Gemensam introduktion i hemtjänsten")
+    listed = page.locator("#initiatives > li").filter(
+        has_text="Gemensam introduktion i hemtjänsten"
+    )
     expect(listed).to_have_count(1)
     expect(listed.get_by_role("link", name=goal.title)).to_be_visible()
     expect(coverage_row(page, theme).locator(".badge-ok")).to_have_count(1)
     expect(coverage_row(page, theme)).to_contain_text("Gemensam introduktion i hemtjänsten")
 
-    initiative = Initiative.objects.get(agreement__unit__code=UNIT, title="Gemensam introduktion i hemtjänsten")
+    initiative = Initiative.objects.get(
+        agreement__unit__code=UNIT, title="Gemensam introduktion i hemtjänsten"
+    )
     assert list(initiative.goals.all()) == [goal]
     assert (initiative.start_date, initiative.end_date) == (date(2026, 2, 1), date(2026, 10, 31))
 
@@ -94,7 +100,8 @@ def test_an_initiative_ending_before_it_starts_is_refused_with_a_clear_message(p
     # The message is tied to the field, so a screen reader reads it with the field.
     described_by = end.get_attribute("aria-describedby") or ""
     assert any(
-        message in (page.locator(f"[id='{ident}']").text_content() or "") for ident in described_by.split()
+        message in (page.locator(f"[id='{ident}']").text_content() or "")
+        for ident in described_by.split()
     ), f"the end date field is not described by the error ({described_by!r})"
     # What was typed is kept.
     expect(page.locator("#id_title")).to_have_value("Baklänges insats")
@@ -107,7 +114,9 @@ def test_an_initiative_ending_before_it_starts_is_refused_with_a_clear_message(p
     assert not Initiative.objects.filter(title="Baklänges insats").exists()
 
 
-def test_an_agreement_is_submitted_agreed_and_published_and_employees_see_their_part(page: Page) -> None:
+def test_an_agreement_is_submitted_agreed_and_published_and_employees_see_their_part(
+    page: Page,
+) -> None:
     agreement = Agreement.objects.get(unit__code=UNIT, year=YEAR)
     assert agreement.state == AgreementState.DRAFT
     head = agreement.unit.memberships.get(role="unit_head").user
@@ -119,12 +128,16 @@ def test_an_agreement_is_submitted_agreed_and_published_and_employees_see_their_
     # The employee sees no agreement for the year before it is published.
     log_in(page, "medarbetare")
     expect(page.locator("main")).not_to_contain_text("Värdegrundssamtal på arbetsplatsträffar")
-    expect(page.locator("main")).to_contain_text(_("There is no published annual agreement for this year yet."))
+    expect(page.locator("main")).to_contain_text(
+        _("There is no published annual agreement for this year yet.")
+    )
 
     log_in(page, "enhetschef")
     visit(page, AGREEMENT_URL)
     submit(page, page.locator(f"form[action='{AGREEMENT_URL}submit/'] button"))
-    expect(page.locator(".messages")).to_contain_text(_("The agreement was submitted for agreement."))
+    expect(page.locator(".messages")).to_contain_text(
+        _("The agreement was submitted for agreement.")
+    )
     expect(page.locator("h1 + p .state")).to_have_class(re.compile(r"state-submitted"))
     # The unit head cannot agree their own agreement.
     expect(page.locator(f"form[action='{AGREEMENT_URL}agree/']")).to_have_count(0)
@@ -136,7 +149,9 @@ def test_an_agreement_is_submitted_agreed_and_published_and_employees_see_their_
     expect(page.locator("h1 + p .state")).to_have_class(re.compile(r"state-agreed"))
 
     submit(page, page.locator(f"form[action='{AGREEMENT_URL}publish/'] button"))
-    expect(page.locator(".messages")).to_contain_text(_("The agreement was published to all employees."))
+    expect(page.locator(".messages")).to_contain_text(
+        _("The agreement was published to all employees.")
+    )
     expect(page.locator("h1 + p .state")).to_have_class(re.compile(r"state-published"))
     agreement.refresh_from_db()
     assert agreement.state == AgreementState.PUBLISHED

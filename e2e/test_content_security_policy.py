@@ -30,18 +30,27 @@ def test_pages_load_their_scripts_and_styles_without_breaking_the_content_securi
     with page.expect_navigation():
         page.locator("main button[type=submit]").click()
 
-    for path in ["/", "/strategies/koncernstrategi-2025-2026/", "/agreements/VOF-HEM-NOR/2026/",
-                 "/agreements/VOF-HEM-NOR/2026/initiatives/new/"]:
+    for path in [
+        "/",
+        "/strategies/koncernstrategi-2025-2026/",
+        "/agreements/VOF-HEM-NOR/2026/",
+        "/agreements/VOF-HEM-NOR/2026/initiatives/new/",
+    ]:
         page.goto(path)
         page.wait_for_load_state("load")
         # The stylesheets applied (Designsystemet and app.css) and the scripts ran.
         assert page.evaluate("() => document.styleSheets.length") >= 3
-        assert page.evaluate("() => getComputedStyle(document.querySelector('.site-header')).display") == "block"
+        assert (
+            page.evaluate("() => getComputedStyle(document.querySelector('.site-header')).display")
+            == "block"
+        )
         assert page.evaluate("() => typeof window.htmx") == "object"
 
     # htmx swaps the organisation tree under the policy too (no eval, no inline styles).
     page.goto("/organisation/")
-    with page.expect_response(lambda r: "q=" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(
+        lambda r: "q=" in r.url and r.request.headers.get("hx-request") == "true"
+    ):
         page.locator("#unit-search").fill("hemtj")
     expect(page.locator("#unit-tree .tree > li")).to_have_count(3)
 

@@ -29,7 +29,11 @@ def test_the_footer_form_switches_the_language_of_the_page(page: Page) -> None:
         expect(page.locator("h1")).to_have_text(heading)
         headings.add(heading)
     assert "My part of the whole" in headings
-    translated = {code for code, _name in LANGUAGES if _("My part of the whole", code) != "My part of the whole"}
+    translated = {
+        code
+        for code, _name in LANGUAGES
+        if _("My part of the whole", code) != "My part of the whole"
+    }
     # Each translated language shows its own heading.
     assert len(headings) == 1 + len(translated)
 

@@ -30,7 +30,9 @@ def test_typing_in_the_search_box_filters_the_organisation_tree(page: Page) -> N
     assert fragment.value.ok
     expect(tree).to_have_count(3)
     for unit in matching:
-        expect(tree.filter(has_text=unit.name).get_by_role("link", name=unit.name, exact=True)).to_be_visible()
+        expect(
+            tree.filter(has_text=unit.name).get_by_role("link", name=unit.name, exact=True)
+        ).to_be_visible()
     # The search is in the address, so it can be shared and reloaded; the rest of the page stays.
     expect(page).to_have_url(re.compile(r"/organisation/\?q=hemtj$"))
     expect(page.locator("h1")).to_have_count(1)

@@ -17,7 +17,9 @@ GROUP = data.GROUP_STRATEGY
 NARRATIVE = data.FUTURE_NARRATIVE
 
 
-def test_an_employee_reads_the_group_strategy_and_the_future_narrative_it_serves(page: Page) -> None:
+def test_an_employee_reads_the_group_strategy_and_the_future_narrative_it_serves(
+    page: Page,
+) -> None:
     log_in(page, "medarbetare")
     follow(page, page.locator(".site-nav a[href='/strategies/']"))
     expect(page.locator("h1")).to_have_text(_("Strategies"))
@@ -28,7 +30,7 @@ def test_an_employee_reads_the_group_strategy_and_the_future_narrative_it_serves
     # The level names are data: this strategy has themes holding common goals.
     expect(page.locator("main")).to_contain_text("Teman → Gemensamma mål")
     expect(page.locator("#elements-heading")).to_have_text("Teman")
-    for code, title, _description, goals in GROUP["elements"]:
+    for _code, title, _description, goals in GROUP["elements"]:
         expect(page.locator(".elements h3").filter(has_text=title)).to_have_count(1)
         for goal in goals:
             expect(page.locator(".elements h3").filter(has_text=goal[1])).to_have_count(1)
@@ -43,8 +45,18 @@ def test_an_employee_reads_the_group_strategy_and_the_future_narrative_it_serves
     expect(page.locator("main")).to_contain_text(re.compile(r"13[.,]5"))
     expect(page.locator("main")).to_contain_text(re.compile(r"14[.,]9"))
 
-    follow(page, page.get_by_role("navigation", name=_("Breadcrumbs")).get_by_role("link", name=GROUP["title"]))
-    follow(page, page.get_by_role("navigation", name=_("Breadcrumbs")).get_by_role("link", name=NARRATIVE["title"]))
+    follow(
+        page,
+        page.get_by_role("navigation", name=_("Breadcrumbs")).get_by_role(
+            "link", name=GROUP["title"]
+        ),
+    )
+    follow(
+        page,
+        page.get_by_role("navigation", name=_("Breadcrumbs")).get_by_role(
+            "link", name=NARRATIVE["title"]
+        ),
+    )
     expect(page.locator("h1")).to_contain_text(NARRATIVE["title"])
     expect(page.locator("#elements-heading")).to_have_text("Ledstjärnor")
     for _code, title, _description in NARRATIVE["elements"]:

@@ -46,7 +46,10 @@ def test_the_strategy_office_creates_a_strategy_and_names_its_levels(page: Page)
     expect(page.locator("#elements-heading")).to_have_text("Insatsområden")
     strategy = Strategy.objects.get(code="klimatstrategi")
     assert strategy.parent == narrative
-    assert [(lv.depth, lv.name, lv.name_plural, lv.holds_goals) for lv in strategy.levels.order_by("depth")] == [
+    assert [
+        (lv.depth, lv.name, lv.name_plural, lv.holds_goals)
+        for lv in strategy.levels.order_by("depth")
+    ] == [
         (1, "Insatsområde", "Insatsområden", False),
         (2, "Klimatmål", "Klimatmål", True),
     ]

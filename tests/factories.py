@@ -280,3 +280,27 @@ class StatusReportFactory(factory.django.DjangoModelFactory):
     initiative = factory.SubFactory(InitiativeFactory)
     deadline = factory.SubFactory(DeadlineFactory, kind=DeadlineKind.REPORT, period="T1")
     status = ReportStatus.ON_TRACK
+
+
+# Follow-up: status reports and comments ---------------------------------------------------------
+
+from pejling.followup.models import Comment  # noqa: E402
+
+
+class ReportDeadlineFactory(DeadlineFactory):
+    """A follow-up period of YEAR (T1, T2, ...) due in May."""
+
+    kind = DeadlineKind.REPORT
+    period = factory.Sequence(lambda n: f"T{n + 1}")
+    title = factory.LazyAttribute(lambda o: f"Follow-up {o.period}")
+    due_date = factory.LazyAttribute(lambda o: date(o.year, 5, 15))
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    """A comment; pass ``agreement=``, ``initiative=`` or ``goal=`` (one of them)."""
+
+    class Meta:
+        model = Comment
+
+    author = factory.SubFactory(UserFactory)
+    body = factory.Sequence(lambda n: f"Comment {n}")

@@ -232,10 +232,9 @@ def test_the_line_of_sight_shows_the_units_above_and_beside(org, cascade, agreem
     beside = AgreementFactory(unit=org.sibling)
     InitiativeFactory(agreement=beside, goals=[cascade.goal_2])
     InitiativeFactory(agreement=beside, goals=[cascade.goal_3])
-    publish_by = {"head": org.colleague, "approver": org.parent_head}
-    services.agreement_submit(agreement=beside, by=publish_by["head"])
-    services.agreement_agree(agreement=beside, by=publish_by["approver"])
-    services.agreement_publish(agreement=beside, by=publish_by["head"])
+    services.agreement_submit(agreement=beside, by=org.colleague)
+    services.agreement_agree(agreement=beside, by=org.parent_head)
+    services.agreement_publish(agreement=beside, by=org.colleague)
 
     sight = line_of_sight(user=org.employee, year=YEAR)
 

@@ -43,7 +43,9 @@ def measured(goal: Element, kind: str, target: str | None = None, **derived: Any
     return goal
 
 
-def evaluation_of(goal: Element, *, year: int = YEAR, today: date | None = END_OF_YEAR) -> Evaluation:
+def evaluation_of(
+    goal: Element, *, year: int = YEAR, today: date | None = END_OF_YEAR
+) -> Evaluation:
     evaluations = {e.goal.pk: e for e in all_goal_evaluations(year=year, today=today)}
     return evaluations[goal.pk]
 
@@ -363,9 +365,7 @@ def test_an_assessed_goal_without_an_assessment_this_year_has_no_data(org, casca
 
     assert evaluation.status == Status.NO_DATA
     with translation.override("en"):
-        assert evaluation_of(goal).reason == (
-            "The goal's owner has not assessed it yet this year."
-        )
+        assert evaluation_of(goal).reason == ("The goal's owner has not assessed it yet this year.")
 
 
 # Statuses over the year -------------------------------------------------------------------------

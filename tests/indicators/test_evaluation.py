@@ -21,6 +21,14 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.utils import translation
+from tests.factories import (
+    ElementFactory,
+    IndicatorFactory,
+    IndicatorValueFactory,
+    KpiGoalFactory,
+    StrategyFactory,
+    StrategyLevelFactory,
+)
 
 from pejling.indicators.evaluation import (
     Status,
@@ -31,14 +39,6 @@ from pejling.indicators.evaluation import (
 )
 from pejling.indicators.models import Aggregation, Direction, Indicator, KpiGoal, MeasureUnit
 from pejling.strategy.models import Element, Strategy
-from tests.factories import (
-    ElementFactory,
-    IndicatorFactory,
-    IndicatorValueFactory,
-    KpiGoalFactory,
-    StrategyFactory,
-    StrategyLevelFactory,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,9 @@ def ratio(org: Any) -> Indicator:
     )
 
 
-def record(org: Any, ratio: Indicator, rates: list[float], first: tuple[int, int] = (2017, 7)) -> None:
+def record(
+    org: Any, ratio: Indicator, rates: list[float], first: tuple[int, int] = (2017, 7)
+) -> None:
     """Store the monthly rates as days and FTEs of two units in different centres, so that only
     the organisation-wide ratio (Σ days ÷ Σ FTE) is the given rate."""
     assert ratio.numerator is not None and ratio.denominator is not None
@@ -83,7 +85,9 @@ def record(org: Any, ratio: Indicator, rates: list[float], first: tuple[int, int
             share = Decimal(str(rate)) * fte
             if factor is not None:  # centre A runs at half the rate, unit B1a makes up for it
                 days_a = share * factor
-                IndicatorValueFactory(indicator=ratio.numerator, unit=unit, period=period, value=days_a)
+                IndicatorValueFactory(
+                    indicator=ratio.numerator, unit=unit, period=period, value=days_a
+                )
                 extra = share - days_a
             else:
                 IndicatorValueFactory(

@@ -23,9 +23,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
-
-from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue, Periodicity
 from tests.factories import IndicatorFactory
+
+from pejling.indicators.models import (
+    ImportBatch,
+    ImportStatus,
+    Indicator,
+    IndicatorValue,
+    Periodicity,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -229,9 +235,7 @@ def test_values_of_the_wrong_period_kind_are_refused_whole(kolada: Server) -> No
 # Statistics Denmark ---------------------------------------------------------------------------
 
 
-def test_statbank_csv_with_area_texts_lands_on_the_mapped_units(
-    server: Server, org: Any
-) -> None:
+def test_statbank_csv_with_area_texts_lands_on_the_mapped_units(server: Server, org: Any) -> None:
     IndicatorFactory(code="POP_DK", periodicity=Periodicity.QUARTER, measure_unit="count")
     server.serve("/v1/data", FOLK1A_AREAS, "text/csv; charset=utf-8")
     out, _err = fetch(

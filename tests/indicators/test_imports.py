@@ -13,6 +13,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 from pejling.indicators import imports
 from pejling.indicators.models import (
@@ -23,7 +24,6 @@ from pejling.indicators.models import (
     IndicatorValue,
     Periodicity,
 )
-from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +123,11 @@ BAD_FILES = {
         "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019-03;-1\n"
         "RESULT;unit-a1b;2019-03;-1\n",
         [(3, "value", "negative_count")],
+    ),
+    "a number too large to store": (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019-03;123456789012345\n"
+        "RESULT;unit-a1b;2019-03;-1E+20\nSICK;unit-a2a;2019-03;99999999999999,5\n",
+        [(3, "value", "out_of_range"), (4, "value", "out_of_range")],
     ),
     "an unknown indicator": (
         "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nNOPE;unit-a1b;2019-03;5\n",
@@ -226,7 +231,9 @@ def test_a_windows_1252_file_with_nordic_unit_names_is_read(kpis: dict[str, Indi
 
 
 def test_unit_names_match_whatever_their_case(kpis: dict[str, Indicator]) -> None:
-    batch = run("indicator;unit;period;value\nsick;ÄLDREOMSORG ÅSA;2019-03;3\nSICK;UNIT-A1A;2019-03;1\n")
+    batch = run(
+        "indicator;unit;period;value\nsick;ÄLDREOMSORG ÅSA;2019-03;3\nSICK;UNIT-A1A;2019-03;1\n"
+    )
     assert problems(batch) == []
     assert set(stored("SICK")) == {("exec", "2018-12"), ("aso", "2019-03"), ("unit-a1a", "2019-03")}
 
@@ -344,24 +351,39 @@ def test_re_importing_an_edited_file_updates_values_and_counts_created_and_updat
     first = run(FIRST)
     assert (first.status, first.created, first.updated, first.rows_done) == ("done", 3, 0, 3)
     second = run(EDITED)
-    assert (second.status, second.created, second.updated) == ("done", 1, 3)
+    # one value changed (5 → 6,5), one is new, two are as they were
+    assert (second.status, second.created, second.updated, second.rows_done) == ("done", 1, 1, 4)
     assert stored("SICK") == {
         ("exec", "2018-12"): Decimal(1),
         ("unit-a1a", "2019-03"): Decimal(4),
         ("unit-a1b", "2019-03"): Decimal("6.5"),
         ("unit-a2a", "2019-03"): Decimal(1),
     }
-    assert set(IndicatorValue.objects.filter(indicator__code="SICK", period="2019-03").values_list("batch", flat=True)) == {second.pk}
+    # Each value remembers the import that last set it.
+    batches = dict(
+        IndicatorValue.objects.filter(period="2019-03").values_list("unit__code", "batch")
+    )
+    assert batches == {"unit-a1a": first.pk, "unit-a1b": second.pk, "unit-a2a": second.pk}
 
 
 def test_importing_the_same_file_twice_changes_nothing(kpis: dict[str, Indicator]) -> None:
-    run(EDITED)
-    snapshot = stored("SICK") | stored("FTE")
-    count = IndicatorValue.objects.count()
+    first = run(EDITED)
+    snapshot = set(
+        IndicatorValue.objects.values_list("indicator", "unit", "period", "value", "batch")
+    )
     again = run(EDITED)
-    assert (again.created, again.updated) == (0, 4)
-    assert IndicatorValue.objects.count() == count == 5
-    assert stored("SICK") | stored("FTE") == snapshot
+    assert (again.status, again.created, again.updated, again.rows_done) == ("done", 0, 0, 4)
+    assert IndicatorValue.objects.count() == 5
+    after = set(IndicatorValue.objects.values_list("indicator", "unit", "period", "value", "batch"))
+    assert after == snapshot
+    assert {batch for *_rest, batch in after} == {first.pk, None}
+
+
+def test_more_decimals_than_stored_do_not_count_as_a_change(kpis: dict[str, Indicator]) -> None:
+    text = "indicator;unit;period;value\nSICK;unit-a1a;2019-03;1,23456789\n"
+    assert run(text).created == 1
+    assert stored("SICK")[("unit-a1a", "2019-03")] == Decimal("1.234568")
+    assert (run(text).created, run(text).updated) == (0, 0)
 
 
 # Preview and confirmation -------------------------------------------------------------------------
@@ -370,7 +392,9 @@ def test_importing_the_same_file_twice_changes_nothing(kpis: dict[str, Indicator
 def test_a_preview_writes_nothing_and_keeps_the_file_for_confirmation(
     kpis: dict[str, Indicator], org: Any
 ) -> None:
-    batch, checked = imports.preview_upload(data=EDITED.encode(), filename="edited.csv", by=org.office)
+    batch, checked = imports.preview_upload(
+        data=EDITED.encode(), filename="edited.csv", by=org.office
+    )
     assert IndicatorValue.objects.count() == 1
     assert batch.status == ImportStatus.PREVIEW
     assert batch.rows_total == 4
@@ -393,7 +417,9 @@ def test_a_bad_preview_is_rejected_without_keeping_the_file(
     kpis: dict[str, Indicator], org: Any
 ) -> None:
     batch, checked = imports.preview_upload(
-        data=b"indicator;unit;period;value\nSICK;unit-zz;2019-03;4\n", filename="bad.csv", by=org.office
+        data=b"indicator;unit;period;value\nSICK;unit-zz;2019-03;4\n",
+        filename="bad.csv",
+        by=org.office,
     )
     assert batch.status == ImportStatus.FAILED
     assert batch.payload is None
@@ -434,7 +460,10 @@ def test_national_codes_are_mapped_to_our_units(kpis: dict[str, Indicator]) -> N
         result=result, source="kolada", by=None, unit_codes={"0180": "centre-a", "1480": "Centre B"}
     )
     assert problems(batch) == []
-    assert stored("COST") == {("centre-a", "2023"): Decimal("6.5"), ("centre-b", "2023"): Decimal("7.25")}
+    assert stored("COST") == {
+        ("centre-a", "2023"): Decimal("6.5"),
+        ("centre-b", "2023"): Decimal("7.25"),
+    }
     unmapped = imports.import_observations(
         result=ParseResult(observations=[Observation("COST", "9999", Period(2023), Decimal(1), 7)]),
         source="kolada",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from tests.factories import IndicatorFactory, IndicatorValueFactory
 
 from pejling.indicators import views
 from pejling.indicators.evaluation import Status
@@ -21,7 +22,6 @@ from pejling.indicators.models import (
     IndicatorValue,
     KpiGoal,
 )
-from tests.factories import IndicatorFactory, IndicatorValueFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,9 @@ def login(client: Any, user: Any) -> Any:
 @pytest.fixture
 def kpis(org: Any) -> dict[str, Indicator]:
     days = IndicatorFactory(code="SICK", name="Sick days")
-    fte = IndicatorFactory(code="FTE", name="FTEs", measure_unit="fte", aggregation=Aggregation.LATEST)
+    fte = IndicatorFactory(
+        code="FTE", name="FTEs", measure_unit="fte", aggregation=Aggregation.LATEST
+    )
     ratio = IndicatorFactory(
         code="SICK_PER_FTE",
         name="Sick days per FTE",
@@ -49,13 +51,20 @@ def kpis(org: Any) -> dict[str, Indicator]:
         measure_unit="days_per_fte",
     )
     for period in ("2019-03", "2019-04"):
-        for unit, d, f in ((org.centre_a, 2, 10), (org.unit, 10, 5), (org.unit_a2a, 8, 1), (org.unit_b1a, 20, 4)):
+        for unit, d, f in (
+            (org.centre_a, 2, 10),
+            (org.unit, 10, 5),
+            (org.unit_a2a, 8, 1),
+            (org.unit_b1a, 20, 4),
+        ):
             IndicatorValueFactory(indicator=days, unit=unit, period=period, value=d)
             IndicatorValueFactory(indicator=fte, unit=unit, period=period, value=f)
     return {"days": days, "fte": fte, "ratio": ratio}
 
 
-def test_the_indicator_list_shows_every_indicator(client: Any, org: Any, kpis: dict[str, Indicator]) -> None:
+def test_the_indicator_list_shows_every_indicator(
+    client: Any, org: Any, kpis: dict[str, Indicator]
+) -> None:
     response = login(client, org.employee).get(reverse("indicators:indicator_list"))
     assert response.status_code == 200
     for indicator in kpis.values():
@@ -264,7 +273,9 @@ def test_a_good_upload_is_previewed_and_imported_on_confirmation(
         org.office,
     )
     assert IndicatorValue.objects.count() == before + 3
-    assert IndicatorValue.objects.get(unit=org.unit, indicator=kpis["days"], period="2019-05").value == Decimal("4.5")
+    assert IndicatorValue.objects.get(
+        unit=org.unit, indicator=kpis["days"], period="2019-05"
+    ).value == Decimal("4.5")
     listing = client.get(reverse("indicators:import_list"))
     assert listing.status_code == 200 and "values.csv" in listing.content.decode()
     # A second confirmation does not import again.
@@ -277,7 +288,9 @@ def test_a_file_without_indicator_column_is_uploaded_with_the_chosen_indicator(
     client: Any, org: Any, kpis: dict[str, Indicator]
 ) -> None:
     client = login(client, org.office)
-    upload(client, b"Enhet;Period;V\xc3\xa4rde\nunit-a1a;2019-05;7\n", indicator=str(kpis["fte"].pk))
+    upload(
+        client, b"Enhet;Period;V\xc3\xa4rde\nunit-a1a;2019-05;7\n", indicator=str(kpis["fte"].pk)
+    )
     batch = ImportBatch.objects.get()
     assert batch.default_indicator == kpis["fte"]
     client.post(reverse("indicators:import_confirm", args=[batch.pk]))

@@ -26,11 +26,11 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 from pejling.indicators import rollups
 from pejling.indicators.models import Aggregation, Indicator, MeasureUnit
 from pejling.organisation.models import Unit
-from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,9 +99,7 @@ def test_a_ratio_is_the_sum_of_numerators_over_the_sum_of_denominators(
     rolled = value_of(ratio, org.centre_a)
     assert rolled == Decimal(50) / Decimal(25) == Decimal(2)
 
-    mean_of_unit_ratios = sum(Decimal(DAYS[c]) / Decimal(FTE[c]) for c in CENTRE_A) / len(
-        CENTRE_A
-    )
+    mean_of_unit_ratios = sum(Decimal(DAYS[c]) / Decimal(FTE[c]) for c in CENTRE_A) / len(CENTRE_A)
     assert mean_of_unit_ratios == Decimal("3.24")
     assert rolled != mean_of_unit_ratios
 
@@ -191,7 +189,7 @@ def test_a_weighted_mean_weighs_each_unit_by_its_weight_measure(org: Any) -> Non
     assert value_of(fresh(satisfaction), org.centre_a) != pytest.approx(plain_mean)
     breakdown = rollups.breakdown(fresh(satisfaction), org.centre_a, MARCH)
     assert breakdown.own == pytest.approx(Decimal(50))
-    assert dict((u.code, v) for u, v in breakdown.children) == {
+    assert {u.code: v for u, v in breakdown.children} == {
         "dept-a1": pytest.approx(Decimal(80 * 5 + 60 * 5) / 10),
         "dept-a2": pytest.approx(Decimal(20)),
     }

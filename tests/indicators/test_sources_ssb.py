@@ -24,7 +24,14 @@ from pejling.indicators.sources.ssb import (
     ssb_region_code,
 )
 
-FIXTURES = Path(os.environ.get("PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")) / "ssb"
+FIXTURES = (
+    Path(
+        os.environ.get(
+            "PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+        )
+    )
+    / "ssb"
+)
 assert FIXTURES.is_dir(), f"recorded fixtures not found in {FIXTURES}"
 
 POPULATION = "ssb-v0-jsonstat2-table-07459-population-by-municipality-2022.json"

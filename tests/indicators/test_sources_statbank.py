@@ -10,8 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from pejling.indicators.sources.records import Period
 from pejling.indicators.sources.statbank import (
     StatbankClient,
@@ -20,7 +18,14 @@ from pejling.indicators.sources.statbank import (
     parse_tableinfo,
 )
 
-FIXTURES = Path(os.environ.get("PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")) / "statbank"
+FIXTURES = (
+    Path(
+        os.environ.get(
+            "PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+        )
+    )
+    / "statbank"
+)
 assert FIXTURES.is_dir(), f"recorded fixtures not found in {FIXTURES}"
 
 FOLK1A_AREAS = "data-FOLK1A-csv-da-text-all-areas-civilstand-2020K1.csv"

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "pejling.agreements",
     "pejling.indicators",
     "pejling.followup",
+    "pejling.api",
+    "pejling.packages",
     "django_tasks_db",
 ]
 
@@ -176,7 +178,11 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = env_str("PEJLING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": env_str("PEJLING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("PEJLING_FROM_EMAIL", "pejling@localhost")
 
 LOGGING = {
@@ -193,3 +199,10 @@ PEJLING_ORGANISATION_NAME = env_str("PEJLING_ORGANISATION_NAME", "")
 PEJLING_KOLADA_URL = env_str("PEJLING_KOLADA_URL", "https://api.kolada.se/v3")
 PEJLING_STATBANK_URL = env_str("PEJLING_STATBANK_URL", "https://api.statbank.dk/v1")
 PEJLING_SSB_URL = env_str("PEJLING_SSB_URL", "https://data.ssb.no/api/pxwebapi/v2")
+
+# OS2mo (the Danish municipal organisation register), read by `pejling sync-org --source os2mo`
+# and the `sync_os2mo` task: the instance's base URL (the GraphQL API is at /graphql/v29), an
+# optional bearer token, and the hierarchy label to sync (empty: every unit).
+PEJLING_OS2MO_URL = env_str("PEJLING_OS2MO_URL", "")
+PEJLING_OS2MO_TOKEN = env_str("PEJLING_OS2MO_TOKEN", "")
+PEJLING_OS2MO_HIERARCHY = env_str("PEJLING_OS2MO_HIERARCHY", "")

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from pejling.api.api import api
 from pejling.core import views as core_views
 from pejling.core.forms import LoginForm
 
@@ -21,5 +22,7 @@ urlpatterns = [
     path("indicators/", include("pejling.indicators.urls")),
     path("followup/", include("pejling.followup.urls")),
     path("reports/", include("pejling.followup.reporting_urls")),
+    path("api/v1/", api.urls),
+    path("api/", include("pejling.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -32,9 +32,10 @@ def due_deadlines(today: date) -> list[Deadline]:
 
 def units_behind(deadline: Deadline) -> list[Unit]:
     if deadline.kind == DeadlineKind.AGREEMENT and deadline.unit_level_id:
+        done = Agreement.objects.filter(year=deadline.year, state__in=DONE_STATES)
         return list(
             Unit.objects.filter(level_id=deadline.unit_level_id, closed_on__isnull=True).exclude(
-                agreements__year=deadline.year, agreements__state__in=DONE_STATES
+                pk__in=done.values("unit_id")  # the same agreement: this year's, not a draft
             )
         )
     if deadline.kind == DeadlineKind.REPORT:

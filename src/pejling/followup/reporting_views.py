@@ -18,8 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from pejling.agreements.models import Agreement, Initiative
@@ -139,6 +138,7 @@ def comment_thread(
     goal: Element | None = None,
 ) -> Thread:
     """The thread on one agreement or goal, for the comments fragment."""
+    subject: Agreement | Element
     if agreement is not None:
         field_name, subject = "agreement", agreement
         can = services.can_read_subject(user, agreement=agreement)
@@ -159,7 +159,7 @@ def initiative_threads(
     by_initiative: dict[int, list[Comment]] = {i.pk: [] for i in initiatives}
     if can and initiatives:
         for comment in _top_level_comments(initiative__in=initiatives):
-            by_initiative[comment.initiative_id].append(comment)  # type: ignore[index]
+            by_initiative[comment.initiative_id].append(comment)
     return {
         i.pk: Thread(
             f"initiative-{i.pk}", "initiative", i.pk, by_initiative[i.pk], can, next_url, i.title
@@ -397,9 +397,7 @@ def comment_add(request: HttpRequest) -> HttpResponse:
         subject["agreement"] = agreement
         fallback = agreement.get_absolute_url()
     elif (pk := _int(post.get("initiative"))) is not None:
-        initiative = get_object_or_404(
-            Initiative.objects.select_related("agreement__unit"), pk=pk
-        )
+        initiative = get_object_or_404(Initiative.objects.select_related("agreement__unit"), pk=pk)
         subject["initiative"] = initiative
         fallback = initiative.agreement.get_absolute_url()
     elif (pk := _int(post.get("goal"))) is not None:

@@ -127,9 +127,10 @@ def overdue_agreements(*, year: int, today: date, within: Unit | None = None) ->
         units = Unit.objects.filter(level=deadline.unit_level, closed_on__isnull=True)
         if within is not None:
             units = units.filter(path__startswith=within.path)
-        late = units.exclude(agreements__year=year, agreements__state__in=DONE_STATES).order_by(
-            "path"
-        )
+        # One subquery on the agreements: ``exclude(agreements__year=..., agreements__state__in=...)``
+        # could match two different agreements (last year's published one, this year's draft).
+        done = Agreement.objects.filter(year=year, state__in=DONE_STATES).values("unit_id")
+        late = units.exclude(pk__in=done).order_by("path")
         result.append(Overdue(deadline, list(late)))
     return result
 

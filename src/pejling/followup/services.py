@@ -68,7 +68,9 @@ def previous_deadline(deadline: Deadline) -> Deadline | None:
 
 def _locked_agreement(unit: Unit, deadline: Deadline) -> Agreement:
     if deadline.kind != DeadlineKind.REPORT:
-        raise ValidationError(_("“%(title)s” is not a follow-up period.") % {"title": deadline.title})
+        raise ValidationError(
+            _("“%(title)s” is not a follow-up period.") % {"title": deadline.title}
+        )
     agreement = reporting_agreement(unit=unit, year=deadline.year)
     if agreement is None:
         raise ValidationError(
@@ -208,9 +210,7 @@ def can_read_subject(
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
     if goal is not None:
-        return (
-            goal.strategy.status != StrategyStatus.DRAFT or permissions.is_strategy_office(user)
-        )
+        return goal.strategy.status != StrategyStatus.DRAFT or permissions.is_strategy_office(user)
     if initiative is not None:
         agreement = initiative.agreement
     if agreement is not None:

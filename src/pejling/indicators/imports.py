@@ -5,17 +5,22 @@ codes or names and indicator codes to ours, checks each value against its indica
 kind, sign), and writes every value in one transaction. A file with any bad row writes nothing;
 the batch keeps the list of every bad row and why.
 
-On PostgreSQL the values go through ``COPY`` into a temporary table and one
-``INSERT ... ON CONFLICT DO UPDATE``; on SQLite through batched upserts.
+On PostgreSQL the values go through ``COPY`` into a temporary table, then one ``UPDATE`` of the
+values that changed and one ``INSERT`` of the new ones, under a lock that keeps other writers
+out meanwhile; on SQLite through batched upserts. Either way a value that is already stored
+with the same number is left as it is: ``updated`` counts values that changed.
+
+Checking a million rows is kept cheap: indicators, units and periods are looked up once per
+distinct text, each period's dates are computed once, and the mapped values are plain tuples.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -63,6 +68,9 @@ MESSAGES = {
         "This indicator is computed from others; import its numerator and denominator instead."
     ),
     "wrong_periodicity": gettext_lazy("The period does not match the indicator's periodicity."),
+    "out_of_range": gettext_lazy(
+        "The number is too large: at most 14 digits before the decimal point."
+    ),
     "unsupported_format": gettext_lazy("Only CSV and Excel (xlsx) files can be imported."),
     "unreadable_file": gettext_lazy("The file could not be read."),
     "file_too_large": gettext_lazy("The file is too large."),
@@ -90,8 +98,13 @@ class RowError:
         return cls(data.get("row"), data.get("column"), data["code"], data.get("detail", ""))
 
 
-@dataclass(frozen=True)
-class MappedValue:
+# IndicatorValue.value is numeric(20, 6): fewer than 10**14 before the decimal point.
+MAX_INTEGER_DIGITS = 14
+
+
+class MappedValue(NamedTuple):
+    """A checked value, ready to store (a tuple: a million of them stay small and quick)."""
+
     indicator_id: int
     unit_id: int
     period: str
@@ -133,51 +146,73 @@ def check(result: ParseResult, *, unit_codes: dict[str, str] | None = None) -> C
     ``unit_codes`` maps a national source's region code to one of our unit codes.
     """
     errors = [RowError(e.row, e.column, e.code, e.message) for e in result.errors]
+    add_error = errors.append
     indicators = {i.code.casefold(): i for i in Indicator.objects.all()}
     by_code, by_name = _unit_lookup()
     values: list[MappedValue] = []
+    add_value = values.append
+    new_value = tuple.__new__
     preview: list[dict[str, Any]] = []
+    # Each distinct text is looked up once: (indicator, pk, periodicity, negative allowed) or
+    # the error code; the unit's pk or the error code.
+    indicator_cache: dict[str, tuple[Indicator, int, str, bool] | str] = {}
     unit_cache: dict[str, int | str] = {}
+    # Canonical text and dates per period object; parsers share one object per distinct period
+    # cell, and every observation (so every id) stays alive during the loop.
+    period_cache: dict[int, tuple[str, date, date]] = {}
     # The parser catches rows repeated as written; this catches rows that differ only in how
     # the unit or indicator is written (code and name, letter case) and map to the same value.
     seen: dict[tuple[int, int, str], Observation] = {}
     for obs in result.observations:
-        indicator = indicators.get(obs.indicator.casefold())
-        if indicator is None:
-            errors.append(RowError(obs.row, "indicator", "unknown_indicator", obs.indicator))
+        found = indicator_cache.get(obs.indicator)
+        if found is None:
+            found = indicator_cache[obs.indicator] = _indicator_entry(
+                indicators.get(obs.indicator.casefold())
+            )
+        if isinstance(found, str):
+            add_error(RowError(obs.row, "indicator", found, obs.indicator))
             continue
-        if indicator.aggregation == Aggregation.RATIO:
-            errors.append(RowError(obs.row, "indicator", "derived_indicator", obs.indicator))
-            continue
+        indicator, indicator_id, periodicity, allow_negative = found
         unit_id = unit_cache.get(obs.unit)
         if unit_id is None:
-            unit_id = _map_unit(obs, by_code, by_name, unit_codes)
-            unit_cache[obs.unit] = unit_id
+            unit_id = unit_cache[obs.unit] = _map_unit(obs, by_code, by_name, unit_codes)
         if isinstance(unit_id, str):
-            errors.append(RowError(obs.row, "unit", unit_id, obs.unit))
+            add_error(RowError(obs.row, "unit", unit_id, obs.unit))
             continue
-        if obs.period.kind != indicator.periodicity:
-            errors.append(
+        period = obs.period
+        if period.kind != periodicity:
+            add_error(
                 RowError(
                     obs.row,
                     "period",
                     "wrong_periodicity",
-                    f"{obs.period} ≠ {indicator.get_periodicity_display()}",
+                    f"{period} ≠ {indicator.get_periodicity_display()}",
                 )
             )
             continue
-        if obs.value < 0 and not indicator.allow_negative:
-            errors.append(RowError(obs.row, "value", "negative_count", str(obs.value)))
+        value = obs.value
+        if value < 0 and not allow_negative:
+            add_error(RowError(obs.row, "value", "negative_count", str(value)))
             continue
-        period = str(obs.period)
-        first = seen.setdefault((indicator.pk, unit_id, period), obs)
+        if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+            add_error(RowError(obs.row, "value", "out_of_range", str(value)))
+            continue
+        dates = period_cache.get(id(period))
+        if dates is None:
+            dates = period_cache[id(period)] = (
+                str(period),
+                period.start_date(),
+                period.end_date(),
+            )
+        text = dates[0]
+        first = seen.setdefault((indicator_id, unit_id, text), obs)
         if first is not obs:
             column, written, before = (
                 ("unit", obs.unit, first.unit)
                 if first.unit != obs.unit
                 else ("indicator", obs.indicator, first.indicator)
             )
-            errors.append(
+            add_error(
                 RowError(
                     obs.row,
                     column,
@@ -186,29 +221,30 @@ def check(result: ParseResult, *, unit_codes: dict[str, str] | None = None) -> C
                 )
             )
             continue
-        mapped = MappedValue(
-            indicator.pk,
-            unit_id,
-            period,
-            obs.period.start_date(),
-            obs.period.end_date(),
-            obs.value,
-        )
-        values.append(mapped)
+        add_value(new_value(MappedValue, (indicator_id, unit_id, text, dates[1], dates[2], value)))
         if len(preview) < PREVIEW_ROWS:
             preview.append(
                 {
                     "row": obs.row,
                     "indicator": indicator.code,
                     "unit": obs.unit,
-                    "period": period,
-                    "value": str(obs.value),
+                    "period": text,
+                    "value": str(value),
                 }
             )
     if not values and not errors:
         errors.append(RowError(None, None, "empty_file"))
     errors.sort(key=lambda e: (e.row or 0, e.column or ""))
     return Checked(values, errors, preview, skipped=len(result.skipped))
+
+
+def _indicator_entry(indicator: Indicator | None) -> tuple[Indicator, int, str, bool] | str:
+    """What ``check`` needs of an indicator, or why values cannot be imported into it."""
+    if indicator is None:
+        return "unknown_indicator"
+    if indicator.aggregation == Aggregation.RATIO:
+        return "derived_indicator"
+    return (indicator, indicator.pk, indicator.periodicity, indicator.allow_negative)
 
 
 def _map_unit(
@@ -233,52 +269,89 @@ def _map_unit(
 
 
 def write_values(values: list[MappedValue], batch: ImportBatch) -> tuple[int, int]:
-    """Upsert the values (inside the caller's transaction); returns (created, updated)."""
+    """Store the values (inside the caller's transaction); returns (created, updated).
+
+    A value already stored with the same number is left alone and not counted as updated.
+    """
     if connection.vendor == "postgresql":
         return _write_postgresql(values, batch)
     return _write_generic(values, batch)
 
 
+_COPY_CHUNK = 50_000
+
+
+def _copy_text(values: list[MappedValue]) -> Iterator[bytes]:
+    """The values as COPY text, in chunks; each period's text and dates are formatted once."""
+    periods: dict[str, str] = {}
+    for offset in range(0, len(values), _COPY_CHUNK):
+        lines: list[str] = []
+        add = lines.append
+        for indicator_id, unit_id, period, start, end, value in values[
+            offset : offset + _COPY_CHUNK
+        ]:
+            columns = periods.get(period)
+            if columns is None:
+                columns = periods[period] = f"{period}\t{start.isoformat()}\t{end.isoformat()}"
+            add(f"{indicator_id}\t{unit_id}\t{columns}\t{value}\n")
+        yield "".join(lines).encode()
+
+
 def _write_postgresql(values: list[MappedValue], batch: ImportBatch) -> tuple[int, int]:
     table = IndicatorValue._meta.db_table
+    same_key = "v.indicator_id = i.indicator_id AND v.unit_id = i.unit_id AND v.period = i.period"
     with connection.cursor() as cursor:
+        # Other writers wait until this import commits (readers do not): the update and the
+        # insert below then see every value stored for these keys.
+        cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(
-            "CREATE TEMP TABLE pejling_import (indicator_id bigint, unit_id bigint, period varchar(10),"
-            " period_start date, period_end date, value numeric(20,6)) ON COMMIT DROP"
+            "CREATE TEMP TABLE pejling_import (indicator_id bigint, unit_id bigint,"
+            " period varchar(10), period_start date, period_end date, value numeric(20,6))"
+            " ON COMMIT DROP"
         )
         with cursor.copy(
-            "COPY pejling_import (indicator_id, unit_id, period, period_start, period_end, value) FROM STDIN"
+            "COPY pejling_import (indicator_id, unit_id, period, period_start, period_end, value)"
+            " FROM STDIN"
         ) as copy:
-            for v in values:
-                copy.write_row(
-                    (v.indicator_id, v.unit_id, v.period, v.period_start, v.period_end, v.value)
-                )
+            for chunk in _copy_text(values):
+                copy.write(chunk)
+        cursor.execute("ANALYZE pejling_import")
         cursor.execute(
-            f"SELECT count(*) FROM pejling_import i JOIN {table} v"  # noqa: S608 - table name from the model
-            " ON v.indicator_id = i.indicator_id AND v.unit_id = i.unit_id AND v.period = i.period"
-        )
-        updated = cursor.fetchone()[0]
-        cursor.execute(
-            f"INSERT INTO {table} (indicator_id, unit_id, period, period_start, period_end, value, batch_id)"  # noqa: S608
-            " SELECT indicator_id, unit_id, period, period_start, period_end, value, %s FROM pejling_import"
-            " ON CONFLICT (indicator_id, unit_id, period) DO UPDATE SET value = EXCLUDED.value,"
-            " batch_id = EXCLUDED.batch_id, period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end",
+            f"UPDATE {table} v SET value = i.value, batch_id = %s FROM pejling_import i"  # noqa: S608 - table name from the model
+            f" WHERE {same_key} AND v.value <> i.value",
             [batch.pk],
         )
+        updated = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {table} (indicator_id, unit_id, period, period_start, period_end, value, batch_id)"  # noqa: S608
+            " SELECT indicator_id, unit_id, period, period_start, period_end, value, %s"
+            f" FROM pejling_import i WHERE NOT EXISTS (SELECT 1 FROM {table} v WHERE {same_key})",
+            [batch.pk],
+        )
+        created = cursor.rowcount
         cursor.execute("DROP TABLE pejling_import")
-    return len(values) - updated, updated
+    return created, updated
 
 
 def _write_generic(values: list[MappedValue], batch: ImportBatch) -> tuple[int, int]:
-    keys = {(v.indicator_id, v.unit_id, v.period) for v in values}
-    indicator_ids = {v.indicator_id for v in values}
-    existing = {
-        key
-        for key in IndicatorValue.objects.filter(indicator_id__in=indicator_ids).values_list(
-            "indicator_id", "unit_id", "period"
-        )
-        if key in keys
+    stored = {
+        (indicator_id, unit_id, period): value
+        for indicator_id, unit_id, period, value in IndicatorValue.objects.filter(
+            indicator_id__in={v.indicator_id for v in values},
+            period__in={v.period for v in values},
+        ).values_list("indicator_id", "unit_id", "period", "value")
     }
+    created = updated = 0
+    changed = []
+    for v in values:
+        before = stored.get((v.indicator_id, v.unit_id, v.period))
+        if before is None:
+            created += 1
+        elif before != round(v.value, 6):
+            updated += 1
+        else:
+            continue
+        changed.append(v)
     IndicatorValue.objects.bulk_create(
         [
             IndicatorValue(
@@ -290,14 +363,14 @@ def _write_generic(values: list[MappedValue], batch: ImportBatch) -> tuple[int, 
                 value=v.value,
                 batch=batch,
             )
-            for v in values
+            for v in changed
         ],
         batch_size=2000,
         update_conflicts=True,
         unique_fields=["indicator", "unit", "period"],
         update_fields=["value", "batch", "period_start", "period_end"],
     )
-    return len(values) - len(existing), len(existing)
+    return created, updated
 
 
 Progress = Callable[[str, int, int], None]

@@ -42,6 +42,9 @@ class Unit(MP_Node):
     )
     description = models.TextField(_("description"), blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    # Set on units synchronised from OS2mo: the unit's UUID there (see organisation/sync/).
+    external_id = models.UUIDField(_("external ID"), null=True, blank=True, unique=True)
+    unit_type = models.CharField(_("unit type"), max_length=100, blank=True)
 
     node_order_by = ["name"]
     history = HistoricalRecords()

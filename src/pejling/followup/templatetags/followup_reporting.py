@@ -45,9 +45,7 @@ def reporting_links(context: template.Context, agreement: Agreement) -> Reportin
     _agreement, periods = unit_periods(unit=unit, year=agreement.year, today=timezone.localdate())
     upcoming = next((p for p in periods if p.is_open), None)
     next_url = (
-        reverse("reports:report_period", args=[unit.code, upcoming.deadline.pk])
-        if upcoming
-        else ""
+        reverse("reports:report_period", args=[unit.code, upcoming.deadline.pk]) if upcoming else ""
     )
     return ReportingLinks(True, list_url, upcoming, next_url)
 

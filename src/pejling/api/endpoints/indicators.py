@@ -1,0 +1,273 @@
+"""Indicators (KPIs) and their stored values: bulk read, and bulk write through the importer
+(``indicators/imports.import_observations``: every value checked, all written or none)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from ninja import Path, Query, Router, Schema, Status
+from pydantic import Field, StringConstraints
+
+from pejling.api.auth import principal
+from pejling.api.endpoints.organisation import within_unit
+from pejling.api.errors import ApiError, invalid, not_found
+from pejling.api.pagination import paginate
+from pejling.api.schemas import NO_NUL, Cursor, Limit, Within, responses
+from pejling.indicators.imports import MESSAGES, import_observations
+from pejling.indicators.models import Indicator, IndicatorValue
+from pejling.indicators.sources.records import (
+    Observation,
+    ParseError,
+    ParseResult,
+    PeriodError,
+    parse_period,
+)
+from pejling.organisation.permissions import is_strategy_office
+
+router = Router(tags=["indicators"])
+
+MAX_VALUES_PER_REQUEST = 10_000
+IndicatorCode = Annotated[str, Path(max_length=50, pattern=NO_NUL)]
+PeriodText = Annotated[
+    str | None,
+    Query(
+        None,
+        max_length=10,
+        pattern=NO_NUL,
+        description="A period such as 2019, 2019-03, 2019T1 or 2019Q1",
+    ),
+]
+
+
+class IndicatorOut(Schema):
+    code: str
+    name: str
+    description: str
+    measure_unit: str
+    direction: str
+    periodicity: str
+    source: str
+    aggregation: str
+    numerator: str | None
+    denominator: str | None
+    weight: str | None
+    scale: float
+    allow_negative: bool
+
+
+class IndicatorPage(Schema):
+    items: list[IndicatorOut]
+    next: str | None
+
+
+def indicator_out(i: Indicator) -> IndicatorOut:
+    return IndicatorOut(
+        code=i.code,
+        name=i.name,
+        description=i.description,
+        measure_unit=i.measure_unit,
+        direction=i.direction,
+        periodicity=i.periodicity,
+        source=i.source,
+        aggregation=i.aggregation,
+        numerator=i.numerator.code if i.numerator else None,
+        denominator=i.denominator.code if i.denominator else None,
+        weight=i.weight.code if i.weight else None,
+        scale=float(i.scale),
+        allow_negative=i.allow_negative,
+    )
+
+
+def _indicators() -> QuerySet[Indicator]:
+    return Indicator.objects.select_related("numerator", "denominator", "weight")
+
+
+@router.get("/indicators", response=responses(IndicatorPage), summary="List indicators")
+def list_indicators(request: HttpRequest, cursor: Cursor = None, limit: Limit = 50) -> IndicatorPage:
+    principal(request)
+    rows, following = paginate(_indicators(), keys=["code"], cursor=cursor, limit=limit)
+    return IndicatorPage(items=[indicator_out(i) for i in rows], next=following)
+
+
+@router.get("/indicators/{code}", response=responses(IndicatorOut), summary="One indicator")
+def get_indicator(request: HttpRequest, code: IndicatorCode) -> IndicatorOut:
+    principal(request)
+    indicator = _indicators().filter(code=code).first()
+    if indicator is None:
+        raise not_found()
+    return indicator_out(indicator)
+
+
+# Values ----------------------------------------------------------------------------------------
+
+
+class ValueOut(Schema):
+    id: int
+    indicator: str
+    unit: str
+    period: str
+    period_start: date
+    period_end: date
+    value: float
+
+
+class ValuePage(Schema):
+    items: list[ValueOut]
+    next: str | None
+
+
+def _period_start(text: str | None, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return parse_period(text).start_date()
+    except PeriodError:
+        raise invalid(field, str(MESSAGES["unknown_period"])) from None
+
+
+@router.get(
+    "/values",
+    response=responses(ValuePage),
+    summary="Read stored values (filter by indicator, unit subtree and period range)",
+)
+def list_values(
+    request: HttpRequest,
+    indicator: Annotated[str | None, Query(None, max_length=50, pattern=NO_NUL)] = None,
+    within: Within = None,
+    period_from: PeriodText = None,
+    period_to: PeriodText = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> ValuePage:
+    principal(request)
+    qs = IndicatorValue.objects.select_related("indicator", "unit")
+    if indicator:
+        found = Indicator.objects.filter(code=indicator).first()
+        if found is None:
+            raise invalid("indicator", _("No indicator has this code."))
+        qs = qs.filter(indicator=found)
+    subtree = within_unit(within)
+    if subtree is not None:
+        qs = qs.filter(unit__path__startswith=subtree.path)
+    start = _period_start(period_from, "period_from")
+    if start is not None:
+        qs = qs.filter(period_start__gte=start)
+    end = _period_start(period_to, "period_to")
+    if end is not None:
+        qs = qs.filter(period_start__lte=end)
+    rows, following = paginate(qs, keys=["pk"], cursor=cursor, limit=limit)
+    return ValuePage(
+        items=[
+            ValueOut(
+                id=v.pk,
+                indicator=v.indicator.code,
+                unit=v.unit.code,
+                period=v.period,
+                period_start=v.period_start,
+                period_end=v.period_end,
+                value=float(v.value),
+            )
+            for v in rows
+        ],
+        next=following,
+    )
+
+
+class ValueIn(Schema):
+    indicator: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NO_NUL)]
+    unit: Annotated[
+        str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)
+    ] = Field(description="Unit code (or an unambiguous unit name)")
+    period: Annotated[str, StringConstraints(min_length=1, max_length=10, pattern=NO_NUL)] = Field(
+        description="2019, 2019-03, 2019M03, 2019T1 or 2019Q1"
+    )
+    value: Annotated[Decimal, Field(max_digits=20, decimal_places=6)]
+
+
+class ValuesIn(Schema):
+    values: list[ValueIn] = Field(min_length=1, max_length=MAX_VALUES_PER_REQUEST)
+    source: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] = "api"
+    dry_run: bool = Field(False, description="Check every value, write nothing")
+
+
+class ImportOut(Schema):
+    batch: int | None = Field(description="Id of the import batch (none for a dry run)")
+    status: str
+    rows: int
+    created: int
+    updated: int
+
+
+def _observations(values: list[ValueIn]) -> ParseResult:
+    result = ParseResult()
+    for row, item in enumerate(values):
+        try:
+            period = parse_period(item.period)
+        except PeriodError as exc:
+            result.errors.append(ParseError(row, "period", "unknown_period", str(exc)))
+            continue
+        result.observations.append(
+            Observation(item.indicator, item.unit, period, item.value, row)
+        )
+    return result
+
+
+def _row_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        code = error["code"]
+        message = str(MESSAGES.get(code, code))
+        if error.get("row") is None:
+            key = "values"
+        else:
+            key = f"values.{error['row']}" + (f".{error['column']}" if error.get("column") else "")
+        fields.setdefault(key, []).append(message)
+    return fields
+
+
+@router.post(
+    "/values",
+    response=responses(ImportOut, 201),
+    summary="Write values in bulk (strategy office): all or nothing",
+    description=(
+        "Every value is checked against its indicator and unit first. If any is wrong, nothing "
+        "is written and the 400 response lists each problem under `fields`, keyed "
+        "`values.<index>.<field>` (index from 0). An existing value for the same indicator, "
+        "unit and period is replaced."
+    ),
+)
+def write_values(request: HttpRequest, data: ValuesIn) -> Status:
+    user = principal(request).user
+    if not is_strategy_office(user):
+        raise ApiError(403, "forbidden", _("Only the strategy office can import values."))
+    batch = import_observations(
+        result=_observations(data.values), source=data.source, by=user, dry_run=data.dry_run
+    )
+    if batch.errors:
+        raise ApiError(
+            400,
+            "invalid_values",
+            ngettext(
+                "Nothing was written: %(count)s value is wrong.",
+                "Nothing was written: %(count)s values are wrong.",
+                len(batch.errors),
+            )
+            % {"count": len(batch.errors)},
+            _row_errors(batch.errors),
+        )
+    return Status(
+        201,
+        ImportOut(
+            batch=batch.pk,
+            status=batch.status,
+            rows=batch.rows_total,
+            created=batch.created,
+            updated=batch.updated,
+        ),
+    )

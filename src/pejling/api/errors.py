@@ -1,0 +1,144 @@
+"""One JSON shape for every error: ``{"code": ..., "message": ..., "fields": {...}}``.
+
+``code`` is stable and meant for programs; ``message`` is for people, in the request's
+language; ``fields`` maps a field (or ``__all__``) to its messages and may be empty.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+
+if TYPE_CHECKING:
+    from ninja import NinjaAPI
+
+
+class ApiError(Exception):
+    """An error the API answers with directly (status, stable code, message, field errors)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        super().__init__(message)
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "not_found", _("Not found, or you may not see it."))
+
+
+def conflict(message: str, fields: dict[str, list[str]] | None = None) -> ApiError:
+    return ApiError(409, "conflict", message, fields)
+
+
+def invalid(field: str, message: str) -> ApiError:
+    return ApiError(400, "invalid", message, {field: [message]})
+
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
+    return {"code": code, "message": message, "fields": fields or {}}
+
+
+def _respond(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    return api.create_response(request, error_body(code, message, fields), status=status)
+
+
+def _validation_fields(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
+    return {}
+
+
+def _loc_name(loc: Any) -> str:
+    parts = [str(p) for p in loc]
+    # ("body", "data", "title") -> "title"; ("query", "limit") -> "limit"
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
+        parts = parts[1:]
+    if parts and parts[0] == "data":
+        parts = parts[1:]
+    return ".".join(parts) or NON_FIELD_ERRORS
+
+
+def register_error_handlers(api: NinjaAPI) -> None:
+    def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return _respond(api, request, exc.status, exc.code, exc.message, exc.fields)
+
+    def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        messages = exc.messages
+        message = messages[0] if len(messages) == 1 else _("The data is not valid.")
+        if not hasattr(exc, "error_dict"):
+            message = " ".join(messages) or _("The data is not valid.")
+        return _respond(api, request, 400, "invalid", message, _validation_fields(exc))
+
+    def request_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        fields: dict[str, list[str]] = {}
+        for error in exc.errors:
+            fields.setdefault(_loc_name(error.get("loc", ())), []).append(
+                str(error.get("msg", ""))
+            )
+        return _respond(
+            api, request, 422, "invalid_request", _("The request is not valid."), fields
+        )
+
+    def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        message = str(exc) or _("You do not have permission to do this.")
+        return _respond(api, request, 403, "forbidden", message)
+
+    def missing(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return _respond(api, request, 404, "not_found", _("Not found, or you may not see it."))
+
+    def integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+        return _respond(
+            api, request, 409, "conflict", _("This conflicts with data that already exists.")
+        )
+
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return _respond(
+            api,
+            request,
+            401,
+            "unauthenticated",
+            _("Sign in, or send a personal API token: Authorization: Bearer <token>."),
+        )
+
+    def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        return _respond(
+            api, request, 429, "rate_limited", _("Too many requests; wait a minute and retry.")
+        )
+
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 403 and "CSRF" in exc.message:
+            return _respond(
+                api,
+                request,
+                403,
+                "csrf_failed",
+                _("The CSRF check failed: send the CSRF token, or use an API token."),
+            )
+        return _respond(api, request, exc.status_code, "error", exc.message)
+
+    api.add_exception_handler(ApiError, api_error)
+    api.add_exception_handler(ValidationError, validation_error)
+    api.add_exception_handler(NinjaValidationError, request_invalid)
+    api.add_exception_handler(PermissionDenied, permission_denied)
+    api.add_exception_handler(Http404, missing)
+    api.add_exception_handler(IntegrityError, integrity)
+    api.add_exception_handler(AuthenticationError, unauthenticated)
+    api.add_exception_handler(Throttled, throttled)
+    api.add_exception_handler(HttpError, http_error)

@@ -1,0 +1,339 @@
+"""Reading an organisation from a CSV or Excel file: one unit a row.
+
+Columns (headers in English, Swedish, Danish or Norwegian, any case; see
+:data:`HEADER_ALIASES`): unit code, name, parent code (empty for a root), level (a depth such
+as ``2`` or a level name such as ``Centre``), and optionally the date the unit closed.
+
+CSV is read as the KPI files are (the same decoding, separator sniffing and header
+normalisation from ``pejling.indicators.sources.files``, which are plain Python without
+Django); XLSX is the first sheet, after the same zip-bomb check. This module only reads: every
+problem it can see in a row alone is reported with the row (1-based, header row 1) and the
+column header as written; what needs the database (levels, parents, cycles) is checked by the
+sync service.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pejling.indicators.sources.files import (
+    decode_text,
+    normalise_header,
+    sniff_delimiter,
+    xlsx_too_large,
+)
+
+from .report import RowError
+
+MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
+CODE_MAX = 50
+NAME_MAX = 200
+
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "code": (
+        "code",
+        "unit code",
+        "unit_code",
+        "unit id",
+        "kod",
+        "enhetskod",
+        "enhetens kod",
+        "enhet kod",
+        "kode",
+        "enhedskode",
+        "enhed kode",
+        "enhetskode",
+        "enhet kode",
+        "user_key",
+        "brugervendt nøgle",
+    ),
+    "name": (
+        "name",
+        "unit name",
+        "namn",
+        "enhetsnamn",
+        "benämning",
+        "navn",
+        "enhedsnavn",
+        "enhetsnavn",
+        "betegnelse",
+    ),
+    "parent": (
+        "parent code",
+        "parent",
+        "parent unit",
+        "parent unit code",
+        "överordnad",
+        "överordnad enhet",
+        "överordnad kod",
+        "överordnad enhetskod",
+        "overordnad",
+        "förälder",
+        "overordnet",
+        "overordnet enhed",
+        "overordnet kode",
+        "overordnet enhedskode",
+        "forælder",
+        "overordnet enhet",
+        "overordnet enhetskode",
+        "forelder",
+    ),
+    "level": (
+        "level",
+        "unit level",
+        "depth",
+        "nivå",
+        "enhetsnivå",
+        "niva",
+        "niveau",
+        "enhedsniveau",
+        "dybde",
+        "djup",
+    ),
+    "closed_on": (
+        "closed on",
+        "closed",
+        "end date",
+        "stängd",
+        "stängd den",
+        "nedlagd",
+        "slutdatum",
+        "lukket",
+        "lukket den",
+        "nedlagt",
+        "slutdato",
+        "ophørt",
+        "avsluttet",
+    ),
+}
+REQUIRED = ("code", "name", "parent", "level")
+
+_LOOKUP = {
+    normalise_header(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases
+}
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y%m%d")
+_DIGITS = re.compile(r"^\d{1,3}$")
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """One well-formed row; ``level`` is a depth (int) or a level name (str)."""
+
+    row: int
+    code: str
+    name: str
+    parent_code: str
+    level: int | str
+    closed_on: date | None
+
+
+@dataclass
+class FileResult:
+    rows: list[FileRow]
+    errors: list[RowError]
+    headers: dict[str, str]  # field -> header as written
+    has_closed_on: bool = False
+    broken_codes: set[str] = field(default_factory=set)  # codes of rows with errors
+
+
+def _text(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, str):
+        return " ".join(cell.split())
+    if isinstance(cell, bool):
+        return str(cell)
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, datetime):
+        return cell.date().isoformat()
+    return str(cell).strip()
+
+
+def _blank(row: Sequence[Any]) -> bool:
+    return all(_text(cell) == "" for cell in row)
+
+
+def parse_date(cell: Any) -> date:
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    text = _text(cell)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a date, no time
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _level(cell: Any) -> int | str:
+    if isinstance(cell, bool):
+        return str(cell)
+    if isinstance(cell, int):
+        return cell
+    if isinstance(cell, float) and cell.is_integer():
+        return int(cell)
+    text = _text(cell)
+    return int(text) if _DIGITS.match(text) else text
+
+
+def parse_rows(rows: Iterable[Sequence[Any]]) -> FileResult:
+    """The shared row loop for CSV (text cells) and XLSX (typed cells)."""
+    result = FileResult([], [], {})
+    errors = result.errors
+    iterator: Iterator[Sequence[Any]] = iter(rows)
+    header_row = 0
+    header: Sequence[Any] | None = None
+    for cells in iterator:
+        header_row += 1
+        if not _blank(cells):
+            header = cells
+            break
+    if header is None:
+        errors.append(RowError(None, None, "empty_file", "The file is empty: no header row."))
+        return result
+    index: dict[str, int] = {}
+    for position, cell in enumerate(header):
+        found = _LOOKUP.get(normalise_header(cell)) if cell is not None else None
+        if found is not None and found not in index:
+            index[found] = position
+            result.headers[found] = _text(cell).replace("\ufeff", "")
+    missing = [name for name in REQUIRED if name not in index]
+    if missing:
+        accepted = "; ".join(f"{name}: {', '.join(HEADER_ALIASES[name][:6])}" for name in missing)
+        errors.append(
+            RowError(
+                header_row,
+                ", ".join(missing),
+                "missing_column",
+                f"Missing column(s) {', '.join(missing)}. Accepted headers include {accepted}.",
+            )
+        )
+        return result
+    result.has_closed_on = "closed_on" in index
+    names = result.headers
+    width = max(index.values()) + 1
+
+    for row_no, cells in enumerate(iterator, start=header_row + 1):
+        if _blank(cells):
+            continue
+        row = [*cells, *([None] * (width - len(cells)))]
+        before = len(errors)
+        code = _text(row[index["code"]])
+        name = _text(row[index["name"]])
+        parent = _text(row[index["parent"]])
+        if not code:
+            errors.append(
+                RowError(row_no, names["code"], "missing_value", "The unit code is empty.")
+            )
+        elif len(code) > CODE_MAX:
+            errors.append(
+                RowError(
+                    row_no, names["code"], "too_long", f"{code!r} has over {CODE_MAX} characters."
+                )
+            )
+        elif "/" in code:
+            errors.append(RowError(row_no, names["code"], "bad_code", f"{code!r} contains “/”."))
+        if not name:
+            errors.append(RowError(row_no, names["name"], "missing_value", "The name is empty."))
+        elif len(name) > NAME_MAX:
+            errors.append(
+                RowError(
+                    row_no, names["name"], "too_long", f"The name has over {NAME_MAX} characters."
+                )
+            )
+        raw_level = row[index["level"]]
+        level: int | str = ""
+        if _text(raw_level) == "":
+            errors.append(RowError(row_no, names["level"], "missing_value", "The level is empty."))
+        else:
+            level = _level(raw_level)
+        closed_on = None
+        if "closed_on" in index and _text(row[index["closed_on"]]):
+            try:
+                closed_on = parse_date(row[index["closed_on"]])
+            except ValueError:
+                errors.append(
+                    RowError(
+                        row_no,
+                        names["closed_on"],
+                        "bad_date",
+                        f"{_text(row[index['closed_on']])!r} is not a date.",
+                    )
+                )
+        if len(errors) == before:
+            result.rows.append(FileRow(row_no, code, name, parent, level, closed_on))
+        elif code:
+            result.broken_codes.add(code)
+    if not result.rows and not errors:
+        errors.append(RowError(None, None, "empty_file"))
+    return result
+
+
+def parse_csv_text(text: str) -> FileResult:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    delimiter = None
+    if text[:4].lower() == "sep=" and text[5:6] in ("\r", "\n", ""):
+        delimiter = text[4]
+        text = text[5:].lstrip("\r\n")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text))
+    try:
+        return parse_rows(reader)
+    except csv.Error as exc:
+        return FileResult(
+            [],
+            [RowError(reader.line_num or None, None, "unreadable_file", f"Broken CSV: {exc}.")],
+            {},
+        )
+
+
+def parse_xlsx_bytes(data: bytes) -> FileResult:
+    too_large = xlsx_too_large(data, MAX_XLSX_UNCOMPRESSED)
+    if too_large is not None:
+        return FileResult([], [RowError(None, None, too_large.code, too_large.message)], {})
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        return FileResult([], [RowError(None, None, "unreadable_file", str(exc))], {})
+    try:
+        if not workbook.worksheets:
+            return FileResult([], [RowError(None, None, "empty_file", "No sheet.")], {})
+        return parse_rows(workbook.worksheets[0].iter_rows(values_only=True))
+    except Exception as exc:  # a broken sheet part fails while iterating
+        return FileResult([], [RowError(None, None, "unreadable_file", str(exc))], {})
+    finally:
+        workbook.close()
+
+
+def parse_unit_file(data: bytes, filename: str) -> FileResult:
+    """A CSV or XLSX file of units; the suffix decides, else a zip signature means XLSX."""
+    name = filename.lower()
+    if name.endswith((".xls", ".ods", ".numbers")):
+        return FileResult(
+            [],
+            [
+                RowError(
+                    None,
+                    None,
+                    "unsupported_format",
+                    f"{filename!r}: save the sheet as XLSX or CSV.",
+                )
+            ],
+            {},
+        )
+    if name.endswith((".xlsx", ".xlsm")) or (
+        not name.endswith((".csv", ".txt", ".tsv", ".tab")) and data.startswith(b"PK\x03\x04")
+    ):
+        return parse_xlsx_bytes(data)
+    return parse_csv_text(decode_text(data))

@@ -1,0 +1,147 @@
+"""What a sync wants (``SourceUnit``), what it did (``SyncReport``) and what was wrong (``RowError``).
+
+``RowError`` has the shape of the KPI imports' errors (row, column, stable code, detail, and a
+translated message per code), so the command line and any page show both alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.utils.translation import gettext_lazy
+
+MESSAGES = {
+    "missing_column": gettext_lazy(
+        "A required column is missing (unit code, name, parent code and level)."
+    ),
+    "missing_value": gettext_lazy("The cell is empty."),
+    "too_long": gettext_lazy("The text is too long."),
+    "bad_code": gettext_lazy("A unit code cannot contain a slash (/)."),
+    "duplicate_code": gettext_lazy("The same unit code occurs more than once in the file."),
+    "missing_parent": gettext_lazy("No unit in the file or in Pejling has this parent code."),
+    "cycle": gettext_lazy("The parent codes form a cycle: a unit would be its own ancestor."),
+    "unknown_level": gettext_lazy("No unit level has this depth or name."),
+    "bad_date": gettext_lazy("The date is not a date such as 2026-12-31 or 31.12.2026."),
+    "unsupported_format": gettext_lazy("Only CSV and Excel (xlsx) files can be imported."),
+    "unreadable_file": gettext_lazy("The file could not be read."),
+    "file_too_large": gettext_lazy("The file is too large."),
+    "empty_file": gettext_lazy("The file holds no units."),
+}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A bad row (``row`` is 1-based as a spreadsheet shows it; the header is row 1)."""
+
+    row: int | None
+    column: str | None
+    code: str
+    detail: str = ""
+
+    @property
+    def message(self) -> str:
+        return str(MESSAGES.get(self.code, self.code))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "code": self.code, "detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RowError:
+        return cls(data.get("row"), data.get("column"), data["code"], data.get("detail", ""))
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            part
+            for part in (
+                f"row {self.row}" if self.row else "",
+                f"column {self.column}" if self.column else "",
+            )
+            if part
+        )
+        text = self.message + (f" ({self.detail})" if self.detail else "")
+        return f"{where}: {text}" if where else text
+
+
+@dataclass(frozen=True)
+class LevelSpec:
+    """The level a unit should have: the ``UnitLevel`` of ``depth``, created with ``name``
+    when missing (``name`` empty: a generic "Level N")."""
+
+    depth: int
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class SourceUnit:
+    """One unit as the source (OS2mo or a file) says it should be.
+
+    ``key`` identifies the unit in the source (the OS2mo UUID, or the code in a file) and
+    ``parent_key`` its parent's key (None for a root). ``code`` is the code the unit should
+    have; for OS2mo it is chosen later (``None`` here), since user keys need not be unique.
+    """
+
+    key: str
+    parent_key: str | None
+    name: str
+    level: LevelSpec
+    code: str | None = None
+    external_id: UUID | None = None
+    unit_type: str | None = None  # None: leave as it is
+    closed_on: date | None = None
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One unit the sync created, changed, moved or closed, for listing (e.g. a dry run)."""
+
+    action: str  # "created", "updated", "moved", "closed"
+    code: str
+    name: str
+    detail: str = ""
+
+
+@dataclass
+class SyncReport:
+    """The outcome of a sync. Each unit is counted once: created, moved (its parent changed,
+    whatever else changed too), updated (other fields), closed, or unchanged. With ``errors``
+    nothing was written."""
+
+    source: str
+    dry_run: bool = False
+    created: int = 0
+    updated: int = 0
+    moved: int = 0
+    closed: int = 0
+    unchanged: int = 0
+    levels_created: int = 0
+    history_rows: int = 0
+    fetched: int = 0
+    changes: list[Change] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "moved": self.moved,
+            "closed": self.closed,
+            "unchanged": self.unchanged,
+            "levels_created": self.levels_created,
+            "history_rows": self.history_rows,
+        }
+
+    def summary(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, {self.moved} moved, "
+            f"{self.closed} closed, {self.unchanged} unchanged"
+            + (f", {self.levels_created} unit levels created" if self.levels_created else "")
+            + f"; {self.history_rows} history rows"
+        )

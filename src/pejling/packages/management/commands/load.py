@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from pejling.packages.formats import PackageError, format_for, parse
+from pejling.packages.loading import load_package
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a Pejling package (YAML or JSON): check it completely, then write it in one "
+        "transaction. Loading the same file again changes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="the package file, or - for standard input (YAML)")
+        parser.add_argument(
+            "--format", choices=["yaml", "json"], help="default: from the file name (.json)"
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check and report, but write nothing"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = options["file"]
+        fmt = options["format"] or format_for(name)
+        try:
+            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read {name}: {exc}") from None
+        try:
+            report = load_package(parse(text, fmt=fmt), dry_run=options["dry_run"])
+        except PackageError as exc:
+            for problem in exc.problems:
+                self.stderr.write(str(problem))
+            count = len(exc.problems)
+            raise CommandError(
+                f"{name}: {count} problem{'s' if count != 1 else ''}; nothing was written."
+            ) from None
+        for line in report.lines():
+            self.stdout.write(f"  {line}")
+        for line in report.kept:
+            self.stderr.write(self.style.WARNING(f"  {line}"))
+        verb = "Checked (dry run, nothing written)" if options["dry_run"] else "Loaded"
+        outcome = "" if report.changed else " (no changes)"
+        self.stdout.write(self.style.SUCCESS(f"{verb} {name}{outcome}."))
