@@ -27,7 +27,7 @@ from django.test.utils import override_settings
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from e2e.browser import CHROMIUM, CHROMIUM_ARGS, open_page, watch_of
-from e2e.database import restore_snapshot, take_snapshot
+from e2e.database import flush_by_delete, restore_snapshot, take_snapshot
 
 # Database -----------------------------------------------------------------------------------
 
@@ -50,16 +50,21 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+def django_db_setup(
+    e2e_settings: None, django_db_setup: None, django_db_blocker: Any
+) -> Iterator[None]:
     """Load the demo once, into the test database and its snapshot."""
+    connection = connections["default"]
     with django_db_blocker.unblock():
         call_command("demo", verbosity=0)
-        take_snapshot(connections["default"])
+        take_snapshot(connection)
         # The snapshot replaces serialized rollback: a test marked with it must not reload
         # the (pre-demo) serialized contents on top of the restored demo.
         for alias in connections:
             if hasattr(connections[alias], "_test_serialized_contents"):
                 del connections[alias]._test_serialized_contents
+    with flush_by_delete(connection):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -72,13 +77,18 @@ def demo(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _plain_static_storage() -> Iterator[None]:
-    """Serve static files through the finders: the manifest storage needs collectstatic."""
+def e2e_settings() -> Iterator[None]:
+    """Settings for the browser tests.
+
+    Static files come through the finders (the manifest storage needs collectstatic), and
+    passwords are hashed cheaply: PBKDF2 costs about a second per log-in on a busy machine.
+    """
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    with override_settings(STORAGES=storages):
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(STORAGES=storages, PASSWORD_HASHERS=hashers):
         yield
 
 

@@ -7,6 +7,11 @@ snapshot lives in an attached in-memory database) and PostgreSQL (in a schema of
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -69,3 +74,31 @@ def restore_snapshot(connection: BaseDatabaseWrapper) -> None:
                 cursor.execute(f"INSERT INTO {live} SELECT * FROM {copy}")  # noqa: S608
     else:
         raise NotImplementedError(f"No database snapshot for {connection.vendor}")
+
+
+@contextmanager
+def flush_by_delete(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Make Django's flush after each transactional test DELETE rather than TRUNCATE on
+    PostgreSQL: TRUNCATE of some 50 small tables costs seconds per test, DELETE a tenth."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    original = connection.ops.sql_flush
+
+    def sql_flush(
+        style: Any,
+        tables: Sequence[str],
+        *,
+        reset_sequences: bool = False,
+        allow_cascade: bool = False,
+    ) -> list[str]:
+        if reset_sequences or allow_cascade:
+            return original(
+                style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        # Foreign keys are checked at commit; flush runs in one transaction.
+        quote = connection.ops.quote_name
+        return [f"DELETE FROM {quote(table)}" for table in tables]  # noqa: S608
+
+    with mock.patch.object(connection.ops, "sql_flush", sql_flush):
+        yield

@@ -322,3 +322,27 @@ def test_a_dry_run_writes_nothing(every_kind, tmp_path):
     assert "unit: 6 created" in out.getvalue()
     assert not Unit.objects.exists()
     assert history_rows() == 0
+
+
+def test_indicators_left_out_are_removed_unless_they_have_values(loaded):
+    package = parse(loaded)
+    indicators = package["indicators"]
+    indicators.remove(find(indicators, code="SICK"))
+    indicators.remove(find(indicators, code="SATISFACTION"))
+    indicators.remove(find(indicators, code="FTE"))
+    for element in elements(package, "plan"):
+        element.get("measure", {}).pop("kpi", None)
+    del package["indicator_values"]["SATISFACTION"], package["indicator_values"]["FTE"]
+    report = load_text(render(package))
+    assert report.counts[("kpi goal", "removed")] == 2
+    assert report.counts[("indicator", "removed")] == 1  # the ratio
+    assert report.kept == [
+        "indicator FTE Full-time equivalents: still in use, kept",
+        "indicator SATISFACTION Satisfaction: still in use, kept",
+    ]
+    assert not Indicator.objects.filter(code="SICK").exists()
+    # Once its values are gone, the weighted mean goes, and then the measure it is weighed by.
+    IndicatorValue.objects.filter(indicator__code__in=["FTE", "SATISFACTION"]).delete()
+    report = load_text(render(package))
+    assert report.counts[("indicator", "removed")] == 2
+    assert report.kept == []

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy
 from django.core.exceptions import ValidationError
 
 
@@ -18,9 +20,18 @@ def add_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+EMPTY_CHOICE = gettext_lazy("– Choose –")
+
+
 def style_widgets(form: forms.BaseForm) -> None:
-    """Give every widget Designsystemet's input class."""
+    """Give every widget Designsystemet's input class, and empty choices our own label."""
     for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField) and field.empty_label is not None:
+            field.empty_label = EMPTY_CHOICE
+        elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+            choices = list(cast(Iterable[Any], field.choices))
+            if choices and choices[0][0] == "":
+                field.choices = [("", EMPTY_CHOICE), *choices[1:]]
         widget = field.widget
         if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
             continue

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 def save_as(obj: models.Model, by: Any, *, reason: str = "", **kwargs: Any) -> None:
@@ -22,6 +23,18 @@ def delete_as(obj: models.Model, by: Any, *, reason: str = "") -> None:
     if reason:
         obj._change_reason = reason  # type: ignore[attr-defined]
     obj.delete()
+
+
+# Change reasons are stored as stable codes and shown translated.
+REASONS = {
+    "submitted": gettext_lazy("submitted"),
+    "agreed": gettext_lazy("agreed"),
+    "published": gettext_lazy("published"),
+    "revision started": gettext_lazy("revision started"),
+    "imported": gettext_lazy("imported"),
+    "rejected": gettext_lazy("rejected"),
+    "uploaded": gettext_lazy("uploaded"),
+}
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,11 @@ def entries_for(history_rows: list[Any], *, exclude: tuple[str, ...] = ()) -> li
                     kind=row.history_type,
                     object_label=str(row.instance) if row.history_type != "-" else str(row),
                     model_label=str(row.instance_type._meta.verbose_name),
-                    reason=row.history_change_reason or "",
+                    reason=str(
+                        REASONS.get(
+                            row.history_change_reason or "", row.history_change_reason or ""
+                        )
+                    ),
                     changes=changes,
                 )
             )

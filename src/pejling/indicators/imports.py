@@ -16,6 +16,7 @@ distinct text, each period's dates are computed once, and the mapped values are 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -163,75 +164,83 @@ def check(result: ParseResult, *, unit_codes: dict[str, str] | None = None) -> C
     # The parser catches rows repeated as written; this catches rows that differ only in how
     # the unit or indicator is written (code and name, letter case) and map to the same value.
     seen: dict[tuple[int, int, str], Observation] = {}
-    for obs in result.observations:
-        found = indicator_cache.get(obs.indicator)
-        if found is None:
-            found = indicator_cache[obs.indicator] = _indicator_entry(
-                indicators.get(obs.indicator.casefold())
-            )
-        if isinstance(found, str):
-            add_error(RowError(obs.row, "indicator", found, obs.indicator))
-            continue
-        indicator, indicator_id, periodicity, allow_negative = found
-        unit_id = unit_cache.get(obs.unit)
-        if unit_id is None:
-            unit_id = unit_cache[obs.unit] = _map_unit(obs, by_code, by_name, unit_codes)
-        if isinstance(unit_id, str):
-            add_error(RowError(obs.row, "unit", unit_id, obs.unit))
-            continue
-        period = obs.period
-        if period.kind != periodicity:
-            add_error(
-                RowError(
-                    obs.row,
-                    "period",
-                    "wrong_periodicity",
-                    f"{period} ≠ {indicator.get_periodicity_display()}",
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # a million new tuples would set off many full collections that find nothing
+    try:
+        for obs in result.observations:
+            found = indicator_cache.get(obs.indicator)
+            if found is None:
+                found = indicator_cache[obs.indicator] = _indicator_entry(
+                    indicators.get(obs.indicator.casefold())
                 )
-            )
-            continue
-        value = obs.value
-        if value < 0 and not allow_negative:
-            add_error(RowError(obs.row, "value", "negative_count", str(value)))
-            continue
-        if value and value.adjusted() >= MAX_INTEGER_DIGITS:
-            add_error(RowError(obs.row, "value", "out_of_range", str(value)))
-            continue
-        dates = period_cache.get(id(period))
-        if dates is None:
-            dates = period_cache[id(period)] = (
-                str(period),
-                period.start_date(),
-                period.end_date(),
-            )
-        text = dates[0]
-        first = seen.setdefault((indicator_id, unit_id, text), obs)
-        if first is not obs:
-            column, written, before = (
-                ("unit", obs.unit, first.unit)
-                if first.unit != obs.unit
-                else ("indicator", obs.indicator, first.indicator)
-            )
-            add_error(
-                RowError(
-                    obs.row,
-                    column,
-                    "duplicate_row",
-                    f"{written!r} is {before!r} in row {first.row}, for the same period.",
+            if isinstance(found, str):
+                add_error(RowError(obs.row, "indicator", found, obs.indicator))
+                continue
+            indicator, indicator_id, periodicity, allow_negative = found
+            unit_id = unit_cache.get(obs.unit)
+            if unit_id is None:
+                unit_id = unit_cache[obs.unit] = _map_unit(obs, by_code, by_name, unit_codes)
+            if isinstance(unit_id, str):
+                add_error(RowError(obs.row, "unit", unit_id, obs.unit))
+                continue
+            period = obs.period
+            if period.kind != periodicity:
+                add_error(
+                    RowError(
+                        obs.row,
+                        "period",
+                        "wrong_periodicity",
+                        f"{period} ≠ {indicator.get_periodicity_display()}",
+                    )
                 )
+                continue
+            value = obs.value
+            if value < 0 and not allow_negative:
+                add_error(RowError(obs.row, "value", "negative_count", str(value)))
+                continue
+            if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+                add_error(RowError(obs.row, "value", "out_of_range", str(value)))
+                continue
+            dates = period_cache.get(id(period))
+            if dates is None:
+                dates = period_cache[id(period)] = (
+                    str(period),
+                    period.start_date(),
+                    period.end_date(),
+                )
+            text = dates[0]
+            first = seen.setdefault((indicator_id, unit_id, text), obs)
+            if first is not obs:
+                column, written, before = (
+                    ("unit", obs.unit, first.unit)
+                    if first.unit != obs.unit
+                    else ("indicator", obs.indicator, first.indicator)
+                )
+                add_error(
+                    RowError(
+                        obs.row,
+                        column,
+                        "duplicate_row",
+                        f"{written!r} is {before!r} in row {first.row}, for the same period.",
+                    )
+                )
+                continue
+            add_value(
+                new_value(MappedValue, (indicator_id, unit_id, text, dates[1], dates[2], value))
             )
-            continue
-        add_value(new_value(MappedValue, (indicator_id, unit_id, text, dates[1], dates[2], value)))
-        if len(preview) < PREVIEW_ROWS:
-            preview.append(
-                {
-                    "row": obs.row,
-                    "indicator": indicator.code,
-                    "unit": obs.unit,
-                    "period": text,
-                    "value": str(value),
-                }
-            )
+            if len(preview) < PREVIEW_ROWS:
+                preview.append(
+                    {
+                        "row": obs.row,
+                        "indicator": indicator.code,
+                        "unit": obs.unit,
+                        "period": text,
+                        "value": str(value),
+                    }
+                )
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     if not values and not errors:
         errors.append(RowError(None, None, "empty_file"))
     errors.sort(key=lambda e: (e.row or 0, e.column or ""))
@@ -304,6 +313,8 @@ def _write_postgresql(values: list[MappedValue], batch: ImportBatch) -> tuple[in
         # Other writers wait until this import commits (readers do not): the update and the
         # insert below then see every value stored for these keys.
         cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        # Until the transaction ends: room to hash a million keys instead of sorting on disk.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(
             "CREATE TEMP TABLE pejling_import (indicator_id bigint, unit_id bigint,"
             " period varchar(10), period_start date, period_end date, value numeric(20,6))"

@@ -1,8 +1,9 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class PackagesConfig(AppConfig):
+    """Portable strategy packages: ``pejling dump`` and ``pejling load`` (no models)."""
+
     name = "pejling.packages"
     label = "packages"
-    verbose_name = _("strategy packages")
+    verbose_name = "Strategy packages"

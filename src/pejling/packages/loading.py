@@ -10,6 +10,7 @@ is safe (units are end-dated, never deleted). See docs/packages.md.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -484,8 +485,8 @@ class Writer:
             self.remove_strategies()
         if "indicators" in data:
             wanted = {i["code"] for i in data["indicators"]}
-            for indicator in Indicator.objects.exclude(code__in=wanted).order_by("-pk"):
-                self.remove(indicator, "indicator")
+            gone = list(Indicator.objects.exclude(code__in=wanted).order_by("code"))
+            self.remove_all(gone, "indicator", options=lambda o: {})
         if "unit_levels" in data:
             wanted_depths = {lv["depth"] for lv in data["unit_levels"]}
             for level in UnitLevel.objects.exclude(depth__in=wanted_depths):
@@ -510,9 +511,10 @@ class Writer:
         *,
         in_use: bool = False,
         parts: list[models.Model] | None = None,
-    ) -> None:
+        quiet: bool = False,
+    ) -> bool:
         """Delete ``obj`` (its ``parts`` first) unless something outside the package still
-        depends on it; then nothing of it is deleted."""
+        depends on it, in which case nothing of it is deleted; whether it was."""
         if not in_use:
             try:
                 with transaction.atomic():
@@ -525,8 +527,24 @@ class Writer:
                 for part in parts or []:
                     self.report.count(type(part).__name__.lower(), "removed")
                 self.report.count(kind, "removed")
-                return
-        self.report.kept.append(f"{kind} {obj}: still in use, kept")
+                return True
+        if not quiet:
+            self.report.kept.append(f"{kind} {obj}: still in use, kept")
+        return False
+
+    def remove_all(
+        self, objs: list[Any], kind: str, *, options: Callable[[Any], dict[str, Any]]
+    ) -> None:
+        """Remove what can be, in passes, so that objects depending on each other (a ratio and
+        its measures, a strategy and the one it serves) go whatever their order."""
+        pending = objs
+        while pending:
+            left = [o for o in pending if not self.remove(o, kind, quiet=True, **options(o))]
+            if len(left) == len(pending):
+                break
+            pending = left
+        for obj in pending:
+            self.report.kept.append(f"{kind} {obj}: still in use, kept")
 
     # organisation
 
@@ -821,16 +839,9 @@ class Writer:
 
     def remove_strategies(self) -> None:
         wanted = {s["code"] for s in self.data["strategies"]}
-        gone = list(Strategy.objects.exclude(code__in=wanted))
-        parents = {s.pk: s.parent_id for s in Strategy.objects.all()}
+        gone = list(Strategy.objects.exclude(code__in=wanted).order_by("code"))
 
-        def depth(pk: int | None) -> int:
-            seen = 0
-            while pk is not None and seen < len(parents):
-                pk, seen = parents.get(pk), seen + 1
-            return seen
-
-        for strategy in sorted(gone, key=lambda s: -depth(s.pk)):
+        def options(strategy: Strategy) -> dict[str, Any]:
             in_use = (
                 GoalAssessment.objects.filter(goal__strategy=strategy).exists()
                 or Comment.objects.filter(goal__strategy=strategy).exists()
@@ -841,8 +852,9 @@ class Writer:
             )
             # Elements one by one, deepest first: their levels are protected while they exist.
             elements = strategy.elements.select_related("level")
-            parts = sorted(elements, key=lambda e: -e.level.depth)
-            self.remove(strategy, "strategy", in_use=in_use, parts=list(parts))
+            return {"in_use": in_use, "parts": sorted(elements, key=lambda e: -e.level.depth)}
+
+        self.remove_all(gone, "strategy", options=options)
 
     # agreements and the annual cycle
 

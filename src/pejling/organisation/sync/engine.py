@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from pejling.core.history import save_as
@@ -146,17 +147,18 @@ class Plan:
         return (self.by_key[key].code if key else None) or self.existing[ident].code
 
 
-def check(plan: Plan) -> list[RowError]:
-    """Parent cycles among the wanted units (and the existing units they would hang under)."""
+def check(plan: Plan, *, parent_column: str = "parent") -> list[RowError]:
+    """Parent cycles among the wanted units (and the existing units they would hang under),
+    one error for each wanted unit on a cycle; the detail reads child → parent → ..."""
     _, cycles = plan.depths()
     errors: list[RowError] = []
     for cycle in cycles:
-        path = " → ".join(plan.label(node) for node in [*reversed(cycle), cycle[-1]])
+        path = " → ".join(plan.label(node) for node in [*cycle, cycle[0]])
         for node in cycle:
             kind, ident = node
             key = ident if kind == "k" else plan.matched_pks.get(ident)
             if key is not None:
-                errors.append(RowError(plan.by_key[key].row, "parent", "cycle", path))
+                errors.append(RowError(plan.by_key[key].row, parent_column, "cycle", path))
     return errors
 
 
@@ -168,7 +170,8 @@ class _Levels:
     def get(self, spec: LevelSpec) -> UnitLevel:
         level = self.by_depth.get(spec.depth)
         if level is None:
-            name = spec.name or gettext("Level %(depth)d") % {"depth": spec.depth}
+            with translation.override(settings.LANGUAGE_CODE):
+                name = spec.name or gettext("Level %(depth)d") % {"depth": spec.depth}
             level = UnitLevel.objects.create(depth=spec.depth, name=name, name_plural=name)
             self.by_depth[spec.depth] = level
             self.report.levels_created += 1

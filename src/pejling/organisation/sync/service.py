@@ -324,7 +324,7 @@ def sync_from_file(
             close_unmatched=lambda row: close_missing,
             reason="organisation file " + filename[:100],
         )
-        errors.extend(engine.check(plan))
+        errors.extend(engine.check(plan, parent_column=col_parent))
         if not errors and not wanted:
             errors.append(RowError(None, None, "empty_file"))
         if errors:
