@@ -79,7 +79,9 @@ def test_a_unit_head_adds_an_initiative_linked_to_a_goal_and_the_theme_becomes_c
     assert (initiative.start_date, initiative.end_date) == (date(2026, 2, 1), date(2026, 10, 31))
 
 
-def test_an_initiative_ending_before_it_starts_is_refused_with_a_clear_message(page: Page) -> None:
+def test_an_initiative_ending_before_it_starts_is_refused_with_a_clear_message(
+    page: Page,
+) -> None:
     goal = Element.objects.get(strategy__code=data.GROUP_STRATEGY["code"], code="T3.1")
     before = Initiative.objects.count()
     log_in(page, "enhetschef")
@@ -87,28 +89,38 @@ def test_an_initiative_ending_before_it_starts_is_refused_with_a_clear_message(p
     page.locator("#id_title").fill("Baklänges insats")
     page.locator("#id_start_date").fill("2026-09-01")
     page.locator("#id_end_date").fill("2026-03-01")
-    page.locator(f"#goal-{goal.pk}").check()
     submit(page, page.locator("main form button[type=submit]"))
 
+    # The error summary takes the focus and says what is wrong, with links to the fields.
     message = _("The end cannot be before the start.")
     summary = page.locator(".ds-error-summary[role=alert]")
-    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
     expect(summary).to_contain_text(message)
-    expect(summary.locator("a[href='#id_end_date']")).to_be_visible()
+    expect(summary).to_contain_text(_("Link the initiative to at least one goal."))
     end = page.locator("#id_end_date")
     expect(end).to_have_attribute("aria-invalid", "true")
     # The message is tied to the field, so a screen reader reads it with the field.
-    described_by = end.get_attribute("aria-describedby") or ""
+    described_by = (end.get_attribute("aria-describedby") or "").split()
     assert any(
-        message in (page.locator(f"[id='{ident}']").text_content() or "")
-        for ident in described_by.split()
+        message in (page.locator(f"[id='{ident}']").text_content() or "") for ident in described_by
     ), f"the end date field is not described by the error ({described_by!r})"
+    summary.locator("a[href='#id_end_date']").click()
+    expect(end).to_be_focused()
+    summary.locator("a[href='#id_goals']").click()
+    expect(page.locator("fieldset#id_goals")).to_be_focused()
+    expect(page.locator("fieldset#id_goals")).to_contain_text(
+        _("Link the initiative to at least one goal.")
+    )
     # What was typed is kept.
     expect(page.locator("#id_title")).to_have_value("Baklänges insats")
-    expect(page.locator(f"#goal-{goal.pk}")).to_be_checked()
+    expect(page.locator("#id_start_date")).to_have_value("2026-09-01")
 
-    page.locator("a[href='#id_end_date']").click()
-    expect(end).to_be_focused()
+    # With a goal but still ending before it starts: refused again, on the end date alone.
+    page.locator(f"#goal-{goal.pk}").check()
+    submit(page, page.locator("main form button[type=submit]"))
+    expect(summary.locator("li")).to_have_count(1)
+    expect(summary).to_contain_text(message)
+    expect(page.locator(f"#goal-{goal.pk}")).to_be_checked()
     check_a11y(page)
     assert Initiative.objects.count() == before
     assert not Initiative.objects.filter(title="Baklänges insats").exists()

@@ -21,7 +21,7 @@ def test_an_employee_logs_in_and_lands_on_my_part_of_the_whole(page: Page) -> No
     page.locator("input[name=password]").fill("not-the-password")
     submit(page, page.locator("main button[type=submit]"))
     summary = page.locator(".ds-error-summary[role=alert]")
-    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
     expect(page.locator("h1")).to_have_text(_("Log in to Pejling"))
 
     page.locator("input[name=username]").fill("medarbetare")

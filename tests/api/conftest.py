@@ -11,6 +11,7 @@ from django.core.cache import cache
 from pejling.api.tokens import token_create
 from tests.api.helpers import ApiClient
 
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit_counters() -> Iterator[None]:
     """Counters live in the cache, which outlives a test's database rollback."""

@@ -21,8 +21,10 @@ def test_a_draft_is_listed_for_those_who_may_read_it_and_for_nobody_else(
     api: Any, org: Any, agreement: Any, cascade: Any
 ) -> None:
     _published(org, cascade)
+
     def units(user: Any) -> set[str]:
         return {a["unit"] for a in api(user).walk("/agreements", year=YEAR)}
+
     assert units(org.head) == {"unit-a1a", "unit-a1b"}
     assert units(org.parent_head) == {"unit-a1a", "unit-a1b"}
     assert units(org.office) == {"unit-a1a", "unit-a1b"}
@@ -43,7 +45,12 @@ def test_an_agreement_in_detail_has_its_initiatives_and_goal_links(
     api: Any, org: Any, agreement: Any, cascade: Any
 ) -> None:
     body = api(org.head).get(URL).json()
-    assert (body["unit"], body["year"], body["state"], body["live"]) == ("unit-a1a", YEAR, "draft", True)
+    assert (body["unit"], body["year"], body["state"], body["live"]) == (
+        "unit-a1a",
+        YEAR,
+        "draft",
+        True,
+    )
     [initiative] = body["initiatives"]
     assert initiative["title"] == "Early health talks"
     assert initiative["goals"] == [
@@ -51,11 +58,16 @@ def test_an_agreement_in_detail_has_its_initiatives_and_goal_links(
     ]
 
 
-def test_agreements_are_filtered_by_state_and_subtree(api: Any, org: Any, agreement: Any, cascade: Any) -> None:
+def test_agreements_are_filtered_by_state_and_subtree(
+    api: Any, org: Any, agreement: Any, cascade: Any
+) -> None:
     _published(org, cascade)
     AgreementFactory(unit=org.unit_b1a, year=YEAR, state=AgreementState.PUBLISHED)
     client = api(org.office)
-    assert {a["unit"] for a in client.walk("/agreements", state="published")} == {"unit-a1b", "unit-b1a"}
+    assert {a["unit"] for a in client.walk("/agreements", state="published")} == {
+        "unit-a1b",
+        "unit-b1a",
+    }
     assert {a["unit"] for a in client.walk("/agreements", within="centre-b")} == {"unit-b1a"}
     assert client.walk("/agreements", year=YEAR + 5) == []
 
@@ -68,7 +80,12 @@ def test_during_a_revision_employees_read_the_published_version_not_the_draft(
     assert parent.post(f"{URL}/agree").status_code == 200
     assert head.post(f"{URL}/publish").status_code == 200
     assert head.post(f"{URL}/revise").status_code == 200
-    assert head.post(f"{URL}/initiatives", {"title": "Secret new plan", "goals": [cascade.goal_2.pk]}).status_code == 201
+    assert (
+        head.post(
+            f"{URL}/initiatives", {"title": "Secret new plan", "goals": [cascade.goal_2.pk]}
+        ).status_code
+        == 201
+    )
     seen = api(org.employee).get(URL).json()
     assert (seen["live"], seen["state"], seen["version"]) == (False, "published", 1)
     assert [i["title"] for i in seen["initiatives"]] == ["Early health talks"]
@@ -79,7 +96,9 @@ def test_during_a_revision_employees_read_the_published_version_not_the_draft(
 
 
 def test_the_unit_head_starts_an_agreement(api: Any, org: Any, cascade: Any) -> None:
-    response = api(org.head).post("/agreements", {"unit": "unit-a1a", "year": YEAR, "summary": "Ours"})
+    response = api(org.head).post(
+        "/agreements", {"unit": "unit-a1a", "year": YEAR, "summary": "Ours"}
+    )
     assert response.status_code == 201, response.content
     assert response.json()["summary"] == "Ours"
     agreement = Agreement.objects.get(unit=org.unit, year=YEAR)
@@ -87,7 +106,9 @@ def test_the_unit_head_starts_an_agreement(api: Any, org: Any, cascade: Any) -> 
 
 
 def test_an_agreement_that_exists_is_a_409(api: Any, org: Any, agreement: Any) -> None:
-    assert_error(api(org.head).post("/agreements", {"unit": "unit-a1a", "year": YEAR}), 409, "conflict")
+    assert_error(
+        api(org.head).post("/agreements", {"unit": "unit-a1a", "year": YEAR}), 409, "conflict"
+    )
 
 
 def test_outsiders_and_read_only_tokens_cannot_start_an_agreement(api: Any, org: Any) -> None:
@@ -98,7 +119,9 @@ def test_outsiders_and_read_only_tokens_cannot_start_an_agreement(api: Any, org:
     assert not Agreement.objects.exists()
 
 
-def test_initiatives_are_added_changed_and_removed(api: Any, org: Any, agreement: Any, cascade: Any) -> None:
+def test_initiatives_are_added_changed_and_removed(
+    api: Any, org: Any, agreement: Any, cascade: Any
+) -> None:
     client = api(org.head)
     created = client.post(
         f"{URL}/initiatives",
@@ -120,7 +143,11 @@ def test_initiatives_are_added_changed_and_removed(api: Any, org: Any, agreement
     )
     assert changed.status_code == 200, changed.content
     initiative.refresh_from_db()
-    assert (initiative.title, initiative.status, initiative.owner) == ("Mentoring for all", "started", None)
+    assert (initiative.title, initiative.status, initiative.owner) == (
+        "Mentoring for all",
+        "started",
+        None,
+    )
     assert client.delete(f"{URL}/initiatives/{initiative.pk}").status_code == 204
     assert not Initiative.objects.filter(pk=initiative.pk).exists()
 
@@ -128,7 +155,9 @@ def test_initiatives_are_added_changed_and_removed(api: Any, org: Any, agreement
 def test_an_initiative_linked_to_an_expired_goal_is_a_400_on_goals(
     api: Any, org: Any, agreement: Any, cascade: Any
 ) -> None:
-    response = api(org.head).post(f"{URL}/initiatives", {"title": "Old", "goals": [cascade.old_goal.pk]})
+    response = api(org.head).post(
+        f"{URL}/initiatives", {"title": "Old", "goals": [cascade.old_goal.pk]}
+    )
     body = assert_error(response, 400, "invalid")
     assert "goals" in body["fields"]
 
@@ -138,7 +167,12 @@ def test_an_initiative_ending_before_it_starts_is_a_400_on_the_end(
 ) -> None:
     response = api(org.head).post(
         f"{URL}/initiatives",
-        {"title": "Backwards", "goals": [cascade.goal_1.pk], "start_date": "2026-05-01", "end_date": "2026-04-01"},
+        {
+            "title": "Backwards",
+            "goals": [cascade.goal_1.pk],
+            "start_date": "2026-05-01",
+            "end_date": "2026-04-01",
+        },
     )
     assert "end_date" in assert_error(response, 400, "invalid")["fields"]
 
@@ -148,7 +182,9 @@ def test_others_cannot_change_initiatives(api: Any, org: Any, agreement: Any, ca
     payload = {"title": "Hijacked", "goals": [cascade.goal_1.pk]}
     assert_error(api(org.colleague).put(f"{URL}/initiatives/{initiative.pk}", payload), 404)
     assert_error(api(org.employee).delete(f"{URL}/initiatives/{initiative.pk}"), 404)
-    assert_error(api(org.executive).put(f"{URL}/initiatives/{initiative.pk}", payload), 403, "forbidden")
+    assert_error(
+        api(org.executive).put(f"{URL}/initiatives/{initiative.pk}", payload), 403, "forbidden"
+    )
     initiative.refresh_from_db()
     assert initiative.title == "Early health talks"
 
@@ -187,11 +223,15 @@ def test_returning_needs_a_comment(api: Any, org: Any, agreement: Any) -> None:
 def test_submitting_an_agreement_that_breaks_a_rule_needs_a_justification(
     api: Any, org: Any, agreement: Any, cascade: Any
 ) -> None:
-    rule = AgreementRuleFactory(strategy=cascade.group, unit_level=org.unit.level, name="Each theme")
+    rule = AgreementRuleFactory(
+        strategy=cascade.group, unit_level=org.unit.level, name="Each theme"
+    )
     head = api(org.head)
     body = assert_error(head.post(f"{URL}/submit", {}), 400, "invalid")
     assert "justification" in body["fields"]
-    response = head.post(f"{URL}/submit", {"justifications": {str(rule.pk): "Themes 2 and 3 next year"}})
+    response = head.post(
+        f"{URL}/submit", {"justifications": {str(rule.pk): "Themes 2 and 3 next year"}}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["justifications"] == [
         {"rule": rule.pk, "rule_name": "Each theme", "text": "Themes 2 and 3 next year"}

@@ -12,9 +12,15 @@ def test_the_audit_trail_shows_who_changed_what_and_when(api: Any, org: Any, cas
     office.patch("/strategies/group", {"title": "Group strategy 2025–2026"})
     rows = office.walk("/audit", model="strategy.strategy", object_id=cascade.group.pk)
     change = rows[-1]
-    assert (change["what"], change["who"], change["model"]) == ("changed", "office", "strategy.strategy")
+    assert (change["what"], change["who"], change["model"]) == (
+        "changed",
+        "office",
+        "strategy.strategy",
+    )
     assert change["object_id"] == cascade.group.pk
-    assert {"field": "title", "old": "Group strategy", "new": "Group strategy 2025–2026"} in change["changes"]
+    assert {"field": "title", "old": "Group strategy", "new": "Group strategy 2025–2026"} in change[
+        "changes"
+    ]
 
 
 def test_the_audit_trail_filters_by_person_and_time(api: Any, org: Any, agreement: Any) -> None:
@@ -25,7 +31,9 @@ def test_the_audit_trail_filters_by_person_and_time(api: Any, org: Any, agreemen
     assert api(org.office).walk("/audit", since="2999-01-01T00:00:00Z") == []
 
 
-def test_the_audit_trail_pages_through_every_model_exactly_once(api: Any, org: Any, agreement: Any) -> None:
+def test_the_audit_trail_pages_through_every_model_exactly_once(
+    api: Any, org: Any, agreement: Any
+) -> None:
     office = api(org.office)
     everything = office.get("/audit", limit=500).json()
     assert everything["next"] is None

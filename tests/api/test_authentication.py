@@ -78,7 +78,9 @@ def test_a_read_only_token_reads_but_is_refused_with_403_on_every_write(
     client = api(org.office, scope="read")
     assert client.get("/strategies").status_code == 200
     assert_error(
-        client.post("/strategies", {"code": "x", "title": "X", "start_year": 2026, "end_year": 2026}),
+        client.post(
+            "/strategies", {"code": "x", "title": "X", "start_year": 2026, "end_year": 2026}
+        ),
         403,
         "read_only_token",
     )
@@ -157,7 +159,9 @@ def test_the_tokens_page_makes_a_token_and_shows_its_secret_once(browser: Client
 def test_the_tokens_page_refuses_a_token_without_a_name_or_too_long_a_life(
     browser: Client, org: Any
 ) -> None:
-    response = browser.post("/api/tokens/", {"name": " ", "scope": "read", "expires_in_days": "999"})
+    response = browser.post(
+        "/api/tokens/", {"name": " ", "scope": "read", "expires_in_days": "999"}
+    )
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"name", "expires_in_days"}
     assert not ApiToken.objects.exists()

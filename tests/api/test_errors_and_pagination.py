@@ -20,8 +20,20 @@ from tests.factories import UnitFactory
         ("get", "/units/nowhere", None, 404, "not_found"),
         ("get", "/units", {"limit": 501}, 422, "invalid_request"),
         ("get", "/units", {"cursor": "made-up"}, 400, "invalid_cursor"),
-        ("post", "/strategies", {"code": "a", "title": "A", "start_year": 2026, "end_year": 2025}, 400, "invalid"),
-        ("post", "/memberships", {"person": "head", "unit": "exec", "role": "reader"}, 403, "forbidden"),
+        (
+            "post",
+            "/strategies",
+            {"code": "a", "title": "A", "start_year": 2026, "end_year": 2025},
+            400,
+            "invalid",
+        ),
+        (
+            "post",
+            "/memberships",
+            {"person": "head", "unit": "exec", "role": "reader"},
+            403,
+            "forbidden",
+        ),
         ("post", "/agreements", {"unit": "unit-a1a", "year": 2026}, 409, "conflict"),
     ],
 )
@@ -30,7 +42,11 @@ def test_every_error_has_the_same_shape(
 ) -> None:
     user = org.office if code in {"invalid", "conflict"} else org.head
     client = api() if status == 401 else api(user)
-    response = client.get(path, **body) if method == "get" and body else getattr(client, method)(path, *([body] if body else []))
+    response = (
+        client.get(path, **body)
+        if method == "get" and body
+        else getattr(client, method)(path, *([body] if body else []))
+    )
     assert_error(response, status, code)
 
 
@@ -41,7 +57,9 @@ def test_field_errors_name_the_field(api: Any, org: Any) -> None:
 
 def test_a_body_that_is_not_json_is_a_4xx_error_not_a_crash(api: Any, org: Any) -> None:
     client = api(org.office)
-    response = client.client.post(BASE + "/strategies", "{not json", content_type="application/json")
+    response = client.client.post(
+        BASE + "/strategies", "{not json", content_type="application/json"
+    )
     assert response.status_code in {400, 422}
     assert set(response.json()) == {"code", "message", "fields"}
 
@@ -57,7 +75,9 @@ def test_messages_follow_the_requested_language(org: Any, api: Any) -> None:
 
 def test_cursor_pagination_walks_every_item_exactly_once(api: Any, org: Any) -> None:
     for n in range(17):
-        UnitFactory(parent=Unit.objects.get(code="dept-b1"), code=f"extra-{n:02d}", name=f"Extra {n}")
+        UnitFactory(
+            parent=Unit.objects.get(code="dept-b1"), code=f"extra-{n:02d}", name=f"Extra {n}"
+        )
     client = api(org.employee)
     first = client.get("/units", limit=4).json()
     assert len(first["items"]) == 4 and first["next"]
@@ -84,7 +104,12 @@ def test_the_openapi_document_describes_every_endpoint(org: Any) -> None:
     document = response.json()
     assert document["openapi"].startswith("3.")
     paths = document["paths"]
-    assert {"/api/v1/units", "/api/v1/agreements/{unit}/{year}/submit", "/api/v1/values", "/api/v1/audit"} <= set(paths)
+    assert {
+        "/api/v1/units",
+        "/api/v1/agreements/{unit}/{year}/submit",
+        "/api/v1/values",
+        "/api/v1/audit",
+    } <= set(paths)
     schemes = document["components"]["securitySchemes"]
     assert {"type": "http", "scheme": "bearer"}.items() <= schemes["TokenAuth"].items()
     for item in paths.values():

@@ -20,7 +20,9 @@ def period(agreement: Any) -> Any:
     return DeadlineFactory(kind=DeadlineKind.REPORT, period="T1", due_date=date(YEAR, 5, 15))
 
 
-def test_the_unit_head_reports_the_period_over_the_api(api: Any, org: Any, agreement: Any, period: Any) -> None:
+def test_the_unit_head_reports_the_period_over_the_api(
+    api: Any, org: Any, agreement: Any, period: Any
+) -> None:
     initiative = agreement.initiatives.get()
     response = api(org.head).post(
         f"/status-reports/unit-a1a/{period.pk}",
@@ -28,7 +30,11 @@ def test_the_unit_head_reports_the_period_over_the_api(api: Any, org: Any, agree
     )
     assert response.status_code == 200, response.content
     [report] = response.json()
-    assert (report["status"], report["comment"], report["reported_by"]) == ("at_risk", "Fewer talks", "head")
+    assert (report["status"], report["comment"], report["reported_by"]) == (
+        "at_risk",
+        "Fewer talks",
+        "head",
+    )
     assert StatusReport.objects.get().history.first().history_user == org.head
 
 
@@ -44,17 +50,28 @@ def test_a_bad_report_entry_writes_nothing(api: Any, org: Any, agreement: Any, p
     initiative = agreement.initiatives.get()
     response = api(org.head).post(
         f"/status-reports/unit-a1a/{period.pk}",
-        {"entries": [{"initiative": initiative.pk, "status": "done"}, {"initiative": 999999, "status": "done"}]},
+        {
+            "entries": [
+                {"initiative": initiative.pk, "status": "done"},
+                {"initiative": 999999, "status": "done"},
+            ]
+        },
     )
     assert_error(response, 400, "invalid")
     assert not StatusReport.objects.exists()
 
 
-def test_only_those_who_write_the_agreement_report(api: Any, org: Any, agreement: Any, period: Any) -> None:
+def test_only_those_who_write_the_agreement_report(
+    api: Any, org: Any, agreement: Any, period: Any
+) -> None:
     payload = {"entries": [{"initiative": agreement.initiatives.get().pk, "status": "done"}]}
     assert_error(api(org.colleague).post(f"/status-reports/unit-a1a/{period.pk}", payload), 403)
     assert_error(api(org.employee).post(f"/status-reports/unit-a1a/{period.pk}", payload), 403)
-    assert_error(api(org.head, scope="read").post(f"/status-reports/unit-a1a/{period.pk}", payload), 403, "read_only_token")
+    assert_error(
+        api(org.head, scope="read").post(f"/status-reports/unit-a1a/{period.pk}", payload),
+        403,
+        "read_only_token",
+    )
     assert_error(api(org.head).post("/status-reports/unit-a1a/999999", payload), 404, "not_found")
     assert not StatusReport.objects.exists()
 
@@ -88,8 +105,13 @@ def test_goal_evaluations_are_for_the_strategy_office_and_the_executive(
 
 def test_the_annual_cycle_lists_deadlines_by_date(api: Any, org: Any) -> None:
     DeadlineFactory(title="Agreements due", due_date=date(YEAR, 3, 1))
-    DeadlineFactory(title="T1 report", kind=DeadlineKind.REPORT, period="T1", due_date=date(YEAR, 5, 15))
+    DeadlineFactory(
+        title="T1 report", kind=DeadlineKind.REPORT, period="T1", due_date=date(YEAR, 5, 15)
+    )
     DeadlineFactory(title="Last year", year=YEAR - 1, due_date=date(YEAR - 1, 3, 1))
     client = api(org.employee)
-    assert [d["title"] for d in client.walk("/deadlines", year=YEAR, limit=1)] == ["Agreements due", "T1 report"]
+    assert [d["title"] for d in client.walk("/deadlines", year=YEAR, limit=1)] == [
+        "Agreements due",
+        "T1 report",
+    ]
     assert [d["title"] for d in client.walk("/deadlines", kind="report")] == ["T1 report"]

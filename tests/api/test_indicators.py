@@ -17,7 +17,11 @@ def test_indicators_are_listed_and_read_by_code(api: Any, org: Any) -> None:
         code="SICK_RATE", aggregation=Aggregation.RATIO, numerator=days, denominator=fte, scale=100
     )
     client = api(org.employee)
-    assert [i["code"] for i in client.walk("/indicators", limit=2)] == ["FTE", "SICK_DAYS", "SICK_RATE"]
+    assert [i["code"] for i in client.walk("/indicators", limit=2)] == [
+        "FTE",
+        "SICK_DAYS",
+        "SICK_RATE",
+    ]
     rate = client.get("/indicators/SICK_RATE").json()
     assert (rate["numerator"], rate["denominator"], rate["scale"]) == ("SICK_DAYS", "FTE", 100.0)
     assert_error(client.get("/indicators/NOPE"), 404, "not_found")
@@ -31,10 +35,17 @@ def test_values_are_read_by_indicator_subtree_and_period_range(api: Any, org: An
             IndicatorValueFactory(indicator=days, unit=unit, period=period, value=Decimal("1.5"))
     IndicatorValueFactory(indicator=other, unit=org.unit, period="2026-01", value=9)
     values = api(org.employee).walk(
-        "/values", indicator="SICK_DAYS", within="dept-a1", period_from="2026-01", period_to="2026-02"
+        "/values",
+        indicator="SICK_DAYS",
+        within="dept-a1",
+        period_from="2026-01",
+        period_to="2026-02",
     )
     assert sorted((v["unit"], v["period"]) for v in values) == [
-        ("unit-a1a", "2026-01"), ("unit-a1a", "2026-02"), ("unit-a1b", "2026-01"), ("unit-a1b", "2026-02")
+        ("unit-a1a", "2026-01"),
+        ("unit-a1a", "2026-02"),
+        ("unit-a1b", "2026-01"),
+        ("unit-a1b", "2026-02"),
     ]
     assert {v["value"] for v in values} == {1.5}
     body = assert_error(api(org.employee).get("/values", period_from="last year"), 400, "invalid")
@@ -49,7 +60,12 @@ def test_the_strategy_office_writes_values_in_bulk(api: Any, org: Any) -> None:
         {
             "values": [
                 {"indicator": "SICK_DAYS", "unit": "unit-a1a", "period": "2026-01", "value": 3},
-                {"indicator": "SICK_DAYS", "unit": "unit-a1b", "period": "2026M01", "value": "2.25"},
+                {
+                    "indicator": "SICK_DAYS",
+                    "unit": "unit-a1b",
+                    "period": "2026M01",
+                    "value": "2.25",
+                },
             ]
         },
     )
@@ -78,7 +94,10 @@ def test_a_bulk_write_with_any_bad_value_writes_nothing_and_lists_every_problem(
     )
     body = assert_error(response, 400, "invalid_values")
     assert set(body["fields"]) == {
-        "values.1.unit", "values.2.indicator", "values.3.period", "values.4.value"
+        "values.1.unit",
+        "values.2.indicator",
+        "values.3.period",
+        "values.4.value",
     }
     assert not IndicatorValue.objects.exists()
     assert ImportBatch.objects.get().status == ImportStatus.FAILED
@@ -88,7 +107,12 @@ def test_a_dry_run_checks_values_without_writing(api: Any, org: Any) -> None:
     IndicatorFactory(code="SICK_DAYS")
     response = api(org.office).post(
         "/values",
-        {"values": [{"indicator": "SICK_DAYS", "unit": "unit-a1a", "period": "2026-03", "value": 1}], "dry_run": True},
+        {
+            "values": [
+                {"indicator": "SICK_DAYS", "unit": "unit-a1a", "period": "2026-03", "value": 1}
+            ],
+            "dry_run": True,
+        },
     )
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "preview"
@@ -97,7 +121,9 @@ def test_a_dry_run_checks_values_without_writing(api: Any, org: Any) -> None:
 
 def test_only_the_strategy_office_writes_values(api: Any, org: Any) -> None:
     IndicatorFactory(code="SICK_DAYS")
-    payload = {"values": [{"indicator": "SICK_DAYS", "unit": "unit-a1a", "period": "2026-01", "value": 1}]}
+    payload = {
+        "values": [{"indicator": "SICK_DAYS", "unit": "unit-a1a", "period": "2026-01", "value": 1}]
+    }
     assert_error(api(org.head).post("/values", payload), 403, "forbidden")
     assert_error(api(org.office, scope="read").post("/values", payload), 403, "read_only_token")
     assert not IndicatorValue.objects.exists()
@@ -106,7 +132,10 @@ def test_only_the_strategy_office_writes_values(api: Any, org: Any) -> None:
 def test_an_empty_or_malformed_bulk_write_is_a_422(api: Any, org: Any) -> None:
     assert_error(api(org.office).post("/values", {"values": []}), 422, "invalid_request")
     body = assert_error(
-        api(org.office).post("/values", {"values": [{"indicator": "X", "unit": "u", "period": "2026", "value": "lots"}]}),
+        api(org.office).post(
+            "/values",
+            {"values": [{"indicator": "X", "unit": "u", "period": "2026", "value": "lots"}]},
+        ),
         422,
     )
     assert "values.0.value" in body["fields"]

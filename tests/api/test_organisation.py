@@ -21,7 +21,12 @@ def test_units_are_listed_with_their_parent_and_level(api: Any, org: Any) -> Non
 def test_units_within_a_unit_are_its_subtree(api: Any, org: Any) -> None:
     items = api(org.employee).walk("/units", within="centre-a")
     assert {u["code"] for u in items} == {
-        "centre-a", "dept-a1", "dept-a2", "unit-a1a", "unit-a1b", "unit-a2a"
+        "centre-a",
+        "dept-a1",
+        "dept-a2",
+        "unit-a1a",
+        "unit-a1b",
+        "unit-a2a",
     }
 
 
@@ -45,7 +50,8 @@ def test_people_within_a_unit_are_listed_with_their_roles(api: Any, org: Any) ->
     assert {p["username"] for p in people} == {"head", "employee"}
     head = next(p for p in people if p["username"] == "head")
     assert {(m["unit"], m["role"]) for m in head["memberships"]} == {
-        ("unit-a1a", "unit_head"), ("unit-a1a", "member")
+        ("unit-a1a", "unit_head"),
+        ("unit-a1a", "member"),
     }
     assert api(org.employee).get("/people/head").json()["name"] == "Hanna Head"
     assert_error(api(org.employee).get("/people/nobody"), 404, "not_found")
@@ -55,9 +61,14 @@ def test_memberships_filter_by_subtree_role_and_person(api: Any, org: Any) -> No
     client = api(org.employee)
     heads = client.walk("/memberships", within="centre-a", role="unit_head")
     assert {(m["person"], m["unit"]) for m in heads} == {
-        ("head", "unit-a1a"), ("parent_head", "dept-a1"), ("colleague", "unit-a1b")
+        ("head", "unit-a1a"),
+        ("parent_head", "dept-a1"),
+        ("colleague", "unit-a1b"),
     }
-    assert {m["role"] for m in client.walk("/memberships", person="head")} == {"unit_head", "member"}
+    assert {m["role"] for m in client.walk("/memberships", person="head")} == {
+        "unit_head",
+        "member",
+    }
 
 
 def test_the_strategy_office_gives_a_person_a_role(api: Any, org: Any) -> None:
@@ -68,7 +79,10 @@ def test_the_strategy_office_gives_a_person_a_role(api: Any, org: Any) -> None:
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["person"], body["unit"], body["role"], body["current"]) == (
-        "outsider", "dept-a2", "editor", True
+        "outsider",
+        "dept-a2",
+        "editor",
+        True,
     )
     membership = Membership.objects.get(pk=body["id"])
     assert membership.history.first().history_user == org.office
@@ -98,9 +112,7 @@ def test_a_read_only_token_cannot_give_roles(api: Any, org: Any) -> None:
 
 def test_the_strategy_office_end_dates_a_role(api: Any, org: Any) -> None:
     membership = Membership.objects.get(user=org.head, role=Role.UNIT_HEAD)
-    response = api(org.office).post(
-        f"/memberships/{membership.pk}/end", {"ends_on": "2020-01-31"}
-    )
+    response = api(org.office).post(f"/memberships/{membership.pk}/end", {"ends_on": "2020-01-31"})
     assert response.status_code == 200, response.content
     assert response.json()["current"] is False
     membership.refresh_from_db()

@@ -11,7 +11,9 @@ from tests.factories import AgreementRuleFactory, StrategyFactory
 NEW = {"code": "digital", "title": "Digitalisation", "start_year": 2026, "end_year": 2028}
 
 
-def test_strategies_are_listed_without_drafts_for_employees(api: Any, org: Any, cascade: Any) -> None:
+def test_strategies_are_listed_without_drafts_for_employees(
+    api: Any, org: Any, cascade: Any
+) -> None:
     StrategyFactory(code="secret", title="Draft plan", status=StrategyStatus.DRAFT)
     employee = {s["code"] for s in api(org.employee).walk("/strategies")}
     office = {s["code"] for s in api(org.office).walk("/strategies")}
@@ -32,11 +34,14 @@ def test_a_strategy_in_detail_has_its_levels_and_the_strategies_serving_it(
     group = api(org.employee).get("/strategies/group").json()
     assert group["parent"] == "narrative"
     assert [(lv["name"], lv["holds_goals"]) for lv in group["levels"]] == [
-        ("Theme", False), ("Common goal", True)
+        ("Theme", False),
+        ("Common goal", True),
     ]
 
 
-def test_the_strategy_office_creates_and_changes_a_strategy(api: Any, org: Any, cascade: Any) -> None:
+def test_the_strategy_office_creates_and_changes_a_strategy(
+    api: Any, org: Any, cascade: Any
+) -> None:
     client = api(org.office)
     response = client.post("/strategies", {**NEW, "parent": "narrative"})
     assert response.status_code == 201, response.content
@@ -44,7 +49,9 @@ def test_the_strategy_office_creates_and_changes_a_strategy(api: Any, org: Any, 
     strategy = Strategy.objects.get(code="digital")
     assert strategy.parent == cascade.narrative
     assert strategy.history.first().history_user == org.office
-    response = client.patch("/strategies/digital", {"title": "Digital first", "status": "published"})
+    response = client.patch(
+        "/strategies/digital", {"title": "Digital first", "status": "published"}
+    )
     assert response.status_code == 200, response.content
     strategy.refresh_from_db()
     assert (strategy.title, strategy.status) == ("Digital first", "published")
@@ -89,7 +96,12 @@ def test_the_strategy_office_sets_levels_and_adds_elements(api: Any, org: Any) -
     assert area.status_code == 201, area.content
     goal = client.post(
         "/strategies/digital/elements",
-        {"code": "A.1", "title": "Open data", "parent": area.json()["id"], "measure_kind": "assessed"},
+        {
+            "code": "A.1",
+            "title": "Open data",
+            "parent": area.json()["id"],
+            "measure_kind": "assessed",
+        },
     )
     assert goal.status_code == 201, goal.content
     assert (goal.json()["level"], goal.json()["is_goal"]) == (2, True)
@@ -101,13 +113,17 @@ def test_the_strategy_office_sets_levels_and_adds_elements(api: Any, org: Any) -
     assert changed.json()["target_value"] == 80.5
     elements = client.walk("/strategies/digital/elements", limit=1)
     assert [e["code"] for e in elements] == ["A", "A.1"]
-    assert [e["code"] for e in client.walk("/strategies/digital/elements", goals_only=True)] == ["A.1"]
+    assert [e["code"] for e in client.walk("/strategies/digital/elements", goals_only=True)] == [
+        "A.1"
+    ]
 
 
 def test_an_element_needs_its_level_named_first(api: Any, org: Any) -> None:
     client = api(org.office)
     client.post("/strategies", NEW)
-    body = assert_error(client.post("/strategies/digital/elements", {"code": "A", "title": "X"}), 400)
+    body = assert_error(
+        client.post("/strategies/digital/elements", {"code": "A", "title": "X"}), 400
+    )
     assert "parent" in body["fields"]
 
 
@@ -130,7 +146,9 @@ def test_an_element_is_read_by_id(api: Any, org: Any, cascade: Any) -> None:
     assert_error(api(org.employee).get("/elements/999999"), 404, "not_found")
 
 
-def test_agreement_rules_are_listed_and_the_office_adds_them(api: Any, org: Any, cascade: Any) -> None:
+def test_agreement_rules_are_listed_and_the_office_adds_them(
+    api: Any, org: Any, cascade: Any
+) -> None:
     AgreementRuleFactory(strategy=cascade.group, name="Each theme")
     assert [r["name"] for r in api(org.employee).walk("/agreement-rules")] == ["Each theme"]
     response = api(org.office).post(

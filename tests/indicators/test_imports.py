@@ -471,3 +471,21 @@ def test_national_codes_are_mapped_to_our_units(kpis: dict[str, Indicator]) -> N
         unit_codes={"0180": "centre-a"},
     )
     assert problems(unmapped) == [(7, "unit", "unknown_unit")]
+
+
+def test_repeated_observations_from_a_source_without_its_own_check_are_refused(
+    kpis: dict[str, Indicator],
+) -> None:
+    from pejling.indicators.sources.records import Observation, ParseResult, Period
+
+    march = Period(2019, "month", 3)
+    result = ParseResult(
+        observations=[
+            Observation("SICK", "unit-a1a", march, Decimal(1), 1),
+            Observation("sick", "unit-a1a", Period(2019, "month", 3), Decimal(2), 2),
+            Observation("SICK", "unit-a1a", march, Decimal(3), 3),
+        ]
+    )
+    batch = imports.import_observations(result=result, source="api", by=None)
+    assert problems(batch) == [(2, "indicator", "duplicate_row"), (3, "period", "duplicate_row")]
+    assert IndicatorValue.objects.count() == 1

@@ -100,7 +100,7 @@ class FakeOS2mo:
             page = response["body"]["data"]["org_units"]
             page["objects"] = [o for o in page["objects"] if o["uuid"] != uuid]
 
-    def move(self, uuid: str, new_parent_uuid: str) -> None:
+    def move(self, uuid: str, new_parent_uuid: str | None) -> None:
         """Re-parent a unit, and rewrite ``parent``/``ancestors`` of every unit as OS2mo would."""
         objects = {o["uuid"]: o["current"] for o in self.objects()}
         parent = {u: (c["parent"] or {}).get("uuid") for u, c in objects.items()}

@@ -319,3 +319,30 @@ def test_a_dry_run_reports_the_changes_and_writes_nothing(kolding: FakeOS2mo) ->
     assert report.dry_run and report.created == 84 and len(report.changes) == 84
     assert Unit.objects.count() == 0 and UnitLevel.objects.count() == 0
     assert Unit.history.count() == 0
+
+
+def test_user_keys_swapped_in_os2mo_swap_the_codes(kolding: FakeOS2mo) -> None:
+    sync_from_os2mo(client=client_for(kolding))
+    first, second = kolding.find("Erhverv"), kolding.find("Byudvikling")
+    first["current"]["user_key"], second["current"]["user_key"] = "Byudvikling", "Erhverv"
+
+    report = sync_from_os2mo(client=client_for(kolding))
+
+    assert (report.updated, report.unchanged) == (2, 82)
+    assert Unit.objects.get(external_id=UUID(first["uuid"])).code == "Byudvikling"
+    assert Unit.objects.get(external_id=UUID(second["uuid"])).code == "Erhverv"
+
+
+def test_a_unit_that_becomes_a_root_in_os2mo_moves_to_the_top(kolding: FakeOS2mo) -> None:
+    sync_from_os2mo(client=client_for(kolding))
+    unit = kolding.find("Christiansfeld børnehus")
+
+    kolding.move(unit["uuid"], None)
+    report = sync_from_os2mo(client=client_for(kolding))
+
+    assert report.moved == 1
+    moved = Unit.objects.get(external_id=UUID(unit["uuid"]))
+    assert moved.depth == 1
+    assert Unit.objects.filter(path__startswith=moved.path).count() == 3
+    assert parent_external_ids() == os2mo_parents(kolding)
+    tree_is_sound()

@@ -24,7 +24,6 @@ the following page (`limit` up to 500). At most 600 requests a minute per token 
 """
 
 
-
 class PejlingAPI(NinjaAPI):
     def _get_urls(self) -> list[URLPattern | URLResolver]:
         """The API authenticates each request itself (401 JSON, never a redirect to the

@@ -94,7 +94,9 @@ class FixedWindowThrottle(BaseThrottle):
 
     def allow_request(self, request: HttpRequest) -> bool:
         caller = getattr(request, "auth", None)
-        ident = caller.rate_key if isinstance(caller, Principal) else f"ip:{self.get_ident(request)}"
+        ident = (
+            caller.rate_key if isinstance(caller, Principal) else f"ip:{self.get_ident(request)}"
+        )
         limit = int(getattr(settings, "PEJLING_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
         now = time.time()
         window = int(now // WINDOW_SECONDS)

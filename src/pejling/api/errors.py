@@ -6,6 +6,7 @@ language; ``fields`` maps a field (or ``__all__``) to its messages and may be em
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -75,6 +76,10 @@ def _loc_name(loc: Any) -> str:
     return ".".join(parts) or NON_FIELD_ERRORS
 
 
+def _add(api: NinjaAPI, exc_class: type[Exception], handler: Callable[..., HttpResponse]) -> None:
+    api.add_exception_handler(exc_class, handler)
+
+
 def register_error_handlers(api: NinjaAPI) -> None:
     def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
         return _respond(api, request, exc.status, exc.code, exc.message, exc.fields)
@@ -89,9 +94,7 @@ def register_error_handlers(api: NinjaAPI) -> None:
     def request_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         fields: dict[str, list[str]] = {}
         for error in exc.errors:
-            fields.setdefault(_loc_name(error.get("loc", ())), []).append(
-                str(error.get("msg", ""))
-            )
+            fields.setdefault(_loc_name(error.get("loc", ())), []).append(str(error.get("msg", "")))
         return _respond(
             api, request, 422, "invalid_request", _("The request is not valid."), fields
         )
@@ -133,12 +136,12 @@ def register_error_handlers(api: NinjaAPI) -> None:
             )
         return _respond(api, request, exc.status_code, "error", exc.message)
 
-    api.add_exception_handler(ApiError, api_error)
-    api.add_exception_handler(ValidationError, validation_error)
-    api.add_exception_handler(NinjaValidationError, request_invalid)
-    api.add_exception_handler(PermissionDenied, permission_denied)
-    api.add_exception_handler(Http404, missing)
-    api.add_exception_handler(IntegrityError, integrity)
-    api.add_exception_handler(AuthenticationError, unauthenticated)
-    api.add_exception_handler(Throttled, throttled)
-    api.add_exception_handler(HttpError, http_error)
+    _add(api, ApiError, api_error)
+    _add(api, ValidationError, validation_error)
+    _add(api, NinjaValidationError, request_invalid)
+    _add(api, PermissionDenied, permission_denied)
+    _add(api, Http404, missing)
+    _add(api, IntegrityError, integrity)
+    _add(api, AuthenticationError, unauthenticated)
+    _add(api, Throttled, throttled)
+    _add(api, HttpError, http_error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from functools import reduce
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core import signing
 from django.db.models import Model, Q, QuerySet
@@ -21,8 +21,6 @@ from pejling.api.errors import ApiError
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 _SALT = "pejling.api.cursor"
-
-M = TypeVar("M", bound=Model)
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -50,12 +48,12 @@ def after(keys: Sequence[str], values: Sequence[Any]) -> Q:
     """Rows strictly after ``values`` in the ascending order of ``keys``."""
     alternatives = []
     for i, key in enumerate(keys):
-        equal = {k: v for k, v in zip(keys[:i], values[:i], strict=True)}
+        equal = dict(zip(keys[:i], values[:i], strict=True))
         alternatives.append(Q(**equal, **{f"{key}__gt": values[i]}))
     return reduce(operator.or_, alternatives)
 
 
-def paginate(
+def paginate[M: Model](
     qs: QuerySet[M], *, keys: Sequence[str], cursor: str | None, limit: int
 ) -> tuple[list[M], str | None]:
     """One page of ``qs`` ordered by ``keys`` (ascending; the last key unique)."""
@@ -68,7 +66,9 @@ def paginate(
     return rows, encode_cursor([_value(rows[-1], k) for k in keys])
 
 
-def paginate_list(items: Sequence[Any], *, cursor: str | None, limit: int) -> tuple[list, str | None]:
+def paginate_list(
+    items: Sequence[Any], *, cursor: str | None, limit: int
+) -> tuple[list, str | None]:
     """One page of a computed list (stable order): the cursor is the index of the next item."""
     start = decode_cursor(cursor, 1)[0] if cursor else 0
     if not isinstance(start, int) or start < 0:

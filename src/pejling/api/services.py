@@ -38,8 +38,10 @@ def membership_create(
     _require_office(by)
     if Membership.objects.filter(user=user, unit=unit, role=role).exists():
         raise ValidationError(
-            {"role": _("%(person)s already has this role on %(unit)s.")
-             % {"person": user.get_username(), "unit": unit.name}}
+            {
+                "role": _("%(person)s already has this role on %(unit)s.")
+                % {"person": user.get_username(), "unit": unit.name}
+            }
         )
     membership = Membership(user=user, unit=unit, role=role, title=title, ends_on=ends_on)
     membership.full_clean(validate_unique=False)
@@ -48,8 +50,10 @@ def membership_create(
             save_as(membership, by)
     except IntegrityError as exc:  # a concurrent create won the race
         raise ValidationError(
-            {"role": _("%(person)s already has this role on %(unit)s.")
-             % {"person": user.get_username(), "unit": unit.name}}
+            {
+                "role": _("%(person)s already has this role on %(unit)s.")
+                % {"person": user.get_username(), "unit": unit.name}
+            }
         ) from exc
     return membership
 

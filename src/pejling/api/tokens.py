@@ -83,9 +83,7 @@ def token_check(secret: str) -> ApiToken:
     """The active token with this secret (and its owner), or ``TokenProblem``."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         raise TokenProblem("invalid_token")
-    token = (
-        ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret)).first()
-    )
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_secret(secret)).first()
     if token is None or not token.user.is_active:
         raise TokenProblem("invalid_token")
     if token.revoked_at is not None:

@@ -211,19 +211,14 @@ def check(result: ParseResult, *, unit_codes: dict[str, str] | None = None) -> C
             text = dates[0]
             first = seen.setdefault((indicator_id, unit_id, text), obs)
             if first is not obs:
-                column, written, before = (
-                    ("unit", obs.unit, first.unit)
-                    if first.unit != obs.unit
-                    else ("indicator", obs.indicator, first.indicator)
-                )
-                add_error(
-                    RowError(
-                        obs.row,
-                        column,
-                        "duplicate_row",
-                        f"{written!r} is {before!r} in row {first.row}, for the same period.",
-                    )
-                )
+                if first.unit != obs.unit:
+                    column, detail = "unit", f"{obs.unit!r} is {first.unit!r} in row {first.row}."
+                elif first.indicator != obs.indicator:
+                    column = "indicator"
+                    detail = f"{obs.indicator!r} is {first.indicator!r} in row {first.row}."
+                else:
+                    column, detail = "period", f"{obs.period} is in row {first.row} too."
+                add_error(RowError(obs.row, column, "duplicate_row", detail))
                 continue
             add_value(
                 new_value(MappedValue, (indicator_id, unit_id, text, dates[1], dates[2], value))

@@ -336,7 +336,9 @@ def create_initiative(
 
 def _initiative(agreement: Agreement, pk: int) -> Initiative:
     initiative = (
-        Initiative.objects.select_related("agreement__unit").filter(agreement=agreement, pk=pk).first()
+        Initiative.objects.select_related("agreement__unit")
+        .filter(agreement=agreement, pk=pk)
+        .first()
     )
     if initiative is None:
         raise not_found()
@@ -402,9 +404,11 @@ def _step(user: Any, unit_code: str, year: int, step: str) -> Agreement:
 
 
 class SubmitIn(Schema):
-    justifications: dict[str, Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL)]] = Field(
+    justifications: dict[
+        str, Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL)]
+    ] = Field(
         default_factory=dict,
-        description="Why a broken rule is acceptable, by rule id: {\"12\": \"...\"}",
+        description='Why a broken rule is acceptable, by rule id: {"12": "..."}',
     )
 
 
@@ -418,7 +422,9 @@ class ReturnIn(Schema):
     summary="Submit a draft for agreement (unit head)",
     description="A broken agreement rule needs a justification (by rule id) to submit anyway.",
 )
-def submit(request: HttpRequest, unit: UnitCode, year: YearPath, data: SubmitIn) -> AgreementDetailOut:
+def submit(
+    request: HttpRequest, unit: UnitCode, year: YearPath, data: SubmitIn
+) -> AgreementDetailOut:
     user = principal(request).user
     agreement = _step(user, unit, year, "submit")
     justifications: dict[int, str] = {}
@@ -457,7 +463,9 @@ def publish(request: HttpRequest, unit: UnitCode, year: YearPath) -> AgreementDe
     response=responses(AgreementDetailOut),
     summary="Send a submitted agreement back to the unit with a comment",
 )
-def return_(request: HttpRequest, unit: UnitCode, year: YearPath, data: ReturnIn) -> AgreementDetailOut:
+def return_(
+    request: HttpRequest, unit: UnitCode, year: YearPath, data: ReturnIn
+) -> AgreementDetailOut:
     user = principal(request).user
     agreement = _step(user, unit, year, "return")
     services.agreement_return(agreement=agreement, by=user, comment=data.comment)

@@ -138,7 +138,9 @@ def list_audit(
             if label > after_label:
                 qs = qs.filter(history_date__gte=when)
             elif label == after_label:
-                qs = qs.filter(Q(history_date__gt=when) | Q(history_date=when, history_id__gt=history_id))
+                qs = qs.filter(
+                    Q(history_date__gt=when) | Q(history_date=when, history_id__gt=history_id)
+                )
             else:
                 qs = qs.filter(history_date__gt=when)
         for row in qs.order_by("history_date", "history_id")[: limit + 1]:
@@ -169,4 +171,3 @@ def list_audit(
             )
         )
     return AuditPage(items=items, next=following)
-

@@ -246,9 +246,7 @@ class DeadlinePage(Schema):
     next: str | None
 
 
-@router.get(
-    "/deadlines", response=responses(DeadlinePage), summary="Deadlines of the annual cycle"
-)
+@router.get("/deadlines", response=responses(DeadlinePage), summary="Deadlines of the annual cycle")
 def list_deadlines(
     request: HttpRequest,
     year: OptionalYear = None,

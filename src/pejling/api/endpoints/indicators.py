@@ -89,7 +89,9 @@ def _indicators() -> QuerySet[Indicator]:
 
 
 @router.get("/indicators", response=responses(IndicatorPage), summary="List indicators")
-def list_indicators(request: HttpRequest, cursor: Cursor = None, limit: Limit = 50) -> IndicatorPage:
+def list_indicators(
+    request: HttpRequest, cursor: Cursor = None, limit: Limit = 50
+) -> IndicatorPage:
     principal(request)
     rows, following = paginate(_indicators(), keys=["code"], cursor=cursor, limit=limit)
     return IndicatorPage(items=[indicator_out(i) for i in rows], next=following)
@@ -181,9 +183,9 @@ def list_values(
 
 class ValueIn(Schema):
     indicator: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NO_NUL)]
-    unit: Annotated[
-        str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)
-    ] = Field(description="Unit code (or an unambiguous unit name)")
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)] = Field(
+        description="Unit code (or an unambiguous unit name)"
+    )
     period: Annotated[str, StringConstraints(min_length=1, max_length=10, pattern=NO_NUL)] = Field(
         description="2019, 2019-03, 2019M03, 2019T1 or 2019Q1"
     )
@@ -212,9 +214,7 @@ def _observations(values: list[ValueIn]) -> ParseResult:
         except PeriodError as exc:
             result.errors.append(ParseError(row, "period", "unknown_period", str(exc)))
             continue
-        result.observations.append(
-            Observation(item.indicator, item.unit, period, item.value, row)
-        )
+        result.observations.append(Observation(item.indicator, item.unit, period, item.value, row))
     return result
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
@@ -87,7 +87,11 @@ def unit_out(unit: Unit, parents: dict[str, str]) -> UnitOut:
     )
 
 
-@router.get("/units", response=responses(UnitPage), summary="List units (oldest first; each names its parent)")
+@router.get(
+    "/units",
+    response=responses(UnitPage),
+    summary="List units (oldest first; each names its parent)",
+)
 def list_units(
     request: HttpRequest, within: Within = None, cursor: Cursor = None, limit: Limit = 50
 ) -> UnitPage:
@@ -106,9 +110,9 @@ def get_unit(request: HttpRequest, code: UnitCode) -> UnitDetailOut:
     principal(request)
     unit = unit_by_code(code)
     ancestors = list(
-        Unit.objects.filter(path__in=unit.ancestor_paths()).order_by("depth").values_list(
-            "code", flat=True
-        )
+        Unit.objects.filter(path__in=unit.ancestor_paths())
+        .order_by("depth")
+        .values_list("code", flat=True)
     )
     children = list(
         Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1)
@@ -170,14 +174,13 @@ def _people(subtree: Unit | None) -> QuerySet:
     return qs.prefetch_related(Prefetch("memberships", queryset=memberships))
 
 
-def person_out(user: object) -> PersonOut:
-    get_full_name = getattr(user, "get_full_name", lambda: "")
+def person_out(user: Any) -> PersonOut:
     return PersonOut(
-        username=user.get_username(),  # type: ignore[attr-defined]
-        first_name=getattr(user, "first_name", ""),
-        last_name=getattr(user, "last_name", ""),
-        name=get_full_name() or user.get_username(),  # type: ignore[attr-defined]
-        memberships=[membership_out(m) for m in user.memberships.all()],  # type: ignore[attr-defined]
+        username=user.get_username(),
+        first_name=user.first_name,
+        last_name=user.last_name,
+        name=user.get_full_name() or user.get_username(),
+        memberships=[membership_out(m) for m in user.memberships.all()],
     )
 
 
@@ -277,14 +280,13 @@ class MembershipEndIn(Schema):
     summary="End-date a role (strategy office)",
 )
 def end_membership(
-    request: HttpRequest, membership_id: Annotated[int, Path(ge=1, le=MAX_ID)], data: MembershipEndIn
+    request: HttpRequest,
+    membership_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    data: MembershipEndIn,
 ) -> MembershipOut:
     who = principal(request)
-    membership = (
-        Membership.objects.select_related("user", "unit").filter(pk=membership_id).first()
-    )
+    membership = Membership.objects.select_related("user", "unit").filter(pk=membership_id).first()
     if membership is None:
         raise not_found()
     membership = services.membership_end(by=who.user, membership=membership, ends_on=data.ends_on)
     return membership_out(membership)
-

@@ -128,7 +128,9 @@ def strategy_detail_out(user: Any, s: Strategy) -> StrategyDetailOut:
 @router.get("/strategies", response=responses(StrategyPage), summary="List strategies")
 def list_strategies(
     request: HttpRequest,
-    year: Annotated[int | None, Query(None, ge=1900, le=2200, description="In force this year")] = None,
+    year: Annotated[
+        int | None, Query(None, ge=1900, le=2200, description="In force this year")
+    ] = None,
     status: StrategyStatus | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
@@ -209,7 +211,9 @@ def create_strategy(request: HttpRequest, data: StrategyIn) -> Status:
     response=responses(StrategyDetailOut),
     summary="Change a strategy (strategy office; only the fields sent)",
 )
-def update_strategy(request: HttpRequest, code: StrategyCode, data: StrategyPatch) -> StrategyDetailOut:
+def update_strategy(
+    request: HttpRequest, code: StrategyCode, data: StrategyPatch
+) -> StrategyDetailOut:
     user = principal(request).user
     strategy = strategy_by_code(user, code)
     changes = data.model_dump(exclude_unset=True)
@@ -233,7 +237,9 @@ class StrategyLevelIn(Schema):
     response=responses(list[StrategyLevelOut]),
     summary="Set a strategy's level names, top first (strategy office)",
 )
-def set_levels(request: HttpRequest, code: StrategyCode, data: list[StrategyLevelIn]) -> list[StrategyLevelOut]:
+def set_levels(
+    request: HttpRequest, code: StrategyCode, data: list[StrategyLevelIn]
+) -> list[StrategyLevelOut]:
     user = principal(request).user
     strategy = strategy_by_code(user, code)
     levels = services.strategy_levels_set(
@@ -242,7 +248,9 @@ def set_levels(request: HttpRequest, code: StrategyCode, data: list[StrategyLeve
         levels=[(lv.name, lv.name_plural, lv.holds_goals) for lv in data],
     )
     return [
-        StrategyLevelOut(depth=lv.depth, name=lv.name, name_plural=lv.name_plural, holds_goals=lv.holds_goals)
+        StrategyLevelOut(
+            depth=lv.depth, name=lv.name, name_plural=lv.name_plural, holds_goals=lv.holds_goals
+        )
         for lv in levels
     ]
 
@@ -392,9 +400,11 @@ def create_element(request: HttpRequest, code: StrategyCode, data: ElementIn) ->
     strategy = strategy_by_code(user, code)
     parent = None
     if data.parent is not None:
-        parent = Element.objects.select_related("level").filter(
-            pk=data.parent, strategy=strategy
-        ).first()
+        parent = (
+            Element.objects.select_related("level")
+            .filter(pk=data.parent, strategy=strategy)
+            .first()
+        )
         if parent is None:
             raise invalid("parent", _("The strategy has no element with this id."))
     depth = parent.level.depth + 1 if parent else 1
@@ -405,7 +415,9 @@ def create_element(request: HttpRequest, code: StrategyCode, data: ElementIn) ->
             _("Name the level first: this strategy has no level %(depth)s.") % {"depth": depth},
         )
     if Element.objects.filter(strategy=strategy, code=data.code).exists():
-        raise conflict(_("The strategy already has an element with this code."), {"code": [data.code]})
+        raise conflict(
+            _("The strategy already has an element with this code."), {"code": [data.code]}
+        )
     element = Element(strategy=strategy, parent=parent, level=level, code=data.code)
     _apply(element, data)
     services.element_save(element=element, by=user, references=_references(user, data.references))
@@ -420,8 +432,14 @@ def create_element(request: HttpRequest, code: StrategyCode, data: ElementIn) ->
 def update_element(request: HttpRequest, element_id: ElementId, data: ElementUpdate) -> ElementOut:
     user = principal(request).user
     element = element_by_id(user, element_id)
-    if Element.objects.filter(strategy=element.strategy, code=data.code).exclude(pk=element.pk).exists():
-        raise conflict(_("The strategy already has an element with this code."), {"code": [data.code]})
+    if (
+        Element.objects.filter(strategy=element.strategy, code=data.code)
+        .exclude(pk=element.pk)
+        .exists()
+    ):
+        raise conflict(
+            _("The strategy already has an element with this code."), {"code": [data.code]}
+        )
     element.code = data.code
     _apply(element, data)
     services.element_save(element=element, by=user, references=_references(user, data.references))
@@ -490,9 +508,7 @@ def list_rules(
     return RulePage(items=[rule_out(r) for r in rows], next=following)
 
 
-@router.get(
-    "/agreement-rules/{rule_id}", response=responses(RuleOut), summary="One agreement rule"
-)
+@router.get("/agreement-rules/{rule_id}", response=responses(RuleOut), summary="One agreement rule")
 def get_rule(request: HttpRequest, rule_id: ElementId) -> RuleOut:
     rule = _rules(principal(request).user).filter(pk=rule_id).first()
     if rule is None:
