@@ -14,6 +14,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Error as PlaywrightError,
     Locator,
     Page,
     Request,
@@ -224,8 +225,12 @@ SKIP_ROUTES = {"logout", "set_language", "healthz"}
 
 def crawl(page: Page, start: str, *, per_route: int = 1, limit: int = 60) -> list[str]:
     """Visit the pages reachable by links from ``start`` (same origin, GET), breadth first,
-    at most ``per_route`` pages per URL pattern; each page is checked with axe when the page
-    is a ``page`` fixture (``check``), and the visited paths are returned."""
+    at most ``per_route`` pages per URL pattern, and return their paths.
+
+    Each HTML page is checked with axe, unless the page obeys CSP (``strict_page``), where
+    the watch still fails the test on console errors. Downloads and non-HTML answers (a
+    calendar feed, JSON) are skipped.
+    """
     from django.urls import Resolver404, resolve
 
     watch = watch_of(page)
@@ -245,8 +250,17 @@ def crawl(page: Page, start: str, *, per_route: int = 1, limit: int = 60) -> lis
         if seen_routes.get(route, 0) >= per_route:
             continue
         seen_routes[route] = seen_routes.get(route, 0) + 1
-        response = page.goto(path)
+        try:
+            response = page.goto(path)
+        except PlaywrightError as error:
+            if "Download is starting" in str(error):
+                continue
+            raise
         assert response is not None
+        if not response.headers.get("content-type", "").startswith("text/html"):
+            watch.checked.add(without_fragment(page.url))
+            page.go_back()
+            continue
         if response.status == 404 and page.locator("main#main h1").count() == 1:
             # A designed "not there yet" page (an annual agreement not started): fine.
             watch.forgive(response.url)

@@ -47,3 +47,12 @@ def test_the_audit_trail_pages_through_every_model_exactly_once(
 def test_only_the_strategy_office_reads_the_audit_trail(api: Any, org: Any) -> None:
     assert_error(api(org.executive).get("/audit"), 403, "forbidden")
     assert_error(api(org.office).get("/audit", model="nothing.here"), 400, "invalid")
+
+
+def test_times_with_any_offset_or_none_are_read_correctly(
+    api: Any, org: Any, agreement: Any
+) -> None:
+    office = api(org.office)
+    assert office.get("/audit", since="2000-01-01T00:00:00+22:54").status_code == 200
+    assert office.get("/audit", since="2000-01-01T00:00:00").json()["items"]
+    assert_error(office.get("/audit", until="9999-12-31T23:59:00-05:00"), 400, "invalid")

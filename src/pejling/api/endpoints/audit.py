@@ -7,11 +7,12 @@ Only the strategy office reads it (it spans every unit, draft and person).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -59,6 +60,19 @@ class AuditOut(Schema):
 class AuditPage(Schema):
     items: list[AuditOut]
     next: str | None
+
+
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    """A time in UTC (a time without zone is read in the local zone). PostgreSQL refuses
+    offsets beyond ±16 hours, which Python accepts."""
+    if value is None:
+        return None
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise invalid(field, _("The time is out of range.")) from None
 
 
 def _text(value: Any) -> str | None:
@@ -113,6 +127,7 @@ def list_audit(
     user = principal(request).user
     if not is_strategy_office(user):
         raise ApiError(403, "forbidden", _("Only the strategy office can read the audit trail."))
+    since, until = _utc(since, "since"), _utc(until, "until")
     models = history_models()
     if model:
         if model not in models:
