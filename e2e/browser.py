@@ -14,12 +14,14 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
-    Error as PlaywrightError,
     Locator,
     Page,
     Request,
     Response,
     expect,
+)
+from playwright.sync_api import (
+    Error as PlaywrightError,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +143,7 @@ def open_page(browser: Browser, origin: str, *, bypass_csp: bool) -> tuple[Brows
 
 
 def watch_of(page: Page) -> PageWatch:
-    return page.pejling_watch  # type: ignore[attr-defined,no-any-return]
+    return page.pejling_watch  # type: ignore[attr-defined]
 
 
 def settle(page: Page) -> None:
@@ -259,7 +261,6 @@ def crawl(page: Page, start: str, *, per_route: int = 1, limit: int = 60) -> lis
         assert response is not None
         if not response.headers.get("content-type", "").startswith("text/html"):
             watch.checked.add(without_fragment(page.url))
-            page.go_back()
             continue
         if response.status == 404 and page.locator("main#main h1").count() == 1:
             # A designed "not there yet" page (an annual agreement not started): fine.

@@ -62,7 +62,7 @@ def django_db_setup(
         # the (pre-demo) serialized contents on top of the restored demo.
         for alias in connections:
             if hasattr(connections[alias], "_test_serialized_contents"):
-                del connections[alias]._test_serialized_contents
+                del connections[alias]._test_serialized_contents  # type: ignore[attr-defined]
     with flush_by_delete(connection):
         yield
 

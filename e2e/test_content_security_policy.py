@@ -38,12 +38,16 @@ def test_pages_load_their_scripts_and_styles_without_breaking_the_content_securi
     ]:
         page.goto(path)
         page.wait_for_load_state("load")
-        # The stylesheets applied (Designsystemet and app.css) and the scripts ran.
+        # The stylesheets applied (Designsystemet's theme, its CSS, app.css); htmx ran.
         assert page.evaluate("() => document.styleSheets.length") >= 3
+        theme = "getComputedStyle(document.documentElement).getPropertyValue('--ds-color-accent-base-default')"
+        assert page.evaluate(f"() => {theme}").strip()
         assert (
-            page.evaluate("() => getComputedStyle(document.querySelector('.site-header')).display")
-            == "block"
+            page.evaluate("() => getComputedStyle(document.querySelector('.ds-button')).cursor")
+            == "pointer"
         )
+        app_css = "getComputedStyle(document.querySelector('.site-header__inner')).display"
+        assert page.evaluate(f"() => {app_css}") == "flex"
         assert page.evaluate("() => typeof window.htmx") == "object"
 
     # htmx swaps the organisation tree under the policy too (no eval, no inline styles).

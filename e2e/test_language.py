@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.browser import _, log_in, submit
+from e2e.browser import _, log_in, submit, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,8 +39,6 @@ def test_the_footer_form_switches_the_language_of_the_page(page: Page) -> None:
 
 
 def test_the_language_can_be_chosen_before_logging_in(page: Page) -> None:
-    from e2e.browser import visit
-
     visit(page, "/accounts/login/")
     page.locator("#language-select").select_option("en")
     submit(page, page.locator("form.language-form button[type=submit]"))

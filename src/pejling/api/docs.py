@@ -111,11 +111,11 @@ def operations(document: dict[str, Any]) -> list[Operation]:
                 for p in op.get("parameters", [])
             ]
             body, body_fields = _body(op, components)
-            by_body: dict[str, list[str]] = {}  # "400, 401, 403 → ErrorOut" on one row
+            by_body: dict[str, list[Any]] = {}  # "400, 401, 403 → ErrorOut" on one row
             for status, response in op.get("responses", {}).items():
                 schema = response.get("content", {}).get("application/json", {}).get("schema")
                 by_body.setdefault(type_of(schema) if schema else "", []).append(status)
-            responses = [(", ".join(codes), body) for body, codes in by_body.items()]
+            responses = [(", ".join(map(str, codes)), body) for body, codes in by_body.items()]
             result.append(
                 Operation(
                     method=method.upper(),

@@ -180,7 +180,9 @@ TASKS = {
 
 MAILERS = {
     "default": {
-        "BACKEND": env_str("PEJLING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+        "BACKEND": env_str(
+            "PEJLING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+        ),
     }
 }
 DEFAULT_FROM_EMAIL = env_str("PEJLING_FROM_EMAIL", "pejling@localhost")

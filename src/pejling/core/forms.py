@@ -5,8 +5,8 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils.translation import gettext_lazy
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 
 def add_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
