@@ -194,7 +194,11 @@ class ImportBatch(models.Model):
 class IndicatorValue(models.Model):
     """One stored value: a base measure for one unit and one period, as imported."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="values")
+    # No separate index on indicator: the unique constraint (indicator, unit, period) and the
+    # (indicator, period_start) index both lead with it. Fewer indexes keep bulk imports fast.
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="values", db_index=False
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="indicator_values")
     period = models.CharField(
         _("period"), max_length=10
@@ -202,8 +206,14 @@ class IndicatorValue(models.Model):
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=6)
+    # Not indexed: batches are only looked up from a value, and deleting a batch is rare.
     batch = models.ForeignKey(
-        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ImportBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
