@@ -72,7 +72,7 @@ test: lint typecheck test-sqlite test-postgres test-browser
 
 bench: install
 	bash scripts/ensure-postgres.sh
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/pejling_bench $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache

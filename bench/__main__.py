@@ -44,6 +44,8 @@ BUDGETS = {
     "page: annual agreements list": 800,
     "page: agreement detail": 300,
     "page: strategy detail": 300,
+    "page: executive dashboard": 2000,
+    "page: compliance matrix": 1500,
     "query: subtree of the root": 100,
 }
 
@@ -230,6 +232,8 @@ def main() -> int:
             ("page: annual agreements list", office, "/agreements/?year=2026"),
             ("page: agreement detail", client, "/agreements/VOF-HEM-NOR/2026/"),
             ("page: strategy detail", client, "/strategies/koncernstrategi-2025-2026/"),
+            ("page: executive dashboard", office, "/followup/dashboard/?year=2026"),
+            ("page: compliance matrix", office, "/followup/compliance/?year=2026"),
         ]
         for name, c, url in pages:
             c.get(url)  # warm up
