@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/pejling
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install demo serve migrate messages static lint typecheck test test-sqlite test-postgres test-browser bench clean
+.PHONY: help install demo serve migrate messages static lint typecheck audit test test-sqlite test-postgres test-browser bench clean
 
 help:
 	@echo "make demo   install, migrate, load the demo organisation and serve on http://127.0.0.1:8000"
@@ -54,6 +54,12 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+# Known vulnerabilities in the installed packages (PyPI's advisory data; the project itself is
+# skipped). --strict: a package that cannot be checked (e.g. PyPI unreachable) fails the audit.
+audit: install
+	@$(BIN)/python -m pip_audit --vulnerability-service pypi --skip-editable --strict \
+		--progress-spinner off || { echo "make audit: FAILED: a known vulnerability is listed above, or PyPI's vulnerability data (https://pypi.org/pypi/<name>/<version>/json) could not be reached."; exit 1; }
 
 test-sqlite: install
 	DATABASE_URL= $(BIN)/pytest tests -q -p no:cacheprovider -n 2

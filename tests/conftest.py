@@ -60,6 +60,13 @@ def _fast_and_self_contained() -> Iterator[None]:
     override.disable()
 
 
+@pytest.fixture(autouse=True)
+def _no_login_lockout(settings: Any) -> None:
+    """Tests log in many times: django-axes' lockout is off except where a test turns it on
+    (tests/security/test_login_lockout.py)."""
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def year() -> int:
     return YEAR

@@ -7,12 +7,12 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from pejling.agreements.models import Initiative
-from pejling.core.forms import StyledFormMixin
+from pejling.core.forms import StyledFormMixin, VersionedFormMixin
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element
 
 
-class AgreementForm(StyledFormMixin, forms.Form):
+class AgreementForm(VersionedFormMixin, StyledFormMixin, forms.Form):
     summary = forms.CharField(
         label=_("Summary"),
         required=False,
@@ -26,7 +26,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return str(obj.get_full_name() or obj.get_username())
 
 
-class InitiativeForm(StyledFormMixin, forms.ModelForm):
+class InitiativeForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):
     goals = forms.ModelMultipleChoiceField(
         label=_("Goals"),
         queryset=Element.objects.none(),

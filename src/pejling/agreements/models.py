@@ -44,6 +44,7 @@ class Agreement(models.Model):
         related_name="+",
     )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     history = HistoricalRecords()
 
@@ -107,6 +108,7 @@ class Initiative(models.Model):
         default=InitiativeStatus.PLANNED,
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     goals = models.ManyToManyField(
         Element,
         verbose_name=_("goals"),

@@ -35,6 +35,7 @@ class InitiativeView:
     status_label: str
     goals: list[Element]
     pk: int | None = None
+    edit_version: int | None = None  # the live row's version (optimistic locking)
 
 
 @dataclass
@@ -75,6 +76,7 @@ def readable_agreement(user: Any, agreement: Agreement) -> AgreementView | None:
                 status_label=i.get_status_display(),
                 goals=list(i.goals.all()),
                 pk=i.pk,
+                edit_version=i.version,
             )
             for i in agreement_initiatives(agreement)
         ]

@@ -21,7 +21,7 @@ from pejling.agreements.models import (
     RuleJustification,
 )
 from pejling.agreements.rules import check_rules
-from pejling.core.history import delete_as, save_as
+from pejling.core.history import OtherChange, delete_as, next_version, save_as
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element
@@ -67,9 +67,15 @@ def agreement_create(*, unit: Unit, year: int, by: Any, summary: str = "") -> Ag
 
 
 @transaction.atomic
-def agreement_update(*, agreement: Agreement, by: Any, summary: str) -> Agreement:
+def agreement_update(
+    *, agreement: Agreement, by: Any, summary: str, expected_version: int | None = None
+) -> Agreement:
+    """Change a draft's summary. ``expected_version`` is the version the caller loaded: when
+    someone saved in between, nothing is saved and ``ConcurrentEditError`` says what they
+    changed."""
     _require(permissions.can_write_agreement(by, agreement.unit))
     _require_draft(agreement)
+    next_version(agreement, expected_version)
     agreement.summary = summary
     save_as(agreement, by)
     return agreement
@@ -102,6 +108,34 @@ def _validate_goals(agreement: Agreement, goals: Iterable[Element]) -> list[Elem
 def _validate_dates(start: date | None, end: date | None) -> None:
     if start and end and end < start:
         raise ValidationError({"end_date": _("The end cannot be before the start.")})
+
+
+def _goal_link_changes(initiative: Initiative, since: Any) -> list[OtherChange]:
+    """Goal links added or removed after ``since`` (for the message of a refused save)."""
+    rows = list(
+        InitiativeGoal.history.filter(initiative_id=initiative.pk, history_date__gt=since)
+        .exclude(history_type="~")
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+        if since is not None
+        else []
+    )
+    goals = {g.pk: str(g) for g in Element.objects.filter(pk__in={r.goal_id for r in rows})}
+    changes = []
+    for row in rows:
+        goal = goals.get(row.goal_id, str(row.goal_id))
+        added = row.history_type == "+"
+        who = row.history_user
+        changes.append(
+            OtherChange(
+                field=_("goals"),
+                old="–" if added else goal,
+                new=goal if added else "–",
+                who=(who.get_full_name() or who.get_username()) if who else _("system"),
+                when=row.history_date,
+            )
+        )
+    return changes
 
 
 def _set_goals(initiative: Initiative, goals: list[Element], by: Any) -> None:
@@ -162,10 +196,14 @@ def initiative_update(
     start_date: date | None = None,
     end_date: date | None = None,
     status: str = InitiativeStatus.PLANNED,
+    expected_version: int | None = None,
 ) -> Initiative:
     agreement = initiative.agreement
     _require(permissions.can_write_agreement(by, agreement.unit))
     _require_draft(agreement)
+    next_version(
+        initiative, expected_version, extra=lambda since: _goal_link_changes(initiative, since)
+    )
     goal_list = _validate_goals(agreement, goals)
     _validate_dates(start_date, end_date)
     initiative.title = title
@@ -209,6 +247,7 @@ def _transition(
             _("The agreement is %(state)s; this step is not possible now.")
             % {"state": current.get_state_display().lower()}
         )
+    agreement.version = current.version + 1
     agreement.state = to
     save_as(agreement, by, reason=reason)
 

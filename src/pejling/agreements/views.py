@@ -27,7 +27,7 @@ from pejling.agreements.selectors import (
     version_view,
 )
 from pejling.core.forms import add_validation_error
-from pejling.core.history import entries_for
+from pejling.core.history import ConcurrentEditError, entries_for
 from pejling.core.utils import requested_year
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
@@ -141,12 +141,20 @@ def agreement_edit(request: HttpRequest, unit_code: str, year: int) -> HttpRespo
     agreement = _agreement(unit, year)
     if not permissions.can_write_agreement(request.user, unit):
         raise PermissionDenied
-    form = AgreementForm(request.POST or None, initial={"summary": agreement.summary})
+    form = AgreementForm(
+        request.POST or None, initial={"summary": agreement.summary}, version=agreement.version
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.agreement_update(
-                agreement=agreement, by=request.user, summary=form.cleaned_data["summary"]
+                agreement=agreement,
+                by=request.user,
+                summary=form.cleaned_data["summary"],
+                expected_version=form.loaded_version(),
             )
+        except ConcurrentEditError as exc:
+            add_validation_error(form, exc)
+            form.show_current_version(exc.current_version)
         except ValidationError as exc:
             add_validation_error(form, exc)
         else:
@@ -182,9 +190,14 @@ def initiative_edit(
         }
         try:
             if pk:
-                services.initiative_update(initiative=initiative, **fields)
+                services.initiative_update(
+                    initiative=initiative, expected_version=form.loaded_version(), **fields
+                )
             else:
                 services.initiative_create(agreement=agreement, **fields)
+        except ConcurrentEditError as exc:
+            add_validation_error(form, exc)
+            form.show_current_version(exc.current_version)
         except ValidationError as exc:
             add_validation_error(form, exc)
         else:

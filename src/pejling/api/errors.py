@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from pejling.core.history import ConcurrentEditError
+
 if TYPE_CHECKING:
     from ninja import NinjaAPI
 
@@ -86,6 +88,15 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         messages = exc.messages
+        if isinstance(exc, ConcurrentEditError):  # someone saved after the version sent
+            return _respond(
+                api,
+                request,
+                409,
+                "edit_conflict",
+                " ".join(messages),
+                {"version": [str(exc.current_version)]},
+            )
         message = messages[0] if len(messages) == 1 else _("The data is not valid.")
         if not hasattr(exc, "error_dict"):
             message = " ".join(messages) or _("The data is not valid.")

@@ -7,6 +7,7 @@ With nothing set, Pejling runs on a local SQLite file under ``PEJLING_DATA_DIR``
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "pejling.api",
     "pejling.packages",
     "django_tasks_db",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pejling.config.urls"
@@ -120,6 +124,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out log-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -164,13 +173,51 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+# Cookies, TLS and HSTS (docs/security.md). PEJLING_TLS=true when served over HTTPS (behind a
+# proxy that terminates TLS and sets X-Forwarded-Proto): redirect HTTP to HTTPS, secure cookies,
+# and HSTS for a year (subdomains of Pejling's own host name included; preload is opt-in).
+TLS = env_bool("PEJLING_TLS", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("PEJLING_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = TLS or env_bool("PEJLING_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(env_str("PEJLING_SESSION_AGE", str(60 * 60 * 10)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("PEJLING_SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+if TLS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the proxy's health check may speak plain HTTP
+    SECURE_HSTS_SECONDS = int(env_str("PEJLING_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("PEJLING_HSTS_PRELOAD", False)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Request limits. Form posts and API JSON bodies (bulk values) up to 20 MB; uploaded files
+# larger than 5 MB go to a temporary file instead of memory (KPI files are capped at 200 MB by
+# the import form; put the same cap on the proxy, e.g. nginx client_max_body_size 200m).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+
+# Log-in throttling (django-axes): after 5 failed log-ins for one username from one address,
+# that pair is locked out for 15 minutes (a failure meanwhile restarts the 15 minutes).
+# `pejling axes_reset_username NAME` unlocks early. PEJLING_AXES_ENABLED=false turns it off
+# (tests only). Behind a proxy, PEJLING_PROXY_COUNT says how many proxies append to
+# X-Forwarded-For, so the client's own address is used (pejling.core.security.client_ip).
+AXES_ENABLED = env_bool("PEJLING_AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "pejling.core.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "pejling.core.security.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+PEJLING_PROXY_COUNT = int(env_str("PEJLING_PROXY_COUNT", "1" if TLS else "0"))
 
 TASKS = {
     "default": {

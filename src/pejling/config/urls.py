@@ -11,6 +11,7 @@ from pejling.core.forms import LoginForm
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path(
         "accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"
     ),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("indicators/", include("pejling.indicators.urls")),
     path("followup/", include("pejling.followup.urls")),
     path("reports/", include("pejling.followup.reporting_urls")),
+    path("audit/", include("pejling.core.audit_urls")),
     path("api/v1/", api.urls),
     path("api/", include("pejling.api.urls")),
     path("admin/", admin.site.urls),

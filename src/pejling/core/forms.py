@@ -6,7 +6,10 @@ from typing import Any, cast
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy
+
+from pejling.core.security import guard_choice_ids
 
 
 def add_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -44,7 +47,35 @@ class StyledFormMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         style_widgets(self)  # type: ignore[arg-type]
+        guard_choice_ids(self)  # type: ignore[arg-type]
 
 
 class LoginForm(StyledFormMixin, AuthenticationForm):
     pass
+
+
+class VersionedFormMixin:
+    """A hidden ``version``: the version of the object the form was loaded with, sent back so
+    the service can refuse a save over someone else's (optimistic locking)."""
+
+    def __init__(self, *args: Any, version: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        form = cast(forms.BaseForm, self)
+        form.fields["version"] = forms.IntegerField(
+            required=False, min_value=1, widget=forms.HiddenInput
+        )
+        instance = getattr(self, "instance", None)
+        if version is None and instance is not None and instance.pk:
+            version = instance.version
+        form.fields["version"].initial = version
+
+    def loaded_version(self) -> int | None:
+        return cast(forms.BaseForm, self).cleaned_data.get("version")
+
+    def show_current_version(self, current_version: int) -> None:
+        """After a refused save: keep the person's input, and carry the version now stored, so
+        saving again (having seen the other changes) is a deliberate choice."""
+        form = cast(forms.BaseForm, self)
+        data = cast(QueryDict, form.data).copy()
+        data[form.add_prefix("version")] = str(current_version)
+        form.data = data

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -103,6 +104,8 @@ def _validate_entries(agreement: Agreement, entries: list[ReportEntry]) -> dict[
                 _("“%(status)s” is not a status an initiative can be reported with (“%(title)s”).")
                 % {"status": entry.status, "title": initiative.title}
             )
+        if "\x00" in entry.comment:
+            errors.append(str(ProhibitNullCharactersValidator.message))
         if len(entry.comment.strip()) > COMMENT_MAX_LENGTH:
             errors.append(
                 _("The comment on “%(title)s” is longer than %(max)s characters.")
@@ -261,6 +264,7 @@ def comment_add(
     text = body.strip()
     if not text:
         raise ValidationError({"body": _("Write a comment first.")})
+    ProhibitNullCharactersValidator()(text)  # PostgreSQL text cannot hold NUL
     if len(text) > BODY_MAX_LENGTH:
         raise ValidationError(
             {"body": _("A comment can be at most %(max)s characters.") % {"max": BODY_MAX_LENGTH}}

@@ -5,11 +5,11 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from pejling.core.forms import StyledFormMixin
+from pejling.core.forms import StyledFormMixin, VersionedFormMixin
 from pejling.strategy.models import Element, Strategy
 
 
-class StrategyForm(StyledFormMixin, forms.ModelForm):
+class StrategyForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Strategy
         fields = [
@@ -50,7 +50,7 @@ class ReferenceChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.strategy.title}: {obj.code} {obj.title}"
 
 
-class ElementForm(StyledFormMixin, forms.ModelForm):
+class ElementForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Element
         fields = [

@@ -43,6 +43,7 @@ class Strategy(models.Model):
         _("status"), max_length=20, choices=StrategyStatus.choices, default=StrategyStatus.DRAFT
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     history = HistoricalRecords()
 
@@ -165,6 +166,7 @@ class Element(models.Model):
     )
     target_date = models.DateField(_("target date"), null=True, blank=True)
     source = models.CharField(_("data source"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     history = HistoricalRecords()
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from pejling.core.history import delete_as, save_as
+from pejling.core.history import delete_as, next_version, save_as
 from pejling.organisation.permissions import is_strategy_office
 from pejling.strategy.models import Element, Strategy, StrategyLevel
 
@@ -20,9 +20,11 @@ def _require_office(by: Any) -> None:
 
 
 @transaction.atomic
-def strategy_save(*, strategy: Strategy, by: Any) -> Strategy:
-    """Create or update a strategy (validated)."""
+def strategy_save(*, strategy: Strategy, by: Any, expected_version: int | None = None) -> Strategy:
+    """Create or update a strategy (validated). ``expected_version``: the version the caller
+    loaded; when someone saved in between, ``ConcurrentEditError`` says what they changed."""
     _require_office(by)
+    next_version(strategy, expected_version)
     strategy.full_clean()
     save_as(strategy, by)
     return strategy
@@ -61,8 +63,15 @@ def strategy_levels_set(
 
 
 @transaction.atomic
-def element_save(*, element: Element, by: Any, references: list[Element] | None = None) -> Element:
+def element_save(
+    *,
+    element: Element,
+    by: Any,
+    references: list[Element] | None = None,
+    expected_version: int | None = None,
+) -> Element:
     _require_office(by)
+    next_version(element, expected_version)
     element.full_clean()
     save_as(element, by)
     if references is not None:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pejling.core.forms import add_validation_error
-from pejling.core.history import entries_for
+from pejling.core.history import ConcurrentEditError, entries_for
 from pejling.organisation.permissions import is_strategy_office
 from pejling.strategy import services
 from pejling.strategy.forms import ElementForm, LevelFormSet, StrategyForm
@@ -53,7 +53,12 @@ def strategy_edit(request: HttpRequest, code: str | None = None) -> HttpResponse
     form = StrategyForm(request.POST or None, instance=strategy)
     if request.method == "POST" and form.is_valid():
         try:
-            services.strategy_save(strategy=form.instance, by=request.user)
+            services.strategy_save(
+                strategy=form.instance, by=request.user, expected_version=form.loaded_version()
+            )
+        except ConcurrentEditError as exc:
+            add_validation_error(form, exc)
+            form.show_current_version(exc.current_version)
         except ValidationError as exc:
             add_validation_error(form, exc)
         else:
@@ -98,21 +103,31 @@ def element_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     element = get_object_or_404(
         Element.objects.select_related("level", "parent", "strategy"), strategy=strategy, pk=pk
     )
+    from pejling.agreements.models import AgreementState
     from pejling.agreements.selectors import agreements_readable_by
+    from pejling.organisation.permissions import can_read_unpublished
 
     readable = agreements_readable_by(request.user)
-    links = (
+    linked = (
         element.initiatives.filter(agreement__in=readable)
         .select_related("agreement__unit")
         .order_by("agreement__year", "agreement__unit__path")
     )
+    # An agreement may be readable only through its last published version (during a
+    # revision): its live initiatives are then drafts, not for this reader.
+    links = [
+        i
+        for i in linked
+        if i.agreement.state == AgreementState.PUBLISHED
+        or can_read_unpublished(request.user, i.agreement.unit)
+    ]
     context = {
         "strategy": strategy,
         "element": element,
         "children": list(element.children.select_related("level")),
         "references": list(element.references.select_related("strategy")),
         "referenced_by": list(element.referenced_by.select_related("strategy")),
-        "initiatives": list(links),
+        "initiatives": links,
     }
     return render(request, "strategy/element_detail.html", context)
 
@@ -128,6 +143,8 @@ def element_edit(request: HttpRequest, code: str, pk: int | None = None) -> Http
         parent = None
         parent_id = request.GET.get("parent") or request.POST.get("parent")
         if parent_id:
+            if not parent_id.isdigit():
+                raise Http404
             parent = get_object_or_404(
                 Element.objects.select_related("level"), strategy=strategy, pk=parent_id
             )
@@ -147,7 +164,11 @@ def element_edit(request: HttpRequest, code: str, pk: int | None = None) -> Http
                 element=form.instance,
                 by=request.user,
                 references=list(form.cleaned_data["references"]),
+                expected_version=form.loaded_version(),
             )
+        except ConcurrentEditError as exc:
+            add_validation_error(form, exc)
+            form.show_current_version(exc.current_version)
         except ValidationError as exc:
             add_validation_error(form, exc)
         else:

@@ -80,6 +80,10 @@ class InitiativeOut(Schema):
     end_date: date | None
     status: str
     goals: list[GoalRef]
+    edit_version: int | None = Field(
+        None,
+        description="The version of the row now; send it back as edit_version when changing it, to be refused (409 edit_conflict) if someone saved in between",
+    )
 
 
 class JustificationOut(Schema):
@@ -95,6 +99,10 @@ class AgreementDetailOut(Schema):
     state: str = Field(description="The state of what is shown (a published version: published)")
     live: bool = Field(description="False: the last published version, during a revision")
     version: int | None
+    edit_version: int | None = Field(
+        None,
+        description="The version of the row now; send it back as edit_version when changing it, to be refused (409 edit_conflict) if someone saved in between",
+    )
     summary: str
     initiatives: list[InitiativeOut]
     justifications: list[JustificationOut]
@@ -132,6 +140,7 @@ def detail_out(view: AgreementView) -> AgreementDetailOut:
         state=agreement.state if view.live else AgreementState.PUBLISHED,
         live=view.live,
         version=view.version.number if view.version else None,
+        edit_version=agreement.version if view.live else None,
         summary=view.summary,
         initiatives=[
             InitiativeOut(
@@ -143,6 +152,7 @@ def detail_out(view: AgreementView) -> AgreementDetailOut:
                 start_date=i.start_date,
                 end_date=i.end_date,
                 status=i.status,
+                edit_version=i.edit_version,
                 goals=[
                     GoalRef(id=g.pk, code=g.code, title=g.title, strategy=g.strategy.code)
                     for g in i.goals
@@ -217,6 +227,12 @@ class AgreementIn(Schema):
 
 class AgreementPatch(Schema):
     summary: LongText
+    edit_version: int | None = Field(
+        None,
+        ge=1,
+        le=2147483647,
+        description="The edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
+    )
 
 
 @router.post(
@@ -266,7 +282,9 @@ def update_agreement(
 ) -> AgreementDetailOut:
     user = principal(request).user
     agreement = _writable(user, unit, year)
-    services.agreement_update(agreement=agreement, by=user, summary=data.summary)
+    services.agreement_update(
+        agreement=agreement, by=user, summary=data.summary, expected_version=data.edit_version
+    )
     return _detail(user, agreement)
 
 
@@ -284,6 +302,15 @@ class InitiativeIn(Schema):
     status: InitiativeStatus = InitiativeStatus.PLANNED
     goals: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         min_length=1, max_length=100, description="Ids of the goals the initiative serves"
+    )
+
+
+class InitiativeUpdate(InitiativeIn):
+    edit_version: int | None = Field(
+        None,
+        ge=1,
+        le=2147483647,
+        description="The edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
     )
 
 
@@ -355,12 +382,17 @@ def update_initiative(
     unit: UnitCode,
     year: YearPath,
     initiative_id: InitiativeId,
-    data: InitiativeIn,
+    data: InitiativeUpdate,
 ) -> AgreementDetailOut:
     user = principal(request).user
     agreement = _writable(user, unit, year)
     initiative = _initiative(agreement, initiative_id)
-    services.initiative_update(initiative=initiative, by=user, **_fields(agreement.unit, data))
+    services.initiative_update(
+        initiative=initiative,
+        by=user,
+        expected_version=data.edit_version,
+        **_fields(agreement.unit, data),
+    )
     return _detail(user, agreement)
 
 

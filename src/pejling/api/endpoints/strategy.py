@@ -84,6 +84,10 @@ class StrategyOut(Schema):
     parent: str | None = Field(description="Code of the strategy this one serves")
     status: str
     position: int
+    edit_version: int = Field(
+        1,
+        description="The version of the row now; send it back as edit_version when changing it, to be refused (409 edit_conflict) if someone saved in between",
+    )
 
 
 class StrategyDetailOut(StrategyOut):
@@ -107,6 +111,7 @@ def strategy_out(s: Strategy) -> StrategyOut:
         parent=s.parent.code if s.parent else None,
         status=s.status,
         position=s.position,
+        edit_version=s.version,
     )
 
 
@@ -171,6 +176,12 @@ class StrategyPatch(Schema):
     parent: Slug | None = None
     status: StrategyStatus | None = None
     position: SmallInt | None = None
+    edit_version: int | None = Field(
+        None,
+        ge=1,
+        le=2147483647,
+        description="The edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
+    )
 
 
 def _parent(user: Any, code: str | None) -> Strategy | None:
@@ -217,12 +228,13 @@ def update_strategy(
     user = principal(request).user
     strategy = strategy_by_code(user, code)
     changes = data.model_dump(exclude_unset=True)
+    expected_version = changes.pop("edit_version", None)
     for field, value in changes.items():
         if field == "parent":
             strategy.parent = _parent(user, value)
         elif value is not None:
             setattr(strategy, field, value)
-    services.strategy_save(strategy=strategy, by=user)
+    services.strategy_save(strategy=strategy, by=user, expected_version=expected_version)
     return strategy_detail_out(user, strategy)
 
 
@@ -278,6 +290,10 @@ class ElementOut(Schema):
     target_date: date | None
     source: str
     references: list[int]
+    edit_version: int = Field(
+        1,
+        description="The version of the row now; send it back as edit_version when changing it, to be refused (409 edit_conflict) if someone saved in between",
+    )
 
 
 class ElementPage(Schema):
@@ -310,6 +326,7 @@ def element_out(e: Element) -> ElementOut:
         target_date=e.target_date,
         source=e.source,
         references=[r.pk for r in e.references.all()],
+        edit_version=e.version,
     )
 
 
@@ -375,6 +392,12 @@ class ElementIn(ElementFields):
 
 class ElementUpdate(ElementFields):
     code: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NO_NUL)]
+    edit_version: int | None = Field(
+        None,
+        ge=1,
+        le=2147483647,
+        description="The edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
+    )
 
 
 def _references(user: Any, ids: list[int]) -> list[Element]:
@@ -442,7 +465,12 @@ def update_element(request: HttpRequest, element_id: ElementId, data: ElementUpd
         )
     element.code = data.code
     _apply(element, data)
-    services.element_save(element=element, by=user, references=_references(user, data.references))
+    services.element_save(
+        element=element,
+        by=user,
+        references=_references(user, data.references),
+        expected_version=data.edit_version,
+    )
     return element_out(_elements().get(pk=element.pk))
 
 

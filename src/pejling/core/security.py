@@ -1,0 +1,68 @@
+"""Security helpers: the client's address for log-in throttling, the lockout page, and a
+guard for model choices posted as out-of-range numbers.
+
+Both are named in settings (``AXES_CLIENT_IP_CALLABLE``, ``AXES_LOCKOUT_CALLABLE``); see
+docs/security.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: ``REMOTE_ADDR``, or, behind ``PEJLING_PROXY_COUNT`` proxies, the
+    address the outermost of them saw (counted from the right of ``X-Forwarded-For``, the part
+    a client cannot forge)."""
+    proxies = int(getattr(settings, "PEJLING_PROXY_COUNT", 0))
+    remote = request.META.get("REMOTE_ADDR") or None
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return remote
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes' lockout: a translated page in our layout, status 429."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    minutes = max(1, int(cool_off.total_seconds() // 60)) if cool_off else 0
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}
+    response = render(request, "registration/locked_out.html", context, status=429)
+    if minutes:
+        response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+def guard_choice_ids(form: forms.BaseForm) -> None:
+    """A model choice posted as a huge number (``99999999999999999999``) makes SQLite raise
+    OverflowError, which Django's choice fields do not catch: report it as an invalid choice."""
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField):
+            field.clean = _guarded(field)  # type: ignore[method-assign]
+
+
+def _guarded(field: forms.ModelChoiceField) -> Any:
+    original = field.clean
+
+    def clean(value: Any) -> Any:
+        try:
+            return original(value)
+        except OverflowError:
+            raise ValidationError(
+                field.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            ) from None
+
+    return clean
