@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
-from pejling.core.http import AuthenticatedHttpRequest, HtmxHttpRequest
+from pejling.core.http import AuthenticatedHttpRequest, HtmxHttpRequest, render_panel
 from pejling.core.utils import requested_year
 from pejling.followup.evaluation import all_goal_evaluations
 from pejling.followup.forms import AssessmentForm
@@ -216,12 +216,5 @@ def unit_overdue_panel(request: HtmxHttpRequest, code: str) -> HttpResponse:
     unit = get_object_or_404(Unit.objects.select_related("level"), code=code)
     year = requested_year(request)
     missing = unit_overdue(unit, year=year, today=timezone.localdate())
-    template = "followup/_unit_overdue.html"
     context = {"unit": unit, "missing": missing, "year": year}
-    if request.htmx:
-        return render(request, template, context)
-    return render(
-        request,
-        "indicators/panel_page.html",
-        {**context, "panel_template": template, "page_title": unit.name},
-    )
+    return render_panel(request, "followup/_unit_overdue.html", unit.name, context)

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from pejling.core.http import HtmxHttpRequest
+from pejling.core.http import HtmxHttpRequest, render_panel
 from pejling.indicators import charts, rollups
 from pejling.indicators.evaluation import evaluate_kpi
 from pejling.indicators.forms import ImportForm
@@ -72,19 +72,6 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "indicators/indicator_detail.html", context)
 
 
-def _panel(
-    request: HtmxHttpRequest, template: str, title: str, context: dict[str, object]
-) -> HttpResponse:
-    """One URL serves the fragment (htmx) and, without JavaScript, a full page around it."""
-    if request.htmx:
-        return render(request, template, context)
-    return render(
-        request,
-        "indicators/panel_page.html",
-        {**context, "panel_template": template, "page_title": title},
-    )
-
-
 def goal_panel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The measurement of one KPI goal: status, reason, chart with target and forecast."""
     goal = get_object_or_404(Element.objects.select_related("strategy", "level"), pk=pk)
@@ -102,7 +89,7 @@ def goal_panel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             description=evaluation.reason,
             unit_label=evaluation.indicator.get_measure_unit_display(),
         )
-    return _panel(
+    return render_panel(
         request,
         "indicators/goal_panel.html",
         goal.title,
@@ -141,7 +128,9 @@ def unit_panel(request: HtmxHttpRequest, code: str) -> HttpResponse:
                     ),
                 )
             )
-    return _panel(request, "indicators/unit_panel.html", unit.name, {"unit": unit, "items": items})
+    return render_panel(
+        request, "indicators/unit_panel.html", unit.name, {"unit": unit, "items": items}
+    )
 
 
 def _require_office(request: HttpRequest) -> None:
