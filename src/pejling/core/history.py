@@ -38,6 +38,7 @@ REASONS = {
     "imported": gettext_lazy("imported"),
     "rejected": gettext_lazy("rejected"),
     "uploaded": gettext_lazy("uploaded"),
+    "sso": gettext_lazy("from the identity provider's groups at sign-in"),
 }
 
 

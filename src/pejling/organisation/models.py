@@ -82,6 +82,11 @@ class Role(models.TextChoices):
     MEMBER = "member", _("Employee")
 
 
+class MembershipSource(models.TextChoices):
+    LOCAL = "local", _("Granted in Pejling")
+    SSO = "sso", _("From the identity provider's groups")
+
+
 class Membership(models.Model):
     """A person's role on a unit; it applies to the unit's whole subtree.
 
@@ -101,6 +106,10 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     title = models.CharField(_("job title"), max_length=200, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    # Memberships from single sign-on groups are replaced at every sign-in; local ones never.
+    source = models.CharField(
+        _("source"), max_length=10, choices=MembershipSource.choices, default=MembershipSource.LOCAL
+    )
 
     history = HistoricalRecords()
 
