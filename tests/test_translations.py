@@ -1,14 +1,14 @@
-"""The Swedish and Danish catalogues are complete, and in step with the source.
+"""The Swedish, Danish and Norwegian Bokmål catalogues are complete, and in step with the source.
 
 Two kinds of checks, neither needs the database:
 
-* every message in ``src/pejling/locale/{sv,da}/LC_MESSAGES/django.po`` is translated, not fuzzy,
+* every message in ``src/pejling/locale/{sv,da,nb}/LC_MESSAGES/django.po`` is translated, not fuzzy,
   and keeps the placeholders and HTML tags of its msgid;
 * running ``makemessages`` on the current source finds no msgid the committed catalogue lacks.
 
 When the second check fails, update and translate the catalogues::
 
-    cd src/pejling && ../../.venv/bin/pejling makemessages -l sv -l da --ignore="demo/*"
+    cd src/pejling && ../../.venv/bin/pejling makemessages -l sv -l da -l nb --ignore="demo/*"
 
 then translate the new entries (and remove their ``#, fuzzy`` flags).
 """
@@ -27,9 +27,9 @@ from django.core.management import call_command
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "src" / "pejling"
 LOCALE_DIR = PACKAGE_DIR / "locale"
-LANGUAGES = ["sv", "da"]
+LANGUAGES = ["sv", "da", "nb"]
 MAKEMESSAGES = (
-    'cd src/pejling && ../../.venv/bin/pejling makemessages -l sv -l da --ignore="demo/*"'
+    'cd src/pejling && ../../.venv/bin/pejling makemessages -l sv -l da -l nb --ignore="demo/*"'
 )
 
 # A printf-style conversion as Python's % operator reads it: %(name)s, %s, %d, %%, ...
@@ -170,7 +170,7 @@ def test_catalogue_has_every_msgid_in_the_source(
     committed = {key(m) for m in messages(load(po_path("sv"), "sv"))}
     missing = [describe(m) for m in extracted if key(m) not in committed]
     assert not missing, (
-        f"{len(missing)} msgid(s) in the code are missing from the sv/da catalogues; "
+        f"{len(missing)} msgid(s) in the code are missing from the sv/da/nb catalogues; "
         f"run makemessages and translate the new entries:\n    {MAKEMESSAGES}\n"
         + "\n".join(missing)
     )
