@@ -221,7 +221,7 @@ def test_an_existing_person_is_matched_by_user_name_ignoring_case(
         "Holm",
         "karin.holm@kommun.example",
     )
-    # The provider sent no groups claim: the local role stays as it was.
+    # The provider sent no groups claim: no roles from groups; the local role stays as it was.
     assert Membership.objects.get(user=local).role == Role.EDITOR
 
 
@@ -291,13 +291,26 @@ def test_groups_give_roles_at_each_sign_in_and_local_grants_stay(
         ("unit-a1a", Role.READER, MembershipSource.SSO),
     }
 
-    # No groups claim at all: the provider said nothing about groups, so nothing changes.
-    sign_in_with(None)
-    assert len(held()) == 3
-
     # An empty list is an answer: no group, no role from groups. The local grant stays.
     sign_in_with([])
     assert held() == {("unit-a1a", Role.MEMBER, MembershipSource.LOCAL)}
+
+    # No groups claim at all: providers leave out an empty claim, so that means no group too.
+    sign_in_with(["a1-redaktorer"])
+    assert len(held()) == 3
+    sign_in_with(None)
+    assert held() == {("unit-a1a", Role.MEMBER, MembershipSource.LOCAL)}
+
+
+def test_entra_ids_group_overage_reference_leaves_roles_alone(settings: Any) -> None:
+    """Entra ID sends ``_claim_names`` instead of ``groups`` beyond 200 groups: unknown, not none."""
+    settings.PEJLING_OIDC = {**settings.PEJLING_OIDC, "groups_claim": "groups"}
+    overage = {"_claim_names": {"groups": "src1"}, "_claim_sources": {"src1": {}}}
+    assert oidc.groups_from_claims(overage) is None
+    assert oidc.groups_from_claims({}) == []
+    assert oidc.groups_from_claims({"groups": "one"}) == ["one"]
+    settings.PEJLING_OIDC = {**settings.PEJLING_OIDC, "groups_claim": ""}
+    assert oidc.groups_from_claims({"groups": ["x"]}) is None
 
 
 # Tokens that must be refused ----------------------------------------------------------------

@@ -272,6 +272,11 @@ def test_groups_give_roles_which_go_with_the_group(saml: Sp) -> None:
         ("VOF", Role.EDITOR, MembershipSource.LOCAL),
     }
 
+    # Out of every group: the IdP sends no groups attribute at all, so no roles from groups.
+    saml.idp.add_person("cecilia", PASSWORD, groups=[])
+    sign_in(saml, "cecilia")
+    assert held() == {("VOF", Role.EDITOR, MembershipSource.LOCAL)}
+
 
 def test_without_a_groups_attribute_configured_roles_are_left_alone(
     saml: Sp, settings: Any

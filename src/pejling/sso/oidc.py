@@ -14,7 +14,7 @@ provider's key set (JWKS). This module adds what Pejling needs on top:
   be about the same ``sub``.
 * The person is the configured claim (``preferred_username`` by default) and is found or
   created by ``pejling.sso.services.sign_in_identity``, which also brings their group roles up to
-  date from the configured groups claim. A missing groups claim leaves their roles untouched.
+  date from the configured groups claim. A missing groups claim means no groups.
 * A refused sign-in ends on the log-in page with a translated message, never an error page.
 """
 
@@ -157,7 +157,8 @@ def _failed_message() -> str:
 
 
 def groups_from_claims(claims: dict[str, Any]) -> list[str] | None:
-    """The person's groups, or None when the provider sent none (roles stay as they are)."""
+    """The person's groups; None (roles stay as they are) when no groups claim is configured,
+    or when Entra ID sent a reference instead of the groups (more than 200 of them)."""
     claim = str(config().get("groups_claim") or "")
     if not claim:
         return None
@@ -171,7 +172,10 @@ def groups_from_claims(claims: dict[str, Any]) -> list[str] | None:
                 "groups); roles are left as they were",
                 claim,
             )
-        return None
+            return None
+        # Configured but absent: the person is in no group (providers leave out an empty
+        # claim), so the roles their groups gave are taken back.
+        return []
     if isinstance(value, str):
         return [value]
     if isinstance(value, list | tuple):

@@ -189,7 +189,8 @@ class SamlBackend(Saml2Backend):
         groups: list[str] | None = None
         groups_attribute = config.get("groups_attribute") or ""
         if groups_attribute:
-            groups = attribute_values(attributes, groups_attribute)
+            # An IdP leaves out an attribute without values: absent means in no group.
+            groups = attribute_values(attributes, groups_attribute) or []
         try:
             user = sign_in_identity(
                 protocol="saml",
