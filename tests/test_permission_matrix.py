@@ -41,6 +41,7 @@ from pejling.api.tokens import token_create
 from pejling.followup.models import CalendarFeed, Comment, StatusReport
 from pejling.indicators.models import ImportBatch, ImportStatus
 from pejling.organisation.models import Membership, Role, Unit
+from pejling.sso.models import GroupRole
 from pejling.strategy.models import Element, Strategy, StrategyStatus
 from tests.factories import (
     YEAR,
@@ -215,6 +216,7 @@ def _build() -> World:
         feed=feed,
         web_token=ApiToken.objects.get(user=users["employee"], name="revocable"),
         spare_membership=Membership.objects.get(user=spare),
+        group_role=GroupRole.objects.create(group="matrix", unit=root, role=Role.READER),
     )
     assert web_token.secret
     return world
@@ -533,6 +535,42 @@ WEB: list[Case] = [
         data=lambda w: {"name": "new", "scope": "read", "expires_in_days": 30},
     ),
     Case("api:token_revoke", "POST", "NNNNYNN", lambda w: {"pk": w.web_token.pk}),
+    # Roles from single sign-on groups
+    Case("sso:group_roles", "GET", OFFICE),
+    Case(
+        "sso:group_roles",
+        "POST",
+        OFFICE,
+        data=lambda w: {"group": "new", "role": Role.READER, "unit": w.units["centre-a"].pk},
+    ),
+    Case("sso:group_role_delete", "POST", OFFICE, lambda w: {"pk": w.group_role.pk}),
+    # --- Single sign-on: OpenID Connect (pejling/sso/oidc.py) -----------------------------
+    # With OpenID Connect configured, starting a sign-in and the provider's callback are public
+    # like the log-in page (tests/sso/test_oidc.py signs in anonymously through both). This
+    # matrix runs without it configured, and then neither page is there: 404 for everyone.
+    Case("oidc_authentication_init", "GET", NOBODY, note="OIDC not configured"),
+    Case(
+        "oidc_authentication_callback",
+        "GET",
+        NOBODY,
+        query="code=x&state=y",
+        note="OIDC not configured",
+    ),
+    # mozilla-django-oidc's log-out: signs out locally and goes to the log-in page, like logout.
+    Case("oidc_logout", "POST", ALL, login_redirect_ok=True),
+    # --- Single sign-on: SAML 2.0 (pejling/sso/saml.py) -------------------------------------
+    # With SAML configured, starting a sign-in, the assertion consumer service and the SP
+    # metadata are public like the log-in page (tests/sso/test_saml.py signs in anonymously
+    # through them against a real IdP). This matrix runs without SAML: 404 for everyone.
+    Case("saml2_login", "GET", NOBODY, note="SAML not configured"),
+    Case(
+        "saml2_acs",
+        "POST",
+        NOBODY,
+        data=lambda w: {"SAMLResponse": "x"},
+        note="SAML not configured",
+    ),
+    Case("saml2_metadata", "GET", NOBODY, note="SAML not configured"),
 ]
 
 
@@ -547,6 +585,7 @@ def _initiative_in(w: World) -> dict[str, Any]:
 
 
 API_CASES: list[Case] = [
+    _api("GET", "/", "api-root", SIGNED),  # the root: name, version and links
     _api("GET", "/units", "list_units", SIGNED),
     _api("GET", "/units/{code}", "get_unit", SIGNED, lambda w: {"code": "unit-a1a"}),
     _api("GET", "/people", "list_people", SIGNED),
@@ -776,7 +815,6 @@ API_CASES: list[Case] = [
     # Not operations of the OpenAPI document, but URL patterns of the API all the same.
     Case("api-v1:openapi-json", "GET", ALL),
     Case("api-v1:docs", "GET", ALL),
-    Case("api-v1:api-root", "GET", NOBODY),  # ninja's placeholder: 404 for everyone
 ]
 
 

@@ -15,7 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from pejling.agreements.models import AgreementState, InitiativeStatus, RuleJustification
+from pejling.agreements.models import (
+    Agreement,
+    AgreementState,
+    InitiativeStatus,
+    RuleJustification,
+)
 from pejling.followup.models import (
     AssessmentStatus,
     CountsWhat,
@@ -44,7 +49,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-C, J, M, N = Cell.COVERED, Cell.JUSTIFIED, Cell.MISSING, Cell.NO_AGREEMENT
+C, J, M, D, N = Cell.COVERED, Cell.JUSTIFIED, Cell.MISSING, Cell.DRAFT, Cell.NO_AGREEMENT
 AUTUMN = datetime(YEAR, 9, 1, 10, tzinfo=UTC)
 
 
@@ -66,7 +71,7 @@ def scene(org: Any, cascade: Any) -> Scene:
     ============  ==========  ====================  ==========================
     Unit A1a      published   1, 2, 3               covered ×3
     Unit A1b      submitted   1 + a justification   covered, justified ×2
-    Unit A2a      draft       2                     missing, covered, missing
+    Unit A2a      draft       2                     draft ×3 (not a commitment yet)
     Unit B1a      –           –                     no agreement ×3
     ============  ==========  ====================  ==========================
     """
@@ -105,14 +110,14 @@ def login(client: Any, user: Any) -> Any:
 # The matrix ---------------------------------------------------------------------------------------
 
 
-def test_the_matrix_shows_covered_justified_missing_and_no_agreement(org, cascade, scene):
+def test_the_matrix_shows_covered_justified_draft_and_no_agreement(org, cascade, scene):
     matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4))
 
     assert matrix.columns == [cascade.theme_1, cascade.theme_2, cascade.theme_3]
     assert cells(matrix) == {
         "Unit A1a": [C, C, C],
         "Unit A1b": [C, J, J],
-        "Unit A2a": [M, C, M],
+        "Unit A2a": [D, D, D],
         "Unit B1a": [N, N, N],
     }
     assert [row.complete for row in matrix.rows] == [True, False, False, False]
@@ -120,21 +125,86 @@ def test_the_matrix_shows_covered_justified_missing_and_no_agreement(org, cascad
     assert matrix.rows[3].agreement is None
 
 
+def test_a_draft_covers_no_theme_it_links(org, cascade, scene):
+    """Unit A2a's draft links goal 2 (theme 2): a draft is not a commitment, as in the goal
+    evaluations, so the whole row shows the draft, and links to it."""
+    draft = org.unit_a2a.agreements.get()
+    RuleJustification.objects.create(agreement=draft, rule=scene.rule, text="Not yet")
+
+    matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4))
+
+    [row] = [r for r in matrix.rows if r.unit == org.unit_a2a]
+    assert row.cells == [D, D, D]
+    assert row.agreement == draft
+    assert not row.complete
+
+
+def test_an_agreement_reopened_for_a_revision_shows_as_a_draft(org, cascade, scene):
+    Agreement.objects.filter(unit=org.unit).update(state=AgreementState.DRAFT)
+
+    matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4))
+
+    assert cells(matrix)["Unit A1a"] == [D, D, D]
+    assert matrix.complete_count == 0
+
+
+@pytest.mark.parametrize(
+    "state", [AgreementState.SUBMITTED, AgreementState.AGREED, AgreementState.PUBLISHED]
+)
+def test_a_submitted_agreed_or_published_agreement_covers_the_themes_it_links(
+    org, cascade, scene, state
+):
+    agreement = AgreementFactory(unit=org.unit_b1a, state=state)
+    InitiativeFactory(agreement=agreement, goals=[cascade.goal_1, cascade.goal_3])
+
+    matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4))
+
+    assert cells(matrix)["Unit B1a"] == [C, M, C]
+
+
+def test_a_cancelled_initiative_covers_no_theme(org, cascade, scene):
+    agreement = AgreementFactory(unit=org.unit_b1a, state=AgreementState.AGREED)
+    InitiativeFactory(agreement=agreement, goals=[cascade.goal_1])
+    InitiativeFactory(
+        agreement=agreement,
+        goals=[cascade.goal_2, cascade.goal_3],
+        status=InitiativeStatus.CANCELLED,
+    )
+    InitiativeFactory(  # a cancelled one beside a live one on the same theme: still covered
+        agreement=agreement, goals=[cascade.goal_1], status=InitiativeStatus.CANCELLED
+    )
+
+    matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4))
+
+    assert cells(matrix)["Unit B1a"] == [C, M, M]
+
+
+def test_a_unit_whose_only_initiative_is_cancelled_has_no_theme_covered(org, cascade, scene):
+    published = org.unit.agreements.get()
+    published.initiatives.update(status=InitiativeStatus.CANCELLED)
+
+    matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4))
+
+    assert cells(matrix)["Unit A1a"] == [M, M, M]
+    assert not matrix.rows[0].complete
+
+
 def test_the_matrix_of_another_level_lists_the_units_of_that_level(org, cascade, scene):
-    AgreementFactory(unit=org.dept_a1)
+    AgreementFactory(unit=org.dept_a1, state=AgreementState.SUBMITTED)
+    AgreementFactory(unit=org.dept_a2)  # a draft
 
     matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(3))
 
     assert cells(matrix) == {
         "Department A1": [M, M, M],
-        "Department A2": [N, N, N],
+        "Department A2": [D, D, D],
         "Department B1": [N, N, N],
     }
 
 
 def test_a_justification_of_another_levels_rule_does_not_justify(org, cascade, scene):
     department_rule = AgreementRuleFactory(strategy=cascade.group, unit_level=level(3))
-    agreement = AgreementFactory(unit=org.unit_b1a)
+    agreement = AgreementFactory(unit=org.unit_b1a, state=AgreementState.SUBMITTED)
     RuleJustification.objects.create(agreement=agreement, rule=department_rule, text="No")
 
     matrix = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4))
@@ -159,7 +229,7 @@ def test_the_matrix_for_one_theme_has_one_column(org, cascade, scene):
     assert cells(matrix) == {
         "Unit A1a": [C],
         "Unit A1b": [J],
-        "Unit A2a": [C],
+        "Unit A2a": [D],
         "Unit B1a": [N],
     }
 
@@ -211,7 +281,22 @@ def test_the_compliance_page_defaults_to_the_rules_strategy_and_level(client, or
     ]
     content = response.content.decode()
     assert org.unit.agreements.get().get_absolute_url() in content  # drill down to agreements
+    assert org.unit_a2a.agreements.get().get_absolute_url() in content  # drafts too
     assert org.unit_b1a.get_absolute_url() in content  # and to units without one
+
+
+def test_the_compliance_page_labels_a_draft_and_explains_every_state(client, org, cascade, scene):
+    response = login(client, org.office).get(
+        reverse("followup:compliance"), {"year": YEAR}, headers={"Accept-Language": "en"}
+    )
+
+    content = response.content.decode()
+    assert content.count('<td class="cell-draft">') == 3  # Unit A2a's row
+    assert "Draft, not submitted" in content
+    assert "The unit has no agreement for the year." in content
+    assert 'id="matrix-legend"' in content
+    for state in ("covered", "justified", "missing", "draft", "no_agreement"):
+        assert f'<dt class="cell-{state}">' in content
 
 
 def test_the_compliance_page_shows_only_the_units_with_gaps(client, org, cascade, scene):

@@ -278,7 +278,10 @@ def test_coverage_is_the_share_of_the_units_of_a_level_and_lists_those_missing(o
     assert evaluation.missing == ["Department A2"]
     assert evaluation.status == Status.OFF_TRACK
     with translation.override("en"):
-        assert evaluation_of(goal).reason.startswith("2 of 3 departments (66.7 %).")
+        assert evaluation_of(goal).reason == (
+            "2 of 3 departments are covered (66.7 %), far below the 100 % expected by now on "
+            "the way to 100 %."
+        )
 
 
 def test_coverage_of_every_unit_of_the_level_is_achieved(org, cascade):
@@ -303,6 +306,66 @@ def test_coverage_ignores_closed_units(org, cascade):
 
     assert evaluation.value == 100
     assert evaluation.missing == []
+
+
+@pytest.mark.parametrize(
+    ("target", "today", "covered", "reason"),
+    [
+        (
+            "50",
+            END_OF_YEAR,
+            ["centre_a"],
+            "1 of 2 centres is covered (50 %): the target of 50 % is achieved.",
+        ),
+        (
+            "100",
+            date(YEAR, 1, 1),
+            ["centre_a"],
+            "1 of 2 centres is covered (50 %), as much as expected by now (0 %) on the way to "
+            "100 %.",
+        ),
+        (
+            "60",
+            END_OF_YEAR,
+            ["centre_a"],
+            "1 of 2 centres is covered (50 %), less than the 60 % expected by now on the way "
+            "to 60 %.",
+        ),
+        (
+            "100",
+            END_OF_YEAR,
+            [],
+            "0 of 2 centres are covered (0 %), far below the 100 % expected by now on the way "
+            "to 100 %.",
+        ),
+        (
+            "100",
+            END_OF_YEAR,
+            ["centre_a", "centre_b"],
+            "2 of 2 centres are covered (100 %): the target of 100 % is achieved.",
+        ),
+    ],
+)
+def test_the_coverage_reason_is_one_sentence_for_each_status(
+    org, cascade, target, today, covered, reason
+):
+    goal = measured(cascade.goal_3, MeasureKind.COVERAGE, target, unit_level=level(2))
+    for name in covered:
+        InitiativeFactory(agreement=agreement_of(getattr(org, name)), goals=[goal])
+
+    with translation.override("en"):
+        assert evaluation_of(goal, today=today).reason == reason
+
+
+def test_the_coverage_reason_names_a_single_unit_of_the_level_in_the_singular(org, cascade):
+    goal = measured(cascade.goal_3, MeasureKind.COVERAGE, "100", unit_level=level(2))
+    InitiativeFactory(agreement=agreement_of(org.centre_a), goals=[goal])
+    Unit.objects.filter(pk=org.centre_b.pk).update(closed_on=date(YEAR - 1, 12, 31))
+
+    with translation.override("en"):
+        assert evaluation_of(goal).reason == (
+            "1 of 1 centre is covered (100 %): the target of 100 % is achieved."
+        )
 
 
 def test_coverage_without_a_level_has_no_data(org, cascade):

@@ -8,8 +8,14 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from pejling.agreements import services
-from pejling.agreements.models import Agreement, AgreementState, RuleJustification
-from pejling.agreements.rules import check_rules
+from pejling.agreements.models import (
+    Agreement,
+    AgreementState,
+    InitiativeStatus,
+    RuleJustification,
+)
+from pejling.agreements.rules import check_rules, counted_goals
+from pejling.agreements.selectors import readable_agreement
 from pejling.organisation.models import UnitLevel
 from pejling.strategy.models import RuleKind
 from tests.factories import (
@@ -115,6 +121,91 @@ def test_an_inactive_rule_is_not_checked(org, cascade, agreement):
     AgreementRuleFactory(strategy=cascade.group, unit_level=level(4), active=False)
 
     assert check_rules(agreement, []) == []
+
+
+# Drafts and cancelled initiatives ---------------------------------------------------------------
+
+
+def test_the_check_evaluates_the_draft_itself(org, cascade, agreement):
+    """The check is there for the unit while it drafts: a draft's initiatives count."""
+    AgreementRuleFactory(strategy=cascade.group, unit_level=level(4), kind=RuleKind.ANY_GOAL)
+    assert agreement.state == AgreementState.DRAFT
+
+    [result] = check_rules(agreement, agreement.initiatives.prefetch_related("goals__level"))
+
+    assert result.holds
+
+
+def test_a_cancelled_initiative_meets_no_rule(org, cascade):
+    each_theme = AgreementRuleFactory(strategy=cascade.group, unit_level=level(4))
+    any_goal = AgreementRuleFactory(
+        strategy=cascade.group, unit_level=level(4), kind=RuleKind.ANY_GOAL
+    )
+    agreement = AgreementFactory(unit=org.sibling)
+    InitiativeFactory(
+        agreement=agreement,
+        goals=[cascade.goal_1, cascade.goal_2, cascade.goal_3],
+        status=InitiativeStatus.CANCELLED,
+    )
+    InitiativeFactory(agreement=agreement, goals=[cascade.goal_2], status=InitiativeStatus.STARTED)
+
+    results = {r.rule: r for r in check_rules(agreement, agreement.initiatives.all())}
+
+    assert not results[each_theme].holds
+    assert results[each_theme].missing == [cascade.theme_1, cascade.theme_3]
+    assert results[any_goal].holds  # the started one
+    agreement.initiatives.filter(status=InitiativeStatus.STARTED).delete()
+    results = {r.rule: r for r in check_rules(agreement, agreement.initiatives.all())}
+    assert not results[any_goal].holds
+
+
+def test_a_cancelled_initiative_is_left_out_of_what_a_reader_sees_checked(org, cascade, agreement):
+    """The agreement page checks the ``InitiativeView`` rows of ``readable_agreement``."""
+    AgreementRuleFactory(strategy=cascade.group, unit_level=level(4))
+    InitiativeFactory(agreement=agreement, goals=[cascade.goal_2], status=InitiativeStatus.DONE)
+    InitiativeFactory(
+        agreement=agreement, goals=[cascade.goal_3], status=InitiativeStatus.CANCELLED
+    )
+    view = readable_agreement(org.head, agreement)
+    assert view is not None and view.live
+
+    [result] = check_rules(agreement, view.initiatives)
+
+    assert not result.holds
+    assert result.missing == [cascade.theme_3]
+    assert counted_goals(view.initiatives) == [cascade.goal_1, cascade.goal_2]
+
+
+def test_the_agreement_page_leaves_cancelled_initiatives_out_of_the_rule_check(
+    client, org, cascade, agreement
+):
+    rule = AgreementRuleFactory(strategy=cascade.group, unit_level=level(4))
+    InitiativeFactory(
+        agreement=agreement,
+        goals=[cascade.goal_2, cascade.goal_3],
+        status=InitiativeStatus.CANCELLED,
+    )
+    client.force_login(org.head)
+
+    response = client.get(reverse("agreements:agreement_detail", args=[org.unit.code, YEAR]))
+
+    [broken] = response.context["broken_rules"]
+    assert broken.rule == rule
+    assert broken.missing == [cascade.theme_2, cascade.theme_3]
+
+
+def test_submitting_needs_a_justification_when_only_a_cancelled_initiative_covers_a_theme(
+    org, cascade, agreement
+):
+    AgreementRuleFactory(strategy=cascade.group, unit_level=level(4))
+    InitiativeFactory(
+        agreement=agreement,
+        goals=[cascade.goal_2, cascade.goal_3],
+        status=InitiativeStatus.CANCELLED,
+    )
+
+    with pytest.raises(ValidationError):
+        services.agreement_submit(agreement=agreement, by=org.head)
 
 
 # Submitting ---------------------------------------------------------------------------------------

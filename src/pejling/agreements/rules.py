@@ -1,12 +1,29 @@
-"""Checking an agreement against the rules of the strategies in force (rules are data)."""
+"""Checking an agreement against the rules of the strategies in force (rules are data).
+
+The check is about the agreement as it stands, drafts included: it is what the unit sees while
+it drafts, and what ``agreement_submit`` asks a justification for. Cancelled initiatives never
+meet a rule, as they never count in follow-up (the compliance matrix, goal evaluation).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from pejling.agreements.models import Agreement
+from pejling.agreements.models import Agreement, InitiativeStatus
 from pejling.strategy.models import AgreementRule, Element, RuleKind
 from pejling.strategy.selectors import top_ancestors
+
+
+class InitiativeLike(Protocol):
+    """An ``Initiative`` (its ``goals`` a related manager) or an ``InitiativeView`` (a list)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def goals(self) -> Any: ...
 
 
 @dataclass
@@ -27,14 +44,35 @@ def rules_for(agreement: Agreement) -> list[AgreementRule]:
     )
 
 
+def counted_goals(initiatives: Iterable[InitiativeLike | Sequence[Element]]) -> list[Element]:
+    """The goals the initiatives link, leaving out those of cancelled initiatives.
+
+    An item is an initiative (anything with ``status`` and ``goals``), or a bare list of one
+    initiative's goals, which the caller vouches is not cancelled.
+    """
+    goals: list[Element] = []
+    for item in initiatives:
+        if isinstance(item, Sequence):
+            goals.extend(item)
+        elif item.status != InitiativeStatus.CANCELLED:
+            linked = item.goals
+            goals.extend(linked.all() if hasattr(linked, "all") else linked)
+    return goals
+
+
 def check_rules(
-    agreement: Agreement, goals_per_initiative: list[list[Element]]
+    agreement: Agreement, initiatives: Iterable[InitiativeLike | Sequence[Element]]
 ) -> list[RuleResult]:
-    """Each active rule for the agreement's level and year, and whether the agreement meets it."""
+    """Each active rule for the agreement's level and year, and whether the agreement meets it.
+
+    Pass the agreement's initiatives (``Initiative`` rows with their goals prefetched, or the
+    ``InitiativeView`` of ``readable_agreement``), so cancelled ones are left out; see
+    ``counted_goals``.
+    """
     rules = rules_for(agreement)
     if not rules:
         return []
-    all_goals = [g for goals in goals_per_initiative for g in goals]
+    all_goals = counted_goals(initiatives)
     tops = top_ancestors(all_goals) if all_goals else {}
     strategy_ids = {r.strategy_id for r in rules}
     top_elements: dict[int, list[Element]] = {sid: [] for sid in strategy_ids}

@@ -264,7 +264,7 @@ def agreement_submit(
     justifications = {k: v.strip() for k, v in (justifications or {}).items() if v and v.strip()}
     initiatives = agreement.initiatives.prefetch_related("goals__level")
     broken = [
-        r for r in check_rules(agreement, [list(i.goals.all()) for i in initiatives]) if not r.holds
+        r for r in check_rules(agreement, list(initiatives)) if not r.holds
     ]
     unjustified = [r.rule.name for r in broken if r.rule.pk not in justifications]
     if unjustified:

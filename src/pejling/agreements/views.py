@@ -88,7 +88,7 @@ def agreement_detail(request: HttpRequest, unit_code: str, year: int) -> HttpRes
             {"unit": unit, "year": year, "can_create": False, "unpublished": True},
             status=404,
         )
-    rule_results = check_rules(agreement, [i.goals for i in view.initiatives]) if view.live else []
+    rule_results = check_rules(agreement, view.initiatives) if view.live else []
     context = {
         "unit": unit,
         "year": year,

@@ -51,6 +51,20 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
     return {"code": code, "message": message, "fields": fields or {}}
 
 
+def method_not_allowed(api: NinjaAPI, request: HttpRequest, allowed: list[str]) -> HttpResponse:
+    """405 in the error format, with the ``Allow`` header the HTTP standard asks for."""
+    response = _respond(
+        api,
+        request,
+        405,
+        "method_not_allowed",
+        _("This address does not take %(method)s; it takes %(allowed)s.")
+        % {"method": request.method, "allowed": ", ".join(allowed)},
+    )
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
 def _respond(
     api: NinjaAPI,
     request: HttpRequest,

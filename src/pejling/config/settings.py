@@ -7,10 +7,12 @@ With nothing set, Pejling runs on a local SQLite file under ``PEJLING_DATA_DIR``
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "pejling.indicators",
     "pejling.followup",
     "pejling.api",
+    "pejling.sso",
     "pejling.packages",
     "django_tasks_db",
     "axes",
@@ -129,12 +132,60 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Single sign-on (docs/security.md): people signing in through an identity provider for the
+# first time are added as people in Pejling unless this is off (then only known user names).
+PEJLING_SSO_CREATE_USERS = env_bool("PEJLING_SSO_CREATE_USERS", True)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# ------------------------------------------------------------------------------------------
+# Single sign-on: OpenID Connect (docs/security.md, "Single sign-on: OpenID Connect")
+# ------------------------------------------------------------------------------------------
+# Pejling is a relying party (mozilla-django-oidc; pejling/sso/oidc.py). It is on when
+# PEJLING_OIDC_ISSUER and PEJLING_OIDC_CLIENT_ID are set. The provider's endpoints come from its
+# discovery document ({issuer}/.well-known/openid-configuration), read at first use and kept
+# for an hour; PEJLING_OIDC_*_ENDPOINT override single endpoints. The provider redirects back
+# to {Pejling}/sso/oidc/callback/. Authorization code flow with PKCE (S256), state and nonce;
+# the ID token must be RS256-signed by a key of the provider's JWKS, from the configured issuer,
+# for our client id.
+_OIDC_ISSUER = env_str("PEJLING_OIDC_ISSUER").rstrip("/")
+_OIDC_CLIENT_ID = env_str("PEJLING_OIDC_CLIENT_ID")
+PEJLING_OIDC = {
+    "enabled": bool(_OIDC_ISSUER and _OIDC_CLIENT_ID),
+    "name": env_str("PEJLING_OIDC_NAME", "OpenID Connect"),  # the log-in button's label
+    "issuer": _OIDC_ISSUER,
+    # The claim that is the person's user name in Pejling (matched ignoring case).
+    "username_claim": env_str("PEJLING_OIDC_USERNAME_CLAIM", "preferred_username"),
+    # The claim listing the person's groups (GroupRole rows give roles); empty: roles untouched.
+    "groups_claim": env_str("PEJLING_OIDC_GROUPS_CLAIM", "groups"),
+}
+OIDC_RP_CLIENT_ID = _OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = env_str("PEJLING_OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("PEJLING_OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = int(env_str("PEJLING_OIDC_TIMEOUT", "10"))  # seconds, for each request
+# Empty: taken from the discovery document.
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("PEJLING_OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("PEJLING_OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("PEJLING_OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("PEJLING_OIDC_JWKS_ENDPOINT")
+# Our views: endpoints looked up lazily, public (no log-in needed), failures shown on the
+# log-in page. Without OIDC configured they answer 404.
+OIDC_AUTHENTICATE_CLASS = "pejling.sso.oidc.AuthenticationRequestView"
+OIDC_CALLBACK_CLASS = "pejling.sso.oidc.CallbackView"
+if PEJLING_OIDC["enabled"]:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "pejling.sso.oidc.OIDCBackend"]
+
 LANGUAGE_CODE = env_str("PEJLING_LANGUAGE", "sv")
-LANGUAGES = [("sv", _("Swedish")), ("da", _("Danish")), ("en", _("English"))]
+LANGUAGES = [
+    ("sv", _("Swedish")),
+    ("da", _("Danish")),
+    ("nb", _("Norwegian Bokmål")),
+    ("en", _("English")),
+]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env_str("PEJLING_TIME_ZONE", "Europe/Stockholm")
 USE_I18N = True
@@ -255,3 +306,112 @@ PEJLING_SSB_URL = env_str("PEJLING_SSB_URL", "https://data.ssb.no/api/pxwebapi/v
 PEJLING_OS2MO_URL = env_str("PEJLING_OS2MO_URL", "")
 PEJLING_OS2MO_TOKEN = env_str("PEJLING_OS2MO_TOKEN", "")
 PEJLING_OS2MO_HIERARCHY = env_str("PEJLING_OS2MO_HIERARCHY", "")
+
+# ------------------------------------------------------------------------------------------
+# Single sign-on: SAML 2.0 (docs/security.md, "Single sign-on: SAML 2.0")
+# ------------------------------------------------------------------------------------------
+# Pejling is a SAML service provider (djangosaml2 on pysaml2; needs the xmlsec1 program). It is
+# on when PEJLING_SAML_IDP_METADATA is set: the identity provider's (or broker's) metadata, an
+# https URL or a file path. PEJLING_SAML_BASE_URL is Pejling's public https address; the SP
+# metadata is then at {base}/sso/saml/metadata/ and the assertion consumer service at
+# {base}/sso/saml/acs/. Requests are signed, assertions must be signed, and only answers to a
+# request Pejling sent are accepted.
+
+
+def saml_sp_config(
+    *,
+    base_url: str,
+    entity_id: str,
+    idp_metadata: str,
+    key_file: str,
+    cert_file: str,
+    xmlsec: str,
+    idp_metadata_cert: str = "",
+) -> dict[str, object]:
+    """djangosaml2's SAML_CONFIG (a pysaml2 SP configuration) from Pejling's few settings."""
+    base = base_url.rstrip("/")
+    if idp_metadata.startswith(("https://", "http://")):
+        remote: dict[str, str] = {"url": idp_metadata}
+        if idp_metadata_cert:
+            remote["cert"] = idp_metadata_cert  # metadata must be signed with this certificate
+        metadata: dict[str, object] = {"remote": [remote]}
+    else:
+        metadata = {"local": [idp_metadata]}
+    return {
+        "entityid": entity_id or f"{base}/sso/saml/metadata/",
+        "xmlsec_binary": xmlsec,
+        "allow_unknown_attributes": True,  # e.g. a "groups" attribute without a URI name
+        "accepted_time_diff": 60,  # seconds of clock skew between Pejling and the provider
+        "service": {
+            "sp": {
+                "name": "Pejling",
+                "endpoints": {
+                    "assertion_consumer_service": [
+                        (f"{base}/sso/saml/acs/", "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST")
+                    ],
+                },
+                "authn_requests_signed": True,
+                "want_assertions_signed": True,
+                # The assertion's signature is what counts; a signed response is welcome.
+                "want_response_signed": False,
+                "allow_unsolicited": False,
+                "signing_algorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+                "digest_algorithm": "http://www.w3.org/2001/04/xmlenc#sha256",
+            },
+        },
+        "metadata": metadata,
+        "key_file": key_file,
+        "cert_file": cert_file,
+        # The same key pair decrypts encrypted assertions (Danish brokers encrypt them).
+        "encryption_keypairs": [{"key_file": key_file, "cert_file": cert_file}],
+    }
+
+
+_SAML_IDP_METADATA = env_str("PEJLING_SAML_IDP_METADATA")
+PEJLING_SAML = {
+    "enabled": bool(_SAML_IDP_METADATA),
+    "name": env_str("PEJLING_SAML_NAME", "SAML"),
+    "username_attribute": env_str("PEJLING_SAML_USERNAME_ATTRIBUTE", "uid"),
+    "groups_attribute": env_str("PEJLING_SAML_GROUPS_ATTRIBUTE", ""),
+    # How long a downloaded metadata document is used before it is fetched again.
+    "metadata_cache_seconds": int(env_str("PEJLING_SAML_METADATA_CACHE_SECONDS", "3600")),
+}
+SAML_CONFIG_LOADER = "pejling.sso.saml.config_loader"
+if PEJLING_SAML["enabled"]:
+    _saml_missing = [
+        name
+        for name in ("PEJLING_SAML_BASE_URL", "PEJLING_SAML_KEY_FILE", "PEJLING_SAML_CERT_FILE")
+        if not env_str(name)
+    ]
+    _saml_xmlsec = env_str("PEJLING_SAML_XMLSEC") or shutil.which("xmlsec1") or ""
+    if not _saml_xmlsec:
+        _saml_missing.append("PEJLING_SAML_XMLSEC (the xmlsec1 program was not found)")
+    if _saml_missing:
+        raise ImproperlyConfigured(
+            "PEJLING_SAML_IDP_METADATA is set, so SAML sign-in needs: " + ", ".join(_saml_missing)
+        )
+    SAML_CONFIG = saml_sp_config(
+        base_url=env_str("PEJLING_SAML_BASE_URL"),
+        entity_id=env_str("PEJLING_SAML_ENTITY_ID"),
+        idp_metadata=_SAML_IDP_METADATA,
+        idp_metadata_cert=env_str("PEJLING_SAML_IDP_METADATA_CERT"),
+        key_file=env_str("PEJLING_SAML_KEY_FILE"),
+        cert_file=env_str("PEJLING_SAML_CERT_FILE"),
+        xmlsec=_saml_xmlsec,
+    )
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "pejling.sso.saml.SamlBackend"]
+# djangosaml2 keeps its request state (the IDs of requests sent, so that only answers to them are
+# accepted) in a session of its own, cookie "saml_session". The provider's answer arrives as a
+# cross-site POST, which browsers only send that cookie with when it is SameSite=None, and
+# SameSite=None cookies must be Secure: SAML in production needs PEJLING_TLS=true. Without TLS
+# the cookie is Lax, which works only when the provider is on the same site (development).
+# The middleware does nothing for requests that do not touch the SAML session.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "djangosaml2.middleware.SamlSessionMiddleware",
+)
+SAML_SESSION_COOKIE_NAME = "saml_session"
+SAML_SESSION_COOKIE_SAMESITE = "None" if SESSION_COOKIE_SECURE else "Lax"
+SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"  # AuthnRequests
+SAML_CSP_HANDLER = ""  # the HTTP-Redirect binding needs no form, so no CSP change
+SAML_IGNORE_AUTHENTICATED_USERS_ON_LOGIN = True

@@ -6,15 +6,13 @@ from django.views.i18n import set_language
 
 from pejling.api.api import api
 from pejling.core import views as core_views
-from pejling.core.forms import LoginForm
+from pejling.sso import views as sso_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon, name="favicon"),
-    path(
-        "accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"
-    ),
+    path("accounts/login/", sso_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("organisation/", include("pejling.organisation.urls")),
@@ -24,6 +22,9 @@ urlpatterns = [
     path("followup/", include("pejling.followup.urls")),
     path("reports/", include("pejling.followup.reporting_urls")),
     path("audit/", include("pejling.core.audit_urls")),
+    path("sso/", include("pejling.sso.urls")),
+    path("sso/oidc/", include("mozilla_django_oidc.urls")),
+    path("sso/saml/", include("pejling.sso.saml")),  # SAML 2.0 service provider
     path("api/v1/", api.urls),
     path("api/", include("pejling.api.urls")),
     path("admin/", admin.site.urls),

@@ -28,98 +28,100 @@ from pejling.strategy.models import Element
 
 FIRST_YEAR, LAST_YEAR, LAST_MONTH = 2024, 2026, 10
 
+STAFF = {"periodicity": Periodicity.MONTH, "source": "Lönesystemet"}
+ESERVICES = {"periodicity": Periodicity.QUARTER, "source": "E-tjänsteplattformen"}
+
+# The demo's indicators, in the order they are created. A ratio names its numerator and
+# denominator by code: both come earlier in the table.
+INDICATORS: list[dict[str, Any]] = [
+    {
+        "code": "SJUKDAGAR",
+        "name": "Sjukfrånvarodagar",
+        "measure_unit": MeasureUnit.DAYS,
+        "direction": Direction.LOWER,
+        **STAFF,
+        "aggregation": Aggregation.SUM,
+    },
+    {
+        "code": "ARSARB",
+        "name": "Årsarbetare",
+        "measure_unit": MeasureUnit.FTE,
+        "direction": Direction.HIGHER,
+        **STAFF,
+        "aggregation": Aggregation.LATEST,
+    },
+    {
+        "code": "SJUK_PER_ARSARB",
+        "name": "Sjukfrånvaro per årsarbetare (årstakt)",
+        "measure_unit": MeasureUnit.DAYS_PER_FTE,
+        "direction": Direction.LOWER,
+        **STAFF,
+        "aggregation": Aggregation.RATIO,
+        "numerator": "SJUKDAGAR",
+        "denominator": "ARSARB",
+        "scale": Decimal(12),
+        "description": "Sjukfrånvarodagar delat med årsarbetare, uppräknat till helår (×12).",
+    },
+    {
+        "code": "ETJ_DIGITAL",
+        "name": "E-tjänster med helt digital handläggning",
+        "measure_unit": MeasureUnit.COUNT,
+        "direction": Direction.HIGHER,
+        **ESERVICES,
+        "aggregation": Aggregation.SUM,
+    },
+    {
+        "code": "ETJ_TOTAL",
+        "name": "E-tjänster totalt",
+        "measure_unit": MeasureUnit.COUNT,
+        "direction": Direction.HIGHER,
+        **ESERVICES,
+        "aggregation": Aggregation.SUM,
+    },
+    {
+        "code": "ETJ_ANDEL",
+        "name": "Andel e-tjänster med helt digital handläggning",
+        "measure_unit": MeasureUnit.PERCENT,
+        "direction": Direction.HIGHER,
+        **ESERVICES,
+        "aggregation": Aggregation.RATIO,
+        "numerator": "ETJ_DIGITAL",
+        "denominator": "ETJ_TOTAL",
+        "scale": Decimal(100),
+    },
+]
+
+# Goals measured by an indicator (goal code in the group strategy → indicator code).
+KPI_GOALS = {"T3.1": "SJUK_PER_ARSARB", "T4.2": "ETJ_ANDEL"}
+# The indicators whose values the demo imports (the ratios are derived from them).
+IMPORTED = ["SJUKDAGAR", "ARSARB", "ETJ_DIGITAL", "ETJ_TOTAL"]
+
 
 def load_indicators(by: Any) -> None:
-    days, _ = save_if_changed(
-        Indicator,
-        code="SJUKDAGAR",
-        defaults={
-            "name": "Sjukfrånvarodagar",
-            "measure_unit": MeasureUnit.DAYS,
-            "direction": Direction.LOWER,
-            "periodicity": Periodicity.MONTH,
-            "source": "Lönesystemet",
-            "aggregation": Aggregation.SUM,
-        },
-    )
-    fte, _ = save_if_changed(
-        Indicator,
-        code="ARSARB",
-        defaults={
-            "name": "Årsarbetare",
-            "measure_unit": MeasureUnit.FTE,
-            "direction": Direction.HIGHER,
-            "periodicity": Periodicity.MONTH,
-            "source": "Lönesystemet",
-            "aggregation": Aggregation.LATEST,
-        },
-    )
-    sick, _ = save_if_changed(
-        Indicator,
-        code="SJUK_PER_ARSARB",
-        defaults={
-            "name": "Sjukfrånvaro per årsarbetare (årstakt)",
-            "measure_unit": MeasureUnit.DAYS_PER_FTE,
-            "direction": Direction.LOWER,
-            "periodicity": Periodicity.MONTH,
-            "source": "Lönesystemet",
-            "aggregation": Aggregation.RATIO,
-            "numerator": days,
-            "denominator": fte,
-            "scale": Decimal(12),
-            "description": "Sjukfrånvarodagar delat med årsarbetare, uppräknat till helår (×12).",
-        },
-    )
-    digital, _ = save_if_changed(
-        Indicator,
-        code="ETJ_DIGITAL",
-        defaults={
-            "name": "E-tjänster med helt digital handläggning",
-            "measure_unit": MeasureUnit.COUNT,
-            "direction": Direction.HIGHER,
-            "periodicity": Periodicity.QUARTER,
-            "source": "E-tjänsteplattformen",
-            "aggregation": Aggregation.SUM,
-        },
-    )
-    services, _ = save_if_changed(
-        Indicator,
-        code="ETJ_TOTAL",
-        defaults={
-            "name": "E-tjänster totalt",
-            "measure_unit": MeasureUnit.COUNT,
-            "direction": Direction.HIGHER,
-            "periodicity": Periodicity.QUARTER,
-            "source": "E-tjänsteplattformen",
-            "aggregation": Aggregation.SUM,
-        },
-    )
-    share, _ = save_if_changed(
-        Indicator,
-        code="ETJ_ANDEL",
-        defaults={
-            "name": "Andel e-tjänster med helt digital handläggning",
-            "measure_unit": MeasureUnit.PERCENT,
-            "direction": Direction.HIGHER,
-            "periodicity": Periodicity.QUARTER,
-            "source": "E-tjänsteplattformen",
-            "aggregation": Aggregation.RATIO,
-            "numerator": digital,
-            "denominator": services,
-            "scale": Decimal(100),
-        },
-    )
+    indicators: dict[str, Indicator] = {}
+    for spec in INDICATORS:
+        defaults = {k: v for k, v in spec.items() if k != "code"}
+        for part in ("numerator", "denominator"):
+            if part in defaults:
+                defaults[part] = indicators[defaults[part]]
+        indicators[spec["code"]], _ = save_if_changed(
+            Indicator, code=spec["code"], defaults=defaults
+        )
     goals = {
         e.code: e
         for e in Element.objects.filter(
-            code__in=["T3.1", "T4.2"], strategy__code="koncernstrategi-2025-2026"
+            code__in=list(KPI_GOALS), strategy__code="koncernstrategi-2025-2026"
         )
     }
-    if "T3.1" in goals:
-        save_if_changed(KpiGoal, goal=goals["T3.1"], defaults={"indicator": sick, "unit": None})
-    if "T4.2" in goals:
-        save_if_changed(KpiGoal, goal=goals["T4.2"], defaults={"indicator": share, "unit": None})
-    if IndicatorValue.objects.filter(indicator__in=[days, fte, digital, services]).exists():
+    for goal_code, indicator_code in KPI_GOALS.items():
+        if goal_code in goals:
+            save_if_changed(
+                KpiGoal,
+                goal=goals[goal_code],
+                defaults={"indicator": indicators[indicator_code], "unit": None},
+            )
+    imported = [indicators[code] for code in IMPORTED]
+    if IndicatorValue.objects.filter(indicator__in=imported).exists():
         return
     observations = _staff_values() + _eservice_values()
     import_observations(

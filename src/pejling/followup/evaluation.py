@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pejling.agreements.models import AgreementState, InitiativeGoal, InitiativeStatus
 from pejling.followup.models import AssessmentStatus, CountsWhat, DerivedGoal, GoalAssessment
@@ -193,20 +194,55 @@ def evaluate_coverage(goal: Element, year: int, today: date) -> Evaluation:
     evaluation.progress = round(min(100.0, value / target * 100), 1) if target else None
     evaluation.behind = [u.name for u in units if u.pk in covered]
     evaluation.missing = [u.name for u in missing]
+    expected = target * _expected_share(goal, year, today)
+    level = derived.unit_level
     words = {
-        "value": _n(value),
-        "target": _n(target),
         "covered": str(len(units) - len(missing)),
         "total": str(len(units)),
-        "level": derived.unit_level.name_plural.lower() if derived.unit_level else "",
+        # The level's names are data: its singular after "of 1", else its plural.
+        "level": (level.name if len(units) == 1 else level.name_plural).lower() if level else "",
+        "value": _n(value),
+        "target": _n(target),
+        "expected": _n(expected),
     }
-    expected = target * _expected_share(goal, year, today)
-    words["expected"] = _n(expected)
-    _judge(evaluation, value, target, expected, words)
-    evaluation.reason = (
-        _("%(covered)s of %(total)s %(level)s (%(value)s %%). ") % words + evaluation.reason
-    )
+    _judge(evaluation, value, target, expected, words)  # the status; a coverage reason below
+    evaluation.reason = _coverage_reason(evaluation.status, len(units) - len(missing)) % words
     return evaluation
+
+
+def _coverage_reason(status: str, covered: int) -> str:
+    """One sentence (a template with named placeholders) per status, for a coverage goal."""
+    if status == Status.ACHIEVED:
+        return ngettext(
+            "%(covered)s of %(total)s %(level)s is covered (%(value)s %%): "
+            "the target of %(target)s %% is achieved.",
+            "%(covered)s of %(total)s %(level)s are covered (%(value)s %%): "
+            "the target of %(target)s %% is achieved.",
+            covered,
+        )
+    if status == Status.ON_TRACK:
+        return ngettext(
+            "%(covered)s of %(total)s %(level)s is covered (%(value)s %%), as much as expected "
+            "by now (%(expected)s %%) on the way to %(target)s %%.",
+            "%(covered)s of %(total)s %(level)s are covered (%(value)s %%), as much as expected "
+            "by now (%(expected)s %%) on the way to %(target)s %%.",
+            covered,
+        )
+    if status == Status.AT_RISK:
+        return ngettext(
+            "%(covered)s of %(total)s %(level)s is covered (%(value)s %%), less than the "
+            "%(expected)s %% expected by now on the way to %(target)s %%.",
+            "%(covered)s of %(total)s %(level)s are covered (%(value)s %%), less than the "
+            "%(expected)s %% expected by now on the way to %(target)s %%.",
+            covered,
+        )
+    return ngettext(
+        "%(covered)s of %(total)s %(level)s is covered (%(value)s %%), far below the "
+        "%(expected)s %% expected by now on the way to %(target)s %%.",
+        "%(covered)s of %(total)s %(level)s are covered (%(value)s %%), far below the "
+        "%(expected)s %% expected by now on the way to %(target)s %%.",
+        covered,
+    )
 
 
 def evaluate_assessed(goal: Element, year: int, assessment: GoalAssessment | None) -> Evaluation:

@@ -12,7 +12,13 @@ from datetime import date
 
 from django.db.models import Count, Q
 
-from pejling.agreements.models import Agreement, AgreementState, InitiativeGoal, RuleJustification
+from pejling.agreements.models import (
+    Agreement,
+    AgreementState,
+    InitiativeGoal,
+    InitiativeStatus,
+    RuleJustification,
+)
 from pejling.followup.models import Deadline, DeadlineKind, StatusReport
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.strategy.models import AgreementRule, Element, Strategy
@@ -22,9 +28,18 @@ DONE_STATES = [AgreementState.SUBMITTED, AgreementState.AGREED, AgreementState.P
 
 
 class Cell:
-    COVERED = "covered"
-    JUSTIFIED = "justified"
-    MISSING = "missing"
+    """What a unit has committed to for a theme.
+
+    Only an agreement that has left the draft state (submitted, agreed or published) is a
+    commitment, as in goal evaluation (``followup/evaluation.py``): a draft, or an agreement
+    reopened for revision, shows as ``DRAFT`` whatever it links. Cancelled initiatives never
+    cover a theme.
+    """
+
+    COVERED = "covered"  # an initiative that is not cancelled links a goal under the theme
+    JUSTIFIED = "justified"  # not covered, but the unit justified breaking the level's rule
+    MISSING = "missing"  # not covered, no justification
+    DRAFT = "draft"  # the unit's agreement for the year is a draft: not a commitment yet
     NO_AGREEMENT = "no_agreement"
 
 
@@ -59,7 +74,8 @@ def compliance_matrix(
     within: Unit | None = None,
     columns_filter: list[int] | None = None,
 ) -> ComplianceMatrix:
-    """Units of ``level`` × top-level elements (themes) of ``strategy``: covered, justified or missing."""
+    """Units of ``level`` × top-level elements (themes) of ``strategy``: covered, justified,
+    missing, draft or no agreement (see ``Cell``)."""
     if strategy is None or level is None:
         return ComplianceMatrix(strategy, level, [], [])
     columns = list(
@@ -75,10 +91,11 @@ def compliance_matrix(
         a.unit_id: a
         for a in Agreement.objects.filter(year=year, unit__in=units_qs).select_related("unit")
     }
+    committed = [a for a in agreements.values() if a.state in DONE_STATES]
     links = list(
-        InitiativeGoal.objects.filter(
-            initiative__agreement__in=list(agreements.values()), goal__strategy=strategy
-        ).values_list("initiative__agreement_id", "goal_id")
+        InitiativeGoal.objects.filter(initiative__agreement__in=committed, goal__strategy=strategy)
+        .exclude(initiative__status=InitiativeStatus.CANCELLED)
+        .values_list("initiative__agreement_id", "goal_id")
     )
     goals = {e.pk: e for e in Element.objects.filter(strategy=strategy)}
     tops = top_ancestors(list(goals.values())) if goals else {}
@@ -89,15 +106,18 @@ def compliance_matrix(
             covered[agreement_id].add(top.pk)
     rules = AgreementRule.objects.filter(strategy=strategy, unit_level=level, active=True)
     justified = set(
-        RuleJustification.objects.filter(
-            rule__in=rules, agreement__in=list(agreements.values())
-        ).values_list("agreement_id", flat=True)
+        RuleJustification.objects.filter(rule__in=rules, agreement__in=committed).values_list(
+            "agreement_id", flat=True
+        )
     )
     rows = []
     for unit in units:
         agreement = agreements.get(unit.pk)
         if agreement is None:
             rows.append(MatrixRow(unit, None, [Cell.NO_AGREEMENT] * len(columns)))
+            continue
+        if agreement.state not in DONE_STATES:
+            rows.append(MatrixRow(unit, agreement, [Cell.DRAFT] * len(columns)))
             continue
         cells = []
         for column in columns:
