@@ -73,6 +73,7 @@ def saml(
 ) -> Iterator[Sp]:
     """Pejling with SAML on, trusting the test IdP, and registered at it from its metadata."""
     base = str(live_server.url)
+    settings.LANGUAGE_CODE = "en"  # the messages are checked in English
     settings.PEJLING_SAML = {
         "enabled": True,
         "name": "Test municipality",

@@ -6,10 +6,13 @@ The protocols (OpenID Connect, SAML) are tested end to end against real identity
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from pejling.organisation.models import Membership, MembershipSource, Role
 from pejling.sso.models import GroupRole
@@ -17,6 +20,13 @@ from pejling.sso.services import IdentityRefused, apply_group_roles, sign_in_ide
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """The refusals are checked in English (the default language is Swedish)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -28,9 +38,7 @@ def tree() -> dict[str, object]:
 
 
 def roles(user: object) -> set[tuple[str, str, str]]:
-    return set(
-        Membership.objects.filter(user=user).values_list("unit__code", "role", "source")
-    )
+    return set(Membership.objects.filter(user=user).values_list("unit__code", "role", "source"))
 
 
 def test_a_new_person_is_created_with_names_and_email() -> None:

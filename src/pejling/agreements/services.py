@@ -263,9 +263,7 @@ def agreement_submit(
         raise ValidationError(_("Add at least one initiative before submitting."))
     justifications = {k: v.strip() for k, v in (justifications or {}).items() if v and v.strip()}
     initiatives = agreement.initiatives.prefetch_related("goals__level")
-    broken = [
-        r for r in check_rules(agreement, list(initiatives)) if not r.holds
-    ]
+    broken = [r for r in check_rules(agreement, list(initiatives)) if not r.holds]
     unjustified = [r.rule.name for r in broken if r.rule.pk not in justifications]
     if unjustified:
         raise ValidationError(

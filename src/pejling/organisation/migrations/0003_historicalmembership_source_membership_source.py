@@ -4,20 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisation', '0002_unit_external_id_unit_type'),
+        ("organisation", "0002_unit_external_id_unit_type"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalmembership',
-            name='source',
-            field=models.CharField(choices=[('local', 'Granted in Pejling'), ('sso', "From the identity provider's groups")], default='local', max_length=10, verbose_name='source'),
+            model_name="historicalmembership",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("local", "Granted in Pejling"),
+                    ("sso", "From the identity provider's groups"),
+                ],
+                default="local",
+                max_length=10,
+                verbose_name="source",
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='source',
-            field=models.CharField(choices=[('local', 'Granted in Pejling'), ('sso', "From the identity provider's groups")], default='local', max_length=10, verbose_name='source'),
+            model_name="membership",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("local", "Granted in Pejling"),
+                    ("sso", "From the identity provider's groups"),
+                ],
+                default="local",
+                max_length=10,
+                verbose_name="source",
+            ),
         ),
     ]

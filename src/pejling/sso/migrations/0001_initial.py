@@ -7,49 +7,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisation', '0003_historicalmembership_source_membership_source'),
+        ("organisation", "0003_historicalmembership_source_membership_source"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalGroupRole',
+            name="HistoricalGroupRole",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('group', models.CharField(help_text="The group's name or identifier exactly as the identity provider sends it (for Entra ID the group's object ID).", max_length=255, verbose_name='group')),
-                ('role', models.CharField(choices=[('strategy_office', 'Strategy office'), ('executive', 'Executive'), ('unit_head', 'Unit head'), ('editor', 'Editor'), ('reader', 'Reader'), ('member', 'Employee')], max_length=20, verbose_name='role')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.unit', verbose_name='unit')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "group",
+                    models.CharField(
+                        help_text="The group's name or identifier exactly as the identity provider sends it (for Entra ID the group's object ID).",
+                        max_length=255,
+                        verbose_name="group",
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("strategy_office", "Strategy office"),
+                            ("executive", "Executive"),
+                            ("unit_head", "Unit head"),
+                            ("editor", "Editor"),
+                            ("reader", "Reader"),
+                            ("member", "Employee"),
+                        ],
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical group role',
-                'verbose_name_plural': 'historical group roles',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical group role",
+                "verbose_name_plural": "historical group roles",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='GroupRole',
+            name="GroupRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group', models.CharField(help_text="The group's name or identifier exactly as the identity provider sends it (for Entra ID the group's object ID).", max_length=255, verbose_name='group')),
-                ('role', models.CharField(choices=[('strategy_office', 'Strategy office'), ('executive', 'Executive'), ('unit_head', 'Unit head'), ('editor', 'Editor'), ('reader', 'Reader'), ('member', 'Employee')], max_length=20, verbose_name='role')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='group_roles', to='organisation.unit', verbose_name='unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "group",
+                    models.CharField(
+                        help_text="The group's name or identifier exactly as the identity provider sends it (for Entra ID the group's object ID).",
+                        max_length=255,
+                        verbose_name="group",
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("strategy_office", "Strategy office"),
+                            ("executive", "Executive"),
+                            ("unit_head", "Unit head"),
+                            ("editor", "Editor"),
+                            ("reader", "Reader"),
+                            ("member", "Employee"),
+                        ],
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="group_roles",
+                        to="organisation.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'group role',
-                'verbose_name_plural': 'group roles',
-                'ordering': ['group', 'unit__path', 'role'],
-                'constraints': [models.UniqueConstraint(fields=('group', 'unit', 'role'), name='unique_group_role', violation_error_message='This group already gives this role on this unit.')],
+                "verbose_name": "group role",
+                "verbose_name_plural": "group roles",
+                "ordering": ["group", "unit__path", "role"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("group", "unit", "role"),
+                        name="unique_group_role",
+                        violation_error_message="This group already gives this role on this unit.",
+                    )
+                ],
             },
         ),
     ]

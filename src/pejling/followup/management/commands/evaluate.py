@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", help="print JSON (a list, one object per goal)"
         )
-        parser.add_argument("--language", default="en", help="language of the reasons (sv, da, nb, en)")
+        parser.add_argument(
+            "--language", default="en", help="language of the reasons (sv, da, nb, en)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with translation.override(options["language"]):
