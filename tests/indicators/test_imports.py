@@ -13,6 +13,8 @@ from typing import Any
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 from pejling.indicators import imports
@@ -26,6 +28,15 @@ from pejling.indicators.models import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["fast", "exact"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: with clean CSV files read by the fast reader, and with every file
+    read the exact way (as files under ``FAST_CSV_MIN_BYTES`` are)."""
+    if request.param == "exact":
+        monkeypatch.setattr(imports, "FAST_CSV_MIN_BYTES", 1 << 62)
+    return str(request.param)
 
 
 @pytest.fixture
@@ -489,3 +500,84 @@ def test_repeated_observations_from_a_source_without_its_own_check_are_refused(
     batch = imports.import_observations(result=result, source="api", by=None)
     assert problems(batch) == [(2, "indicator", "duplicate_row"), (3, "period", "duplicate_row")]
     assert IndicatorValue.objects.count() == 1
+
+
+# The fast reader and the ways values are written -------------------------------------------------
+
+
+def test_a_clean_csv_file_is_not_parsed_row_by_row(
+    kpis: dict[str, Indicator], reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    exact = imports.parse_upload
+    monkeypatch.setattr(
+        imports, "parse_upload", lambda *a, **kw: calls.append("exact") or exact(*a, **kw)
+    )
+    batch = run(FIRST)
+    assert (batch.status, batch.created) == (ImportStatus.DONE, 3)
+    assert calls == ([] if reader == "fast" else ["exact"])
+    # A bad file is read the exact way, whichever reader was tried first.
+    assert problems(run(FIRST + "SICK;unit-zz;2019-03;1\n")) == [(5, "unit", "unknown_unit")]
+    assert calls[-1] == "exact"
+
+
+def test_new_values_beside_stored_ones_of_the_same_periods_are_all_created(
+    kpis: dict[str, Indicator],
+) -> None:
+    run("indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\n")
+    batch = run("indicator;unit;period;value\nSICK;unit-a1b;2019-03;5\nSICK;unit-a2a;2019-03;6\n")
+    assert (batch.created, batch.updated) == (2, 0)
+    assert stored("SICK") == {
+        ("exec", "2018-12"): Decimal(1),
+        ("unit-a1a", "2019-03"): Decimal(4),
+        ("unit-a1b", "2019-03"): Decimal(5),
+        ("unit-a2a", "2019-03"): Decimal(6),
+    }
+
+
+def test_a_re_import_of_changed_values_only_updates(kpis: dict[str, Indicator]) -> None:
+    run(FIRST)
+    batch = run(FIRST.replace(";4\n", ";4,25\n").replace(";5\n", ";-0\n"))
+    assert (batch.created, batch.updated) == (0, 2)
+    assert stored("SICK")[("unit-a1a", "2019-03")] == Decimal("4.25")
+    assert stored("SICK")[("unit-a1b", "2019-03")] == Decimal(0)
+
+
+def test_a_failure_while_writing_leaves_nothing_behind(
+    kpis: dict[str, Indicator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(FIRST)
+    before = set(IndicatorValue.objects.values_list("indicator", "unit", "period", "value"))
+    real_save_as = imports.save_as
+
+    def failing(obj: Any, by: Any, *, reason: str = "") -> Any:
+        if reason == "imported":
+            raise RuntimeError("disk full")
+        return real_save_as(obj, by, reason=reason)
+
+    monkeypatch.setattr(imports, "save_as", failing)
+    for text in (EDITED, "indicator;unit;period;value\nSICK;unit-a1a;2020-01;1\n"):
+        with pytest.raises(RuntimeError):
+            run(text)
+        after = set(IndicatorValue.objects.values_list("indicator", "unit", "period", "value"))
+        assert after == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY paths are PostgreSQL's")
+def test_postgresql_writes_no_more_than_it_must(kpis: dict[str, Indicator]) -> None:
+    def statements(text: str) -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            run(text)
+        return [
+            q["sql"].split(" (")[0]
+            for q in ctx.captured_queries
+            if "pejling_import" in q["sql"] or "indicatorvalue" in q["sql"]
+        ]
+
+    # Nothing of these indicators and periods is stored: straight into the table.
+    first = statements(FIRST)
+    assert not any("TEMP" in sql for sql in first)
+    # The same file again: one join finds nothing to write, and nothing is written.
+    again = statements(FIRST)
+    assert not any(sql.startswith(("UPDATE", "INSERT")) for sql in again)
+    assert any(sql.startswith("SELECT count(*)") for sql in again)

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -36,9 +36,14 @@ from pejling.indicators.models import (
     Indicator,
     IndicatorValue,
 )
+from pejling.indicators.sources.fast_csv import CleanCsv, read_clean_csv
 from pejling.indicators.sources.files import parse_table_file
+from pejling.indicators.sources.numbers import parse_decimal
 from pejling.indicators.sources.records import Observation, ParseResult
 from pejling.organisation.models import Unit
+
+if TYPE_CHECKING:
+    import polars as pl
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_XLSX_UNCOMPRESSED = 500 * 1024 * 1024
@@ -116,10 +121,27 @@ class MappedValue(NamedTuple):
 
 @dataclass
 class Checked:
+    """Checked values ready to store, or every error; the first rows for a preview.
+
+    The values come as :class:`MappedValue` tuples from :func:`check`, or, from a clean CSV
+    file read by the fast reader, as a polars frame in ``frame`` (``values`` is then empty):
+    indicator_id, unit_id, period, period_start, period_end and value (plain decimal text).
+    """
+
     values: list[MappedValue]
     errors: list[RowError]
     preview: list[dict[str, Any]]
     skipped: int = 0
+    frame: pl.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def count(self) -> int:
+        """How many values are ready to store."""
+        return len(self.values) if self.frame is None else self.frame.height
+
+    @property
+    def to_store(self) -> list[MappedValue] | pl.DataFrame:
+        return self.values if self.frame is None else self.frame
 
 
 def parse_upload(data: bytes, filename: str, *, indicator: Indicator | None = None) -> ParseResult:
@@ -179,7 +201,7 @@ def check(result: ParseResult, *, unit_codes: dict[str, str] | None = None) -> C
             indicator, indicator_id, periodicity, allow_negative = found
             unit_id = unit_cache.get(obs.unit)
             if unit_id is None:
-                unit_id = unit_cache[obs.unit] = _map_unit(obs, by_code, by_name, unit_codes)
+                unit_id = unit_cache[obs.unit] = _map_unit(obs.unit, by_code, by_name, unit_codes)
             if isinstance(unit_id, str):
                 add_error(RowError(obs.row, "unit", unit_id, obs.unit))
                 continue
@@ -252,12 +274,11 @@ def _indicator_entry(indicator: Indicator | None) -> tuple[Indicator, int, str, 
 
 
 def _map_unit(
-    obs: Observation,
+    key: str,
     by_code: dict[str, int],
     by_name: dict[str, int | None],
     unit_codes: dict[str, str] | None,
 ) -> int | str:
-    key = obs.unit
     if unit_codes is not None:
         mapped = unit_codes.get(key)
         if mapped is None:
@@ -272,42 +293,218 @@ def _map_unit(
     return "unknown_unit"
 
 
-def write_values(values: list[MappedValue], batch: ImportBatch) -> tuple[int, int]:
+def check_clean_csv(clean: CleanCsv) -> Checked | None:
+    """Map a clean CSV file's columns to our indicators and units, as :func:`check` would.
+
+    Returns None when :func:`check` would find any error (an unknown, ambiguous or derived
+    indicator or unit, a period of the wrong kind, a negative count, a number too large, the
+    same value twice): the caller then reads the file the exact way, which names each bad row.
+    Each distinct indicator, unit and period is looked up once; the rows are never Python
+    objects.
+    """
+    import polars as pl
+
+    rows = clean.frame
+    indicators = {i.code.casefold(): i for i in Indicator.objects.all()}
+    by_code, by_name = _unit_lookup()
+
+    indicator_texts = rows.get_column("indicator").unique(maintain_order=True).to_list()
+    entries = [_indicator_entry(indicators.get(text.casefold())) for text in indicator_texts]
+    found = [entry for entry in entries if not isinstance(entry, str)]
+    if len(found) != len(entries):
+        return None
+    unit_texts = rows.get_column("unit").unique(maintain_order=True).to_list()
+    unit_ids = [_map_unit(text, by_code, by_name, None) for text in unit_texts]
+    if any(isinstance(unit_id, str) for unit_id in unit_ids):
+        return None
+
+    indicator_at = {text: n for n, text in enumerate(indicator_texts)}
+    for text, period in rows.select("indicator", "period").unique().iter_rows():
+        if clean.periods[period].kind != found[indicator_at[text]][2]:
+            return None  # wrong_periodicity
+    indicator_id = rows.get_column("indicator").replace_strict(
+        indicator_texts, [entry[1] for entry in found], return_dtype=pl.Int64
+    )
+    if not all(entry[3] for entry in found):
+        allowed = rows.get_column("indicator").replace_strict(
+            indicator_texts, [entry[3] for entry in found], return_dtype=pl.Boolean
+        )
+        if (rows.get_column("negative") & ~allowed).any():
+            return None  # negative_count
+    if (rows.get_column("int_digits") > MAX_INTEGER_DIGITS).any():
+        return None  # out_of_range
+    unit_id = rows.get_column("unit").replace_strict(unit_texts, unit_ids, return_dtype=pl.Int64)
+    # The same value twice (written alike or not: code and name, letter case, 2019M03 and
+    # 2019-03)? One number per (indicator, unit, period), from dense ranks of the three.
+    indicator_rank = _ranks([entry[1] for entry in found])
+    unit_rank = _ranks(cast(list[int], unit_ids))
+    key = (
+        rows.get_column("indicator").replace_strict(
+            indicator_texts, indicator_rank, return_dtype=pl.UInt64
+        )
+        * (max(unit_rank) + 1)
+        + rows.get_column("unit").replace_strict(unit_texts, unit_rank, return_dtype=pl.UInt64)
+    ) * len(clean.periods) + rows.get_column("period").cast(pl.UInt64)
+    if key.n_unique() != rows.height:
+        return None  # duplicate_row
+
+    periods = clean.periods
+    period = rows.get_column("period")
+    frame = pl.DataFrame(
+        {
+            "indicator_id": indicator_id,
+            "unit_id": unit_id,
+            "period": pl.Series([str(p) for p in periods], dtype=pl.String).gather(period),
+            "period_start": pl.Series([p.start_date() for p in periods], dtype=pl.Date).gather(
+                period
+            ),
+            "period_end": pl.Series([p.end_date() for p in periods], dtype=pl.Date).gather(period),
+            "value": rows.get_column("value"),
+        }
+    )
+    preview = [
+        {
+            "row": row,
+            "indicator": found[indicator_at[text]][0].code,
+            "unit": unit,
+            "period": str(periods[period_index]),
+            "value": str(parse_decimal(raw, decimal_comma=clean.decimal_comma)),
+        }
+        for row, text, unit, period_index, raw in rows.head(PREVIEW_ROWS)
+        .select("row", "indicator", "unit", "period", "raw_value")
+        .iter_rows()
+    ]
+    return Checked([], [], preview, frame=frame)
+
+
+def _ranks(ids: list[int]) -> list[int]:
+    """Each id's place among the distinct ids (equal ids, equal places)."""
+    place = {pk: n for n, pk in enumerate(sorted(set(ids)))}
+    return [place[pk] for pk in ids]
+
+
+# Uploads smaller than this are read the exact way only: polars is not worth loading for them.
+FAST_CSV_MIN_BYTES = 0
+
+
+def read_and_check(
+    data: bytes, filename: str, *, indicator: Indicator | None = None
+) -> tuple[int, Checked]:
+    """Parse and check an upload: ``(rows in the file, checked)``.
+
+    A clean CSV file is read by the fast reader; any other file, and every file with an error,
+    the exact way (:func:`parse_upload`, :func:`check`), which names each bad row and column.
+    """
+    if len(data) >= FAST_CSV_MIN_BYTES:
+        clean = read_clean_csv(
+            data, filename, default_indicator=indicator.code if indicator else None
+        )
+        if clean is not None:
+            checked = check_clean_csv(clean)
+            if checked is not None:
+                return clean.rows_total, checked
+    result = parse_upload(data, filename, indicator=indicator)
+    return len(result.observations) + len(result.errors), check(result)
+
+
+type Values = list[MappedValue] | pl.DataFrame
+
+
+def write_values(values: Values, batch: ImportBatch) -> tuple[int, int]:
     """Store the values (inside the caller's transaction); returns (created, updated).
 
     A value already stored with the same number is left alone and not counted as updated.
     """
     if connection.vendor == "postgresql":
         return _write_postgresql(values, batch)
+    if not isinstance(values, list):
+        values = _mapped(values)
     return _write_generic(values, batch)
 
 
+def _mapped(frame: pl.DataFrame) -> list[MappedValue]:
+    return [
+        MappedValue(indicator_id, unit_id, period, start, end, Decimal(value))
+        for indicator_id, unit_id, period, start, end, value in frame.iter_rows()
+    ]
+
+
 _COPY_CHUNK = 50_000
+_COLUMNS = "indicator_id, unit_id, period, period_start, period_end, value"
 
 
-def _copy_text(values: list[MappedValue]) -> Iterator[bytes]:
-    """The values as COPY text, in chunks; each period's text and dates are formatted once."""
+def _copy_text(values: Values, batch_id: int | None = None) -> Iterator[bytes]:
+    """The values as COPY text, in chunks, with ``batch_id`` as a last column if given."""
+    if not isinstance(values, list):
+        # Ids, canonical periods, ISO dates and plain decimal text: nothing COPY must escape.
+        if batch_id is not None:
+            import polars as pl
+
+            values = values.with_columns(pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"))
+        for part in values.iter_slices(_COPY_CHUNK * 4):
+            yield part.write_csv(separator="\t", include_header=False, quote_style="never").encode()
+        return
+    end = "\n" if batch_id is None else f"\t{batch_id}\n"
     periods: dict[str, str] = {}
     for offset in range(0, len(values), _COPY_CHUNK):
         lines: list[str] = []
         add = lines.append
-        for indicator_id, unit_id, period, start, end, value in values[
+        for indicator_id, unit_id, period, start, end_date, value in values[
             offset : offset + _COPY_CHUNK
         ]:
             columns = periods.get(period)
             if columns is None:
-                columns = periods[period] = f"{period}\t{start.isoformat()}\t{end.isoformat()}"
-            add(f"{indicator_id}\t{unit_id}\t{columns}\t{value}\n")
+                columns = periods[period] = f"{period}\t{start.isoformat()}\t{end_date.isoformat()}"
+            add(f"{indicator_id}\t{unit_id}\t{columns}\t{value}{end}")
         yield "".join(lines).encode()
 
 
-def _write_postgresql(values: list[MappedValue], batch: ImportBatch) -> tuple[int, int]:
+def _keys(values: Values) -> tuple[list[int], list[str], list[date]]:
+    """The batch's distinct indicators, periods and period starts."""
+    if isinstance(values, list):
+        periods = {(v.period, v.period_start) for v in values}
+        return (
+            list({v.indicator_id for v in values}),
+            [period for period, _start in periods],
+            list({start for _period, start in periods}),
+        )
+    return (
+        values.get_column("indicator_id").unique().to_list(),
+        values.get_column("period").unique().to_list(),
+        values.get_column("period_start").unique().to_list(),
+    )
+
+
+def _write_postgresql(values: Values, batch: ImportBatch) -> tuple[int, int]:
     table = IndicatorValue._meta.db_table
+    if isinstance(values, list):
+        count = len(values)
+    else:
+        count = values.height
+        # In the order of the unique index (indicator, unit, period): its pages, and the unit
+        # index's, then fill one after the other instead of all at once (a file usually lists
+        # one period for every unit, then the next). About a tenth off a large first import.
+        values = values.sort("indicator_id", "unit_id", "period")
     same_key = "v.indicator_id = i.indicator_id AND v.unit_id = i.unit_id AND v.period = i.period"
     with connection.cursor() as cursor:
-        # Other writers wait until this import commits (readers do not): the update and the
-        # insert below then see every value stored for these keys.
+        # Other writers wait until this import commits (readers do not): what is read below
+        # about the stored values stays true until the values are written.
         cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        indicator_ids, periods, starts = _keys(values)
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {table} WHERE indicator_id = ANY(%s::bigint[])"  # noqa: S608 - table name from the model
+            " AND period_start = ANY(%s::date[]) AND period = ANY(%s::varchar[]))",
+            [indicator_ids, starts, periods],
+        )
+        row = cursor.fetchone()
+        if row is not None and not row[0]:
+            # No value of these indicators and periods is stored (a first import of new
+            # periods): every value is new, so they go straight into the table, as a COPY
+            # typed by hand would.
+            with cursor.copy(f"COPY {table} ({_COLUMNS}, batch_id) FROM STDIN") as copy:
+                for chunk in _copy_text(values, batch.pk):
+                    copy.write(chunk)
+            return count, 0
         # Until the transaction ends: room to hash a million keys instead of sorting on disk.
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(
@@ -315,26 +512,38 @@ def _write_postgresql(values: list[MappedValue], batch: ImportBatch) -> tuple[in
             " period varchar(10), period_start date, period_end date, value numeric(20,6))"
             " ON COMMIT DROP"
         )
-        with cursor.copy(
-            "COPY pejling_import (indicator_id, unit_id, period, period_start, period_end, value)"
-            " FROM STDIN"
-        ) as copy:
+        with cursor.copy(f"COPY pejling_import ({_COLUMNS}) FROM STDIN") as copy:
             for chunk in _copy_text(values):
                 copy.write(chunk)
         cursor.execute("ANALYZE pejling_import")
+        # One join says what is new and what changed; then only what is needed is written
+        # (a re-import of the same file writes nothing).
         cursor.execute(
-            f"UPDATE {table} v SET value = i.value, batch_id = %s FROM pejling_import i"  # noqa: S608 - table name from the model
-            f" WHERE {same_key} AND v.value <> i.value",
-            [batch.pk],
+            "SELECT count(*) FILTER (WHERE v.id IS NULL),"  # noqa: S608 - table name from the model
+            " count(*) FILTER (WHERE v.value <> i.value)"
+            f" FROM pejling_import i LEFT JOIN {table} v ON {same_key}"
         )
-        updated = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {table} (indicator_id, unit_id, period, period_start, period_end, value, batch_id)"  # noqa: S608
-            " SELECT indicator_id, unit_id, period, period_start, period_end, value, %s"
-            f" FROM pejling_import i WHERE NOT EXISTS (SELECT 1 FROM {table} v WHERE {same_key})",
-            [batch.pk],
-        )
-        created = cursor.rowcount
+        new, changed = cursor.fetchone() or (0, 0)
+        updated = created = 0
+        if changed:
+            cursor.execute(
+                f"UPDATE {table} v SET value = i.value, batch_id = %s FROM pejling_import i"  # noqa: S608
+                f" WHERE {same_key} AND v.value <> i.value",
+                [batch.pk],
+            )
+            updated = cursor.rowcount
+        if new:
+            only_new = (
+                ""
+                if new == count
+                else f" WHERE NOT EXISTS (SELECT 1 FROM {table} v WHERE {same_key})"  # noqa: S608
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({_COLUMNS}, batch_id)"  # noqa: S608
+                f" SELECT {_COLUMNS}, %s FROM pejling_import i{only_new}",
+                [batch.pk],
+            )
+            created = cursor.rowcount
         cursor.execute("DROP TABLE pejling_import")
     return created, updated
 
@@ -396,12 +605,39 @@ def import_observations(
 ) -> ImportBatch:
     """Check and (unless ``dry_run`` or any row is bad) write parsed values, all or nothing."""
     checked = check(result, unit_codes=unit_codes)
+    return _store(
+        checked,
+        rows_total=len(result.observations) + len(result.errors),
+        source=source,
+        by=by,
+        filename=filename,
+        indicator=indicator,
+        dry_run=dry_run,
+        batch=batch,
+        progress=progress,
+    )
+
+
+def _store(
+    checked: Checked,
+    *,
+    rows_total: int,
+    source: str,
+    by: Any,
+    filename: str,
+    indicator: Indicator | None,
+    dry_run: bool,
+    batch: ImportBatch | None,
+    progress: Progress | None,
+) -> ImportBatch:
+    """Write checked values unless ``dry_run`` or any row is bad, all or nothing."""
+    count = checked.count
     if progress:
-        progress("checked", len(checked.values), len(checked.values))
+        progress("checked", count, count)
     batch = batch or ImportBatch(
         source=source, filename=filename, default_indicator=indicator, created_by=by
     )
-    batch.rows_total = len(result.observations) + len(result.errors)
+    batch.rows_total = rows_total
     batch.errors = [e.as_dict() for e in checked.errors]
     if checked.errors:
         batch.status = ImportStatus.FAILED
@@ -417,14 +653,14 @@ def import_observations(
     with transaction.atomic():
         batch.status = ImportStatus.DONE
         save_as(batch, by)
-        created, updated = write_values(checked.values, batch)
+        created, updated = write_values(checked.to_store, batch)
         batch.created, batch.updated = created, updated
-        batch.rows_done = len(checked.values)
+        batch.rows_done = count
         batch.finished_at = timezone.now()
         batch.payload = None
         save_as(batch, by, reason="imported")
     if progress:
-        progress("written", len(checked.values), len(checked.values))
+        progress("written", count, count)
     return batch
 
 
@@ -444,11 +680,12 @@ def import_file(
         batch.errors = [RowError(None, None, "file_too_large").as_dict()]
         save_as(batch, by)
         return batch
-    result = parse_upload(data, filename, indicator=indicator)
+    rows_total, checked = read_and_check(data, filename, indicator=indicator)
     if progress:
-        progress("parsed", len(result.observations), len(result.observations))
-    return import_observations(
-        result=result,
+        progress("parsed", rows_total, rows_total)
+    return _store(
+        checked,
+        rows_total=rows_total,
         source="file",
         by=by,
         filename=filename,
@@ -467,14 +704,13 @@ def preview_upload(
     *, data: bytes, filename: str, by: Any, indicator: Indicator | None = None
 ) -> tuple[ImportBatch, Checked]:
     """Parse and check an upload without writing values; keep the file for the confirmation."""
-    result = parse_upload(data, filename, indicator=indicator)
-    checked = check(result)
+    rows_total, checked = read_and_check(data, filename, indicator=indicator)
     batch = ImportBatch(
         source="file",
         filename=filename,
         default_indicator=indicator,
         created_by=by,
-        rows_total=len(result.observations) + len(result.errors),
+        rows_total=rows_total,
         errors=[e.as_dict() for e in checked.errors],
         status=ImportStatus.FAILED if checked.errors else ImportStatus.PREVIEW,
         payload=None if checked.errors else data,

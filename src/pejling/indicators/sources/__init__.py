@@ -1,6 +1,7 @@
 """Parsers for KPI data imports: files from municipalities and national statistics APIs.
 
-Pure Python (stdlib, plus openpyxl for XLSX); nothing here imports Django.
+Pure Python (stdlib, plus openpyxl for XLSX and polars for the fast reader of large clean CSV
+files, ``fast_csv.py``); nothing here imports Django.
 Every parser returns a :class:`ParseResult` of :class:`Observation` records
 and :class:`ParseError` entries; mapping units and storing values is left to
 the caller.

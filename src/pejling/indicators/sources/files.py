@@ -26,12 +26,19 @@ import csv
 import gc
 import io
 import itertools
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+from pejling.core.tabular import (
+    decode_text,
+    normalise_header,
+    sniff_delimiter,
+    strip_preamble,
+)
+from pejling.core.tabular import xlsx_too_large as _xlsx_problem
 
 from .numbers import NumberError, parse_decimal
 from .records import (
@@ -118,12 +125,6 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 _REQUIRED = ("unit", "period", "value")
 
 
-def normalise_header(text: object) -> str:
-    """Case-fold a header cell and turn spaces and hyphens into underscores."""
-    s = str(text).replace("\ufeff", "").strip().casefold()
-    return "_".join(s.replace("-", " ").split())
-
-
 _ALIAS_LOOKUP: dict[str, tuple[str, int]] = {
     normalise_header(alias): (field_name, priority)
     for field_name, aliases in HEADER_ALIASES.items()
@@ -153,48 +154,6 @@ def _match_header(cells: Sequence[Any]) -> _Columns:
             best[field_name] = (priority, position)
             header[field_name] = str(cell).replace("\ufeff", "").strip()
     return _Columns({name: pos for name, (_, pos) in best.items()}, header)
-
-
-def decode_text(data: bytes) -> str:
-    """Decode CSV bytes: BOM-marked UTF-8/UTF-16, else UTF-8, else Windows-1252."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # A broken UTF-16 file (odd length, lone surrogates) still decodes; its rows then fail.
-        return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        # Five byte values are undefined in cp1252; latin-1 maps everything.
-        return data.decode("latin-1")
-
-
-def sniff_delimiter(text: str) -> str:
-    """Pick ``;``, tab or ``,`` by counting them in the first non-blank line.
-
-    Characters inside double quotes are not counted. Ties prefer ``;`` then
-    tab then ``,`` (a Nordic Excel export uses ``;``).
-    """
-    for line in text.splitlines():
-        if line.strip():
-            break
-    else:
-        return ","
-    counts = {";": 0, "\t": 0, ",": 0}
-    quoted = False
-    for char in line:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
-            counts[char] += 1
-    best = max(counts.values())
-    if best == 0:
-        return ","
-    return next(d for d in (";", "\t", ",") if counts[d] == best)
 
 
 @contextlib.contextmanager
@@ -446,12 +405,8 @@ def parse_csv_text(
     first rows' unambiguous values when None, falling back to a decimal comma
     unless the file is comma separated.
     """
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    # Excel's "sep=;" hint line: Excel hides it, so rows are numbered without it.
-    if text[:4].lower() == "sep=" and text[5:6] in ("\r", "\n", ""):
-        delimiter = delimiter or text[4]
-        text = text[5:].lstrip("\r\n")
+    text, hinted = strip_preamble(text)
+    delimiter = delimiter or hinted
     if delimiter is None:
         delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -473,27 +428,9 @@ def parse_csv_text(
 
 
 def xlsx_too_large(data: bytes, max_uncompressed_bytes: int) -> ParseError | None:
-    """Check an XLSX archive before opening it; return an error or None.
-
-    The sum of the members' declared uncompressed sizes must not exceed the
-    limit. Python's zipfile never inflates a member past its declared size,
-    so the declared sizes are a real bound.
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        return ParseError(None, None, "unreadable_file", f"Not a valid XLSX (zip) file: {exc}.")
-    total = sum(info.file_size for info in infos)
-    if total > max_uncompressed_bytes:
-        return ParseError(
-            None,
-            None,
-            "file_too_large",
-            f"The XLSX file unpacks to {total} bytes, more than the limit of "
-            f"{max_uncompressed_bytes} bytes.",
-        )
-    return None
+    """Check an XLSX archive before opening it (see :func:`pejling.core.tabular.xlsx_too_large`)."""
+    problem = _xlsx_problem(data, max_uncompressed_bytes)
+    return None if problem is None else ParseError(None, None, problem.code, problem.message)
 
 
 def parse_xlsx_bytes(

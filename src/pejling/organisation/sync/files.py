@@ -5,8 +5,8 @@ Columns (headers in English, Swedish, Danish or Norwegian, any case; see
 as ``2`` or a level name such as ``Centre``), and optionally the date the unit closed.
 
 CSV is read as the KPI files are (the same decoding, separator sniffing and header
-normalisation from ``pejling.indicators.sources.files``, which are plain Python without
-Django); XLSX is the first sheet, after the same zip-bomb check. This module only reads: every
+normalisation from ``pejling.core.tabular``, plain Python without Django); XLSX is the
+first sheet, after the same zip-bomb check. This module only reads: every
 problem it can see in a row alone is reported with the row (1-based, header row 1) and the
 column header as written; what needs the database (levels, parents, cycles) is checked by the
 sync service.
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pejling.indicators.sources.files import (
+from pejling.core.tabular import (
     decode_text,
     normalise_header,
     sniff_delimiter,
