@@ -329,9 +329,9 @@ def test_a_missing_indicator_column_is_an_error_without_a_default() -> None:
     assert (error.column, error.code) == ("indicator", "missing_column")
 
 
-def test_an_empty_file_is_a_missing_column_error() -> None:
-    assert only_error(parse_table_file(b"", "x.csv").errors).code == "missing_column"
-    assert only_error(parse_table_file(b"\n\n", "x.csv").errors).code == "missing_column"
+def test_an_empty_file_is_an_empty_file_error() -> None:
+    assert only_error(parse_table_file(b"", "x.csv").errors).code == "empty_file"
+    assert only_error(parse_table_file(b"\n\n", "x.csv").errors).code == "empty_file"
 
 
 # --- XLSX ---------------------------------------------------------------------------

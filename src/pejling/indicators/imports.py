@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+# Parser error codes whose translated message says all there is when no cell text was found.
+_SELF_EXPLAINED = frozenset({"missing_value", "empty_file"})
 MAX_XLSX_UNCOMPRESSED = 500 * 1024 * 1024
 PREVIEW_ROWS = 10
 
@@ -85,23 +87,70 @@ MESSAGES = {
 }
 
 
+# Our own names of the columns (errors found after parsing); a parser's errors name the column
+# by its header as written in the file.
+COLUMN_LABELS = {
+    "indicator": gettext_lazy("Indicator"),
+    "unit": gettext_lazy("Unit"),
+    "period": gettext_lazy("Period"),
+    "value": gettext_lazy("Value"),
+}
+
+
 @dataclass(frozen=True)
 class RowError:
+    """A problem with one row (``row``) or the whole file (``row`` None), stored as JSON.
+
+    ``detail`` is what was found (a cell's text, in no language, or an English explanation
+    from a national-statistics adapter); ``other_row`` is the row a duplicate repeats.
+    """
+
     row: int | None
     column: str | None
     code: str
     detail: str = ""
+    other_row: int | None = None
 
     @property
     def message(self) -> str:
         return str(MESSAGES.get(self.code, self.code))
 
+    @property
+    def column_label(self) -> str:
+        if self.column is None:
+            return ""
+        return str(COLUMN_LABELS.get(self.column, self.column))
+
+    def describe(self, *, nowhere: str = "") -> str:
+        """One line for a terminal: where, what is wrong, what was found."""
+        where = ", ".join(
+            part
+            for part in (
+                f"row {self.row}" if self.row else "",
+                f"column {self.column}" if self.column else "",
+            )
+            if part
+        )
+        text = f"{where or nowhere}: {self.message}"
+        if self.other_row:
+            text += f" (first in row {self.other_row})"
+        return text + (f" ({self.detail})" if self.detail else "")
+
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "code": self.code, "detail": self.detail}
+        data = {"row": self.row, "column": self.column, "code": self.code, "detail": self.detail}
+        if self.other_row is not None:
+            data["other_row"] = self.other_row
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RowError:
-        return cls(data.get("row"), data.get("column"), data["code"], data.get("detail", ""))
+        return cls(
+            data.get("row"),
+            data.get("column"),
+            data["code"],
+            data.get("detail", ""),
+            data.get("other_row"),
+        )
 
 
 # IndicatorValue.value is numeric(20, 6): fewer than 10**14 before the decimal point.
@@ -168,7 +217,18 @@ def check(result: ParseResult, *, unit_codes: dict[str, str] | None = None) -> C
 
     ``unit_codes`` maps a national source's region code to one of our unit codes.
     """
-    errors = [RowError(e.row, e.column, e.code, e.message) for e in result.errors]
+    # What the cell held, beside our translated message; the parser's English sentence only
+    # where it says more than the message (an adapter's explanation, a broken file).
+    errors = [
+        RowError(
+            e.row,
+            e.column,
+            e.code,
+            e.found or ("" if e.code in _SELF_EXPLAINED else e.message),
+            e.other_row,
+        )
+        for e in result.errors
+    ]
     add_error = errors.append
     indicators = {i.code.casefold(): i for i in Indicator.objects.all()}
     by_code, by_name = _unit_lookup()
@@ -233,14 +293,14 @@ def check(result: ParseResult, *, unit_codes: dict[str, str] | None = None) -> C
             text = dates[0]
             first = seen.setdefault((indicator_id, unit_id, text), obs)
             if first is not obs:
+                # Written otherwise in the first row (a unit's code, then its name): say so.
                 if first.unit != obs.unit:
-                    column, detail = "unit", f"{obs.unit!r} is {first.unit!r} in row {first.row}."
+                    column, detail = "unit", f"{obs.unit} = {first.unit}"
                 elif first.indicator != obs.indicator:
-                    column = "indicator"
-                    detail = f"{obs.indicator!r} is {first.indicator!r} in row {first.row}."
+                    column, detail = "indicator", f"{obs.indicator} = {first.indicator}"
                 else:
-                    column, detail = "period", f"{obs.period} is in row {first.row} too."
-                add_error(RowError(obs.row, column, "duplicate_row", detail))
+                    column, detail = "period", text
+                add_error(RowError(obs.row, column, "duplicate_row", detail, first.row))
                 continue
             add_value(
                 new_value(MappedValue, (indicator_id, unit_id, text, dates[1], dates[2], value))

@@ -13,10 +13,9 @@ from pejling.indicators.forms import ImportForm
 from pejling.indicators.imports import (
     PREVIEW_ROWS,
     batch_errors,
-    check,
     confirm_import,
-    parse_upload,
     preview_upload,
+    read_and_check,
 )
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue, KpiGoal
 from pejling.indicators.tasks import run_import
@@ -168,9 +167,10 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
     preview = []
     if batch.status == ImportStatus.PREVIEW and batch.payload is not None:
-        preview = check(
-            parse_upload(bytes(batch.payload), batch.filename, indicator=batch.default_indicator)
-        ).preview
+        _rows, checked = read_and_check(
+            bytes(batch.payload), batch.filename, indicator=batch.default_indicator
+        )
+        preview = checked.preview
     context = {
         "batch": batch,
         "errors": batch_errors(batch),

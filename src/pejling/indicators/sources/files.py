@@ -257,7 +257,7 @@ def _parse_rows(
             header_cells = cells
             break
     if header_cells is None:
-        errors.append(ParseError(None, None, "missing_column", "The file is empty: no header row."))
+        errors.append(ParseError(None, None, "empty_file", "The file is empty: no header row."))
         return result
 
     columns = _match_header(header_cells)
@@ -272,6 +272,7 @@ def _parse_rows(
                 ", ".join(missing),
                 "missing_column",
                 f"Missing column(s) {', '.join(missing)}. Accepted headers include {accepted}.",
+                found=accepted,
             )
         )
         return result
@@ -340,7 +341,7 @@ def _parse_rows(
                     period = str(exc)
                 periods[raw_period] = period
         if type(period) is str:
-            add_error(ParseError(row_no, p_name, "unknown_period", period))
+            add_error(ParseError(row_no, p_name, "unknown_period", period, _cell_text(raw_period)))
 
         # Value.
         value = None
@@ -359,6 +360,7 @@ def _parse_rows(
                         v_name,
                         "not_a_number",
                         f"{_cell_text(raw_value)!r} is not a number.",
+                        _cell_text(raw_value),
                     )
                 )
             else:
@@ -369,6 +371,7 @@ def _parse_rows(
                             v_name,
                             "negative_count",
                             f"{_cell_text(raw_value)!r} is negative; only counts of zero or more are allowed.",
+                            _cell_text(raw_value),
                         )
                     )
 
@@ -383,6 +386,8 @@ def _parse_rows(
                     p_name,
                     "duplicate_row",
                     f"Indicator {indicator!r}, unit {unit!r} and period {period} already appear in row {first}.",
+                    f"{indicator} · {unit} · {period}",
+                    first,
                 )
             )
             continue

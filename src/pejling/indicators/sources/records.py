@@ -182,13 +182,18 @@ class ParseError:
 
     ``code`` is a stable machine id (see :data:`ERROR_CODES`); ``message`` is
     English text for people. ``column`` is the header or dimension id as it
-    appears in the source, so users can find the cell.
+    appears in the source, so users can find the cell. ``found`` is what the cell holds
+    (or, for a missing column, the headers accepted), in no language, so that an interface
+    can show it beside its own translation of ``code``; ``other_row`` is the row a duplicate
+    repeats.
     """
 
     row: int | None
     column: str | None
     code: str
     message: str
+    found: str = ""
+    other_row: int | None = None
 
     def __str__(self) -> str:
         where = []
@@ -214,6 +219,7 @@ ERROR_CODES: dict[str, str] = {
     "unreadable_file": "The file could not be read.",
     "file_too_large": "The file is bigger than the allowed limit.",
     "invalid_payload": "The response does not have the expected structure.",
+    "empty_file": "The file has no header row and no values.",
 }
 
 # Codes used in ParseResult.skipped: values that are absent on purpose.

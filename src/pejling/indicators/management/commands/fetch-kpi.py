@@ -170,18 +170,7 @@ class Command(BaseCommand):
         if batch.status == ImportStatus.FAILED:
             errors = batch_errors(batch)
             for error in errors[:200]:
-                where = ", ".join(
-                    part
-                    for part in (
-                        f"row {error.row}" if error.row else "",
-                        f"column {error.column}" if error.column else "",
-                    )
-                    if part
-                )
-                self.stderr.write(
-                    f"{where or 'answer'}: {error.message}"
-                    + (f" ({error.detail})" if error.detail else "")
-                )
+                self.stderr.write(error.describe(nowhere="answer"))
             raise CommandError(f"Nothing was imported: {len(errors)} problems in the answer.")
         if options["dry_run"]:
             self.stdout.write(

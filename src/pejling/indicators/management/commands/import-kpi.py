@@ -64,17 +64,7 @@ class Command(BaseCommand):
         if batch.status == ImportStatus.FAILED:
             errors = batch_errors(batch)
             for error in errors[:200]:
-                where = ", ".join(
-                    part
-                    for part in (
-                        f"row {error.row}" if error.row else "",
-                        f"column {error.column}" if error.column else "",
-                    )
-                    if part
-                )
-                self.stderr.write(
-                    f"{where}: {error.message}" + (f" ({error.detail})" if error.detail else "")
-                )
+                self.stderr.write(error.describe(nowhere="file"))
             if len(errors) > 200:
                 self.stderr.write(f"... and {len(errors) - 200} more")
             raise CommandError(f"Nothing was imported: {len(errors)} bad rows in {path.name}.")

@@ -1,0 +1,97 @@
+"""Uploading KPI values in the browser: a bad file first (every problem named, nothing saved),
+then the corrected file (previewed, confirmed, saved)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.browser import _, follow, log_in, submit, visit
+from pejling.indicators.models import ImportBatch, ImportStatus, IndicatorValue
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# As a Swedish municipality's payroll system exports it: Windows-1252, ";" and decimal comma,
+# Swedish headers; the unit by code in one row and by name in another.
+BAD = (
+    "Indikator;Enhet;Period;Värde\r\n"
+    "SJUKDAGAR;VOF-HEM-NOR;2026-11;41,5\r\n"
+    "SJUKDAGAR;Hemtjänst söder om ån;2026-11;12\r\n"
+    "SJUKDAGAR;VOF-HEM-NOR;2026-13;7\r\n"
+    "SJUKDAGAR;VOF-HEM-NOR;2026-12;tolv\r\n"
+).encode("cp1252")
+GOOD = (
+    "Indikator;Enhet;Period;Värde\r\n"
+    "SJUKDAGAR;VOF-HEM-NOR;2026-11;41,5\r\n"
+    "SJUKDAGAR;Hemtjänst norr;2026-12;12\r\n"
+).encode("cp1252")
+
+
+def upload(page: Page, name: str, data: bytes) -> None:
+    page.get_by_label(_("File")).set_input_files(
+        files=[{"name": name, "mimeType": "text/csv", "buffer": data}]
+    )
+    submit(page, page.get_by_role("button", name=_("Check the file")))
+
+
+def test_a_bad_file_is_refused_row_by_row_then_the_corrected_file_is_imported(
+    page: Page,
+) -> None:
+    values = IndicatorValue.objects.filter(
+        indicator__code="SJUKDAGAR", unit__code="VOF-HEM-NOR", period__in=["2026-11", "2026-12"]
+    )
+    before = {v.period: v.value for v in values}
+    stored = IndicatorValue.objects.count()
+
+    log_in(page, "strategi")
+    visit(page, "/indicators/imports/new/")
+    expect(page.locator("h1")).to_have_text(_("Import values"))
+    upload(page, "sjukfranvaro.csv", BAD)
+
+    expect(page).to_have_url(re.compile(r"/indicators/imports/\d+/$"))
+    alert = page.locator("#import-status [role=alert]")
+    expect(alert).to_contain_text("3")
+    problems = page.locator("table").first.locator("tbody tr")
+    expect(problems).to_have_count(3)
+    rows = [
+        [cell.strip() for cell in problems.nth(i).locator("td").all_inner_texts()] for i in range(3)
+    ]
+    # Row numbers as the spreadsheet shows them (the header is row 1); the column as named
+    # by the file for what the parser found, and by us for what the mapping found.
+    assert rows == [
+        ["3", _("Unit"), _("No unit has this code or name."), "Hemtjänst söder om ån"],
+        [
+            "4",
+            "Period",
+            _("The period is not one of 2019, 2019-03, 2019M03, 2019T1 or 2019Q1."),
+            "2026-13",
+        ],
+        ["5", "Värde", _("The value is not a number."), "tolv"],
+    ], rows
+    expect(page.get_by_role("button", name=_("Import the values"))).to_have_count(0)
+    assert IndicatorValue.objects.count() == stored, "a refused file wrote values"
+    assert ImportBatch.objects.get(filename="sjukfranvaro.csv").status == ImportStatus.FAILED
+
+    follow(page, page.get_by_role("link", name=_("Upload a corrected file")))
+    upload(page, "sjukfranvaro.csv", GOOD)
+    preview = page.locator("table").first.locator("tbody tr")
+    expect(preview).to_have_count(2)
+    expect(preview.nth(0)).to_contain_text("VOF-HEM-NOR")
+    expect(preview.nth(1)).to_contain_text("Hemtjänst norr")
+    assert IndicatorValue.objects.count() == stored, "a preview wrote values"
+
+    submit(page, page.get_by_role("button", name=_("Import the values")))
+    expected = {"2026-11": Decimal("41.5"), "2026-12": Decimal("12")}
+    created = sum(period not in before for period in expected)
+    updated = sum(
+        period in before and before[period] != value for period, value in expected.items()
+    )
+    expect(page.locator("#import-status")).to_contain_text(
+        _("Imported: %(created)s values created, %(updated)s updated.")
+        % {"created": created, "updated": updated}
+    )
+    assert {v.period: v.value for v in values.all()} == expected
+    assert IndicatorValue.objects.count() == stored + created
