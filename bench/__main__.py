@@ -6,9 +6,9 @@ an agreement and four initiatives each), then times the pages people use most.
 
 Then it imports 1,000,000 KPI values (every unit × 400 months, a CSV as a municipality's payroll
 system exports it: ``;``, decimal comma) through ``imports.import_file`` and compares that with a
-plain PostgreSQL ``COPY`` of the same rows, already as ids and dates, into a scratch table with
-the same columns (budget: the import at least half as fast). ``PEJLING_BENCH_IMPORT_ROWS=0``
-skips it.
+plain PostgreSQL ``COPY`` of the same rows, already as ids and dates, into the values table
+(budget: the import at least half as fast). For information it also times a re-import, the exact
+reader and a COPY into an index-less scratch table. ``PEJLING_BENCH_IMPORT_ROWS=0`` skips it.
 """
 
 from __future__ import annotations
