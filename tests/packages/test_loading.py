@@ -141,7 +141,7 @@ def test_an_edited_package_updates_what_changed_and_only_that(loaded):
     before = history_rows()
     report = load_text(text)
     assert report.lines() == ["element: 1 updated", "indicator value: 1 updated"]
-    assert history_rows() == before + 1
+    assert history_rows() == before + 2  # the goal's and the value's
     goal = Element.objects.get(code="T1.1")
     assert (goal.title, goal.target_value) == ("Sick leave falls to 13", Decimal("13"))
     assert goal.history.first().history_user is None
@@ -346,3 +346,21 @@ def test_indicators_left_out_are_removed_unless_they_have_values(loaded):
     report = load_text(render(package))
     assert report.counts[("indicator", "removed")] == 2
     assert report.kept == []
+
+
+def test_indicator_values_loaded_changed_and_removed_are_in_the_history(loaded):
+    History = IndicatorValue.history.model
+    created = History.objects.filter(history_type="+", history_change_reason="loaded")
+    assert created.count() == IndicatorValue.objects.count() > 0
+    package = parse(
+        edit(loaded, "  - [CARE-HOME, 2026-02, '38']\n", "  - [CARE-HOME, 2026-02, '37.5']\n")
+    )
+    for rows in package["indicator_values"].values():
+        rows[:] = [row for row in rows if row[0] != "CARE-NIGHT"]
+    load_text(render(package))
+    (changed,) = History.objects.filter(history_type="~")
+    assert (changed.unit.code, changed.period, changed.value) == ("CARE-HOME", "2026-02", 37.5)
+    assert changed.history_change_reason == "loaded"
+    assert changed.prev_record is not None and changed.prev_record.value == 38
+    removed = History.objects.filter(history_type="-")
+    assert {r.unit.code for r in removed} == {"CARE-NIGHT"} and removed.count() == 2

@@ -36,6 +36,7 @@ REASONS = {
     "published": gettext_lazy("published"),
     "revision started": gettext_lazy("revision started"),
     "imported": gettext_lazy("imported"),
+    "loaded": gettext_lazy("loaded from a strategy package"),
     "rejected": gettext_lazy("rejected"),
     "uploaded": gettext_lazy("uploaded"),
     "sso": gettext_lazy("from the identity provider's groups at sign-in"),

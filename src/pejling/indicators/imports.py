@@ -490,7 +490,8 @@ def _mapped(frame: pl.DataFrame) -> list[MappedValue]:
 
 
 _COPY_CHUNK = 50_000
-_COLUMNS = "indicator_id, unit_id, period, period_start, period_end, value"
+_COLUMN_NAMES = ("indicator_id", "unit_id", "period", "period_start", "period_end", "value")
+_COLUMNS = ", ".join(_COLUMN_NAMES)
 
 
 def _copy_text(values: Values, batch_id: int | None = None) -> Iterator[bytes]:
@@ -535,8 +536,23 @@ def _keys(values: Values) -> tuple[list[int], list[str], list[date]]:
     )
 
 
+def _history_insert(source: str) -> str:
+    """SQL that records the rows of ``source`` (values' columns and id) in the values' history.
+
+    Parameters: when, the reason, the kind (``+`` or ``~``) and who.
+    """
+    history = IndicatorValue.history.model._meta.db_table
+    return (
+        f"INSERT INTO {history} (id, {_COLUMNS}, batch_id, history_date,"  # noqa: S608 - table names from the models
+        " history_change_reason, history_type, history_user_id)"
+        f" SELECT id, {_COLUMNS}, batch_id, %s, %s, %s, %s FROM {source}"
+    )
+
+
 def _write_postgresql(values: Values, batch: ImportBatch) -> tuple[int, int]:
     table = IndicatorValue._meta.db_table
+    now = timezone.now()
+    by = batch.created_by_id
     if isinstance(values, list):
         count = len(values)
     else:
@@ -564,6 +580,13 @@ def _write_postgresql(values: Values, batch: ImportBatch) -> tuple[int, int]:
             with cursor.copy(f"COPY {table} ({_COLUMNS}, batch_id) FROM STDIN") as copy:
                 for chunk in _copy_text(values, batch.pk):
                     copy.write(chunk)
+            # Their history: this batch's values of these indicators and periods are these.
+            cursor.execute(
+                _history_insert(table)
+                + " WHERE indicator_id = ANY(%s::bigint[]) AND period_start = ANY(%s::date[])"
+                " AND batch_id = %s",
+                [now, "imported", "+", by, indicator_ids, starts, batch.pk],
+            )
             return count, 0
         # Until the transaction ends: room to hash a million keys instead of sorting on disk.
         cursor.execute("SET LOCAL work_mem = '256MB'")
@@ -585,11 +608,14 @@ def _write_postgresql(values: Values, batch: ImportBatch) -> tuple[int, int]:
         )
         new, changed = cursor.fetchone() or (0, 0)
         updated = created = 0
+        # Each write records its rows in the history in the same statement.
         if changed:
             cursor.execute(
-                f"UPDATE {table} v SET value = i.value, batch_id = %s FROM pejling_import i"  # noqa: S608
-                f" WHERE {same_key} AND v.value <> i.value",
-                [batch.pk],
+                f"WITH changed AS (UPDATE {table} v SET value = i.value, batch_id = %s"  # noqa: S608
+                f" FROM pejling_import i WHERE {same_key} AND v.value <> i.value"
+                f" RETURNING v.id, {', '.join(f'v.{c}' for c in _COLUMN_NAMES)}, v.batch_id) "
+                + _history_insert("changed"),
+                [batch.pk, now, "imported", "~", by],
             )
             updated = cursor.rowcount
         if new:
@@ -599,9 +625,10 @@ def _write_postgresql(values: Values, batch: ImportBatch) -> tuple[int, int]:
                 else f" WHERE NOT EXISTS (SELECT 1 FROM {table} v WHERE {same_key})"  # noqa: S608
             )
             cursor.execute(
-                f"INSERT INTO {table} ({_COLUMNS}, batch_id)"  # noqa: S608
-                f" SELECT {_COLUMNS}, %s FROM pejling_import i{only_new}",
-                [batch.pk],
+                f"WITH added AS (INSERT INTO {table} ({_COLUMNS}, batch_id)"  # noqa: S608
+                f" SELECT {_COLUMNS}, %s FROM pejling_import i{only_new}"
+                f" RETURNING id, {_COLUMNS}, batch_id) " + _history_insert("added"),
+                [batch.pk, now, "imported", "+", by],
             )
             created = cursor.rowcount
         cursor.execute("DROP TABLE pejling_import")
@@ -618,12 +645,16 @@ def _write_generic(values: list[MappedValue], batch: ImportBatch) -> tuple[int, 
     }
     created = updated = 0
     changed = []
+    kinds = {}
     for v in values:
-        before = stored.get((v.indicator_id, v.unit_id, v.period))
+        key = (v.indicator_id, v.unit_id, v.period)
+        before = stored.get(key)
         if before is None:
             created += 1
+            kinds[key] = "+"
         elif before != round(v.value, 6):
             updated += 1
+            kinds[key] = "~"
         else:
             continue
         changed.append(v)
@@ -644,6 +675,34 @@ def _write_generic(values: list[MappedValue], batch: ImportBatch) -> tuple[int, 
         update_conflicts=True,
         unique_fields=["indicator", "unit", "period"],
         update_fields=["value", "batch", "period_start", "period_end"],
+    )
+    historical = IndicatorValue.history.model
+    now = timezone.now()
+    written = IndicatorValue.objects.filter(
+        batch=batch,
+        indicator_id__in={v.indicator_id for v in changed},
+        period__in={v.period for v in changed},
+    )
+    historical.objects.bulk_create(
+        [
+            historical(
+                id=value.pk,
+                indicator_id=value.indicator_id,
+                unit_id=value.unit_id,
+                period=value.period,
+                period_start=value.period_start,
+                period_end=value.period_end,
+                value=value.value,
+                batch_id=batch.pk,
+                history_date=now,
+                history_change_reason="imported",
+                history_type=kinds[(value.indicator_id, value.unit_id, value.period)],
+                history_user_id=batch.created_by_id,
+            )
+            for value in written
+            if (value.indicator_id, value.unit_id, value.period) in kinds
+        ],
+        batch_size=2000,
     )
     return created, updated
 

@@ -197,9 +197,15 @@ class IndicatorValue(models.Model):
     # No separate index on indicator: the unique constraint (indicator, unit, period) and the
     # (indicator, period_start) index both lead with it. Fewer indexes keep bulk imports fast.
     indicator = models.ForeignKey(
-        Indicator, on_delete=models.PROTECT, related_name="values", db_index=False
+        Indicator,
+        verbose_name=_("indicator"),
+        on_delete=models.PROTECT,
+        related_name="values",
+        db_index=False,
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="indicator_values")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="indicator_values"
+    )
     period = models.CharField(
         _("period"), max_length=10
     )  # canonical: 2019, 2019T1, 2019Q1, 2019-03
@@ -209,12 +215,17 @@ class IndicatorValue(models.Model):
     # Not indexed: batches are only looked up from a value, and deleting a batch is rare.
     batch = models.ForeignKey(
         ImportBatch,
+        verbose_name=_("import"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
     )
+    # Every value's creation, change and deletion, with who and when (the audit trail). Imports
+    # write these rows set-based in SQL (``imports.py``), not one save at a time; the history
+    # table is indexed only on what the trail reads by (the value's id, the time).
+    history = HistoricalRecords(no_db_index=["indicator", "unit", "batch"])
 
     class Meta:
         verbose_name = _("indicator value")

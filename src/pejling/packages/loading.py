@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from pejling.agreements.models import Agreement, Initiative, InitiativeGoal
 from pejling.core.history import delete_as, save_as
@@ -658,10 +659,8 @@ class Writer:
         for code, rows in self.data["indicator_values"].items():
             indicator = self.indicators.get(code) or Indicator.objects.get(code=code)
             existing = {
-                (unit_id, period): (pk, value)
-                for pk, unit_id, period, value in IndicatorValue.objects.filter(
-                    indicator=indicator
-                ).values_list("pk", "unit_id", "period", "value")
+                (stored.unit_id, stored.period): stored
+                for stored in IndicatorValue.objects.filter(indicator=indicator)
             }
             new: list[IndicatorValue] = []
             changed: list[IndicatorValue] = []
@@ -682,12 +681,18 @@ class Writer:
                             value=value,
                         )
                     )
-                elif current[1] != value:
-                    changed.append(IndicatorValue(pk=current[0], value=value))
-            IndicatorValue.objects.bulk_create(new, batch_size=1000)
-            IndicatorValue.objects.bulk_update(changed, ["value"], batch_size=1000)
-            gone = [pk for pk, _value in existing.values()]
-            IndicatorValue.objects.filter(pk__in=gone).delete()
+                elif current.value != value:
+                    current.value = value
+                    changed.append(current)
+            # With their history rows (the audit trail), as imports write them.
+            bulk_create_with_history(
+                new, IndicatorValue, batch_size=1000, default_change_reason="loaded"
+            )
+            bulk_update_with_history(
+                changed, IndicatorValue, ["value"], batch_size=1000, default_change_reason="loaded"
+            )
+            gone = [stored.pk for stored in existing.values()]
+            IndicatorValue.objects.filter(pk__in=gone).delete()  # history rows by signal
             self.report.count("indicator value", "created", len(new))
             self.report.count("indicator value", "updated", len(changed))
             self.report.count("indicator value", "removed", len(gone))
