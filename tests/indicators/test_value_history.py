@@ -93,6 +93,8 @@ def test_a_re_import_records_only_what_changed_and_the_trail_shows_before_and_af
         )
     changed = [e for e in entries if e.kind == "~"]
     assert len(changed) == 1
+    assert changed[0].object_label == "SICK · unit-a1a · 2019-03"
+    assert changed[0].model_name == "indicator value"
     assert changed[0].who == office
     changes = {name: (old, new) for name, old, new in changed[0].changes}
     assert changes == {

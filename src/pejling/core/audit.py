@@ -214,7 +214,26 @@ def audit_page(
     ]
     _add_changes(entries, page, models)
     _add_sources(entries)
+    _add_labels(entries, page, models)
     return entries, more
+
+
+def _add_labels(
+    entries: list[AuditEntry], page: list[tuple[Any, str]], models: dict[str, Any]
+) -> None:
+    """Labels for objects without a name of their own: a model may offer
+    ``audit_labels(history_rows) -> {history_id: label}`` (a fixed number of queries)."""
+    by_label: dict[str, list[Any]] = {}
+    for row, label in page:
+        by_label.setdefault(label, []).append(row)
+    for label, rows in by_label.items():
+        labeller = getattr(models[label][0], "audit_labels", None)
+        if labeller is None:
+            continue
+        labels = labeller(rows)
+        for entry in entries:
+            if entry.label == label and entry.history_id in labels:
+                entry.object_label = labels[entry.history_id]
 
 
 def _add_changes(

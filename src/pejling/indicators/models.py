@@ -7,6 +7,8 @@ so changing an indicator's aggregation never destroys data.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -241,6 +243,24 @@ class IndicatorValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.unit.code} {self.period} = {self.value}"
+
+    @classmethod
+    def audit_labels(cls, rows: list[Any]) -> dict[int, str]:
+        """ "indicator · unit · period" for history rows of values, in two queries."""
+        indicators = dict(
+            Indicator.objects.filter(pk__in={r.indicator_id for r in rows}).values_list(
+                "pk", "code"
+            )
+        )
+        units = dict(
+            Unit.objects.filter(pk__in={r.unit_id for r in rows}).values_list("pk", "code")
+        )
+        return {
+            r.history_id: " · ".join(
+                (indicators.get(r.indicator_id, "?"), units.get(r.unit_id, "?"), r.period)
+            )
+            for r in rows
+        }
 
 
 class KpiGoal(models.Model):
