@@ -12,6 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from tests.factories import IndicatorFactory, IndicatorValueFactory
 
+from pejling.core.audit import AuditFilters, audit_page
+from pejling.core.models import ChangeVia
 from pejling.indicators import views
 from pejling.indicators.evaluation import Status
 from pejling.indicators.models import (
@@ -278,6 +280,15 @@ def test_a_good_upload_is_previewed_and_imported_on_confirmation(
     ).value == Decimal("4.5")
     listing = client.get(reverse("indicators:import_list"))
     assert listing.status_code == 200 and "values.csv" in listing.content.decode()
+    # In the audit trail the values came from the web page, as their import did.
+    trail, _more = audit_page(
+        AuditFilters(model="indicators.indicatorvalue", person=org.office.username),
+        after=None,
+        limit=10,
+    )
+    assert [(e.kind, e.who, e.source and e.source.via) for e in trail] == [
+        ("+", org.office, ChangeVia.WEB)
+    ] * 3
     # A second confirmation does not import again.
     client.post(confirm_url)
     batch.refresh_from_db()

@@ -215,7 +215,29 @@ def audit_page(
     _add_changes(entries, page, models)
     _add_sources(entries)
     _add_labels(entries, page, models)
+    _add_derived_sources(entries, page, models)
     return entries, more
+
+
+def _add_derived_sources(
+    entries: list[AuditEntry], page: list[tuple[Any, str]], models: dict[str, Any]
+) -> None:
+    """Rows written in bulk have no source of their own: a model may say where they came from
+    with ``audit_sources(history_rows) -> {history_id: ChangeSource}`` (an import's values: where
+    the import was uploaded from)."""
+    missing = {(e.label, e.history_id) for e in entries if e.source is None}
+    by_label: dict[str, list[Any]] = {}
+    for row, label in page:
+        if (label, row.history_id) in missing:
+            by_label.setdefault(label, []).append(row)
+    for label, rows in by_label.items():
+        finder = getattr(models[label][0], "audit_sources", None)
+        if finder is None:
+            continue
+        sources = finder(rows)
+        for entry in entries:
+            if entry.label == label and entry.source is None:
+                entry.source = sources.get(entry.history_id)
 
 
 def _add_labels(

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from pejling.core.models import ChangeSource
 from pejling.organisation.models import Unit
 
 
@@ -243,6 +244,21 @@ class IndicatorValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.unit.code} {self.period} = {self.value}"
+
+    @classmethod
+    def audit_sources(cls, rows: list[Any]) -> dict[int, ChangeSource]:
+        """Where imported values came from: where their import was uploaded or started (the
+        first of the batch's history rows with a source), in two queries."""
+        batch_history = ImportBatch.history.model.objects.filter(
+            id__in={r.batch_id for r in rows if r.batch_id}
+        ).values_list("history_id", "id")
+        batch_of = dict(batch_history)
+        first: dict[int, ChangeSource] = {}
+        for source in ChangeSource.objects.filter(
+            history_model=ImportBatch._meta.label_lower, history_id__in=list(batch_of)
+        ).order_by("history_id"):
+            first.setdefault(batch_of[source.history_id], source)
+        return {r.history_id: first[r.batch_id] for r in rows if r.batch_id in first}
 
     @classmethod
     def audit_labels(cls, rows: list[Any]) -> dict[int, str]:
