@@ -137,3 +137,9 @@ __all__ = [
     "strip_preamble",
     "xlsx_too_large",
 ]
+
+
+def cell_place(row: int | None, column: str | None) -> str:
+    """Where in a file a problem is, for a terminal: ``row 3, column unit`` (or less)."""
+    parts = [f"row {row}" if row else "", f"column {column}" if column else ""]
+    return ", ".join(part for part in parts if part)

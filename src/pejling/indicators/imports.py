@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pejling.core.history import save_as
+from pejling.core.tabular import cell_place
 from pejling.indicators.models import (
     Aggregation,
     ImportBatch,
@@ -123,15 +124,7 @@ class RowError:
 
     def describe(self, *, nowhere: str = "") -> str:
         """One line for a terminal: where, what is wrong, what was found."""
-        where = ", ".join(
-            part
-            for part in (
-                f"row {self.row}" if self.row else "",
-                f"column {self.column}" if self.column else "",
-            )
-            if part
-        )
-        text = f"{where or nowhere}: {self.message}"
+        text = f"{cell_place(self.row, self.column) or nowhere}: {self.message}"
         if self.other_row:
             text += f" (first in row {self.other_row})"
         return text + (f" ({self.detail})" if self.detail else "")

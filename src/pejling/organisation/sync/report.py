@@ -13,6 +13,8 @@ from uuid import UUID
 
 from django.utils.translation import gettext_lazy
 
+from pejling.core.tabular import cell_place
+
 MESSAGES = {
     "missing_column": gettext_lazy(
         "A required column is missing (unit code, name, parent code and level)."
@@ -53,14 +55,7 @@ class RowError:
         return cls(data.get("row"), data.get("column"), data["code"], data.get("detail", ""))
 
     def __str__(self) -> str:
-        where = ", ".join(
-            part
-            for part in (
-                f"row {self.row}" if self.row else "",
-                f"column {self.column}" if self.column else "",
-            )
-            if part
-        )
+        where = cell_place(self.row, self.column)
         text = self.message + (f" ({self.detail})" if self.detail else "")
         return f"{where}: {text}" if where else text
 
