@@ -44,7 +44,8 @@ def run(text: str, by: Any) -> ImportBatch:
 
 
 def rows() -> list[tuple[str, str, Decimal, str, str, int | None, str | None]]:
-    return [
+    """The history rows, by batch, then unit and period."""
+    found = [
         (
             h.unit.code,
             h.period,
@@ -54,8 +55,9 @@ def rows() -> list[tuple[str, str, Decimal, str, str, int | None, str | None]]:
             h.batch_id,
             h.history_user.username if h.history_user else None,
         )
-        for h in History.objects.select_related("unit", "history_user").order_by("history_id")
+        for h in History.objects.select_related("unit", "history_user")
     ]
+    return sorted(found, key=lambda r: (r[5] or 0, r[0], r[1]))
 
 
 def test_a_first_import_records_every_value_as_created_by_whom_and_which_import(
@@ -83,9 +85,6 @@ def test_a_re_import_records_only_what_changed_and_the_trail_shows_before_and_af
     assert rows()[2:] == [
         ("unit-a1a", "2019-03", Decimal("4.5"), "~", "imported", second.pk, "analytiker"),
         ("unit-a2a", "2019-03", Decimal(7), "+", "imported", second.pk, "analytiker"),
-    ] or rows()[2:] == [
-        ("unit-a2a", "2019-03", Decimal(7), "+", "imported", second.pk, "analytiker"),
-        ("unit-a1a", "2019-03", Decimal("4.5"), "~", "imported", second.pk, "analytiker"),
     ]
     with translation.override("en"):
         entries, _more = audit_page(

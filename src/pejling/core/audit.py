@@ -213,49 +213,32 @@ def audit_page(
         for row, label in page
     ]
     _add_changes(entries, page, models)
-    _add_sources(entries)
-    _add_labels(entries, page, models)
-    _add_derived_sources(entries, page, models)
+    _add_sources(entries, page, models)
+    labels = _ask_models(page, models, "audit_labels", {(e.label, e.history_id) for e in entries})
+    for entry in entries:
+        entry.object_label = labels.get((entry.label, entry.history_id), entry.object_label)
     return entries, more
 
 
-def _add_derived_sources(
-    entries: list[AuditEntry], page: list[tuple[Any, str]], models: dict[str, Any]
-) -> None:
-    """Rows written in bulk have no source of their own: a model may say where they came from
-    with ``audit_sources(history_rows) -> {history_id: ChangeSource}`` (an import's values: where
-    the import was uploaded from)."""
-    missing = {(e.label, e.history_id) for e in entries if e.source is None}
+def _ask_models(
+    page: list[tuple[Any, str]], models: dict[str, Any], hook: str, rows: set[tuple[str, int]]
+) -> dict[tuple[str, int], Any]:
+    """What the models' optional ``hook(history_rows) -> {history_id: answer}`` class methods
+    say of the page's ``rows`` ((label, history id)): one call a model, its own few queries.
+
+    Models whose rows are written in bulk, without a name or a source of their own (imported
+    indicator values), answer ``audit_labels`` and ``audit_sources`` this way.
+    """
     by_label: dict[str, list[Any]] = {}
     for row, label in page:
-        if (label, row.history_id) in missing:
+        if (label, row.history_id) in rows:
             by_label.setdefault(label, []).append(row)
-    for label, rows in by_label.items():
-        finder = getattr(models[label][0], "audit_sources", None)
-        if finder is None:
-            continue
-        sources = finder(rows)
-        for entry in entries:
-            if entry.label == label and entry.source is None:
-                entry.source = sources.get(entry.history_id)
-
-
-def _add_labels(
-    entries: list[AuditEntry], page: list[tuple[Any, str]], models: dict[str, Any]
-) -> None:
-    """Labels for objects without a name of their own: a model may offer
-    ``audit_labels(history_rows) -> {history_id: label}`` (a fixed number of queries)."""
-    by_label: dict[str, list[Any]] = {}
-    for row, label in page:
-        by_label.setdefault(label, []).append(row)
-    for label, rows in by_label.items():
-        labeller = getattr(models[label][0], "audit_labels", None)
-        if labeller is None:
-            continue
-        labels = labeller(rows)
-        for entry in entries:
-            if entry.label == label and entry.history_id in labels:
-                entry.object_label = labels[entry.history_id]
+    answers: dict[tuple[str, int], Any] = {}
+    for label, history_rows in by_label.items():
+        method = getattr(models[label][0], hook, None)
+        if method is not None:
+            answers.update(((label, hid), answer) for hid, answer in method(history_rows).items())
+    return answers
 
 
 def _add_changes(
@@ -299,13 +282,19 @@ def _text(value: Any) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def _add_sources(entries: list[AuditEntry]) -> None:
+def _add_sources(
+    entries: list[AuditEntry], page: list[tuple[Any, str]], models: dict[str, Any]
+) -> None:
+    """How each change reached us: its own ``ChangeSource``, else what its model says
+    (``audit_sources``: an imported value came from where its import was uploaded)."""
     if not entries:
         return
     wanted = Q()
     for entry in entries:
         wanted |= Q(history_model=entry.label, history_id=entry.history_id)
     sources = {(s.history_model, s.history_id): s for s in ChangeSource.objects.filter(wanted)}
+    missing = {(e.label, e.history_id) for e in entries} - set(sources)
+    sources.update(_ask_models(page, models, "audit_sources", missing))
     for entry in entries:
         entry.source = sources.get((entry.label, entry.history_id))
 

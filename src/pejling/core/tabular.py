@@ -128,8 +128,15 @@ def xlsx_too_large(data: bytes, max_uncompressed_bytes: int) -> TableProblem | N
     return None
 
 
+def cell_place(row: int | None, column: str | None) -> str:
+    """Where in a file a problem is, for a terminal: ``row 3, column unit`` (or less)."""
+    parts = [f"row {row}" if row else "", f"column {column}" if column else ""]
+    return ", ".join(part for part in parts if part)
+
+
 __all__ = [
     "TableProblem",
+    "cell_place",
     "decode_text",
     "decode_text_as",
     "normalise_header",
@@ -137,9 +144,3 @@ __all__ = [
     "strip_preamble",
     "xlsx_too_large",
 ]
-
-
-def cell_place(row: int | None, column: str | None) -> str:
-    """Where in a file a problem is, for a terminal: ``row 3, column unit`` (or less)."""
-    parts = [f"row {row}" if row else "", f"column {column}" if column else ""]
-    return ", ".join(part for part in parts if part)

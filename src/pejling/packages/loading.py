@@ -659,11 +659,13 @@ class Writer:
         for code, rows in self.data["indicator_values"].items():
             indicator = self.indicators.get(code) or Indicator.objects.get(code=code)
             existing = {
-                (stored.unit_id, stored.period): stored
-                for stored in IndicatorValue.objects.filter(indicator=indicator)
+                (unit_id, period): (pk, value)
+                for pk, unit_id, period, value in IndicatorValue.objects.filter(
+                    indicator=indicator
+                ).values_list("pk", "unit_id", "period", "value")
             }
             new: list[IndicatorValue] = []
-            changed: list[IndicatorValue] = []
+            changed: dict[int, Decimal] = {}
             for unit_code, period_text, value_text in rows:
                 unit = self.units[unit_code]
                 period: Period = parse_period(period_text)
@@ -681,17 +683,20 @@ class Writer:
                             value=value,
                         )
                     )
-                elif current.value != value:
-                    current.value = value
-                    changed.append(current)
-            # With their history rows (the audit trail), as imports write them.
+                elif current[1] != value:
+                    changed[current[0]] = value
+            # With their history rows (the audit trail), as imports write them; whole rows only
+            # of the changed values (a history row copies every field).
             bulk_create_with_history(
                 new, IndicatorValue, batch_size=1000, default_change_reason="loaded"
             )
+            updated = list(IndicatorValue.objects.in_bulk(list(changed)).values())
+            for stored in updated:
+                stored.value = changed[stored.pk]
             bulk_update_with_history(
-                changed, IndicatorValue, ["value"], batch_size=1000, default_change_reason="loaded"
+                updated, IndicatorValue, ["value"], batch_size=1000, default_change_reason="loaded"
             )
-            gone = [stored.pk for stored in existing.values()]
+            gone = [pk for pk, _value in existing.values()]
             IndicatorValue.objects.filter(pk__in=gone).delete()  # history rows by signal
             self.report.count("indicator value", "created", len(new))
             self.report.count("indicator value", "updated", len(changed))
