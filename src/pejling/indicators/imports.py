@@ -459,7 +459,7 @@ def read_and_check(
         if clean is not None:
             checked = check_clean_csv(clean)
             if checked is not None:
-                return clean.rows_total, checked
+                return clean.frame.height, checked
     result = parse_upload(data, filename, indicator=indicator)
     return len(result.observations) + len(result.errors), check(result)
 

@@ -32,13 +32,11 @@ from typing import TYPE_CHECKING, Any
 from pejling.core.tabular import decode_text_as, sniff_delimiter, strip_preamble
 
 from .files import (
-    _CSV_SUFFIXES,
     _SNIFF_ROWS,
-    _UNSUPPORTED_SUFFIXES,
-    _XLSX_SUFFIXES,
     _guess_decimal_comma,
     _match_header,
     _period_from_cell,
+    file_kind,
 )
 from .numbers import NumberError, parse_decimal
 from .records import Period, PeriodError
@@ -76,15 +74,6 @@ class CleanCsv:
     frame: pl.DataFrame
     periods: list[Period]
     decimal_comma: bool
-    rows_total: int
-
-
-def is_csv_name(filename: str, data: bytes) -> bool:
-    """Whether :func:`files.parse_table_file` would read this upload as CSV."""
-    name = filename.lower()
-    if name.endswith(_UNSUPPORTED_SUFFIXES) or name.endswith(_XLSX_SUFFIXES):
-        return False
-    return name.endswith(_CSV_SUFFIXES) or not data.startswith(b"PK\x03\x04")
 
 
 def read_clean_csv(
@@ -95,7 +84,7 @@ def read_clean_csv(
     The arguments mean what they mean to :func:`files.parse_table_file` (with ``nonnegative``
     off and the decimal comma guessed, as uploads are read).
     """
-    if not is_csv_name(filename, data):
+    if file_kind(filename, data) != "csv":
         return None
     try:
         return _read(data, default_indicator)
@@ -196,7 +185,7 @@ def _read(data: bytes, default_indicator: str | None) -> CleanCsv:
     value, negative, int_digits = _numbers(raw_values, decimal_comma)
     out.update(value=value, negative=negative, int_digits=int_digits, raw_value=raw_values)
     result = pl.DataFrame(out)
-    return CleanCsv(result, periods, decimal_comma, rows_total=result.height)
+    return CleanCsv(result, periods, decimal_comma)
 
 
 def _stripped(column: pl.Series) -> pl.Series:
@@ -300,4 +289,4 @@ def _exact_number(cell: str, decimal_comma: bool) -> tuple[str, bool, int]:
     return format(value, "f"), value < Decimal(0), integer_digits
 
 
-__all__ = ["CleanCsv", "is_csv_name", "read_clean_csv"]
+__all__ = ["CleanCsv", "read_clean_csv"]

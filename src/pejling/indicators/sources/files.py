@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pejling.core.tabular import (
     decode_text,
@@ -489,6 +489,18 @@ _XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _UNSUPPORTED_SUFFIXES = (".xls", ".ods", ".numbers")
 
 
+def file_kind(filename: str, data: bytes) -> Literal["csv", "xlsx", "unsupported"]:
+    """How an upload is read: by its name, else an unnamed zip archive is taken for XLSX."""
+    name = filename.lower()
+    if name.endswith(_UNSUPPORTED_SUFFIXES):
+        return "unsupported"
+    if name.endswith(_XLSX_SUFFIXES) or (
+        not name.endswith(_CSV_SUFFIXES) and data.startswith(b"PK\x03\x04")
+    ):
+        return "xlsx"
+    return "csv"
+
+
 def parse_table_file(
     data: bytes,
     filename: str,
@@ -510,8 +522,8 @@ def parse_table_file(
     - ``decimal_comma``: force the meaning of ambiguous ``1.234``/``1,234``
       (None guesses from the file).
     """
-    name = filename.lower()
-    if name.endswith(_UNSUPPORTED_SUFFIXES):
+    kind = file_kind(filename, data)
+    if kind == "unsupported":
         return ParseResult(
             errors=[
                 ParseError(
@@ -522,10 +534,7 @@ def parse_table_file(
                 )
             ]
         )
-    is_xlsx = name.endswith(_XLSX_SUFFIXES) or (
-        not name.endswith(_CSV_SUFFIXES) and data.startswith(b"PK\x03\x04")
-    )
-    if is_xlsx:
+    if kind == "xlsx":
         return parse_xlsx_bytes(
             data,
             default_indicator=default_indicator,
