@@ -209,9 +209,9 @@ def format_number(value: float | int, language: str, decimals: int | None = None
         )
 
 
-def format_date(value: date, language: str) -> str:
+def format_date(value: date, language: str, *, short: bool = False) -> str:
     with translation.override(language):
-        return str(formats.date_format(value, "DATE_FORMAT"))
+        return str(formats.date_format(value, "SHORT_DATE_FORMAT" if short else "DATE_FORMAT"))
 
 
 def format_datetime(value: datetime, language: str) -> str:
@@ -221,15 +221,16 @@ def format_datetime(value: datetime, language: str) -> str:
         return str(formats.date_format(localtime(value), "DATETIME_FORMAT"))
 
 
-def format_value(value: Value, language: str) -> str:
+def format_value(value: Value, language: str, *, short: bool = False, empty: str = "–") -> str:
+    """A cell or fact as text in ``language`` (tables use ``short`` dates)."""
     if value is None or value == "":
-        return "–"
+        return empty
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int | float):
         return format_number(value, language)
     if isinstance(value, date):
-        return format_date(value, language)
+        return format_date(value, language, short=short)
     return str(value)
 
 

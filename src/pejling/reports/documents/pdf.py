@@ -85,7 +85,10 @@ def render_context(doc: Document) -> dict[str, Any]:
                     {"name": c, "numeric": numeric[i]} for i, c in enumerate(block.columns)
                 ],
                 "shown": [
-                    [{"text": format_value(v, language), "numeric": is_numeric(v)} for v in row]
+                    [
+                        {"text": format_value(v, language, short=True, empty=""), "numeric": is_numeric(v)}
+                        for v in row
+                    ]
                     for row in block.rows
                 ],
             }
