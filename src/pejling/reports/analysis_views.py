@@ -153,7 +153,9 @@ def analysis_edit(request: HttpRequest, unit_code: str, period_id: int, goal_id:
             "history": entries_for(list(analysis.history.select_related("history_user")[:20]))
             if analysis
             else [],
-            "has_units_below": unit.get_children_count() > 0,
+            "has_units_below": Unit.objects.filter(
+                path__startswith=unit.path, depth=unit.depth + 1
+            ).exists(),
         },
     )
 
