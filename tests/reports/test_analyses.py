@@ -76,7 +76,9 @@ def test_the_editor_page_shows_a_conflict_and_keeps_the_text(client, org, cascad
     first = _save(org, cascade, periods[0])
     _save(org, cascade, periods[0], body="Saved meanwhile", expected_version=first.version)
     client.force_login(org.head)
-    url = reverse("board_reports:analysis_edit", args=[org.unit.code, periods[0].pk, cascade.goal_1.pk])
+    url = reverse(
+        "board_reports:analysis_edit", args=[org.unit.code, periods[0].pk, cascade.goal_1.pk]
+    )
     response = client.post(
         url, {"assessment": "on_track", "body": "My version", "version": first.version}
     )
@@ -92,7 +94,9 @@ def test_the_previous_periods_analysis_is_shown_beside_the_editor(client, org, c
         "What we wrote in T1"
     )
     client.force_login(org.head)
-    url = reverse("board_reports:analysis_edit", args=[org.unit.code, periods[1].pk, cascade.goal_1.pk])
+    url = reverse(
+        "board_reports:analysis_edit", args=[org.unit.code, periods[1].pk, cascade.goal_1.pk]
+    )
     page = client.get(url).content.decode()
     assert "What we wrote in T1" in page
 
@@ -101,19 +105,30 @@ def test_a_centre_reads_its_units_analyses_on_one_page(client, org, cascade, per
     _save(org, cascade, periods[0], body="Seen from team one")
     _save(org, cascade, periods[0], unit=org.sibling, by=org.colleague, body="Seen from team two")
     _save(org, cascade, periods[0], unit=org.unit_b1a, by=org.office, body="Seen from afar")
-    rows = analyses_under(user=org.parent_head, unit=org.dept_a1, goal=cascade.goal_1, period=periods[0])
+    rows = analyses_under(
+        user=org.parent_head, unit=org.dept_a1, goal=cascade.goal_1, period=periods[0]
+    )
     assert [r.unit.code for r in rows] == ["unit-a1a", "unit-a1b"]
     client.force_login(org.parent_head)
-    url = reverse("board_reports:analysis_rollup", args=[org.dept_a1.code, periods[0].pk, cascade.goal_1.pk])
+    url = reverse(
+        "board_reports:analysis_rollup", args=[org.dept_a1.code, periods[0].pk, cascade.goal_1.pk]
+    )
     page = client.get(url).content.decode()
     assert "Seen from team one" in page and "Seen from team two" in page
     assert "Seen from afar" not in page
     # A unit head does not read a sibling's analyses.
-    assert [r.unit.code for r in analyses_under(user=org.head, unit=org.dept_a1, goal=cascade.goal_1, period=periods[0])] == ["unit-a1a"]
+    assert [
+        r.unit.code
+        for r in analyses_under(
+            user=org.head, unit=org.dept_a1, goal=cascade.goal_1, period=periods[0]
+        )
+    ] == ["unit-a1a"]
 
 
 def test_markdown_is_rendered_without_raw_html_or_script_links():
     html = render_markdown("# Head\n\n<script>alert(1)</script> [x](javascript:alert(1)) **b**")
-    assert "<script>" not in html and "javascript:" not in html.replace("[x](javascript:alert(1))", "")
+    assert "<script>" not in html and "javascript:" not in html.replace(
+        "[x](javascript:alert(1))", ""
+    )
     assert "<h3>Head</h3>" in html and "<strong>b</strong>" in html
     assert 'href="javascript' not in html

@@ -158,10 +158,16 @@ def load_reports(by: Any) -> None:
         for index, section in enumerate(sections):
             due = date(YEAR, 9, 5) if index % 3 else date(YEAR, 8, 25)
             if section.kind == SectionKind.THEME and index == 2 and head and vof:
-                services.section_assign(section=section, by=by, unit=vof, assignee=head, due_date=due)
+                services.section_assign(
+                    section=section, by=by, unit=vof, assignee=head, due_date=due
+                )
             else:
                 services.section_assign(
-                    section=section, by=by, unit=section.unit, assignee=section.assignee, due_date=due
+                    section=section,
+                    by=by,
+                    unit=section.unit,
+                    assignee=section.assignee,
+                    due_date=due,
                 )
         # Some chapters are approved, one waits for approval, the rest are being written.
         for section in sections[:2]:

@@ -84,7 +84,9 @@ def analysis_list(request: HttpRequest, unit_code: str, period_id: int) -> HttpR
     )
 
 
-def analysis_edit(request: HttpRequest, unit_code: str, period_id: int, goal_id: int) -> HttpResponse:
+def analysis_edit(
+    request: HttpRequest, unit_code: str, period_id: int, goal_id: int
+) -> HttpResponse:
     unit = _unit(unit_code)
     if not can_read_analysis(request.user, unit):
         raise Http404
@@ -101,7 +103,11 @@ def analysis_edit(request: HttpRequest, unit_code: str, period_id: int, goal_id:
             "body": analysis.body,
         }
         if analysis
-        else {"assessment": computed if computed in ("on_track", "at_risk", "off_track", "achieved") else ""}
+        else {
+            "assessment": computed
+            if computed in ("on_track", "at_risk", "off_track", "achieved")
+            else ""
+        }
     )
     form = AnalysisForm(
         request.POST or None, initial=initial, version=analysis.version if analysis else None
@@ -160,7 +166,9 @@ def analysis_edit(request: HttpRequest, unit_code: str, period_id: int, goal_id:
     )
 
 
-def analysis_rollup(request: HttpRequest, unit_code: str, period_id: int, goal_id: int) -> HttpResponse:
+def analysis_rollup(
+    request: HttpRequest, unit_code: str, period_id: int, goal_id: int
+) -> HttpResponse:
     unit = _unit(unit_code)
     if not can_read_analysis(request.user, unit):
         raise Http404
@@ -175,6 +183,9 @@ def analysis_rollup(request: HttpRequest, unit_code: str, period_id: int, goal_i
             "period": period,
             "goal": goal,
             "evaluation": goal_evaluation(goal, period),
-            "rows": [{"unit": r.unit, "analysis": r.analysis, "html": render_markdown(r.analysis.body)} for r in rows],
+            "rows": [
+                {"unit": r.unit, "analysis": r.analysis, "html": render_markdown(r.analysis.body)}
+                for r in rows
+            ],
         },
     )

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from pejling.core.http import HtmxHttpRequest
 from pejling.reports.documents.generate import CONTENT_TYPES
 from pejling.reports.forms import DocumentForm
-from pejling.reports.models import DocumentJob, DocumentKind, JobStatus, Report
+from pejling.reports.models import DocumentFormat, DocumentJob, DocumentKind, JobStatus, Report
 from pejling.reports.permissions import can_read_report
 from pejling.reports.selectors import report_periods, reports_visible
 from pejling.reports.tasks import build_document_job
@@ -28,7 +28,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
             "periods": list(report_periods()),
             "reports": reports_visible(request.user),
             "jobs": list(
-                DocumentJob.objects.filter(requested_by=request.user).defer("content")[:10]
+                DocumentJob.objects.filter(requested_by_id=request.user.pk).defer("content")[:10]
             ),
         },
     )
@@ -64,7 +64,7 @@ def document_create(request: HttpRequest) -> HttpResponse:
             "period": data["period"] or None,
             "report": data["report"],
         },
-        requested_by=request.user,
+        requested_by=request.user,  # type: ignore[misc]  # signed in: a User
     )
     transaction.on_commit(lambda: build_document_job.enqueue(job.pk))
     return redirect("board_reports:document_detail", pk=job.pk)
@@ -88,6 +88,8 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(DocumentJob, pk=pk, requested_by_id=request.user.pk)
     if job.status != JobStatus.DONE or job.content is None:
         return redirect("board_reports:document_detail", pk=pk)
-    response = HttpResponse(bytes(job.content), content_type=CONTENT_TYPES[job.format])
+    response = HttpResponse(
+        bytes(job.content), content_type=CONTENT_TYPES[DocumentFormat(job.format)]
+    )
     response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
     return response

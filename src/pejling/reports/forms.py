@@ -59,7 +59,9 @@ class AssignForm(VersionedFormMixin, StyledFormMixin, forms.Form):
     )
     assignee = forms.ModelChoiceField(
         label=_("Responsible person"),
-        queryset=get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name"),
+        queryset=get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("first_name", "last_name"),
         required=False,
     )
     due_date = forms.DateField(
@@ -68,7 +70,8 @@ class AssignForm(VersionedFormMixin, StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.get_username()  # type: ignore[attr-defined]
+        field: Any = self.fields["assignee"]
+        field.label_from_instance = lambda u: u.get_full_name() or u.get_username()
 
 
 class ReportCreateForm(StyledFormMixin, forms.Form):

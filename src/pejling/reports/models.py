@@ -220,9 +220,7 @@ class Section(models.Model):
 
     def is_late(self, today: object) -> bool:
         return (
-            self.due_date is not None
-            and self.state == SectionState.DRAFT
-            and self.due_date < today  # type: ignore[operator]
+            self.due_date is not None and self.state == SectionState.DRAFT and self.due_date < today  # type: ignore[operator]
         )
 
 

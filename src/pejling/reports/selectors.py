@@ -65,7 +65,9 @@ def goals_of_unit(unit: Unit, period: Deadline) -> list[Element]:
         qs = qs.filter(pk__in=linked)
     else:
         qs = qs.exclude(measure_kind="")
-    return list(qs.order_by("strategy__position", "strategy__title", "parent__position", "position"))
+    return list(
+        qs.order_by("strategy__position", "strategy__title", "parent__position", "position")
+    )
 
 
 def analysis_of(*, goal: Element, unit: Unit, period: Deadline) -> Analysis | None:

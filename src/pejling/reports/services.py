@@ -197,7 +197,9 @@ def report_create(
 def _locked_section(section: Section) -> Section:
     locked = Section.objects.select_for_update().select_related("report").get(pk=section.pk)
     report_state = (
-        Report.objects.select_for_update().filter(pk=locked.report_id).values_list("state", flat=True)
+        Report.objects.select_for_update()
+        .filter(pk=locked.report_id)
+        .values_list("state", flat=True)
     ).get()
     locked.report.state = report_state
     return locked
@@ -273,7 +275,9 @@ def section_step(*, section: Section, step: str, by: Any) -> Section:
 
 
 @transaction.atomic
-def report_finalise(*, report: Report, by: Any, language: str, expected_version: int | None = None) -> Report:
+def report_finalise(
+    *, report: Report, by: Any, language: str, expected_version: int | None = None
+) -> Report:
     """Lock the report when every section is approved: its content is frozen as it stands
     now (figures, statuses, analyses, charts) and never changes again."""
     from pejling.reports.documents.builders import build_report_document

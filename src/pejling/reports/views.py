@@ -201,7 +201,9 @@ def section_assign(request: HttpRequest, pk: int, section_pk: int) -> HttpRespon
         else:
             messages.success(request, _("The section was assigned."))
     else:
-        messages.error(request, _("Check the assignment: %(errors)s") % {"errors": form.errors.as_text()})
+        messages.error(
+            request, _("Check the assignment: %(errors)s") % {"errors": form.errors.as_text()}
+        )
     return redirect("board_reports:section_detail", pk=pk, section_pk=section.pk)
 
 

@@ -51,8 +51,10 @@ STEPS: dict[str, Step] = {
             _("Reopen"),
             (SectionState.READY, SectionState.APPROVED),
             SectionState.DRAFT,
-            lambda user, section: can_manage_reports(user)
-            or (section.state == SectionState.READY and can_write_section(user, section)),
+            lambda user, section: (
+                can_manage_reports(user)
+                or (section.state == SectionState.READY and can_write_section(user, section))
+            ),
             _("The section is a draft again."),
         ),
     )

@@ -38,6 +38,7 @@ from pejling.reports.documents.model import (
     PageBreak,
     Paragraph,
     Table,
+    Value,
     format_date,
 )
 from pejling.reports.models import Analysis, Report, Section, SectionKind, SectionState
@@ -237,7 +238,9 @@ def _compliance_blocks(doc: Document, year: int, within: Unit | None) -> None:
         labels = {k: str(v) for k, v in CELL_LABELS.items()}
         doc.add(
             Paragraph(
-                _("%(strategy)s: %(complete)s of %(total)s %(level)s have an initiative under every theme.")
+                _(
+                    "%(strategy)s: %(complete)s of %(total)s %(level)s have an initiative under every theme."
+                )
                 % {
                     "strategy": strategy.title,
                     "complete": matrix.complete_count,
@@ -253,7 +256,9 @@ def _compliance_blocks(doc: Document, year: int, within: Unit | None) -> None:
             ),
         )
     if not shown:
-        doc.add(Paragraph(_("No strategy in force has a rule on what the agreements cover."), "note"))
+        doc.add(
+            Paragraph(_("No strategy in force has a rule on what the agreements cover."), "note")
+        )
 
 
 def _at_risk_blocks(doc: Document, user: Any, period: Deadline, within: Unit | None) -> None:
@@ -268,7 +273,7 @@ def _at_risk_blocks(doc: Document, user: Any, period: Deadline, within: Unit | N
         reports = reports.filter(initiative__agreement__unit__path__startswith=within.path)
     reader = _reader(user)
     readable: dict[int, bool] = {}
-    rows = []
+    rows: list[list[Value]] = []
     for report in reports:
         agreement: Agreement = report.initiative.agreement
         if agreement.pk not in readable:
@@ -329,7 +334,10 @@ def build_followup_document(
         doc.add(
             Paragraph(
                 _("Figures as on %(date)s, for the follow-up period %(period)s.")
-                % {"date": format_date(min(timezone.localdate(), period.due_date), language), "period": period.period},
+                % {
+                    "date": format_date(min(timezone.localdate(), period.due_date), language),
+                    "period": period.period,
+                },
                 "lead",
             )
         )
@@ -364,7 +372,9 @@ def build_agreement_document(
     agreement = Agreement.objects.filter(unit=unit, year=year).select_related("unit").first()
     view = readable_agreement(_reader(user), agreement) if agreement is not None else None
     if view is None:
-        raise PermissionDenied(_("There is no annual agreement you may read for this unit and year."))
+        raise PermissionDenied(
+            _("There is no annual agreement you may read for this unit and year.")
+        )
     with translation.override(language):
         doc = _new(
             "agreement",
@@ -373,8 +383,14 @@ def build_agreement_document(
             language,
             f"agreement-{unit.code}-{year}".lower(),
         )
-        state = view.version.get_state_display() if view.version else view.agreement.get_state_display()
-        facts: list[tuple[str, Any]] = [(_("Unit"), unit.name), (_("Year"), str(year)), (_("State"), str(state))]
+        state = (
+            view.version.get_state_display() if view.version else view.agreement.get_state_display()
+        )
+        facts: list[tuple[str, Any]] = [
+            (_("Unit"), unit.name),
+            (_("Year"), str(year)),
+            (_("State"), str(state)),
+        ]
         if view.version is not None:
             facts.append((_("Version"), view.version.number))
         if view.agreement.agreed_at:
@@ -500,7 +516,9 @@ def _element_blocks(doc: Document, node: Any, level: int, goals_rows: list[list[
                 element.code,
                 element.title,
                 float(element.baseline_value) if element.baseline_value is not None else None,
-                float(element.target_value) if element.target_value is not None else element.target_text,
+                float(element.target_value)
+                if element.target_value is not None
+                else element.target_text,
                 element.target_date,
             ]
         )
@@ -548,7 +566,9 @@ def build_report_document(
         )
         doc.frozen_at = frozen_at
         evaluations = period_evaluations(period)
-        groups = {theme.pk: goals for _s, themes in _goals_by_theme(period) for theme, goals in themes}
+        groups = {
+            theme.pk: goals for _s, themes in _goals_by_theme(period) for theme, goals in themes
+        }
         for n, section in enumerate(sections, 1):
             doc.add(PageBreak(), Heading(1, section.title))
             if not section_visible(user, section):

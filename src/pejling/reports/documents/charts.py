@@ -17,7 +17,7 @@ NUMBER_LOCALES: dict[str, dict[str, Any]] = {
     "nb": {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", " kr"]},
     "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["£", ""]},
 }
-TIME_LOCALES = {"sv": "sv-SE", "da": "da-DK", "nb": "nb-NO", "en": "en-GB"}
+TIME_LOCALES: dict[str, Any] = {"sv": "sv-SE", "da": "da-DK", "nb": "nb-NO", "en": "en-GB"}
 
 
 def _print_spec(spec: dict[str, Any]) -> str:

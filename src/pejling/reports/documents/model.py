@@ -165,7 +165,8 @@ class Document:
             subtitle=data["subtitle"],
             language=data["language"],
             organisation=data["organisation"],
-            generated_at=parse_datetime(data["generated_at"]) or datetime.fromisoformat(data["generated_at"]),
+            generated_at=parse_datetime(data["generated_at"])
+            or datetime.fromisoformat(data["generated_at"]),
             frozen_at=parse_datetime(frozen) if frozen else None,
             filename_stem=data.get("filename_stem", "document"),
             blocks=blocks,

@@ -86,7 +86,10 @@ def render_context(doc: Document) -> dict[str, Any]:
                 ],
                 "shown": [
                     [
-                        {"text": format_value(v, language, short=True, empty=""), "numeric": is_numeric(v)}
+                        {
+                            "text": format_value(v, language, short=True, empty=""),
+                            "numeric": is_numeric(v),
+                        }
                         for v in row
                     ]
                     for row in block.rows

@@ -26,6 +26,7 @@ from pejling.reports.documents.model import (
     PageBreak,
     Paragraph,
     Table,
+    Value,
     format_datetime,
     format_value,
     is_numeric,
@@ -65,7 +66,13 @@ def _styles(docx: object, language: str) -> None:
     lang = OxmlElement("w:lang")
     lang.set(qn("w:val"), LANG_TAGS.get(language, language))
     rpr.append(lang)
-    for name, size in (("Title", 28), ("Heading 1", 18), ("Heading 2", 13.5), ("Heading 3", 11), ("Heading 4", 10)):
+    for name, size in (
+        ("Title", 28),
+        ("Heading 1", 18),
+        ("Heading 2", 13.5),
+        ("Heading 3", 11),
+        ("Heading 4", 10),
+    ):
         style = styles[name]
         style.font.name = "Noto Sans"
         style.font.size = Pt(size)
@@ -117,8 +124,15 @@ def _render(doc: Document) -> bytes:
     docx.add_section(WD_SECTION.NEW_PAGE)
 
     # Contents: Word's own field over the heading styles (updated when the file is opened).
-    docx.add_paragraph(_("Contents"), style="TOC Heading" if "TOC Heading" in [s.name for s in docx.styles] else "Heading 1")
-    _field(docx.add_paragraph(), 'TOC \\o "1-2" \\h \\z \\u', _("Right-click to update the table of contents."))
+    docx.add_paragraph(
+        _("Contents"),
+        style="TOC Heading" if "TOC Heading" in [s.name for s in docx.styles] else "Heading 1",
+    )
+    _field(
+        docx.add_paragraph(),
+        'TOC \\o "1-2" \\h \\z \\u',
+        _("Right-click to update the table of contents."),
+    )
     docx.add_section(WD_SECTION.NEW_PAGE)
 
     first_chapter = True
@@ -179,7 +193,9 @@ def _markdown(docx: object, source: str) -> None:
             docx.add_paragraph(text, style=styles.get(kind))  # type: ignore[attr-defined]
 
 
-def _table(docx: object, title: str, columns: list[str], rows: list[list[object]], language: str) -> None:
+def _table(
+    docx: object, title: str, columns: list[str], rows: list[list[Value]], language: str
+) -> None:
     caption = docx.add_paragraph(title, style="Caption")  # type: ignore[attr-defined]
     caption.paragraph_format.keep_with_next = True
     table = docx.add_table(rows=1, cols=len(columns))  # type: ignore[attr-defined]
@@ -196,8 +212,8 @@ def _table(docx: object, title: str, columns: list[str], rows: list[list[object]
     for row in rows:
         cells = table.add_row().cells
         for cell, value in zip(cells, row, strict=True):
-            cell.text = format_value(value, language, short=True, empty="")  # type: ignore[arg-type]
-            if is_numeric(value):  # type: ignore[arg-type]
+            cell.text = format_value(value, language, short=True, empty="")
+            if is_numeric(value):
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     docx.add_paragraph()  # type: ignore[attr-defined]
 

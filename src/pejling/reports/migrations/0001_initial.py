@@ -7,193 +7,747 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agreements', '0004_version'),
-        ('followup', '0001_initial'),
-        ('organisation', '0003_historicalmembership_source_membership_source'),
-        ('strategy', '0003_version'),
+        ("agreements", "0004_version"),
+        ("followup", "0001_initial"),
+        ("organisation", "0003_historicalmembership_source_membership_source"),
+        ("strategy", "0003_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DocumentJob',
+            name="DocumentJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('agreement', 'Annual agreement'), ('followup', 'Follow-up report'), ('strategy', 'Strategy'), ('report', 'Board report')], max_length=20, verbose_name='kind')),
-                ('format', models.CharField(choices=[('pdf', 'PDF'), ('docx', 'Word'), ('xlsx', 'Excel')], max_length=10, verbose_name='format')),
-                ('language', models.CharField(max_length=10, verbose_name='language')),
-                ('params', models.JSONField(default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Being built'), ('done', 'Ready'), ('failed', 'Failed')], default='queued', max_length=20, verbose_name='status')),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('filename', models.CharField(blank=True, max_length=200)),
-                ('content', models.BinaryField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("agreement", "Annual agreement"),
+                            ("followup", "Follow-up report"),
+                            ("strategy", "Strategy"),
+                            ("report", "Board report"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[("pdf", "PDF"), ("docx", "Word"), ("xlsx", "Excel")],
+                        max_length=10,
+                        verbose_name="format",
+                    ),
+                ),
+                ("language", models.CharField(max_length=10, verbose_name="language")),
+                ("params", models.JSONField(default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Being built"),
+                            ("done", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("filename", models.CharField(blank=True, max_length=200)),
+                ("content", models.BinaryField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'document',
-                'verbose_name_plural': 'documents',
-                'ordering': ['-created_at'],
+                "verbose_name": "document",
+                "verbose_name_plural": "documents",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalAnalysis',
+            name="HistoricalAnalysis",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('body', models.TextField(blank=True, max_length=20000, verbose_name='analysis')),
-                ('assessment', models.CharField(choices=[('on_track', 'On track'), ('at_risk', 'At risk'), ('off_track', 'Off track'), ('achieved', 'Achieved')], max_length=20, verbose_name='assessment')),
-                ('deviation_reason', models.TextField(blank=True, max_length=2000, verbose_name='why the assessment differs from the computed status')),
-                ('computed_status', models.CharField(blank=True, editable=False, max_length=20, verbose_name='computed status')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('goal', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='strategy.element', verbose_name='goal')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('initiative', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agreements.initiative', verbose_name='initiative')),
-                ('period', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='followup.deadline', verbose_name='period')),
-                ('unit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.unit', verbose_name='unit')),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField(blank=True, max_length=20000, verbose_name="analysis")),
+                (
+                    "assessment",
+                    models.CharField(
+                        choices=[
+                            ("on_track", "On track"),
+                            ("at_risk", "At risk"),
+                            ("off_track", "Off track"),
+                            ("achieved", "Achieved"),
+                        ],
+                        max_length=20,
+                        verbose_name="assessment",
+                    ),
+                ),
+                (
+                    "deviation_reason",
+                    models.TextField(
+                        blank=True,
+                        max_length=2000,
+                        verbose_name="why the assessment differs from the computed status",
+                    ),
+                ),
+                (
+                    "computed_status",
+                    models.CharField(
+                        blank=True, editable=False, max_length=20, verbose_name="computed status"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated"),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="strategy.element",
+                        verbose_name="goal",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agreements.initiative",
+                        verbose_name="initiative",
+                    ),
+                ),
+                (
+                    "period",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="followup.deadline",
+                        verbose_name="period",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.unit",
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical analysis',
-                'verbose_name_plural': 'historical analyses',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical analysis",
+                "verbose_name_plural": "historical analyses",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('kind', models.CharField(choices=[('interim', 'Interim report'), ('annual', 'Annual report')], default='interim', max_length=20, verbose_name='kind')),
-                ('state', models.CharField(choices=[('open', 'In progress'), ('finalised', 'Finalised')], default='open', max_length=20, verbose_name='state')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('finalised_at', models.DateTimeField(blank=True, null=True, verbose_name='finalised')),
-                ('snapshot', models.JSONField(blank=True, editable=False, null=True, verbose_name='frozen content')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('copied_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='copies', to='reports.report', verbose_name='copied from')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('finalised_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='finalised by')),
-                ('period', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='board_reports', to='followup.deadline', verbose_name='period')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("interim", "Interim report"), ("annual", "Annual report")],
+                        default="interim",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("open", "In progress"), ("finalised", "Finalised")],
+                        default="open",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "finalised_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finalised"),
+                ),
+                (
+                    "snapshot",
+                    models.JSONField(
+                        blank=True, editable=False, null=True, verbose_name="frozen content"
+                    ),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "copied_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="copies",
+                        to="reports.report",
+                        verbose_name="copied from",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "finalised_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="finalised by",
+                    ),
+                ),
+                (
+                    "period",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="board_reports",
+                        to="followup.deadline",
+                        verbose_name="period",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'board report',
-                'verbose_name_plural': 'board reports',
-                'ordering': ['-period__due_date', 'title'],
+                "verbose_name": "board report",
+                "verbose_name_plural": "board reports",
+                "ordering": ["-period__due_date", "title"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalSection',
+            name="HistoricalSection",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('kind', models.CharField(choices=[('introduction', 'Introduction'), ('theme', 'Theme: goals, figures and analyses'), ('compliance', 'Compliance with the agreements'), ('at_risk', 'Initiatives at risk'), ('portfolio', 'Development portfolio'), ('closing', 'Closing')], max_length=20, verbose_name='kind')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, max_length=20000, verbose_name='text')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('ready', 'Ready for approval'), ('approved', 'Approved')], default='draft', max_length=20, verbose_name='state')),
-                ('due_date', models.DateField(blank=True, null=True, verbose_name='due date')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('assignee', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='responsible person')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('theme', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='strategy.element', verbose_name='theme')),
-                ('unit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisation.unit', verbose_name='responsible unit')),
-                ('report', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reports.report', verbose_name='report')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("introduction", "Introduction"),
+                            ("theme", "Theme: goals, figures and analyses"),
+                            ("compliance", "Compliance with the agreements"),
+                            ("at_risk", "Initiatives at risk"),
+                            ("portfolio", "Development portfolio"),
+                            ("closing", "Closing"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, max_length=20000, verbose_name="text")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("ready", "Ready for approval"),
+                            ("approved", "Approved"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                ("due_date", models.DateField(blank=True, null=True, verbose_name="due date")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="responsible person",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "theme",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="strategy.element",
+                        verbose_name="theme",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisation.unit",
+                        verbose_name="responsible unit",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="reports.report",
+                        verbose_name="report",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical report section',
-                'verbose_name_plural': 'historical report sections',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical report section",
+                "verbose_name_plural": "historical report sections",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalReport',
+            name="HistoricalReport",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('kind', models.CharField(choices=[('interim', 'Interim report'), ('annual', 'Annual report')], default='interim', max_length=20, verbose_name='kind')),
-                ('state', models.CharField(choices=[('open', 'In progress'), ('finalised', 'Finalised')], default='open', max_length=20, verbose_name='state')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created')),
-                ('finalised_at', models.DateTimeField(blank=True, null=True, verbose_name='finalised')),
-                ('snapshot', models.JSONField(blank=True, editable=False, null=True, verbose_name='frozen content')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('finalised_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='finalised by')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('period', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='followup.deadline', verbose_name='period')),
-                ('copied_from', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reports.report', verbose_name='copied from')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("interim", "Interim report"), ("annual", "Annual report")],
+                        default="interim",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("open", "In progress"), ("finalised", "Finalised")],
+                        default="open",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="created"),
+                ),
+                (
+                    "finalised_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finalised"),
+                ),
+                (
+                    "snapshot",
+                    models.JSONField(
+                        blank=True, editable=False, null=True, verbose_name="frozen content"
+                    ),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "finalised_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="finalised by",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "period",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="followup.deadline",
+                        verbose_name="period",
+                    ),
+                ),
+                (
+                    "copied_from",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="reports.report",
+                        verbose_name="copied from",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical board report',
-                'verbose_name_plural': 'historical board reports',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical board report",
+                "verbose_name_plural": "historical board reports",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Section',
+            name="Section",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('kind', models.CharField(choices=[('introduction', 'Introduction'), ('theme', 'Theme: goals, figures and analyses'), ('compliance', 'Compliance with the agreements'), ('at_risk', 'Initiatives at risk'), ('portfolio', 'Development portfolio'), ('closing', 'Closing')], max_length=20, verbose_name='kind')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, max_length=20000, verbose_name='text')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('ready', 'Ready for approval'), ('approved', 'Approved')], default='draft', max_length=20, verbose_name='state')),
-                ('due_date', models.DateField(blank=True, null=True, verbose_name='due date')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='report_sections', to=settings.AUTH_USER_MODEL, verbose_name='responsible person')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='reports.report', verbose_name='report')),
-                ('theme', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='strategy.element', verbose_name='theme')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisation.unit', verbose_name='responsible unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("introduction", "Introduction"),
+                            ("theme", "Theme: goals, figures and analyses"),
+                            ("compliance", "Compliance with the agreements"),
+                            ("at_risk", "Initiatives at risk"),
+                            ("portfolio", "Development portfolio"),
+                            ("closing", "Closing"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, max_length=20000, verbose_name="text")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("ready", "Ready for approval"),
+                            ("approved", "Approved"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                ("due_date", models.DateField(blank=True, null=True, verbose_name="due date")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="report_sections",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="responsible person",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sections",
+                        to="reports.report",
+                        verbose_name="report",
+                    ),
+                ),
+                (
+                    "theme",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="strategy.element",
+                        verbose_name="theme",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organisation.unit",
+                        verbose_name="responsible unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'report section',
-                'verbose_name_plural': 'report sections',
-                'ordering': ['report', 'position', 'pk'],
+                "verbose_name": "report section",
+                "verbose_name_plural": "report sections",
+                "ordering": ["report", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Analysis',
+            name="Analysis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(blank=True, max_length=20000, verbose_name='analysis')),
-                ('assessment', models.CharField(choices=[('on_track', 'On track'), ('at_risk', 'At risk'), ('off_track', 'Off track'), ('achieved', 'Achieved')], max_length=20, verbose_name='assessment')),
-                ('deviation_reason', models.TextField(blank=True, max_length=2000, verbose_name='why the assessment differs from the computed status')),
-                ('computed_status', models.CharField(blank=True, editable=False, max_length=20, verbose_name='computed status')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('goal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='analyses', to='strategy.element', verbose_name='goal')),
-                ('initiative', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='analyses', to='agreements.initiative', verbose_name='initiative')),
-                ('period', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='analyses', to='followup.deadline', verbose_name='period')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='analyses', to='organisation.unit', verbose_name='unit')),
-                ('updated_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField(blank=True, max_length=20000, verbose_name="analysis")),
+                (
+                    "assessment",
+                    models.CharField(
+                        choices=[
+                            ("on_track", "On track"),
+                            ("at_risk", "At risk"),
+                            ("off_track", "Off track"),
+                            ("achieved", "Achieved"),
+                        ],
+                        max_length=20,
+                        verbose_name="assessment",
+                    ),
+                ),
+                (
+                    "deviation_reason",
+                    models.TextField(
+                        blank=True,
+                        max_length=2000,
+                        verbose_name="why the assessment differs from the computed status",
+                    ),
+                ),
+                (
+                    "computed_status",
+                    models.CharField(
+                        blank=True, editable=False, max_length=20, verbose_name="computed status"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                (
+                    "goal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="analyses",
+                        to="strategy.element",
+                        verbose_name="goal",
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="analyses",
+                        to="agreements.initiative",
+                        verbose_name="initiative",
+                    ),
+                ),
+                (
+                    "period",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="analyses",
+                        to="followup.deadline",
+                        verbose_name="period",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="analyses",
+                        to="organisation.unit",
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'analysis',
-                'verbose_name_plural': 'analyses',
-                'ordering': ['period__due_date', 'goal__position', 'unit__path'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('initiative__isnull', True)), fields=('goal', 'unit', 'period'), name='one_goal_analysis_per_unit_period'), models.UniqueConstraint(condition=models.Q(('initiative__isnull', False)), fields=('goal', 'initiative', 'period'), name='one_initiative_analysis_per_period')],
+                "verbose_name": "analysis",
+                "verbose_name_plural": "analyses",
+                "ordering": ["period__due_date", "goal__position", "unit__path"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("initiative__isnull", True)),
+                        fields=("goal", "unit", "period"),
+                        name="one_goal_analysis_per_unit_period",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("initiative__isnull", False)),
+                        fields=("goal", "initiative", "period"),
+                        name="one_initiative_analysis_per_period",
+                    ),
+                ],
             },
         ),
     ]

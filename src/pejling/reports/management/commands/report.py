@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--unit", help="unit code (agreement: required; followup: one unit)")
         parser.add_argument("--year", type=int)
         parser.add_argument("--period", help="follow-up period, e.g. T1")
-        parser.add_argument("--report", type=int, help="board report id (default: the period's latest)")
+        parser.add_argument(
+            "--report", type=int, help="board report id (default: the period's latest)"
+        )
         parser.add_argument("--language", choices=LANGUAGES, default="sv")
         parser.add_argument("--format", choices=DocumentFormat.values, required=True)
         parser.add_argument("--output", required=True, help="file to write")
