@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from pejling.reports import services, workflow
 from pejling.reports.documents.builders import build_report_document
@@ -57,7 +58,7 @@ def test_a_step_taken_twice_is_refused_with_a_message(org, report):
     services.section_step(section=section, step="ready", by=org.office)
     stale = Section.objects.get(pk=section.pk)
     services.section_step(section=section, step="approve", by=org.office)
-    with pytest.raises(ValidationError, match="someone else"):
+    with translation.override("en"), pytest.raises(ValidationError, match="someone else"):
         services.section_step(section=stale, step="approve", by=org.office)
 
 
@@ -134,6 +135,7 @@ def test_progress_counts_ready_approved_and_late(org, report):
 
 
 def test_the_report_page_shows_progress_and_the_steps(client, org, report):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.force_login(org.office)
     page = client.get(reverse("board_reports:report_detail", args=[report.pk])).content.decode()
     assert "Mark as ready" in page and "0 / " in page
@@ -141,6 +143,7 @@ def test_the_report_page_shows_progress_and_the_steps(client, org, report):
 
 def test_finalising_in_the_web_with_a_stale_version_is_refused(client, org, report):
     _approve_all(report, org.office)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.force_login(org.office)
     url = reverse("board_reports:report_finalise", args=[report.pk])
     response = client.post(url, {"version": report.version + 5}, follow=True)
@@ -163,3 +166,18 @@ def test_a_report_in_progress_is_hidden_from_people_outside_it(client, org, repo
         due_date=date(2026, 12, 1) + timedelta(days=3),
     )
     assert client.get(url).status_code == 200
+
+
+def test_the_annual_cycle_reminds_the_writer_of_a_chapter_once(org, report, mailoutbox):
+    from pejling.followup.reminders import send_reminders
+
+    org.head.email = "head@example.org"
+    org.head.save()
+    section = report.sections.first()
+    services.section_assign(
+        section=section, by=org.office, unit=org.unit, assignee=org.head, due_date=date(2026, 4, 10)
+    )
+    assert send_reminders(date(2026, 3, 1)) == 0  # not yet within the week before
+    assert send_reminders(date(2026, 4, 5)) == 1
+    assert section.title in mailoutbox[-1].body and mailoutbox[-1].to == ["head@example.org"]
+    assert send_reminders(date(2026, 4, 6)) == 0  # once

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from pejling.followup.models import Deadline
 from pejling.indicators.evaluation import Status
@@ -116,7 +117,13 @@ def _fill(report: Report, by: Any, root: Unit, due: date) -> None:
 
 
 def load_reports(by: Any) -> None:
-    """A finalised report for tertial 1 and one in progress for tertial 2, with analyses."""
+    """A finalised report for tertial 1 and one in progress for tertial 2, with analyses,
+    in Swedish (chapter titles and the frozen document are written in the active language)."""
+    with translation.override("sv"):
+        _load_reports(by)
+
+
+def _load_reports(by: Any) -> None:
     forget_memberships(by)
     t1 = Deadline.objects.filter(year=YEAR, period="T1").first()
     t2 = Deadline.objects.filter(year=YEAR, period="T2").first()

@@ -206,9 +206,10 @@ class Section(models.Model):
         related_name="report_sections",
     )
     due_date = models.DateField(_("due date"), null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["reminded_at"])
 
     class Meta:
         ordering = ["report", "position", "pk"]
