@@ -560,7 +560,7 @@ def build_report_document(
         doc = _new(
             "report",
             report.title,
-            organisation_name(),
+            f"{period.title} · {period.year}",
             language,
             f"report-{period.year}-{period.period}".lower(),
         )
