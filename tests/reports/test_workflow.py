@@ -181,3 +181,26 @@ def test_the_annual_cycle_reminds_the_writer_of_a_chapter_once(org, report, mail
     assert send_reminders(date(2026, 4, 5)) == 1
     assert section.title in mailoutbox[-1].body and mailoutbox[-1].to == ["head@example.org"]
     assert send_reminders(date(2026, 4, 6)) == 0  # once
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_report_pages_cost_the_same_queries_as_reports_and_chapters_grow(
+    client, org, report, periods
+):
+    client.force_login(org.office)
+    list_url = reverse("board_reports:report_list")
+    detail_url = reverse("board_reports:report_detail", args=[report.pk])
+    few_list, few_detail = _queries(client, list_url), _queries(client, detail_url)
+    for n in range(3):
+        services.report_create(period=periods[1], by=org.office, title=f"More {n}")
+        Section.objects.create(report=report, kind=SectionKind.CLOSING, title=f"Extra {n}")
+    assert _queries(client, list_url) == few_list
+    assert _queries(client, detail_url) == few_detail

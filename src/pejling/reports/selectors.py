@@ -19,7 +19,8 @@ from pejling.indicators.evaluation import Evaluation
 from pejling.organisation.models import Unit
 from pejling.reports.models import Analysis, Report, Section, SectionState
 from pejling.reports.permissions import can_read_analysis
-from pejling.strategy.models import Element, StrategyStatus
+from pejling.strategy.models import Element, Strategy, StrategyStatus
+from pejling.strategy.selectors import top_ancestors
 
 
 def report_periods(year: int | None = None) -> QuerySet[Deadline]:
@@ -68,6 +69,35 @@ def goals_of_unit(unit: Unit, period: Deadline) -> list[Element]:
     return list(
         qs.order_by("strategy__position", "strategy__title", "parent__position", "position")
     )
+
+
+def goals_by_theme(
+    period: Deadline,
+) -> list[tuple[Strategy, list[tuple[Element, list[Element]]]]]:
+    """The measured goals of the published strategies in force in the period's year, grouped
+    by strategy and top element (theme), in strategy order. Two queries."""
+    goals = list(
+        Element.objects.filter(
+            level__holds_goals=True,
+            strategy__status=StrategyStatus.PUBLISHED,
+            strategy__start_year__lte=period.year,
+            strategy__end_year__gte=period.year,
+        )
+        .exclude(measure_kind="")
+        .select_related("strategy", "parent", "level")
+        .order_by("strategy__position", "strategy__title", "parent__position", "position", "code")
+    )
+    tops = top_ancestors(goals)
+    result: list[tuple[Strategy, list[tuple[Element, list[Element]]]]] = []
+    for goal in goals:
+        top = tops.get(goal.pk, goal)
+        if not result or result[-1][0].pk != goal.strategy_id:
+            result.append((goal.strategy, []))
+        themes = result[-1][1]
+        if not themes or themes[-1][0].pk != top.pk:
+            themes.append((top, []))
+        themes[-1][1].append(goal)
+    return result
 
 
 def analysis_of(*, goal: Element, unit: Unit, period: Deadline) -> Analysis | None:

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,8 +30,8 @@ from pejling.reports.models import (
     SectionState,
 )
 from pejling.reports.permissions import can_manage_reports, can_write_analysis, can_write_section
-from pejling.strategy.models import Element, StrategyStatus
-from pejling.strategy.selectors import top_ancestors
+from pejling.reports.selectors import goals_by_theme
+from pejling.strategy.models import Element
 
 
 def _require(allowed: bool) -> None:
@@ -100,7 +100,14 @@ def analysis_save(
     analysis.computed_status = computed_status or ""
     analysis.updated_by = by
     analysis.full_clean(exclude=["goal", "unit", "period", "initiative"])
-    save_as(analysis, by)
+    try:
+        with transaction.atomic():
+            save_as(analysis, by)
+    except IntegrityError as exc:
+        # Two first saves at once: the other one's row now exists.
+        raise ValidationError(
+            _("Someone else wrote this analysis in the meantime. Open it again to see theirs.")
+        ) from exc
     return analysis
 
 
@@ -108,26 +115,9 @@ def analysis_save(
 
 
 def report_themes(period: Deadline) -> list[Element]:
-    """The themes of a period's report: the top elements above the goals of the published
-    strategies in force that year, in strategy order."""
-    goals = list(
-        Element.objects.filter(
-            level__holds_goals=True,
-            strategy__status=StrategyStatus.PUBLISHED,
-            strategy__start_year__lte=period.year,
-            strategy__end_year__gte=period.year,
-        )
-        .exclude(measure_kind="")
-        .select_related("strategy")
-        .order_by("strategy__position", "strategy__title", "parent__position", "position")
-    )
-    tops = top_ancestors(goals)
-    themes: list[Element] = []
-    for goal in goals:
-        top = tops.get(goal.pk, goal)
-        if top not in themes:
-            themes.append(top)
-    return themes
+    """The themes of a period's report: the top elements above the measured goals of the
+    published strategies in force that year, in strategy order."""
+    return [theme for _strategy, themes in goals_by_theme(period) for theme, _goals in themes]
 
 
 def report_template(period: Deadline) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from pejling.reports.models import Report, Section, SectionKind
 from pejling.reports.permissions import can_manage_reports, can_read_report, can_write_section
 from pejling.reports.selectors import (
     analyses_for_unit,
+    goals_by_theme,
     report_progress,
     report_sections,
     reports_visible,
@@ -156,11 +157,9 @@ def section_detail(request: HttpRequest, pk: int, section_pk: int) -> HttpRespon
         )
     goals = []
     if section.kind == SectionKind.THEME and section.theme_id:
-        from pejling.reports.documents.builders import _goals_by_theme
-
         writer = section.unit
         analyses = analyses_for_unit(writer, section.report.period) if writer else {}
-        for _strategy, themes in _goals_by_theme(section.report.period):
+        for _strategy, themes in goals_by_theme(section.report.period):
             for theme, theme_goals in themes:
                 if theme.pk == section.theme_id:
                     goals = [{"goal": g, "analysis": analyses.get(g.pk)} for g in theme_goals]

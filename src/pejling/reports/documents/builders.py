@@ -43,9 +43,9 @@ from pejling.reports.documents.model import (
 )
 from pejling.reports.models import Analysis, Report, Section, SectionKind, SectionState
 from pejling.reports.permissions import can_read_analysis, can_read_report, can_write_section
-from pejling.reports.selectors import period_evaluations
+from pejling.reports.selectors import goals_by_theme, period_evaluations
 from pejling.strategy.models import AgreementRule, Element, Strategy, StrategyStatus
-from pejling.strategy.selectors import element_tree, top_ancestors
+from pejling.strategy.selectors import element_tree
 
 Progress = Callable[[int, int], None]
 
@@ -161,31 +161,6 @@ def _with_unit(value: float, unit_label: str) -> Any:
     from pejling.reports.documents.model import format_number
 
     return f"{format_number(value, translation.get_language() or 'en')} {unit_label}"
-
-
-def _goals_by_theme(period: Deadline) -> list[tuple[Strategy, list[tuple[Element, list[Element]]]]]:
-    goals = list(
-        Element.objects.filter(
-            level__holds_goals=True,
-            strategy__status=StrategyStatus.PUBLISHED,
-            strategy__start_year__lte=period.year,
-            strategy__end_year__gte=period.year,
-        )
-        .exclude(measure_kind="")
-        .select_related("strategy", "parent", "level")
-        .order_by("strategy__position", "strategy__title", "parent__position", "position", "code")
-    )
-    tops = top_ancestors(goals)
-    result: list[tuple[Strategy, list[tuple[Element, list[Element]]]]] = []
-    for goal in goals:
-        top = tops.get(goal.pk, goal)
-        if not result or result[-1][0].pk != goal.strategy_id:
-            result.append((goal.strategy, []))
-        themes = result[-1][1]
-        if not themes or themes[-1][0].pk != top.pk:
-            themes.append((top, []))
-        themes[-1][1].append(goal)
-    return result
 
 
 def _analyses(period: Deadline, unit: Unit) -> dict[int, Analysis]:
@@ -342,7 +317,7 @@ def build_followup_document(
             )
         )
         doc.add(_summary_table(list(evaluations.values())))
-        groups = _goals_by_theme(period)
+        groups = goals_by_theme(period)
         total = sum(len(g) for _s, themes in groups for _t, g in themes) + 2
         done = 0
         for strategy, themes in groups:
@@ -567,7 +542,7 @@ def build_report_document(
         doc.frozen_at = frozen_at
         evaluations = period_evaluations(period)
         groups = {
-            theme.pk: goals for _s, themes in _goals_by_theme(period) for theme, goals in themes
+            theme.pk: goals for _s, themes in goals_by_theme(period) for theme, goals in themes
         }
         for n, section in enumerate(sections, 1):
             doc.add(PageBreak(), Heading(1, section.title))
