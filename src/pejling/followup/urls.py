@@ -4,8 +4,6 @@ from pejling.followup import views
 
 app_name = "followup"
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("compliance/", views.compliance, name="compliance"),
     path("cycle/", views.cycle, name="cycle"),
     path("cycle/calendar/reset/", views.calendar_reset, name="calendar_reset"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
