@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pejling.followup import views
+from pejling.followup import panels, views
 
 app_name = "followup"
 urlpatterns = [
@@ -9,4 +9,14 @@ urlpatterns = [
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("goals/<int:pk>/assess/", views.assess, name="assess"),
     path("units/<str:code>/overdue/", views.unit_overdue_panel, name="unit_overdue"),
+    path(
+        "agreements/<str:unit_code>/<int:year>/comments/",
+        panels.agreement_comments,
+        name="agreement_comments",
+    ),
+    path(
+        "agreements/<str:unit_code>/<int:year>/reporting/",
+        panels.agreement_reporting,
+        name="agreement_reporting",
+    ),
 ]
