@@ -236,6 +236,157 @@ def _value_from_cell(cell: Any, decimal_comma: bool) -> Decimal:
     raise NumberError(repr(cell))
 
 
+def _text(cell: Any) -> str:
+    """Text of an indicator or unit cell, "" when empty (a plain str is the quick case)."""
+    if type(cell) is str:
+        return cell.strip()
+    return "" if cell is None else _cell_text(cell)
+
+
+def _is_empty(cell: Any) -> bool:
+    return cell is None or (type(cell) is str and not cell.strip())
+
+
+def _find_header(rows: Iterator[Sequence[Any]]) -> tuple[int, Sequence[Any]] | None:
+    """The first non-blank row and its 1-based number, or None for an empty file."""
+    for row_no, cells in enumerate(rows, start=1):
+        if not _is_blank(cells):
+            return row_no, cells
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where each column is (``indicator`` None: every row has the default indicator), its
+    header as written, and how many cells a row needs to reach them all."""
+
+    indicator: int | None
+    unit: int
+    period: int
+    value: int
+    indicator_name: str
+    unit_name: str
+    period_name: str
+    value_name: str
+    width: int
+
+
+def _layout(
+    columns: _Columns, *, header_row: int, default_indicator: str | None
+) -> _Layout | ParseError:
+    """The columns' places, or the error naming the missing ones and their accepted headers."""
+    missing = [name for name in _REQUIRED if name not in columns.index]
+    if "indicator" not in columns.index and default_indicator is None:
+        missing.insert(0, "indicator")
+    if missing:
+        accepted = "; ".join(f"{name}: {', '.join(HEADER_ALIASES[name][:6])}" for name in missing)
+        return ParseError(
+            header_row,
+            ", ".join(missing),
+            "missing_column",
+            f"Missing column(s) {', '.join(missing)}. Accepted headers include {accepted}.",
+            found=accepted,
+        )
+    index, header = columns.index, columns.header
+    indicator = index.get("indicator")
+    return _Layout(
+        indicator=indicator,
+        unit=index["unit"],
+        period=index["period"],
+        value=index["value"],
+        indicator_name=header.get("indicator", "indicator"),
+        unit_name=header["unit"],
+        period_name=header["period"],
+        value_name=header["value"],
+        width=max(
+            index["unit"], index["period"], index["value"], -1 if indicator is None else indicator
+        )
+        + 1,
+    )
+
+
+class _CellReader:
+    """Reads one row's indicator, period and value cells; each problem goes to ``errors``.
+
+    Periods are cached per distinct cell, since files repeat a few periods.
+    """
+
+    def __init__(
+        self,
+        layout: _Layout,
+        errors: list[ParseError],
+        *,
+        default_indicator: str | None,
+        nonnegative: bool,
+        decimal_comma: bool,
+    ) -> None:
+        self.layout = layout
+        self.add_error = errors.append
+        self.fixed_indicator = default_indicator.strip() if default_indicator is not None else ""
+        self.nonnegative = nonnegative
+        self.decimal_comma = decimal_comma
+        self.periods: dict[Any, Period | str] = {}  # cell -> Period, or error message
+
+    def indicator(self, row: Sequence[Any], row_no: int) -> str:
+        if self.layout.indicator is None:
+            return self.fixed_indicator
+        indicator = _text(row[self.layout.indicator])
+        if not indicator:
+            self.add_error(
+                ParseError(
+                    row_no, self.layout.indicator_name, "missing_value", "The indicator is empty."
+                )
+            )
+        return indicator
+
+    def period(self, raw: Any, row_no: int) -> Period | str | None:
+        """The period, or None or an error message (both already reported)."""
+        name = self.layout.period_name
+        period = self.periods.get(raw)
+        if period is None:
+            if _is_empty(raw):
+                self.add_error(ParseError(row_no, name, "missing_value", "The period is empty."))
+                return None
+            try:
+                period = _period_from_cell(raw)
+            except PeriodError as exc:
+                period = str(exc)
+            self.periods[raw] = period
+        if type(period) is str:
+            self.add_error(ParseError(row_no, name, "unknown_period", period, _cell_text(raw)))
+        return period
+
+    def value(self, raw: Any, row_no: int) -> Decimal | None:
+        """The value, or None (the problem already reported)."""
+        name = self.layout.value_name
+        if _is_empty(raw):
+            self.add_error(ParseError(row_no, name, "missing_value", "The value is empty."))
+            return None
+        try:
+            if type(raw) is str:
+                value = parse_decimal(raw, decimal_comma=self.decimal_comma)
+            else:
+                value = _value_from_cell(raw, self.decimal_comma)
+        except NumberError:
+            text = _cell_text(raw)
+            self.add_error(
+                ParseError(row_no, name, "not_a_number", f"{text!r} is not a number.", text)
+            )
+            return None
+        if self.nonnegative and value < _ZERO:
+            text = _cell_text(raw)
+            self.add_error(
+                ParseError(
+                    row_no,
+                    name,
+                    "negative_count",
+                    f"{text!r} is negative; only counts of zero or more are allowed.",
+                    text,
+                )
+            )
+        return value
+
+
 def _parse_rows(
     rows: Iterator[Sequence[Any]],
     *,
@@ -244,146 +395,74 @@ def _parse_rows(
     decimal_comma: bool | None,
     fallback_decimal_comma: bool,
 ) -> ParseResult:
-    """Shared row loop for CSV (all cells str) and XLSX (typed cells)."""
+    """Shared reading of CSV (all cells str) and XLSX (typed cells): find the header row, place
+    the columns, settle the decimal mark, then read the rows after the header."""
     result = ParseResult()
-    errors = result.errors
-    observations = result.observations
-
-    header_row = 0
-    header_cells: Sequence[Any] | None = None
-    for cells in rows:
-        header_row += 1
-        if not _is_blank(cells):
-            header_cells = cells
-            break
-    if header_cells is None:
-        errors.append(ParseError(None, None, "empty_file", "The file is empty: no header row."))
-        return result
-
-    columns = _match_header(header_cells)
-    missing = [name for name in _REQUIRED if name not in columns.index]
-    if "indicator" not in columns.index and default_indicator is None:
-        missing.insert(0, "indicator")
-    if missing:
-        accepted = "; ".join(f"{name}: {', '.join(HEADER_ALIASES[name][:6])}" for name in missing)
-        errors.append(
-            ParseError(
-                header_row,
-                ", ".join(missing),
-                "missing_column",
-                f"Missing column(s) {', '.join(missing)}. Accepted headers include {accepted}.",
-                found=accepted,
-            )
+    found = _find_header(rows)
+    if found is None:
+        result.errors.append(
+            ParseError(None, None, "empty_file", "The file is empty: no header row.")
         )
         return result
-
-    ii = columns.index.get("indicator")
-    ui = columns.index["unit"]
-    pi = columns.index["period"]
-    vi = columns.index["value"]
-    i_name = columns.header.get("indicator", "indicator")
-    u_name = columns.header["unit"]
-    p_name = columns.header["period"]
-    v_name = columns.header["value"]
-
+    header_row, header_cells = found
+    layout = _layout(
+        _match_header(header_cells), header_row=header_row, default_indicator=default_indicator
+    )
+    if isinstance(layout, ParseError):
+        result.errors.append(layout)
+        return result
     if decimal_comma is None:
         head = list(itertools.islice(rows, _SNIFF_ROWS))
-        decimal_comma = _guess_decimal_comma(head, vi, fallback_decimal_comma)
+        decimal_comma = _guess_decimal_comma(head, layout.value, fallback_decimal_comma)
         rows = itertools.chain(head, rows)
+    cells = _CellReader(
+        layout,
+        result.errors,
+        default_indicator=default_indicator,
+        nonnegative=nonnegative,
+        decimal_comma=decimal_comma,
+    )
+    _read_value_rows(rows, first_row=header_row + 1, layout=layout, cells=cells, into=result)
+    return result
 
-    periods: dict[Any, Period | str] = {}  # cell -> Period, or error message
-    seen: dict[tuple[str, str, Period], int] = {}  # duplicate detection
-    fixed_indicator = default_indicator.strip() if default_indicator is not None else ""
-    need = max(ui, pi, vi, -1 if ii is None else ii) + 1
-    make = new_observation
+
+def _read_value_rows(
+    rows: Iterator[Sequence[Any]],
+    *,
+    first_row: int,
+    layout: _Layout,
+    cells: _CellReader,
+    into: ParseResult,
+) -> None:
+    """One observation per good row; every problem of a bad row, and a row repeated, reported."""
+    errors = into.errors
     add_error = errors.append
-    add_observation = observations.append
-
-    for row_no, row in enumerate(rows, start=header_row + 1):
+    add_observation = into.observations.append
+    make = new_observation
+    seen: dict[tuple[str, str, Period], int] = {}  # duplicate detection
+    need, unit_at, period_at, value_at = layout.width, layout.unit, layout.period, layout.value
+    for row_no, row in enumerate(rows, start=first_row):
         if len(row) < need:
             if _is_blank(row):
                 continue
             row = [*row, *([None] * (need - len(row)))]
-        raw_unit = row[ui]
-        raw_period = row[pi]
-        raw_value = row[vi]
-        before = len(errors)
-
-        # Indicator and unit: text, required.
-        if type(raw_unit) is str:
-            unit = raw_unit.strip()
-        else:
-            unit = "" if raw_unit is None else _cell_text(raw_unit)
+        unit = _text(row[unit_at])
         if not unit and _is_blank(row):
             continue
-        if ii is None:
-            indicator = fixed_indicator
-        else:
-            raw_indicator = row[ii]
-            if type(raw_indicator) is str:
-                indicator = raw_indicator.strip()
-            else:
-                indicator = "" if raw_indicator is None else _cell_text(raw_indicator)
-            if not indicator:
-                add_error(ParseError(row_no, i_name, "missing_value", "The indicator is empty."))
+        before = len(errors)
+        indicator = cells.indicator(row, row_no)
         if not unit:
-            add_error(ParseError(row_no, u_name, "missing_value", "The unit is empty."))
-
-        # Period: cached per distinct cell, since files repeat a few periods.
-        period = periods.get(raw_period)
-        if period is None:
-            if raw_period is None or (type(raw_period) is str and not raw_period.strip()):
-                add_error(ParseError(row_no, p_name, "missing_value", "The period is empty."))
-            else:
-                try:
-                    period = _period_from_cell(raw_period)
-                except PeriodError as exc:
-                    period = str(exc)
-                periods[raw_period] = period
-        if type(period) is str:
-            add_error(ParseError(row_no, p_name, "unknown_period", period, _cell_text(raw_period)))
-
-        # Value.
-        value = None
-        if raw_value is None or (type(raw_value) is str and not raw_value.strip()):
-            add_error(ParseError(row_no, v_name, "missing_value", "The value is empty."))
-        else:
-            try:
-                if type(raw_value) is str:
-                    value = parse_decimal(raw_value, decimal_comma=decimal_comma)
-                else:
-                    value = _value_from_cell(raw_value, decimal_comma)
-            except NumberError:
-                add_error(
-                    ParseError(
-                        row_no,
-                        v_name,
-                        "not_a_number",
-                        f"{_cell_text(raw_value)!r} is not a number.",
-                        _cell_text(raw_value),
-                    )
-                )
-            else:
-                if nonnegative and value < _ZERO:
-                    add_error(
-                        ParseError(
-                            row_no,
-                            v_name,
-                            "negative_count",
-                            f"{_cell_text(raw_value)!r} is negative; only counts of zero or more are allowed.",
-                            _cell_text(raw_value),
-                        )
-                    )
-
+            add_error(ParseError(row_no, layout.unit_name, "missing_value", "The unit is empty."))
+        period = cells.period(row[period_at], row_no)
+        value = cells.value(row[value_at], row_no)
         if len(errors) != before:
             continue
-        key = (indicator, unit, period)
-        first = seen.setdefault(key, row_no)  # type: ignore[arg-type]
+        first = seen.setdefault((indicator, unit, period), row_no)  # type: ignore[arg-type]
         if first != row_no:
             add_error(
                 ParseError(
                     row_no,
-                    p_name,
+                    layout.period_name,
                     "duplicate_row",
                     f"Indicator {indicator!r}, unit {unit!r} and period {period} already appear in row {first}.",
                     f"{indicator} · {unit} · {period}",
@@ -392,7 +471,6 @@ def _parse_rows(
             )
             continue
         add_observation(make(indicator, unit, period, value, row_no))  # type: ignore[arg-type]
-    return result
 
 
 def parse_csv_text(
