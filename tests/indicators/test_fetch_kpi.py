@@ -11,6 +11,7 @@ exactly in the documented v3 shape: ``{"count", "values": [{"kpi", "municipality
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,7 +36,9 @@ from pejling.indicators.models import (
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(
+    os.environ.get("PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+)
 FOLK1A_AREAS = FIXTURES / "statbank" / "data-FOLK1A-csv-da-text-all-areas-civilstand-2020K1.csv"
 FOLK1A_NATIONAL = (
     FIXTURES / "statbank" / "data-FOLK1A-csv-da-text-HeleLandet-CIVILSTAND_TOT-2008K1-2020K4.csv"

@@ -502,7 +502,7 @@ def observations_from_dataset(
                 )
                 continue
             unit_code = units[r_cat]
-            duplicate = duplicates.check(indicator, unit_code, period, None, region)
+            duplicate = duplicates.repeat_of_earlier(indicator, unit_code, period, None, region)
             if duplicate is not None:
                 result.errors.append(duplicate)
                 continue

@@ -178,7 +178,7 @@ def parse_kolada_data(
             )
             continue
         name = indicator or str(kpi)
-        duplicate = duplicates.check(name, str(unit), period, row, "period")
+        duplicate = duplicates.repeat_of_earlier(name, str(unit), period, row, "period")
         if duplicate is not None:
             result.errors.append(duplicate)
             continue
@@ -300,7 +300,9 @@ class KoladaClient(HttpClient):
             result.errors.extend(parsed.errors)
             result.skipped.extend(parsed.skipped)
             for obs in parsed.observations:
-                duplicate = duplicates.check(obs.indicator, obs.unit, obs.period, obs.row, "period")
+                duplicate = duplicates.repeat_of_earlier(
+                    obs.indicator, obs.unit, obs.period, obs.row, "period"
+                )
                 if duplicate is None:
                     result.observations.append(obs)
                 else:
