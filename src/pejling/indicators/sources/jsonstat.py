@@ -38,6 +38,7 @@ from .records import (
     Observation,
     ParseError,
     ParseResult,
+    Period,
     PeriodError,
     parse_period,
 )
@@ -209,26 +210,26 @@ def _is_dataset(obj: Any) -> bool:
     return isinstance(obj, Mapping) and "dimension" in obj and "value" in obj
 
 
-def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
-    """Read one dataset object (JSON-stat 2.0, or a 1.x bundle member)."""
-    if not _is_dataset(obj):
-        raise JsonStatError("A dataset needs 'dimension' and 'value'.")
-    dims_raw = obj["dimension"]
-    if not isinstance(dims_raw, Mapping):
-        raise JsonStatError("'dimension' must be an object.")
-    # 2.0 keeps id/size/role at the top; 1.x keeps them inside "dimension".
+def _ids_and_sizes(
+    obj: Mapping[str, Any], dims_raw: Mapping[str, Any]
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    # 2.0 keeps id/size at the top; 1.x keeps them inside "dimension".
     ids_raw = obj.get("id", dims_raw.get("id"))
     sizes_raw = obj.get("size", dims_raw.get("size"))
-    role_raw = obj.get("role", dims_raw.get("role")) or {}
     if not isinstance(ids_raw, list) or not isinstance(sizes_raw, list):
         raise JsonStatError("A dataset needs 'id' and 'size' lists.")
     if len(ids_raw) != len(sizes_raw):
         raise JsonStatError("'id' and 'size' differ in length.")
-    ids = tuple(str(i) for i in ids_raw)
     try:
         sizes = tuple(int(s) for s in sizes_raw)
     except (TypeError, ValueError):
         raise JsonStatError("'size' must hold integers.") from None
+    return tuple(str(i) for i in ids_raw), sizes
+
+
+def _dimensions(
+    ids: tuple[str, ...], sizes: tuple[int, ...], dims_raw: Mapping[str, Any]
+) -> dict[str, Dimension]:
     dimensions: dict[str, Dimension] = {}
     for dim_id, size in zip(ids, sizes, strict=True):
         if dim_id not in dims_raw:
@@ -239,8 +240,11 @@ def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
                 f"Dimension {dim_id!r} has {len(dimension)} categories but size says {size}."
             )
         dimensions[dim_id] = dimension
+    return dimensions
+
+
+def _check_values_and_status(obj: Mapping[str, Any], total: int) -> None:
     values = obj["value"]
-    total = math.prod(sizes)
     if isinstance(values, list):
         if len(values) != total:
             raise JsonStatError(
@@ -251,6 +255,19 @@ def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
     status = obj.get("status")
     if status is not None and not isinstance(status, str | list | Mapping):
         raise JsonStatError("'status' must be a string, list or object.")
+
+
+def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
+    """Read one dataset object (JSON-stat 2.0, or a 1.x bundle member)."""
+    if not _is_dataset(obj):
+        raise JsonStatError("A dataset needs 'dimension' and 'value'.")
+    dims_raw = obj["dimension"]
+    if not isinstance(dims_raw, Mapping):
+        raise JsonStatError("'dimension' must be an object.")
+    ids, sizes = _ids_and_sizes(obj, dims_raw)
+    dimensions = _dimensions(ids, sizes, dims_raw)
+    _check_values_and_status(obj, math.prod(sizes))
+    role_raw = obj.get("role", dims_raw.get("role")) or {}
     role: dict[str, tuple[str, ...]] = {}
     if isinstance(role_raw, Mapping):
         role = {
@@ -261,8 +278,8 @@ def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
         ids=ids,
         sizes=sizes,
         dimensions=dimensions,
-        values=values,
-        status=status,
+        values=obj["value"],
+        status=obj.get("status"),
         label=obj.get("label"),
         source=obj.get("source"),
         updated=obj.get("updated"),
@@ -376,34 +393,74 @@ def observations_from_dataset(
     Null cells become ``skipped`` entries (``null_value``) that carry the
     cell's status symbol. Errors have ``row=None`` and name the dimension in
     ``column``.
+
+    Steps: check the named dimensions exist, pin every other dimension to one category, read
+    the periods and the units, then read the cells of every (unit, period).
     """
     result = ParseResult()
     filters = dict(filters or {})
     if region is None and not unit:
         raise ValueError("Pass either region (a dimension id) or unit (a fixed unit code).")
-
-    for dim_id in [time, *([region] if region else []), *filters]:
-        if dim_id not in dataset.dimensions:
-            result.errors.append(
-                ParseError(
-                    None,
-                    dim_id,
-                    "missing_column",
-                    f"The dataset has no dimension {dim_id!r}; it has {', '.join(dataset.ids)}.",
-                )
-            )
+    result.errors.extend(
+        _missing_dimensions(dataset, [time, *([region] if region else []), *filters])
+    )
     if result.errors:
         return result
+    fixed = _pinned_positions(
+        dataset, varying=(time, region), filters=filters, errors=result.errors
+    )
+    if result.errors:
+        return result
+    strides = dict(zip(dataset.ids, dataset.strides, strict=True))
+    cells = _DatasetCells(
+        dataset=dataset,
+        result=result,
+        indicator=indicator,
+        time=time,
+        region=region,
+        nonnegative=nonnegative,
+        base=sum(pos * strides[dim_id] for dim_id, pos in fixed.items()),
+        strides=strides,
+    )
+    periods = _periods_of(dataset.dimensions[time], result.errors)
+    units = _units_of(dataset, region, unit, region_codes, result.errors)
+    cells.read(periods, units)
+    return result
 
+
+def _missing_dimensions(dataset: Dataset, names: list[str]) -> list[ParseError]:
+    return [
+        ParseError(
+            None,
+            dim_id,
+            "missing_column",
+            f"The dataset has no dimension {dim_id!r}; it has {', '.join(dataset.ids)}.",
+        )
+        for dim_id in names
+        if dim_id not in dataset.dimensions
+    ]
+
+
+def _pinned_positions(
+    dataset: Dataset,
+    *,
+    varying: tuple[str, str | None],
+    filters: Mapping[str, str],
+    errors: list[ParseError],
+) -> dict[str, int]:
+    """The one category position of each dimension other than time and region: the filtered
+    one, or the only one; an error for a filter the dimension lacks or a dimension left open."""
     fixed: dict[str, int] = {}
     for dim_id in dataset.ids:
         dimension = dataset.dimensions[dim_id]
-        if dim_id in (time, region):
+        if dim_id in varying:
             continue
         if dim_id in filters:
             wanted = filters[dim_id]
-            if wanted not in dimension.positions:
-                result.errors.append(
+            if wanted in dimension.positions:
+                fixed[dim_id] = dimension.positions[wanted]
+            else:
+                errors.append(
                     ParseError(
                         None,
                         dim_id,
@@ -413,12 +470,10 @@ def observations_from_dataset(
                         f"{' …' if len(dimension) > 10 else ''}.",
                     )
                 )
-            else:
-                fixed[dim_id] = dimension.positions[wanted]
         elif len(dimension) == 1:
             fixed[dim_id] = 0
         else:
-            result.errors.append(
+            errors.append(
                 ParseError(
                     None,
                     dim_id,
@@ -427,31 +482,37 @@ def observations_from_dataset(
                     f"pass a filter to pick one of {', '.join(dimension.categories[:10])}.",
                 )
             )
-    if result.errors:
-        return result
+    return fixed
 
-    strides = dict(zip(dataset.ids, dataset.strides, strict=True))
-    base = sum(pos * strides[dim_id] for dim_id, pos in fixed.items())
-    time_dim = dataset.dimensions[time]
-    region_dim = dataset.dimensions[region] if region else None
-    duplicates = DuplicateChecker()
 
+def _periods_of(time_dim: Dimension, errors: list[ParseError]) -> dict[str, Period]:
+    """Each time category's period; an ``unknown_period`` error for each that is none."""
     periods = {}
     for category in time_dim.categories:
         try:
             periods[category] = parse_period(category)
         except PeriodError as exc:
-            result.errors.append(ParseError(None, time, "unknown_period", str(exc)))
+            errors.append(ParseError(None, time_dim.id, "unknown_period", str(exc)))
+    return periods
 
+
+def _units_of(
+    dataset: Dataset,
+    region: str | None,
+    unit: str | None,
+    region_codes: RegionMapper | None,
+    errors: list[ParseError],
+) -> dict[str, str]:
+    """Each region category's unit code (without a region: ``""`` is the fixed ``unit``); an
+    ``unknown_unit`` error for each region the mapping does not know."""
+    if region is None:
+        return {"": str(unit)}
+    region_dim = dataset.dimensions[region]
     units: dict[str, str] = {}
-    region_categories = region_dim.categories if region_dim else ("",)
-    for category in region_categories:
-        if region_dim is None:
-            units[category] = str(unit)
-            continue
+    for category in region_dim.categories:
         mapped = _map_region(region_codes, category)
         if mapped is None:
-            result.errors.append(
+            errors.append(
                 ParseError(
                     None,
                     region,
@@ -461,50 +522,80 @@ def observations_from_dataset(
             )
         else:
             units[category] = mapped
+    return units
 
-    for r_pos, r_cat in enumerate(region_categories):
-        if r_cat not in units:
-            continue
-        r_offset = r_pos * strides[region] if region else 0
-        for t_pos, t_cat in enumerate(time_dim.categories):
-            period = periods.get(t_cat)
-            if period is None:
+
+@dataclass(slots=True)
+class _DatasetCells:
+    """Reads the cells of one indicator: one per region and period, the other dimensions
+    pinned (``base`` is their offset)."""
+
+    dataset: Dataset
+    result: ParseResult
+    indicator: str
+    time: str
+    region: str | None
+    nonnegative: bool
+    base: int
+    strides: dict[str, int]
+
+    def read(self, periods: dict[str, Period], units: dict[str, str]) -> None:
+        time_categories = self.dataset.dimensions[self.time].categories
+        region_categories = (
+            self.dataset.dimensions[self.region].categories if self.region else ("",)
+        )
+        duplicates = DuplicateChecker()
+        time_stride = self.strides[self.time]
+        for r_pos, r_cat in enumerate(region_categories):
+            unit_code = units.get(r_cat)
+            if unit_code is None:
                 continue
-            index = base + r_offset + t_pos * strides[time]
-            raw = dataset.value_at(index)
-            where = f"{r_cat + ' ' if region else ''}{t_cat}".strip()
-            if raw is None:
-                status = dataset.status_at(index)
-                result.skipped.append(
-                    ParseError(
-                        None,
-                        None,
-                        "null_value",
-                        f"No value for {where}" + (f" (status {status!r})." if status else "."),
-                    )
+            r_offset = r_pos * self.strides[self.region] if self.region else 0
+            for t_pos, t_cat in enumerate(time_categories):
+                period = periods.get(t_cat)
+                if period is None:
+                    continue
+                where = f"{r_cat + ' ' if self.region else ''}{t_cat}".strip()
+                value = self._value(self.base + r_offset + t_pos * time_stride, where)
+                if value is None:
+                    continue
+                duplicate = duplicates.repeat_of_earlier(
+                    self.indicator, unit_code, period, None, self.region
                 )
-                continue
-            try:
-                value = decimal_from_json(raw)
-            except NumberError:
-                result.errors.append(
-                    ParseError(
-                        None, None, "not_a_number", f"Value {raw!r} for {where} is not a number."
-                    )
+                if duplicate is not None:
+                    self.result.errors.append(duplicate)
+                    continue
+                self.result.observations.append(
+                    Observation(self.indicator, unit_code, period, value, None)
                 )
-                continue
-            assert value is not None
-            if nonnegative and value < 0:
-                result.errors.append(
-                    ParseError(
-                        None, None, "negative_count", f"Value {value} for {where} is negative."
-                    )
+
+    def _value(self, index: int, where: str) -> Decimal | None:
+        """The cell's value, or None: a null is skipped, anything else bad an error."""
+        raw = self.dataset.value_at(index)
+        if raw is None:
+            status = self.dataset.status_at(index)
+            self.result.skipped.append(
+                ParseError(
+                    None,
+                    None,
+                    "null_value",
+                    f"No value for {where}" + (f" (status {status!r})." if status else "."),
                 )
-                continue
-            unit_code = units[r_cat]
-            duplicate = duplicates.repeat_of_earlier(indicator, unit_code, period, None, region)
-            if duplicate is not None:
-                result.errors.append(duplicate)
-                continue
-            result.observations.append(Observation(indicator, unit_code, period, value, None))
-    return result
+            )
+            return None
+        try:
+            value = decimal_from_json(raw)
+        except NumberError:
+            self.result.errors.append(
+                ParseError(
+                    None, None, "not_a_number", f"Value {raw!r} for {where} is not a number."
+                )
+            )
+            return None
+        assert value is not None
+        if self.nonnegative and value < 0:
+            self.result.errors.append(
+                ParseError(None, None, "negative_count", f"Value {value} for {where} is negative.")
+            )
+            return None
+        return value
