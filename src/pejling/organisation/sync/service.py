@@ -103,7 +103,7 @@ def sync_from_os2mo(
             close_unmatched=lambda row: row.external_id is not None,
             reason="OS2mo sync",
         )
-        cycles = engine.check(plan)
+        cycles = engine.cycle_errors(plan)
         if cycles:
             raise OS2moError(
                 "OS2mo's units form a parent cycle; nothing was changed: " + cycles[0].detail
@@ -324,7 +324,7 @@ def sync_from_file(
             close_unmatched=lambda row: close_missing,
             reason="organisation file " + filename[:100],
         )
-        errors.extend(engine.check(plan, parent_column=col_parent))
+        errors.extend(engine.cycle_errors(plan, parent_column=col_parent))
         if not errors and not wanted:
             errors.append(RowError(None, None, "empty_file"))
         if errors:
