@@ -157,7 +157,7 @@ def _match_header(cells: Sequence[Any]) -> _Columns:
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many small objects.
 
     A million observations trigger many full collections that find nothing
@@ -494,7 +494,7 @@ def parse_csv_text(
         delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        with _gc_paused():
+        with gc_paused():
             return _parse_rows(
                 reader,
                 default_indicator=default_indicator,
@@ -548,7 +548,7 @@ def parse_xlsx_bytes(
                 errors=[ParseError(None, None, "missing_column", "The workbook has no sheet.")]
             )
         rows: Iterator[Sequence[Any]] = workbook.worksheets[0].iter_rows(values_only=True)
-        with _gc_paused():
+        with gc_paused():
             return _parse_rows(
                 rows,
                 default_indicator=default_indicator,
