@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
-from tests.factories import IndicatorFactory
 
 from pejling.indicators.models import (
     ImportBatch,
@@ -33,6 +32,7 @@ from pejling.indicators.models import (
     IndicatorValue,
     Periodicity,
 )
+from tests.factories import IndicatorFactory
 
 pytestmark = pytest.mark.django_db
 

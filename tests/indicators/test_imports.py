@@ -15,7 +15,6 @@ import openpyxl
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 from pejling.indicators import imports
 from pejling.indicators.models import (
@@ -26,6 +25,7 @@ from pejling.indicators.models import (
     IndicatorValue,
     Periodicity,
 )
+from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 
