@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from pejling.indicators.models import Aggregation, Indicator
 from pejling.indicators.sources.fast_csv import CleanCsv
-from pejling.indicators.sources.files import gc_paused
 from pejling.indicators.sources.numbers import parse_decimal
 from pejling.indicators.sources.records import Observation, ParseResult
+from pejling.indicators.sources.table_rows import gc_paused
 from pejling.organisation.models import Unit
 
 from .messages import SELF_EXPLAINED_CODES, RowError

@@ -31,15 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 from pejling.core.tabular import decode_text_as, sniff_delimiter, strip_preamble
 
-from .files import (
-    _SNIFF_ROWS,
-    _guess_decimal_comma,
-    _match_header,
-    _period_from_cell,
-    file_kind,
-)
+from .files import file_kind
 from .numbers import NumberError, parse_decimal
 from .records import Period, PeriodError
+from .table_rows import _SNIFF_ROWS, _guess_decimal_comma, _match_header, _period_from_cell
 
 if TYPE_CHECKING:
     import polars as pl

@@ -30,7 +30,8 @@ from decimal import Decimal
 from typing import Any
 
 from ._http import HttpClient, Opener
-from .jsonstat import RegionMapper, load_json, observations_from_dataset, read_dataset
+from .dataset_observations import RegionMapper, observations_from_dataset
+from .jsonstat import load_json, read_dataset
 from .numbers import NumberError, parse_decimal
 from .records import (
     DuplicateChecker,
