@@ -140,45 +140,44 @@ def _load_reports(by: Any) -> None:
     for period in (t1, t2):
         for unit, person in writers:
             _write_analyses(unit, period, person)
-
     if not Report.objects.filter(period=t1).exists():
-        first = services.report_create(
-            period=t1, by=by, title="Tertialrapport 1 2026", kind=ReportKind.INTERIM
-        )
-        _fill(first, by, root, date(YEAR, 5, 10))
-        for section in first.sections.order_by("position"):
-            services.section_step(section=section, step="ready", by=by)
-            services.section_step(section=section, step="approve", by=by)
-        services.report_finalise(report=first, by=by, language="sv")
+        _finalised_report(t1, by, root)
     if not Report.objects.filter(period=t2).exists():
-        previous = Report.objects.filter(period=t1).order_by("created_at").first()
-        second = services.report_create(
-            period=t2,
-            by=by,
-            title="Tertialrapport 2 2026",
-            kind=ReportKind.INTERIM,
-            copy_from=previous,
-        )
-        sections = list(second.sections.order_by("position"))
-        head = user_model.objects.filter(username="forvaltningschef").first()
-        vof = Unit.objects.filter(code="VOF").first()
-        for index, section in enumerate(sections):
-            due = date(YEAR, 9, 5) if index % 3 else date(YEAR, 8, 25)
-            if section.kind == SectionKind.THEME and index == 2 and head and vof:
-                services.section_assign(
-                    section=section, by=by, unit=vof, assignee=head, due_date=due
-                )
-            else:
-                services.section_assign(
-                    section=section,
-                    by=by,
-                    unit=section.unit,
-                    assignee=section.assignee,
-                    due_date=due,
-                )
-        # Some chapters are approved, one waits for approval, the rest are being written.
-        for section in sections[:2]:
-            services.section_step(section=section, step="ready", by=by)
-            services.section_step(section=section, step="approve", by=by)
-        if len(sections) > 3:
-            services.section_step(section=sections[3], step="ready", by=by)
+        _report_in_progress(t2, by, Report.objects.filter(period=t1).order_by("created_at").first())
+
+
+def _finalised_report(period: Deadline, by: Any, root: Unit) -> None:
+    report = services.report_create(
+        period=period, by=by, title="Tertialrapport 1 2026", kind=ReportKind.INTERIM
+    )
+    _fill(report, by, root, date(YEAR, 5, 10))
+    for section in report.sections.order_by("position"):
+        services.section_step(section=section, step="ready", by=by)
+        services.section_step(section=section, step="approve", by=by)
+    services.report_finalise(report=report, by=by, language="sv")
+
+
+def _report_in_progress(period: Deadline, by: Any, previous: Report | None) -> None:
+    """Copied from T1: the care centre writes one theme, two chapters are approved, one
+    waits for approval, the rest are being written."""
+    report = services.report_create(
+        period=period,
+        by=by,
+        title="Tertialrapport 2 2026",
+        kind=ReportKind.INTERIM,
+        copy_from=previous,
+    )
+    sections = list(report.sections.order_by("position"))
+    head = get_user_model().objects.filter(username="forvaltningschef").first()
+    care = Unit.objects.filter(code="VOF").first()
+    for index, section in enumerate(sections):
+        due = date(YEAR, 9, 5) if index % 3 else date(YEAR, 8, 25)
+        unit, assignee = section.unit, section.assignee
+        if section.kind == SectionKind.THEME and index == 2 and head and care:
+            unit, assignee = care, head
+        services.section_assign(section=section, by=by, unit=unit, assignee=assignee, due_date=due)
+    for section in sections[:2]:
+        services.section_step(section=section, step="ready", by=by)
+        services.section_step(section=section, step="approve", by=by)
+    if len(sections) > 3:
+        services.section_step(section=sections[3], step="ready", by=by)

@@ -3,6 +3,8 @@ assignment, workflow steps) and finalising. Views parse, check, call one service
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -124,27 +126,9 @@ def section_detail(request: HttpRequest, pk: int, section_pk: int) -> HttpRespon
         request.POST or None, initial={"body": section.body}, version=section.version
     )
     if request.method == "POST":
-        if not may_write:
-            if not can_write_section(request.user, section):
-                raise PermissionDenied
-            messages.error(request, _("The section can no longer be changed: it is not a draft."))
-            return redirect("board_reports:section_detail", pk=pk, section_pk=section.pk)
-        if form.is_valid():
-            try:
-                services.section_update(
-                    section=section,
-                    by=request.user,
-                    body=form.cleaned_data["body"],
-                    expected_version=form.loaded_version(),
-                )
-            except ConcurrentEditError as exc:
-                add_validation_error(form, exc)
-                form.show_current_version(exc.current_version)
-            except ValidationError as exc:
-                add_validation_error(form, exc)
-            else:
-                messages.success(request, _("The section was saved."))
-                return redirect("board_reports:section_detail", pk=pk, section_pk=section.pk)
+        done = _save_section(request, section, form, may_write=may_write)
+        if done is not None:
+            return done
     assign_form = None
     if can_manage_reports(request.user) and not section.report.is_finalised:
         assign_form = AssignForm(
@@ -155,14 +139,6 @@ def section_detail(request: HttpRequest, pk: int, section_pk: int) -> HttpRespon
             },
             version=section.version,
         )
-    goals = []
-    if section.kind == SectionKind.THEME and section.theme_id:
-        writer = section.unit
-        analyses = analyses_for_unit(writer, section.report.period) if writer else {}
-        for _strategy, themes in goals_by_theme(section.report.period):
-            for theme, theme_goals in themes:
-                if theme.pk == section.theme_id:
-                    goals = [{"goal": g, "analysis": analyses.get(g.pk)} for g in theme_goals]
     return render(
         request,
         "reports/section_detail.html",
@@ -173,10 +149,52 @@ def section_detail(request: HttpRequest, pk: int, section_pk: int) -> HttpRespon
             "assign_form": assign_form,
             "body_html": render_markdown(section.body),
             "steps": workflow.available_steps(request.user, section),
-            "goals": goals,
+            "goals": _theme_goals(section),
             "history": entries_for(list(section.history.select_related("history_user")[:20])),
         },
     )
+
+
+def _save_section(
+    request: HttpRequest, section: Section, form: SectionForm, *, may_write: bool
+) -> HttpResponse | None:
+    """Save a chapter's text; None when the form is shown again (invalid or a conflict)."""
+    back = redirect("board_reports:section_detail", pk=section.report_id, section_pk=section.pk)
+    if not may_write:
+        if not can_write_section(request.user, section):
+            raise PermissionDenied
+        messages.error(request, _("The section can no longer be changed: it is not a draft."))
+        return back
+    if not form.is_valid():
+        return None
+    try:
+        services.section_update(
+            section=section,
+            by=request.user,
+            body=form.cleaned_data["body"],
+            expected_version=form.loaded_version(),
+        )
+    except ConcurrentEditError as exc:
+        add_validation_error(form, exc)
+        form.show_current_version(exc.current_version)
+        return None
+    except ValidationError as exc:
+        add_validation_error(form, exc)
+        return None
+    messages.success(request, _("The section was saved."))
+    return back
+
+
+def _theme_goals(section: Section) -> list[dict[str, Any]]:
+    """A theme chapter's goals with the responsible unit's analysis of each."""
+    if section.kind != SectionKind.THEME or not section.theme_id:
+        return []
+    analyses = analyses_for_unit(section.unit, section.report.period) if section.unit else {}
+    for _strategy, themes in goals_by_theme(section.report.period):
+        for theme, goals in themes:
+            if theme.pk == section.theme_id:
+                return [{"goal": g, "analysis": analyses.get(g.pk)} for g in goals]
+    return []
 
 
 @require_POST

@@ -5,6 +5,7 @@ language and title in its properties."""
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -87,14 +88,32 @@ def render_docx(doc: Document) -> bytes:
 
 
 def _render(doc: Document) -> bytes:
-    language = doc.language
     docx = new_docx()
-    _styles(docx, language)
+    _styles(docx, doc.language)
+    _properties_and_page(docx, doc)
+    _cover(docx, doc)
+    _contents(docx)
+    first_chapter = True
+    for block in doc.blocks:
+        if isinstance(block, PageBreak):
+            if not first_chapter:
+                docx.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+            continue
+        if isinstance(block, Heading) and block.level == 1:
+            first_chapter = False
+        _block(docx, block, doc.language)
+    _appendix(docx, doc)
+    out = BytesIO()
+    docx.save(out)
+    return out.getvalue()
+
+
+def _properties_and_page(docx: Any, doc: Document) -> None:
     props = docx.core_properties
     props.title = doc.title
     props.subject = doc.subtitle
     props.author = doc.organisation
-    props.language = LANG_TAGS.get(language, language)
+    props.language = LANG_TAGS.get(doc.language, doc.language)
     props.created = doc.generated_at
     section = docx.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
@@ -105,28 +124,29 @@ def _render(doc: Document) -> bytes:
     footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _field(footer, "PAGE", "1")
 
-    # Cover
-    org = docx.add_paragraph()
-    org_run = org.add_run(doc.organisation)
+
+def _cover(docx: Any, doc: Document) -> None:
+    org_run = docx.add_paragraph().add_run(doc.organisation)
     org_run.bold, org_run.font.size, org_run.font.color.rgb = True, Pt(13), NAVY
     for _i in range(8):
         docx.add_paragraph()
-    kind = docx.add_paragraph()
-    kind_run = kind.add_run(kind_label(doc.kind).upper())
+    kind_run = docx.add_paragraph().add_run(kind_label(doc.kind).upper())
     kind_run.bold, kind_run.font.color.rgb = True, NAVY
     docx.add_paragraph(doc.title, style="Title")
     if doc.subtitle and doc.subtitle != doc.organisation:
         docx.add_paragraph(doc.subtitle, style="Subtitle")
     meta = docx.add_paragraph()
     if doc.frozen_at:
-        meta.add_run(_("Finalised") + ": " + format_datetime(doc.frozen_at, language) + "\n")
-    meta.add_run(_("Produced") + ": " + format_datetime(doc.generated_at, language))
+        meta.add_run(_("Finalised") + ": " + format_datetime(doc.frozen_at, doc.language) + "\n")
+    meta.add_run(_("Produced") + ": " + format_datetime(doc.generated_at, doc.language))
     docx.add_section(WD_SECTION.NEW_PAGE)
 
-    # Contents: Word's own field over the heading styles (updated when the file is opened).
+
+def _contents(docx: Any) -> None:
+    """Word's own table-of-contents field over the heading styles (filled when opened)."""
+    names = [s.name for s in docx.styles]
     docx.add_paragraph(
-        _("Contents"),
-        style="TOC Heading" if "TOC Heading" in [s.name for s in docx.styles] else "Heading 1",
+        _("Contents"), style="TOC Heading" if "TOC Heading" in names else "Heading 1"
     )
     _field(
         docx.add_paragraph(),
@@ -135,53 +155,51 @@ def _render(doc: Document) -> bytes:
     )
     docx.add_section(WD_SECTION.NEW_PAGE)
 
-    first_chapter = True
-    for block in doc.blocks:
-        if isinstance(block, PageBreak):
-            if not first_chapter:
-                docx.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        elif isinstance(block, Heading):
-            if block.level == 1:
-                first_chapter = False
-            docx.add_heading(block.text, level=min(block.level, 4))
-        elif isinstance(block, Paragraph):
-            p = docx.add_paragraph(block.text)
-            if block.style == "note":
-                for run in p.runs:
-                    run.font.size = Pt(8.5)
-                    run.font.color.rgb = RGBColor(0x4A, 0x56, 0x60)
-            elif block.style == "lead":
-                for run in p.runs:
-                    run.font.size = Pt(12)
-        elif isinstance(block, Markdown):
-            _markdown(docx, block.source)
-        elif isinstance(block, Facts):
-            p = docx.add_paragraph()
-            for n, (label, value) in enumerate(block.items):
-                if n:
-                    p.add_run("   ·   ")
-                p.add_run(f"{label}: ").font.size = Pt(8.5)
-                run = p.add_run(format_value(value, language))
-                run.bold = True
-        elif isinstance(block, Table):
-            _table(docx, block.title, block.columns, block.rows, language)
-        elif isinstance(block, Figure):
-            _figure(docx, block, language)
+
+def _block(docx: Any, block: object, language: str) -> None:
+    if isinstance(block, Heading):
+        docx.add_heading(block.text, level=min(block.level, 4))
+    elif isinstance(block, Paragraph):
+        _paragraph(docx, block)
+    elif isinstance(block, Markdown):
+        _markdown(docx, block.source)
+    elif isinstance(block, Facts):
+        p = docx.add_paragraph()
+        for n, (label, value) in enumerate(block.items):
+            if n:
+                p.add_run("   ·   ")
+            p.add_run(f"{label}: ").font.size = Pt(8.5)
+            p.add_run(format_value(value, language)).bold = True
+    elif isinstance(block, Table):
+        _table(docx, block.title, block.columns, block.rows, language)
+    elif isinstance(block, Figure):
+        _figure(docx, block, language)
+
+
+def _paragraph(docx: Any, block: Paragraph) -> None:
+    p = docx.add_paragraph(block.text)
+    for run in p.runs:
+        if block.style == "note":
+            run.font.size = Pt(8.5)
+            run.font.color.rgb = RGBColor(0x4A, 0x56, 0x60)
+        elif block.style == "lead":
+            run.font.size = Pt(12)
+
+
+def _appendix(docx: Any, doc: Document) -> None:
     figures = doc.figures
-    if figures:
-        docx.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        docx.add_heading(_("Appendix: the data behind the charts"), level=1)
-        for f in figures:
-            _table(
-                docx,
-                _("Table A%(number)s. %(title)s") % {"number": f.number, "title": f.title},
-                [_("Period"), f.value_label or _("Value")],
-                [[period, value] for period, value in f.rows],
-                language,
-            )
-    out = BytesIO()
-    docx.save(out)
-    return out.getvalue()
+    if not figures:
+        return
+    docx.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    docx.add_heading(_("Appendix: the data behind the charts"), level=1)
+    for f in figures:
+        _table(
+            docx,
+            _("Table A%(number)s. %(title)s") % {"number": f.number, "title": f.title},
+            [_("Period"), f.value_label or _("Value")],
+            [[period, value] for period, value in f.rows],
+            doc.language,
+        )
 
 
 def _markdown(docx: object, source: str) -> None:
