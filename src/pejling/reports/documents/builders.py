@@ -29,6 +29,7 @@ from pejling.followup.selectors import Cell, compliance_matrix
 from pejling.indicators.charts import goal_chart
 from pejling.indicators.evaluation import Evaluation, Status, status_label
 from pejling.organisation.models import Unit, UnitLevel
+from pejling.organisation.selectors import unit_ancestors
 from pejling.reports.documents.model import (
     Document,
     Facts,
@@ -418,8 +419,8 @@ def build_agreement_document(
 
 
 def _above(unit: Unit) -> str:
-    parent = unit.get_parent()
-    return parent.name if parent is not None else _("The executive board")
+    ancestors = unit_ancestors(unit)
+    return ancestors[-1].name if ancestors else _("The executive board")
 
 
 # Strategy -----------------------------------------------------------------------------------
