@@ -3,6 +3,8 @@ optimistic locking, history) and the roll-up a centre reads."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,7 +15,7 @@ from pejling.core.forms import add_validation_error
 from pejling.core.history import ConcurrentEditError, entries_for
 from pejling.followup.models import Deadline
 from pejling.organisation.models import Unit
-from pejling.organisation.permissions import home_unit
+from pejling.organisation.permissions import home_unit, memberships_of
 from pejling.reports import services
 from pejling.reports.forms import AnalysisForm
 from pejling.reports.markdown import render_markdown
@@ -52,15 +54,28 @@ def _goal(pk: int) -> Element:
 
 def analysis_start(request: HttpRequest) -> HttpResponse:
     """Where the person works, and the latest period that has started."""
-    unit = home_unit(request.user) or Unit.objects.filter(depth=1).order_by("path").first()
+    unit = _readable_unit(request.user)
     periods = list(report_periods())
     if unit is None or not periods:
-        return render(request, "reports/analysis_none.html", {})
+        return render(request, "reports/analysis_none.html", {"no_unit": unit is None})
     from django.utils import timezone
 
     today = timezone.localdate()
     started = [p for p in periods if (p.period_start or p.due_date) <= today] or periods[:1]
     return redirect("board_reports:analysis_list", unit_code=unit.code, period_id=started[-1].pk)
+
+
+def _readable_unit(user: Any) -> Unit | None:
+    """Where to start: the person's own unit when they may read its analyses, else the
+    deepest unit of their roles that they may read, else (office, executive) the top."""
+    home = home_unit(user)
+    if home is not None and can_read_analysis(user, home):
+        return home
+    units = [m.unit for m in memberships_of(user) if can_read_analysis(user, m.unit)]
+    if units:
+        return max(units, key=lambda u: u.depth)
+    root = Unit.objects.filter(depth=1).order_by("path").first()
+    return root if root is not None and can_read_analysis(user, root) else None
 
 
 def analysis_list(request: HttpRequest, unit_code: str, period_id: int) -> HttpResponse:
