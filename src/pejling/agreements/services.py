@@ -21,7 +21,8 @@ from pejling.agreements.models import (
     RuleJustification,
 )
 from pejling.agreements.rules import check_rules
-from pejling.core.history import OtherChange, delete_as, next_version, save_as
+from pejling.agreements.validation import GoalFacts, goal_link_problem, initiative_dates_problem
+from pejling.core.history import SYSTEM, OtherChange, delete_as, next_version, save_as
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element
@@ -81,33 +82,33 @@ def agreement_update(
     return agreement
 
 
+def _goal_facts(goal: Element) -> GoalFacts:
+    return GoalFacts(
+        title=goal.title,
+        level_name=goal.level.name,
+        holds_goals=goal.level.holds_goals,
+        strategy_title=goal.strategy.title,
+        start_year=goal.strategy.start_year,
+        end_year=goal.strategy.end_year,
+    )
+
+
 def _validate_goals(agreement: Agreement, goals: Iterable[Element]) -> list[Element]:
     goals = list(goals)
-    errors = []
-    for goal in goals:
-        if not goal.level.holds_goals:
-            errors.append(
-                _("“%(element)s” is a %(level)s, not a goal.")
-                % {"element": goal.title, "level": goal.level.name.lower()}
-            )
-        elif not goal.strategy.covers_year(agreement.year):
-            errors.append(
-                _("“%(goal)s” belongs to %(strategy)s (%(period)s), which does not cover %(year)s.")
-                % {
-                    "goal": goal.title,
-                    "strategy": goal.strategy.title,
-                    "period": goal.strategy.period_label,
-                    "year": agreement.year,
-                }
-            )
+    errors = [
+        problem
+        for goal in goals
+        if (problem := goal_link_problem(_goal_facts(goal), agreement.year)) is not None
+    ]
     if errors:
         raise ValidationError({"goals": errors})
     return goals
 
 
 def _validate_dates(start: date | None, end: date | None) -> None:
-    if start and end and end < start:
-        raise ValidationError({"end_date": _("The end cannot be before the start.")})
+    problem = initiative_dates_problem(start, end)
+    if problem:
+        raise ValidationError({"end_date": problem})
 
 
 def _goal_link_changes(initiative: Initiative, since: Any) -> list[OtherChange]:
@@ -429,3 +430,53 @@ def agreement_carry_forward(*, agreement: Agreement, by: Any) -> tuple[Agreement
             goals=goals,
         )
     return new, dropped
+
+
+# Agreements as a strategy package gives them ------------------------------------------------
+#
+# A package load (the system, ``SYSTEM``) writes agreements in the state the file gives,
+# outside the workflow; the rules on their contents are the same as for the pages and the API.
+
+
+def _require_system(by: Any) -> None:
+    if by is not SYSTEM:
+        raise PermissionDenied(_("Only a package load writes agreements outside the workflow."))
+
+
+@transaction.atomic
+def agreement_save_as_given(*, agreement: Agreement, by: Any) -> Agreement:
+    """Create or update an agreement with the state and summary it holds (validated)."""
+    _require_system(by)
+    agreement.full_clean()
+    save_as(agreement, by)
+    return agreement
+
+
+@transaction.atomic
+def initiative_save_as_given(*, initiative: Initiative, by: Any) -> Initiative:
+    """Create or update an initiative of any agreement (validated; goals: :func:`initiative_goals_set`)."""
+    _require_system(by)
+    _validate_dates(initiative.start_date, initiative.end_date)
+    initiative.full_clean(exclude=["goals"])
+    save_as(initiative, by)
+    return initiative
+
+
+@transaction.atomic
+def initiative_goals_set(*, initiative: Initiative, by: Any, goals: Iterable[Element]) -> bool:
+    """Link ``initiative`` to exactly ``goals`` (goals of strategies covering its year);
+    whether a link was added or removed."""
+    _require_system(by)
+    goal_list = _validate_goals(initiative.agreement, goals)
+    current = set(initiative.goal_links.values_list("goal_id", flat=True))
+    if current == {g.pk for g in goal_list}:
+        return False
+    _set_goals(initiative, goal_list, by)
+    return True
+
+
+@transaction.atomic
+def initiative_delete_as_given(*, initiative: Initiative, by: Any) -> None:
+    """Remove an initiative (with its goal links) whatever the agreement's state."""
+    _require_system(by)
+    delete_as(initiative, by)

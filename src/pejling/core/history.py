@@ -14,16 +14,32 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext, gettext_lazy
 
 
+class _System:
+    """The system acting on no person's behalf (package loads): services let it through their
+    permission checks, and history records no user for it."""
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM: Any = _System()
+
+
+def history_user(by: Any) -> Any:
+    """The user to record in a history row for ``by`` (none for :data:`SYSTEM`)."""
+    return None if by is SYSTEM else by
+
+
 def save_as(obj: models.Model, by: Any, *, reason: str = "", **kwargs: Any) -> None:
     """Save ``obj`` recording ``by`` (and an optional reason) in its history row."""
-    obj._history_user = by  # type: ignore[attr-defined]
+    obj._history_user = history_user(by)  # type: ignore[attr-defined]
     if reason:
         obj._change_reason = reason  # type: ignore[attr-defined]
     obj.save(**kwargs)
 
 
 def delete_as(obj: models.Model, by: Any, *, reason: str = "") -> None:
-    obj._history_user = by  # type: ignore[attr-defined]
+    obj._history_user = history_user(by)  # type: ignore[attr-defined]
     if reason:
         obj._change_reason = reason  # type: ignore[attr-defined]
     obj.delete()

@@ -18,8 +18,15 @@ from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState, Initiative
 from pejling.agreements.selectors import readable_agreement
-from pejling.core.history import save_as
-from pejling.followup.models import Comment, Deadline, DeadlineKind, ReportStatus, StatusReport
+from pejling.core.history import SYSTEM, delete_as, save_as
+from pejling.followup.models import (
+    Comment,
+    Deadline,
+    DeadlineKind,
+    DerivedGoal,
+    ReportStatus,
+    StatusReport,
+)
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element, StrategyStatus
@@ -282,3 +289,41 @@ def comment_add(
         comment_id = comment.pk
         transaction.on_commit(lambda: notify_mentions.enqueue(comment_id))
     return comment
+
+
+# The annual cycle and computed goals: kept by the strategy office (or a package load) --------
+
+
+def _require_office(by: Any) -> None:
+    if by is not SYSTEM and not permissions.is_strategy_office(by):
+        raise PermissionDenied(_("Only the strategy office can change the annual cycle."))
+
+
+@transaction.atomic
+def deadline_save(*, deadline: Deadline, by: Any) -> Deadline:
+    """Create or update a deadline of the annual cycle (validated)."""
+    _require_office(by)
+    deadline.full_clean()
+    save_as(deadline, by)
+    return deadline
+
+
+@transaction.atomic
+def deadline_delete(*, deadline: Deadline, by: Any) -> None:
+    _require_office(by)
+    delete_as(deadline, by)
+
+
+@transaction.atomic
+def derived_goal_save(*, derived: DerivedGoal, by: Any) -> DerivedGoal:
+    """Create or update how a goal is computed from units or initiatives (validated)."""
+    _require_office(by)
+    derived.full_clean()
+    save_as(derived, by)
+    return derived
+
+
+@transaction.atomic
+def derived_goal_delete(*, derived: DerivedGoal, by: Any) -> None:
+    _require_office(by)
+    delete_as(derived, by)

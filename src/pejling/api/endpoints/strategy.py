@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
-from pejling.api import services as api_services
 from pejling.api.auth import principal
 from pejling.api.errors import conflict, invalid, not_found
 from pejling.api.pagination import paginate
@@ -568,5 +567,5 @@ def create_rule(request: HttpRequest, data: RuleIn) -> Status:
     rule = AgreementRule(
         strategy=strategy, name=data.name, kind=data.kind, unit_level=level, active=data.active
     )
-    api_services.rule_save(by=user, rule=rule)
+    services.rule_save(by=user, rule=rule)
     return Status(201, rule_out(rule))
