@@ -65,7 +65,7 @@ def unit_create(*, by: Any, parent: Unit | None, unit: Unit) -> Unit:
     """Add ``unit`` (unsaved, validated) to the tree: below ``parent``, or as a root."""
     _require_office_for_units(by)
     unit.full_clean(exclude=["path", "depth", "numchild"])
-    unit._history_user = history_user(by)  # type: ignore[attr-defined]
+    unit._history_user = history_user(by)
     if parent is None:
         return Unit.objects.add_root(instance=unit)
     return Unit.objects.add_child(parent, instance=unit)
