@@ -7,7 +7,9 @@ from datetime import date
 from typing import Any
 
 from pejling.agreements.models import Agreement, AgreementState, InitiativeStatus
+from pejling.core.history import SYSTEM
 from pejling.demo.util import save_if_changed
+from pejling.followup import services
 from pejling.followup.models import (
     AssessmentStatus,
     CountsWhat,
@@ -19,6 +21,7 @@ from pejling.followup.models import (
     StatusReport,
 )
 from pejling.organisation.models import UnitLevel
+from pejling.strategy import services as strategy_services
 from pejling.strategy.models import AgreementRule, Element, MeasureKind, RuleKind, Strategy
 
 YEAR = 2026
@@ -48,13 +51,18 @@ def load_followup(by: Any) -> None:
         },
     }
     for code, fields in definitions.items():
-        save_if_changed(DerivedGoal, goal=goals[code], defaults={"scope_strategy": None, **fields})
+        save_if_changed(
+            DerivedGoal,
+            save=lambda d: services.derived_goal_save(derived=d, by=SYSTEM),
+            goal=goals[code],
+            defaults={"scope_strategy": None, **fields},
+        )
     # One goal its owner assesses by hand.
     pilot = goals["D3.1"]
     if pilot.measure_kind != MeasureKind.ASSESSED:
         pilot.measure_kind = MeasureKind.ASSESSED
         pilot.target_text = "Minst fem piloter per år utvärderas med invånare eller brukare."
-        pilot.save()
+        strategy_services.element_save(element=pilot, by=SYSTEM)
     GoalAssessment.objects.get_or_create(
         goal=pilot,
         year=YEAR,
@@ -64,12 +72,16 @@ def load_followup(by: Any) -> None:
             "created_by": by,
         },
     )
-    AgreementRule.objects.get_or_create(
-        strategy=group,
-        kind=RuleKind.EACH_TOP_ELEMENT,
-        unit_level=levels[2],
-        defaults={"name": "Varje förvaltning har minst en insats under varje tema"},
-    )
+    if not AgreementRule.objects.filter(
+        strategy=group, kind=RuleKind.EACH_TOP_ELEMENT, unit_level=levels[2]
+    ).exists():
+        rule = AgreementRule(
+            strategy=group,
+            kind=RuleKind.EACH_TOP_ELEMENT,
+            unit_level=levels[2],
+            name="Varje förvaltning har minst en insats under varje tema",
+        )
+        strategy_services.rule_save(rule=rule, by=SYSTEM)
     deadlines = [
         (
             DeadlineKind.AGREEMENT,
@@ -124,6 +136,7 @@ def load_followup(by: Any) -> None:
     for kind, title, due, level, period, start in deadlines:
         save_if_changed(
             Deadline,
+            save=lambda d: services.deadline_save(deadline=d, by=SYSTEM),
             year=YEAR,
             title=title,
             defaults={
