@@ -20,6 +20,7 @@ from pejling.followup.models import (
     ReportStatus,
     StatusReport,
 )
+from pejling.followup.services import ReportEntry
 from pejling.organisation.models import UnitLevel
 from pejling.strategy import services as strategy_services
 from pejling.strategy.models import AgreementRule, Element, MeasureKind, RuleKind, Strategy
@@ -158,11 +159,11 @@ def load_followup(by: Any) -> None:
     for agreement in agreements.prefetch_related("initiatives").select_related("unit"):
         if agreement.unit.code.startswith("KOF"):
             continue  # a centre that has not reported: it shows as overdue
+        first_period: list[ReportEntry] = []
+        second_period: list[ReportEntry] = []
         for initiative in agreement.initiatives.all():
             first = rng.choice([ReportStatus.ON_TRACK] * 3 + [ReportStatus.AT_RISK])
-            StatusReport.objects.create(
-                initiative=initiative, deadline=t1, status=first, reported_by=by
-            )
+            first_period.append(ReportEntry(initiative.pk, first))
             if rng.random() < 0.8:
                 second = (
                     ReportStatus.DONE
@@ -170,10 +171,7 @@ def load_followup(by: Any) -> None:
                     else rng.choice([first, first, ReportStatus.AT_RISK, ReportStatus.OFF_TRACK])
                 )
                 comment = "Förseningar i upphandlingen." if second == ReportStatus.OFF_TRACK else ""
-                StatusReport.objects.create(
-                    initiative=initiative,
-                    deadline=t2,
-                    status=second,
-                    comment=comment,
-                    reported_by=by,
-                )
+                second_period.append(ReportEntry(initiative.pk, second, comment))
+        # Reported through the service the pages use (the strategy office may report for all).
+        services.report_period(unit=agreement.unit, deadline=t1, by=by, entries=first_period)
+        services.report_period(unit=agreement.unit, deadline=t2, by=by, entries=second_period)
