@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from pejling.packages.formats import PackageError, schema_problems
 from pejling.packages.loading.checking import Checker
@@ -29,12 +29,15 @@ __all__ = ["Checker", "LoadReport", "Writer", "load_package"]
 def load_package(data: Any, *, today: date | None = None, dry_run: bool = False) -> LoadReport:
     """Check ``data`` (a parsed package) and write it; raise :class:`PackageError` listing
     every problem, having written nothing, when anything is wrong."""
-    problems = schema_problems(data)
-    if problems:
-        raise PackageError(problems)
-    checked = Checker(data).run()
-    with transaction.atomic():
-        report = Writer(data, checked, today or timezone.localdate()).run()
-        if dry_run:
-            transaction.set_rollback(True)
+    # In English, as the command's other output and the package format's own messages are;
+    # the rules' messages come from their homes, translated.
+    with translation.override("en"):
+        problems = schema_problems(data)
+        if problems:
+            raise PackageError(problems)
+        checked = Checker(data).run()
+        with transaction.atomic():
+            report = Writer(data, checked, today or timezone.localdate()).run()
+            if dry_run:
+                transaction.set_rollback(True)
     return report
