@@ -95,10 +95,16 @@ class Writer(AgreementWriter, ValueWriter):
             path, item = items[code]
             self.attempt(path, lambda: self.write_unit(code, item))  # noqa: B023 (run at once)
         for unit in Unit.objects.exclude(code__in=set(items)).filter(closed_on__isnull=True):
-            organisation_services.unit_close(
-                by=SYSTEM, unit=unit, on=self.today, reason="Not in the loaded package"
-            )
-            self.report.count("unit", "closed")
+            if self.attempt(
+                "units",
+                lambda: organisation_services.unit_close(
+                    by=SYSTEM,
+                    unit=unit,  # noqa: B023 (run at once)
+                    on=self.today,
+                    reason="Not in the loaded package",
+                ),
+            ):
+                self.report.count("unit", "closed")
 
     def write_unit(self, code: str, item: dict[str, Any]) -> None:
         values = {
