@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from pejling.core.audit import AuditFilters, audit_page
+from pejling.audit.trail import AuditFilters, audit_page
 from pejling.core.models import ChangeVia
 from pejling.indicators import views
 from pejling.indicators.evaluation import Status

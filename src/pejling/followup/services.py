@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState, Initiative
-from pejling.agreements.selectors import readable_agreement
 from pejling.core.history import SYSTEM, delete_as, save_as
 from pejling.followup.models import (
     Comment,
@@ -27,9 +26,11 @@ from pejling.followup.models import (
     ReportStatus,
     StatusReport,
 )
+from pejling.followup.permissions import can_read_subject
+from pejling.followup.tasks import notify_mentions
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
-from pejling.strategy.models import Element, StrategyStatus
+from pejling.strategy.models import Element
 
 # Status reports ------------------------------------------------------------------------------
 
@@ -209,25 +210,6 @@ def mentioned_usernames(body: str) -> list[str]:
     return names
 
 
-def can_read_subject(
-    user: Any,
-    *,
-    goal: Element | None = None,
-    initiative: Initiative | None = None,
-    agreement: Agreement | None = None,
-) -> bool:
-    """Whether ``user`` may read (and so comment on) the goal, initiative or agreement."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return False
-    if goal is not None:
-        return goal.strategy.status != StrategyStatus.DRAFT or permissions.is_strategy_office(user)
-    if initiative is not None:
-        agreement = initiative.agreement
-    if agreement is not None:
-        return readable_agreement(user, agreement) is not None
-    return False
-
-
 def _subject_of(comment: Comment) -> dict[str, Any]:
     return {
         "goal": comment.goal,
@@ -284,7 +266,6 @@ def comment_add(
     )
     if mentioned:
         comment.mentions.set(mentioned)
-        from pejling.followup.tasks import notify_mentions
 
         comment_id = comment.pk
         transaction.on_commit(lambda: notify_mentions.enqueue(comment_id))

@@ -65,6 +65,12 @@ def is_strategy_office(user: Any) -> bool:
     )
 
 
+def can_see_overview(user: Any) -> bool:
+    """The executive dashboard, the compliance matrix and assessing goals: the strategy office
+    and the executive board (an executive role on any unit)."""
+    return is_strategy_office(user) or has_role_anywhere(user, [Role.EXECUTIVE])
+
+
 def home_unit(user: Any) -> Unit | None:
     """Where the person works: the unit of their employee membership, else of any role."""
     memberships = memberships_of(user)
