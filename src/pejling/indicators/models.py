@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from pejling.core.models import ChangeSource
+from pejling.indicators.validation import aggregation_problem
 from pejling.organisation.models import Unit
 
 
@@ -119,10 +120,9 @@ class Indicator(models.Model):
         return reverse("indicators:indicator_detail", args=[self.code])
 
     def clean(self) -> None:
-        from pejling.indicators.validation import aggregation_problem  # the rule's home
-
         problem = aggregation_problem(
-            self.aggregation,
+            ratio=self.aggregation == Aggregation.RATIO,
+            weighted_mean=self.aggregation == Aggregation.WEIGHTED_MEAN,
             numerator=bool(self.numerator_id),
             denominator=bool(self.denominator_id),
             weight=bool(self.weight_id),

@@ -10,23 +10,21 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from pejling.indicators.models import Aggregation
-
 
 def aggregation_problem(
-    aggregation: str, *, numerator: bool, denominator: bool, weight: bool
+    *, ratio: bool, weighted_mean: bool, numerator: bool, denominator: bool, weight: bool
 ) -> str | None:
     """A ratio needs a numerator and a denominator; a weighted mean needs a weight."""
-    if aggregation == Aggregation.RATIO and not (numerator and denominator):
+    if ratio and not (numerator and denominator):
         return _("A ratio needs a numerator and a denominator.")
-    if aggregation == Aggregation.WEIGHTED_MEAN and not weight:
+    if weighted_mean and not weight:
         return _("A weighted mean needs a weight measure.")
     return None
 
 
-def stored_values_problem(aggregation: str) -> str | None:
+def stored_values_problem(*, ratio: bool) -> str | None:
     """A ratio is computed from its numerator and denominator: it stores no values."""
-    if aggregation == Aggregation.RATIO:
+    if ratio:
         return _("A ratio is computed from its numerator and denominator: it takes no values.")
     return None
 

@@ -104,7 +104,8 @@ class Checker(StrategyChecks):
         self.add(
             path,
             aggregation_problem(
-                indicator.get("aggregation", Aggregation.SUM),
+                ratio=indicator.get("aggregation") == Aggregation.RATIO,
+                weighted_mean=indicator.get("aggregation") == Aggregation.WEIGHTED_MEAN,
                 numerator="numerator" in refs,
                 denominator="denominator" in refs,
                 weight="weight" in refs,
@@ -119,7 +120,7 @@ class Checker(StrategyChecks):
             if indicator is None:
                 self.add(path, f'unknown indicator "{code}"')
                 continue
-            problem = stored_values_problem(indicator.get("aggregation", Aggregation.SUM))
+            problem = stored_values_problem(ratio=indicator.get("aggregation") == Aggregation.RATIO)
             if problem:
                 self.add(path, problem)
                 continue
