@@ -1,8 +1,8 @@
 """Evaluating every kind of goal: KPI goals (from indicators), and goals that measure
 themselves from the agreements: counts, coverage of a level, and owners' assessments.
 
-Only agreements that have left the draft state (submitted, agreed or published) count: a
-draft is not yet a commitment. Cancelled initiatives never count.
+What counts is ``agreements.coverage.committed_links``: only agreements that have left the
+draft state (a draft is not yet a commitment), never cancelled initiatives.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from pejling.agreements.models import AgreementState, InitiativeGoal, InitiativeStatus
+from pejling.agreements.coverage import committed_links
+from pejling.agreements.models import InitiativeGoal
 from pejling.followup.models import AssessmentStatus, CountsWhat, DerivedGoal, GoalAssessment
 from pejling.indicators.evaluation import Evaluation, Status, evaluate_kpi
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element, MeasureKind
-
-COUNTED_STATES = [AgreementState.SUBMITTED, AgreementState.AGREED, AgreementState.PUBLISHED]
 
 
 def _n(value: float) -> str:
@@ -54,11 +53,7 @@ def goals_for_year(year: int) -> QuerySet[Element]:
 
 
 def _links(goal: Element, derived: DerivedGoal, year: int) -> QuerySet[InitiativeGoal]:
-    links = InitiativeGoal.objects.filter(
-        initiative__agreement__year=year,
-        initiative__agreement__state__in=COUNTED_STATES,
-        initiative__status__in=derived.counted_statuses(),
-    ).exclude(initiative__status=InitiativeStatus.CANCELLED)  # never counts, even if listed
+    links = committed_links(year=year, statuses=derived.counted_statuses())
     if derived.scope_strategy_id:
         links = links.filter(
             goal__strategy_id=derived.scope_strategy_id, goal__level__holds_goals=True
