@@ -126,6 +126,11 @@ class ConcurrentEditError(ValidationError):
         self.current_version = current_version
 
 
+class StateConflictError(ValidationError):
+    """The object's state changed (or is not what the step needs): the caller lost a race or
+    acted on a stale page. Answered 409 by the API, shown as a message on the web."""
+
+
 def _person(user: Any) -> str:
     if user is None:
         return str(gettext_lazy("system"))
