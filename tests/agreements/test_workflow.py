@@ -65,7 +65,7 @@ def test_the_page_shows_the_buttons_of_the_available_steps_only(org, agreement):
     assert reverse("agreements:agreement_transition", args=[org.unit.code, YEAR, "submit"]) in (
         content
     )
-    assert "agree" not in [s for s in response.context["steps"]]
+    assert "agree" not in response.context["steps"]
     services.agreement_submit(agreement=agreement, by=org.head)
     response = page(org.executive).get(url)
     assert list(response.context["steps"]) == ["agree", "return"]

@@ -5,8 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from pejling.organisation.models import Role
-from pejling.organisation.permissions import has_role_anywhere, is_strategy_office
+from pejling.organisation.permissions import can_see_overview, is_strategy_office
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -16,5 +15,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "organisation_name": settings.PEJLING_ORGANISATION_NAME,
         "is_strategy_office": office,
-        "can_overview": office or (signed_in and has_role_anywhere(user, [Role.EXECUTIVE])),
+        "can_overview": signed_in and can_see_overview(user),
     }

@@ -22,7 +22,8 @@ from pejling.core.history import save_as
 from pejling.followup.models import Comment, Deadline, DeadlineKind, ReportStatus, StatusReport
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
-from pejling.strategy.models import Element, StrategyStatus
+from pejling.strategy.models import Element
+from pejling.strategy.selectors import can_read_strategy
 
 # Status reports ------------------------------------------------------------------------------
 
@@ -213,7 +214,7 @@ def can_read_subject(
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
     if goal is not None:
-        return goal.strategy.status != StrategyStatus.DRAFT or permissions.is_strategy_office(user)
+        return can_read_strategy(user, goal.strategy)
     if initiative is not None:
         agreement = initiative.agreement
     if agreement is not None:

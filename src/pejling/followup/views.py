@@ -24,13 +24,13 @@ from pejling.followup.selectors import (
     overdue_reports,
     unit_overdue,
 )
-from pejling.organisation.models import Role, Unit, UnitLevel
-from pejling.organisation.permissions import has_role_anywhere, is_strategy_office
+from pejling.organisation.models import Unit, UnitLevel
+from pejling.organisation.permissions import can_see_overview
 from pejling.strategy.models import AgreementRule, Element, MeasureKind, Strategy
 
 
 def _require_overview(request: HttpRequest) -> None:
-    if not (is_strategy_office(request.user) or has_role_anywhere(request.user, [Role.EXECUTIVE])):
+    if not can_see_overview(request.user):
         raise PermissionDenied
 
 

@@ -65,6 +65,13 @@ def is_strategy_office(user: Any) -> bool:
     )
 
 
+def can_see_overview(user: Any) -> bool:
+    """See the organisation-wide overview (the executive dashboard, compliance, all goals'
+    evaluations): the strategy office and the executive board. One rule for the navigation,
+    the pages and the API."""
+    return is_strategy_office(user) or has_role_anywhere(user, [Role.EXECUTIVE])
+
+
 def home_unit(user: Any) -> Unit | None:
     """Where the person works: the unit of their employee membership, else of any role."""
     memberships = memberships_of(user)

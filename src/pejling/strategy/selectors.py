@@ -35,6 +35,11 @@ def readable_strategies(user: Any) -> QuerySet[Strategy]:
     return qs
 
 
+def can_read_strategy(user: Any, strategy: Strategy) -> bool:
+    """The same rule for one strategy in hand (no query)."""
+    return strategy.status in PUBLIC_STATUSES or is_strategy_office(user)
+
+
 def readable_elements(user: Any) -> QuerySet[Element]:
     """The elements (themes, goals, ...) of the strategies ``user`` may read."""
     return Element.objects.filter(strategy__in=readable_strategies(user).values("pk"))
@@ -45,16 +50,12 @@ def readable_goals(user: Any) -> QuerySet[Element]:
     return readable_elements(user).filter(level__holds_goals=True)
 
 
-def strategies_visible(*, include_drafts: bool) -> QuerySet[Strategy]:
-    qs = Strategy.objects.select_related("parent").prefetch_related("levels")
-    if not include_drafts:
-        qs = qs.filter(status=StrategyStatus.PUBLISHED)
-    return qs
-
-
-def strategies_for_year(year: int, *, include_drafts: bool = False) -> QuerySet[Strategy]:
-    return strategies_visible(include_drafts=include_drafts).filter(
-        start_year__lte=year, end_year__gte=year
+def strategies_for_year(year: int) -> QuerySet[Strategy]:
+    """The strategies in force in ``year``: published, and covering the year."""
+    return (
+        Strategy.objects.select_related("parent")
+        .prefetch_related("levels")
+        .filter(status=StrategyStatus.PUBLISHED, start_year__lte=year, end_year__gte=year)
     )
 
 

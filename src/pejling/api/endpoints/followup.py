@@ -21,8 +21,7 @@ from pejling.followup import services
 from pejling.followup.evaluation import all_goal_evaluations
 from pejling.followup.models import Deadline, DeadlineKind, ReportStatus, StatusReport
 from pejling.organisation import permissions
-from pejling.organisation.models import Role
-from pejling.strategy.models import StrategyStatus
+from pejling.strategy.selectors import readable_strategies
 
 router = Router(tags=["follow-up"])
 
@@ -213,13 +212,13 @@ def list_evaluations(
     request: HttpRequest, year: OptionalYear = None, cursor: Cursor = None, limit: Limit = 50
 ) -> EvaluationPage:
     user = principal(request).user
-    office = permissions.is_strategy_office(user)
-    if not (office or permissions.has_role_anywhere(user, [Role.EXECUTIVE])):
+    if not permissions.can_see_overview(user):
         raise ApiError(403, "forbidden", _("You do not have permission to do this."))
+    readable = set(readable_strategies(user).values_list("pk", flat=True))
     evaluations = [
         e
         for e in all_goal_evaluations(year=year or timezone.localdate().year)
-        if office or e.goal.strategy.status != StrategyStatus.DRAFT
+        if e.goal.strategy_id in readable
     ]
     page, following = paginate_list(evaluations, cursor=cursor, limit=limit)
     return EvaluationPage(
