@@ -18,8 +18,9 @@ from django.utils.translation import ngettext
 from pejling.agreements.coverage import committed_links
 from pejling.agreements.models import InitiativeGoal
 from pejling.followup.models import AssessmentStatus, CountsWhat, DerivedGoal, GoalAssessment
-from pejling.indicators.evaluation import Evaluation, Status, evaluate_kpi
+from pejling.indicators.evaluation import Evaluation, evaluate_kpi
 from pejling.organisation.models import Unit
+from pejling.strategy.goal_status import GoalStatus
 from pejling.strategy.models import Element, MeasureKind
 
 
@@ -80,10 +81,10 @@ def _judge(
 ) -> None:
     evaluation.expected = round(expected, 2)
     if value >= target:
-        evaluation.status = Status.ACHIEVED
+        evaluation.status = GoalStatus.ACHIEVED
         evaluation.reason = _("%(value)s of the target %(target)s: achieved.") % words
     elif value >= expected:
-        evaluation.status = Status.ON_TRACK
+        evaluation.status = GoalStatus.ON_TRACK
         evaluation.reason = (
             _(
                 "%(value)s so far, as many as expected by now (%(expected)s) on the way to %(target)s."
@@ -91,7 +92,7 @@ def _judge(
             % words
         )
     elif value >= expected * 0.7:
-        evaluation.status = Status.AT_RISK
+        evaluation.status = GoalStatus.AT_RISK
         evaluation.reason = (
             _(
                 "%(value)s so far, fewer than the %(expected)s expected by now on the way to %(target)s."
@@ -99,7 +100,7 @@ def _judge(
             % words
         )
     else:
-        evaluation.status = Status.OFF_TRACK
+        evaluation.status = GoalStatus.OFF_TRACK
         evaluation.reason = (
             _(
                 "%(value)s so far, far below the %(expected)s expected by now on the way to %(target)s."
@@ -122,7 +123,7 @@ def evaluate_count(goal: Element, year: int, today: date) -> Evaluation:
         None,
         None,
         None,
-        Status.NO_DATA,
+        GoalStatus.NO_DATA,
         "",
     )
     if derived is None or target is None:
@@ -168,7 +169,7 @@ def evaluate_coverage(goal: Element, year: int, today: date) -> Evaluation:
         None,
         None,
         None,
-        Status.NO_DATA,
+        GoalStatus.NO_DATA,
         "",
     )
     if derived is None or derived.unit_level_id is None:
@@ -207,7 +208,7 @@ def evaluate_coverage(goal: Element, year: int, today: date) -> Evaluation:
 
 def _coverage_reason(status: str, covered: int) -> str:
     """One sentence (a template with named placeholders) per status, for a coverage goal."""
-    if status == Status.ACHIEVED:
+    if status == GoalStatus.ACHIEVED:
         return ngettext(
             "%(covered)s of %(total)s %(level)s is covered (%(value)s %%): "
             "the target of %(target)s %% is achieved.",
@@ -215,7 +216,7 @@ def _coverage_reason(status: str, covered: int) -> str:
             "the target of %(target)s %% is achieved.",
             covered,
         )
-    if status == Status.ON_TRACK:
+    if status == GoalStatus.ON_TRACK:
         return ngettext(
             "%(covered)s of %(total)s %(level)s is covered (%(value)s %%), as much as expected "
             "by now (%(expected)s %%) on the way to %(target)s %%.",
@@ -223,7 +224,7 @@ def _coverage_reason(status: str, covered: int) -> str:
             "by now (%(expected)s %%) on the way to %(target)s %%.",
             covered,
         )
-    if status == Status.AT_RISK:
+    if status == GoalStatus.AT_RISK:
         return ngettext(
             "%(covered)s of %(total)s %(level)s is covered (%(value)s %%), less than the "
             "%(expected)s %% expected by now on the way to %(target)s %%.",
@@ -252,18 +253,13 @@ def evaluate_assessed(goal: Element, year: int, assessment: GoalAssessment | Non
         None,
         None,
         None,
-        Status.NO_DATA,
+        GoalStatus.NO_DATA,
         "",
     )
     if assessment is None:
         evaluation.reason = _("The goal's owner has not assessed it yet this year.")
         return evaluation
-    evaluation.status = {
-        AssessmentStatus.ACHIEVED: Status.ACHIEVED,
-        AssessmentStatus.ON_TRACK: Status.ON_TRACK,
-        AssessmentStatus.AT_RISK: Status.AT_RISK,
-        AssessmentStatus.OFF_TRACK: Status.OFF_TRACK,
-    }[AssessmentStatus(assessment.status)]
+    evaluation.status = GoalStatus(AssessmentStatus(assessment.status).value)
     evaluation.reason = assessment.justification
     return evaluation
 

@@ -26,6 +26,7 @@ from pejling.followup.selectors import (
 )
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.organisation.permissions import can_see_overview
+from pejling.strategy.goal_status import status_counts
 from pejling.strategy.models import AgreementRule, Element, MeasureKind, Strategy
 
 
@@ -80,9 +81,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     themes = (
         list(Element.objects.filter(strategy=strategy, parent__isnull=True)) if strategy else []
     )
-    counts: dict[str, int] = {}
-    for evaluation in evaluations:
-        counts[evaluation.status] = counts.get(evaluation.status, 0) + 1
+    counts = status_counts(e.status for e in evaluations)
     context = {
         "year": year,
         "within": within,
