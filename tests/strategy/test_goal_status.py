@@ -3,6 +3,9 @@ evaluation, follow-up evaluation and the dashboard."""
 
 from __future__ import annotations
 
+import pytest
+from django.utils import translation
+
 from pejling.followup import evaluation as followup_evaluation
 from pejling.indicators import evaluation as kpi_evaluation
 from pejling.strategy.goal_status import (
@@ -13,6 +16,12 @@ from pejling.strategy.goal_status import (
     status_label,
     tone,
 )
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 def test_both_evaluations_judge_into_the_same_statuses():
@@ -42,3 +51,5 @@ def test_counts_come_in_the_statuses_order_without_empty_ones():
         ("at_risk", 2, "at risk"),
         ("no_data", 1, "without data"),
     ]
+    with translation.override("sv"):
+        assert status_counts(["on_track"])[0].label == "på rätt väg"

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Initiative
 from pejling.api.tokens import token_create
@@ -129,7 +131,12 @@ def test_the_api_refuses_a_readable_goal_of_a_strategy_not_in_force(org, agreeme
     path = f"/agreements/{org.unit.code}/{YEAR}/initiatives"
     response = api(org.head).post(path, {"title": "Old", "goals": [kinds["archived_goal"].pk]})
     assert response.status_code == 400
-    assert "not published" in response.json()["message"]
+    with translation.override("sv"):
+        expected = _("“%(goal)s” belongs to %(strategy)s, which is not published.") % {
+            "goal": "Secret archived goal",
+            "strategy": "The archived one",
+        }
+    assert response.json()["fields"]["goals"] == [expected]
     assert not Initiative.objects.filter(title="Old").exists()
 
 
@@ -148,4 +155,4 @@ def test_the_office_may_not_link_a_goal_of_a_draft_either(org, agreement, kinds)
     path = f"/agreements/{org.unit.code}/{YEAR}/initiatives"
     response = api(org.office).post(path, {"title": "Early", "goals": [kinds["draft_goal"].pk]})
     assert response.status_code == 400
-    assert "not published" in response.json()["message"]
+    assert "The draft one" in response.json()["fields"]["goals"][0]

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from pejling.core.history import KeepsLoadedValues
+
 
 class StrategyStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -17,7 +19,7 @@ class StrategyStatus(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
 
 
-class Strategy(models.Model):
+class Strategy(KeepsLoadedValues):
     """A governing document: a future narrative, a group strategy, a digitalisation strategy...
 
     ``parent`` is the strategy this one serves (a group strategy serves the future narrative),
@@ -121,7 +123,7 @@ class MeasureKind(models.TextChoices):
     ASSESSED = "assessed", _("Assessed by its owner")
 
 
-class Element(models.Model):
+class Element(KeepsLoadedValues):
     """One element of a strategy at one level: a bearing, a theme, a goal, a focus area..."""
 
     strategy = models.ForeignKey(

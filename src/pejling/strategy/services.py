@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from pejling.core.history import delete_as, next_version, save_as
+from pejling.core.history import delete_as, next_version, save_as, save_changes_as
 from pejling.organisation.permissions import is_strategy_office
 from pejling.strategy.models import Element, Strategy, StrategyLevel
 
@@ -26,7 +26,7 @@ def strategy_save(*, strategy: Strategy, by: Any, expected_version: int | None =
     _require_office(by)
     next_version(strategy, expected_version)
     strategy.full_clean()
-    save_as(strategy, by)
+    save_changes_as(strategy, by)
     return strategy
 
 
@@ -73,7 +73,7 @@ def element_save(
     _require_office(by)
     next_version(element, expected_version)
     element.full_clean()
-    save_as(element, by)
+    save_changes_as(element, by)
     if references is not None:
         if any(ref.strategy_id == element.strategy_id for ref in references):
             raise ValidationError(
