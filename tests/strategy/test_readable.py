@@ -156,3 +156,19 @@ def test_the_office_may_not_link_a_goal_of_a_draft_either(org, agreement, kinds)
     response = api(org.office).post(path, {"title": "Early", "goals": [kinds["draft_goal"].pk]})
     assert response.status_code == 400
     assert "The draft one" in response.json()["fields"]["goals"][0]
+
+
+def test_the_dashboard_and_the_api_show_the_same_goals(org, kinds):
+    draft_goal = kinds["draft_goal"]
+    draft_goal.measure_kind = "assessed"
+    draft_goal.save()
+    for who, sees in (("executive", False), ("office", True)):
+        user = getattr(org, who)
+        client = page(user)
+        response = client.get(reverse("followup:dashboard"), {"year": YEAR})
+        on_dashboard = {
+            e.goal.pk for _theme, evaluations in response.context["groups"] for e in evaluations
+        }
+        via_api = {e["goal"] for e in api(user).walk("/evaluations", year=YEAR)}
+        assert on_dashboard == via_api
+        assert (draft_goal.pk in via_api) is sees

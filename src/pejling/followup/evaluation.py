@@ -8,6 +8,7 @@ draft state (a draft is not yet a commitment), never cancelled initiatives.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -22,6 +23,7 @@ from pejling.indicators.evaluation import Evaluation, evaluate_kpi
 from pejling.organisation.models import Unit
 from pejling.strategy.goal_status import GoalStatus
 from pejling.strategy.models import Element, MeasureKind
+from pejling.strategy.selectors import readable_strategies
 
 
 def _n(value: float) -> str:
@@ -288,3 +290,12 @@ def all_goal_evaluations(*, year: int, today: date | None = None) -> list[Evalua
         if evaluation.unit is None:
             evaluation.unit = root
     return result
+
+
+def readable_evaluations(user: Any, *, year: int, today: date | None = None) -> list[Evaluation]:
+    """``all_goal_evaluations`` of the goals ``user`` may read (``readable_strategies``): the
+    dashboard and the API show the same goals."""
+    readable = set(readable_strategies(user).values_list("pk", flat=True))
+    return [
+        e for e in all_goal_evaluations(year=year, today=today) if e.goal.strategy_id in readable
+    ]

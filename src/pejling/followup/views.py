@@ -15,7 +15,7 @@ from icalendar import Calendar, Event
 
 from pejling.core.http import AuthenticatedHttpRequest, HtmxHttpRequest, render_panel
 from pejling.core.utils import requested_year
-from pejling.followup.evaluation import all_goal_evaluations
+from pejling.followup.evaluation import readable_evaluations
 from pejling.followup.forms import AssessmentForm
 from pejling.followup.models import CalendarFeed, Deadline, GoalAssessment
 from pejling.followup.selectors import (
@@ -46,7 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
     theme_id = _int(request.GET.get("theme"))
-    evaluations = all_goal_evaluations(year=year, today=today)
+    evaluations = readable_evaluations(request.user, year=year, today=today)
     groups: dict[int, tuple[Element | None, list]] = {}
     for evaluation in evaluations:
         theme = evaluation.goal.parent

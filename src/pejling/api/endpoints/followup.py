@@ -18,10 +18,9 @@ from pejling.api.errors import ApiError, not_found
 from pejling.api.pagination import paginate, paginate_list
 from pejling.api.schemas import MAX_ID, NO_NUL, Cursor, Limit, Within, responses
 from pejling.followup import services
-from pejling.followup.evaluation import all_goal_evaluations
+from pejling.followup.evaluation import readable_evaluations
 from pejling.followup.models import Deadline, DeadlineKind, ReportStatus, StatusReport
 from pejling.organisation import permissions
-from pejling.strategy.selectors import readable_strategies
 
 router = Router(tags=["follow-up"])
 
@@ -214,12 +213,7 @@ def list_evaluations(
     user = principal(request).user
     if not permissions.can_see_overview(user):
         raise ApiError(403, "forbidden", _("You do not have permission to do this."))
-    readable = set(readable_strategies(user).values_list("pk", flat=True))
-    evaluations = [
-        e
-        for e in all_goal_evaluations(year=year or timezone.localdate().year)
-        if e.goal.strategy_id in readable
-    ]
+    evaluations = readable_evaluations(user, year=year or timezone.localdate().year)
     page, following = paginate_list(evaluations, cursor=cursor, limit=limit)
     return EvaluationPage(
         items=[EvaluationOut(goal=e.goal.pk, **e.as_dict()) for e in page], next=following
