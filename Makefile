@@ -52,6 +52,7 @@ serve: static
 lint: install
 	$(BIN)/ruff check src tests e2e
 	$(BIN)/ruff format --check src tests e2e
+	PYTHONPATH=src $(BIN)/lint-imports --config pyproject.toml
 
 typecheck: install
 	$(BIN)/mypy

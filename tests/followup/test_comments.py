@@ -39,6 +39,11 @@ def agreement_url(org: Any) -> str:
     return reverse("agreements:agreement_detail", args=[org.unit.code, YEAR])
 
 
+def comments_url(org: Any) -> str:
+    """The fragment the agreement page loads its thread from (a link without JavaScript)."""
+    return reverse("followup:agreement_comments", args=[org.unit.code, YEAR])
+
+
 # Mentions ----------------------------------------------------------------------------------------
 
 
@@ -199,7 +204,7 @@ def test_html_in_a_comment_is_escaped_and_links_are_made_safe(client, org, agree
     )
     client.force_login(org.head)
 
-    html = client.get(agreement_url(org)).content.decode()
+    html = client.get(comments_url(org), headers={"HX-Request": "true"}).content.decode()
 
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
@@ -212,14 +217,29 @@ def test_the_agreement_page_shows_its_thread_with_replies_and_a_form(client, org
     CommentFactory(author=org.head, agreement=agreement, parent=first, body="Yes, in March.")
     client.force_login(org.head)
 
-    response = client.get(agreement_url(org))
+    page = client.get(agreement_url(org)).content.decode()
+    assert f'hx-get="{comments_url(org)}"' in page and f'href="{comments_url(org)}"' in page
+    response = client.get(comments_url(org), headers={"HX-Request": "true"})
 
     html = response.content.decode()
     assert "Is the budget set?" in html and "Yes, in March." in html
+    assert f'name="next" value="{agreement_url(org)}"' in html
     assert f'id="comment-{first.pk}"' in html
     assert reverse("reports:comment_add") in html
     assert f'name="agreement" value="{agreement.pk}"' in html
     assert f'name="parent" value="{first.pk}"' in html
+    # Without JavaScript the same URL is a page of its own.
+    assert "<html" in client.get(comments_url(org)).content.decode()
+
+
+def test_the_thread_fragment_is_404_alike_for_an_unreadable_and_a_missing_agreement(
+    client, org, agreement
+):
+    CommentFactory(author=org.head, agreement=agreement, body="Internal draft talk")
+    client.force_login(org.employee)
+    assert client.get(comments_url(org)).status_code == 404
+    missing = reverse("followup:agreement_comments", args=[org.unit.code, YEAR + 5])
+    assert client.get(missing).status_code == 404
 
 
 def test_posting_a_comment_goes_back_to_the_page_it_was_written_on(

@@ -577,16 +577,18 @@ def test_the_units_periods_page_lists_only_the_years_report_deadlines(client, or
 
 
 def test_the_agreement_page_links_writers_to_the_follow_up_reports(client, org, agreed, t1):
-    url = reverse("agreements:agreement_detail", args=[org.unit.code, YEAR])
+    page = reverse("agreements:agreement_detail", args=[org.unit.code, YEAR])
+    url = reverse("followup:agreement_reporting", args=[org.unit.code, YEAR])
     reports = reverse("reports:unit_reports", args=[org.unit.code])
 
     client.force_login(org.head)
-    html = client.get(url).content.decode()
+    assert f'hx-get="{url}"' in client.get(page).content.decode()
+    html = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert reports in html
     assert reverse("reports:report_period", args=[org.unit.code, t1.pk]) in html
 
     client.force_login(org.executive)
-    assert reports not in client.get(url).content.decode()
+    assert reports not in client.get(url, headers={"HX-Request": "true"}).content.decode()
 
 
 def test_the_period_page_does_not_grow_with_initiatives_reports_or_comments(

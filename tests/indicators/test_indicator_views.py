@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from tests.factories import IndicatorFactory, IndicatorValueFactory
 
-from pejling.core.audit import AuditFilters, audit_page
+from pejling.audit.trail import AuditFilters, audit_page
 from pejling.core.models import ChangeVia
 from pejling.indicators import views
 from pejling.indicators.evaluation import Status
@@ -24,6 +23,7 @@ from pejling.indicators.models import (
     IndicatorValue,
     KpiGoal,
 )
+from tests.factories import IndicatorFactory, IndicatorValueFactory
 
 pytestmark = pytest.mark.django_db
 

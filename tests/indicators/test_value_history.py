@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from django.utils import translation
-from tests.factories import IndicatorFactory, UserFactory
 
-from pejling.core.audit import AuditFilters, audit_page
+from pejling.audit.trail import AuditFilters, audit_page
 from pejling.indicators import imports
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue
+from tests.factories import IndicatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def test_a_re_import_records_only_what_changed_and_the_trail_shows_before_and_af
     assert changed[0].object_label == "SICK · unit-a1a · 2019-03"
     assert changed[0].model_name == "indicator value"
     assert changed[0].who == office
-    changes = {name: (old, new) for name, old, new in changed[0].changes}
+    changes = {name: (old, new) for name, old, new in changed[0].shown_changes}
     assert changes == {
         "value": ("4.000000", "4.500000"),
         "import": (str(first.pk), str(second.pk)),

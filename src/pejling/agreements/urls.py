@@ -1,10 +1,14 @@
 from django.urls import path
 
-from pejling.agreements import views
+from pejling.agreements import panels, views
 
 app_name = "agreements"
 urlpatterns = [
     path("", views.agreement_list, name="agreement_list"),
+    # Fragments for the pages of lower apps (first: they would match the patterns below).
+    path("units/<str:code>/list/", panels.unit_agreements, name="unit_agreements"),
+    path("units/<str:code>/line-of-sight/", panels.unit_sight, name="unit_sight"),
+    path("goals/<int:pk>/initiatives/", panels.goal_initiatives, name="goal_initiatives"),
     path("<str:unit_code>/<int:year>/", views.agreement_detail, name="agreement_detail"),
     path("<str:unit_code>/<int:year>/create/", views.agreement_create, name="agreement_create"),
     path("<str:unit_code>/<int:year>/edit/", views.agreement_edit, name="agreement_edit"),

@@ -59,9 +59,12 @@ INSTALLED_APPS = [
     "pejling.agreements",
     "pejling.indicators",
     "pejling.followup",
+    "pejling.overview",
+    "pejling.audit",
     "pejling.api",
     "pejling.sso",
     "pejling.packages",
+    "pejling.demo",
     "django_tasks_db",
     "axes",
 ]
@@ -99,7 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "pejling.core.context_processors.navigation",
+                "pejling.organisation.context_processors.navigation",
             ],
         },
     }

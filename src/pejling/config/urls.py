@@ -6,10 +6,17 @@ from django.views.i18n import set_language
 
 from pejling.api.api import api
 from pejling.core import views as core_views
+from pejling.followup import urls as followup_urls
+from pejling.overview import urls as overview_urls
+from pejling.overview import views as overview_views
 from pejling.sso import views as sso_views
 
+# The dashboard and compliance pages moved from followup to overview, keeping their paths and
+# names (followup:dashboard, followup:compliance): one namespace, both apps' patterns.
+followup_namespace = ([*overview_urls.followup_urlpatterns, *followup_urls.urlpatterns], "followup")
+
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", overview_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("accounts/login/", sso_views.LoginView.as_view(), name="login"),
@@ -19,9 +26,9 @@ urlpatterns = [
     path("strategies/", include("pejling.strategy.urls")),
     path("agreements/", include("pejling.agreements.urls")),
     path("indicators/", include("pejling.indicators.urls")),
-    path("followup/", include("pejling.followup.urls")),
+    path("followup/", include(followup_namespace)),
     path("reports/", include("pejling.followup.reporting_urls")),
-    path("audit/", include("pejling.core.audit_urls")),
+    path("audit/", include("pejling.audit.urls")),
     path("sso/", include("pejling.sso.urls")),
     path("sso/oidc/", include("mozilla_django_oidc.urls")),
     path("sso/saml/", include("pejling.sso.saml")),  # SAML 2.0 service provider

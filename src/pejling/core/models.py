@@ -2,7 +2,7 @@
 
 Every historical table already records who, when, what and why. "From where" is kept here, in
 one small table keyed by (historical model, history id), so no historical table changes shape:
-a signal adds a row for each history row written during a request (see ``core/audit.py``).
+a signal adds a row for each history row written during a request (see ``core/sources.py``; shown by ``pejling.audit``).
 Changes made outside a request (management commands, the demo loader, background tasks) have
 no row and are shown as "command or task".
 """

@@ -26,6 +26,7 @@ from pejling.core.http import HtmxHttpRequest
 from pejling.core.utils import requested_year
 from pejling.followup import services
 from pejling.followup.models import Comment, Deadline, DeadlineKind, ReportStatus, StatusReport
+from pejling.followup.permissions import can_read_subject
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element
@@ -141,10 +142,10 @@ def comment_thread(
     subject: Agreement | Element
     if agreement is not None:
         field_name, subject = "agreement", agreement
-        can = services.can_read_subject(user, agreement=agreement)
+        can = can_read_subject(user, agreement=agreement)
     elif goal is not None:
         field_name, subject = "goal", goal
-        can = services.can_read_subject(user, goal=goal)
+        can = can_read_subject(user, goal=goal)
     else:
         raise ValueError("comment_thread needs an agreement or a goal")
     comments = list(_top_level_comments(**{field_name: subject})) if can else []
@@ -155,7 +156,7 @@ def initiative_threads(
     *, user: Any, agreement: Agreement, initiatives: list[Initiative], next_url: str
 ) -> dict[int, Thread]:
     """One thread per initiative, in two queries whatever their number."""
-    can = services.can_read_subject(user, agreement=agreement)
+    can = can_read_subject(user, agreement=agreement)
     by_initiative: dict[int, list[Comment]] = {i.pk: [] for i in initiatives}
     if can and initiatives:
         for comment in _top_level_comments(initiative__in=initiatives):

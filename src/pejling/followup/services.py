@@ -17,13 +17,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState, Initiative
-from pejling.agreements.selectors import readable_agreement
 from pejling.core.history import StateConflictError, save_as
 from pejling.followup.models import Comment, Deadline, DeadlineKind, ReportStatus, StatusReport
+from pejling.followup.permissions import can_read_subject
+from pejling.followup.tasks import notify_mentions
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element
-from pejling.strategy.selectors import can_read_strategy
 
 # Status reports ------------------------------------------------------------------------------
 
@@ -211,25 +211,6 @@ def mentioned_usernames(body: str) -> list[str]:
     return names
 
 
-def can_read_subject(
-    user: Any,
-    *,
-    goal: Element | None = None,
-    initiative: Initiative | None = None,
-    agreement: Agreement | None = None,
-) -> bool:
-    """Whether ``user`` may read (and so comment on) the goal, initiative or agreement."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return False
-    if goal is not None:
-        return can_read_strategy(user, goal.strategy)
-    if initiative is not None:
-        agreement = initiative.agreement
-    if agreement is not None:
-        return readable_agreement(user, agreement) is not None
-    return False
-
-
 def _subject_of(comment: Comment) -> dict[str, Any]:
     return {
         "goal": comment.goal,
@@ -286,7 +267,6 @@ def comment_add(
     )
     if mentioned:
         comment.mentions.set(mentioned)
-        from pejling.followup.tasks import notify_mentions
 
         comment_id = comment.pk
         transaction.on_commit(lambda: notify_mentions.enqueue(comment_id))

@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from pejling.followup.models import Comment
+from pejling.followup.permissions import can_read_subject
 
 
 def _subject_label(comment: Comment) -> str:
@@ -28,8 +29,6 @@ def _subject_label(comment: Comment) -> str:
 def notify_mentions(comment_id: int) -> int:
     """E-mail each person mentioned in the comment who may read what it is about (not its
     author, not people without an e-mail address). Returns the number of e-mails sent."""
-    from pejling.followup.services import can_read_subject
-
     comment = (
         Comment.objects.select_related(
             "author",

@@ -15,126 +15,17 @@ from icalendar import Calendar, Event
 
 from pejling.core.http import AuthenticatedHttpRequest, HtmxHttpRequest, render_panel
 from pejling.core.utils import requested_year
-from pejling.followup.evaluation import readable_evaluations
 from pejling.followup.forms import AssessmentForm
 from pejling.followup.models import CalendarFeed, Deadline, GoalAssessment
-from pejling.followup.selectors import (
-    compliance_matrix,
-    overdue_agreements,
-    overdue_reports,
-    unit_overdue,
-)
-from pejling.organisation.models import Unit, UnitLevel
+from pejling.followup.selectors import unit_overdue
+from pejling.organisation.models import Unit
 from pejling.organisation.permissions import can_see_overview
-from pejling.strategy.goal_status import status_counts
-from pejling.strategy.models import AgreementRule, Element, MeasureKind, Strategy
+from pejling.strategy.models import Element, MeasureKind
 
 
 def _require_overview(request: HttpRequest) -> None:
     if not can_see_overview(request.user):
         raise PermissionDenied
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """The executive board's page: every goal's status by theme, compliance, what is overdue."""
-    _require_overview(request)
-    year = requested_year(request)
-    today = timezone.localdate()
-    within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
-    theme_id = _int(request.GET.get("theme"))
-    evaluations = readable_evaluations(request.user, year=year, today=today)
-    groups: dict[int, tuple[Element | None, list]] = {}
-    for evaluation in evaluations:
-        theme = evaluation.goal.parent
-        if theme_id and (theme is None or theme.pk != theme_id):
-            continue
-        key = theme.pk if theme else 0
-        groups.setdefault(key, (theme, []))[1].append(evaluation)
-    rule = (
-        AgreementRule.objects.filter(
-            active=True, strategy__start_year__lte=year, strategy__end_year__gte=year
-        )
-        .select_related("strategy", "unit_level")
-        .first()
-    )
-    levels = list(UnitLevel.objects.all())
-    level = next(
-        (lv for lv in levels if lv.pk == _int(request.GET.get("level"))),
-        rule.unit_level if rule else None,
-    )
-    strategy = (
-        rule.strategy
-        if rule
-        else Strategy.objects.filter(start_year__lte=year, end_year__gte=year).first()
-    )
-    matrix = compliance_matrix(
-        year=year,
-        strategy=strategy,
-        level=level,
-        within=within,
-        columns_filter=[theme_id] if theme_id else None,
-    )
-    themes = (
-        list(Element.objects.filter(strategy=strategy, parent__isnull=True)) if strategy else []
-    )
-    counts = status_counts(e.status for e in evaluations)
-    context = {
-        "year": year,
-        "within": within,
-        "groups": list(groups.values()),
-        "counts": counts,
-        "matrix": matrix,
-        "levels": levels,
-        "level": level,
-        "themes": themes,
-        "theme_id": theme_id,
-        "late_agreements": [
-            o for o in overdue_agreements(year=year, today=today, within=within) if o.units
-        ],
-        "late_reports": [
-            o for o in overdue_reports(year=year, today=today, within=within) if o.units
-        ],
-    }
-    return render(request, "followup/dashboard.html", context)
-
-
-def compliance(request: HttpRequest) -> HttpResponse:
-    """The strategy office's matrix of units × themes, with filters."""
-    _require_overview(request)
-    year = requested_year(request)
-    strategies = list(Strategy.objects.filter(start_year__lte=year, end_year__gte=year))
-    strategy = next((s for s in strategies if s.pk == _int(request.GET.get("strategy"))), None)
-    rule = (
-        AgreementRule.objects.filter(active=True, strategy__in=strategies)
-        .select_related("strategy", "unit_level")
-        .first()
-    )
-    strategy = strategy or (rule.strategy if rule else (strategies[0] if strategies else None))
-    levels = list(UnitLevel.objects.all())
-    level = next(
-        (lv for lv in levels if lv.pk == _int(request.GET.get("level"))),
-        rule.unit_level if rule else None,
-    )
-    within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
-    matrix = compliance_matrix(year=year, strategy=strategy, level=level, within=within)
-    only_gaps = request.GET.get("gaps") == "1"
-    rows = [r for r in matrix.rows if not r.complete] if only_gaps else matrix.rows
-    context = {
-        "year": year,
-        "matrix": matrix,
-        "rows": rows,
-        "strategies": strategies,
-        "strategy": strategy,
-        "levels": levels,
-        "level": level,
-        "only_gaps": only_gaps,
-        "within": within,
-    }
-    return render(request, "followup/compliance.html", context)
 
 
 def cycle(request: AuthenticatedHttpRequest) -> HttpResponse:

@@ -66,9 +66,8 @@ def is_strategy_office(user: Any) -> bool:
 
 
 def can_see_overview(user: Any) -> bool:
-    """See the organisation-wide overview (the executive dashboard, compliance, all goals'
-    evaluations): the strategy office and the executive board. One rule for the navigation,
-    the pages and the API."""
+    """The executive dashboard, the compliance matrix and assessing goals: the strategy office
+    and the executive board (an executive role on any unit)."""
     return is_strategy_office(user) or has_role_anywhere(user, [Role.EXECUTIVE])
 
 

@@ -4,7 +4,6 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from pejling.agreements.selectors import agreements_readable_by, line_of_sight
 from pejling.core.http import HtmxHttpRequest
 from pejling.core.utils import requested_year
 from pejling.organisation.models import Unit
@@ -31,14 +30,11 @@ def unit_list(request: HtmxHttpRequest) -> HttpResponse:
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = get_object_or_404(Unit.objects.select_related("level"), code=code)
     year = requested_year(request)
-    agreements = list(agreements_readable_by(request.user).filter(unit=unit).order_by("-year"))
     context = {
         "unit": unit,
         "year": year,
         "ancestors": unit_ancestors(unit),
         "children": list(unit_children(unit)),
         "people": list(unit_people(unit)),
-        "agreements": agreements,
-        "sight": line_of_sight(user=request.user, year=year, unit=unit),
     }
     return render(request, "organisation/unit_detail.html", context)

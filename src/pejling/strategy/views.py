@@ -99,31 +99,12 @@ def element_detail(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     element = get_object_or_404(
         Element.objects.select_related("level", "parent", "strategy"), strategy=strategy, pk=pk
     )
-    from pejling.agreements.models import AgreementState
-    from pejling.agreements.selectors import agreements_readable_by
-    from pejling.organisation.permissions import can_read_unpublished
-
-    readable = agreements_readable_by(request.user)
-    linked = (
-        element.initiatives.filter(agreement__in=readable)
-        .select_related("agreement__unit")
-        .order_by("agreement__year", "agreement__unit__path")
-    )
-    # An agreement may be readable only through its last published version (during a
-    # revision): its live initiatives are then drafts, not for this reader.
-    links = [
-        i
-        for i in linked
-        if i.agreement.state == AgreementState.PUBLISHED
-        or can_read_unpublished(request.user, i.agreement.unit)
-    ]
     context = {
         "strategy": strategy,
         "element": element,
         "children": list(element.children.select_related("level")),
         "references": list(element.references.select_related("strategy")),
         "referenced_by": list(element.referenced_by.select_related("strategy")),
-        "initiatives": links,
     }
     return render(request, "strategy/element_detail.html", context)
 

@@ -385,6 +385,16 @@ WEB: list[Case] = [
     ),
     # Agreements
     Case("agreements:agreement_list", "GET", SIGNED, query=f"year={YEAR}"),
+    Case("agreements:unit_agreements", "GET", SIGNED, lambda w: {"code": "unit-a1a"}),
+    Case("agreements:unit_sight", "GET", SIGNED, lambda w: {"code": "unit-a1a"}),
+    Case("agreements:goal_initiatives", "GET", SIGNED, lambda w: {"pk": w.goal.pk}),
+    Case(
+        "agreements:goal_initiatives",
+        "GET",
+        OFFICE,
+        lambda w: {"pk": w.draft_element.pk},
+        note="draft",
+    ),
     Case("agreements:agreement_detail", "GET", READ_A, a, note="draft of A"),
     Case("agreements:agreement_detail", "GET", SIGNED, b, note="published of B"),
     Case(
@@ -492,6 +502,10 @@ WEB: list[Case] = [
     Case("followup:calendar_feed", "GET", NOBODY, lambda w: {"token": "x" * 40}, note="bad"),
     Case("followup:assess", "GET", OVERVIEW, lambda w: {"pk": w.assessed.pk}),
     Case("followup:unit_overdue", "GET", SIGNED, lambda w: {"code": "unit-a1a"}),
+    Case("followup:agreement_comments", "GET", READ_A, a, note="draft of A"),
+    Case("followup:agreement_comments", "GET", SIGNED, b, note="published of B"),
+    Case("followup:agreement_reporting", "GET", READ_A, a, note="draft of A"),
+    Case("followup:agreement_reporting", "GET", SIGNED, b, note="published of B"),
     # Status reports and comments
     Case(
         "reports:comment_add",
@@ -970,6 +984,34 @@ LEAK_PAGES: list[tuple[str, Callable[[World], str]]] = [
         "unit page of A last year",
         lambda w: reverse("organisation:unit_detail", args=["unit-a1a"]) + f"?year={YEAR - 1}",
     ),
+    (
+        "unit page of A: its agreements (fragment)",
+        lambda w: reverse("agreements:unit_agreements", args=["unit-a1a"]) + f"?year={YEAR}",
+    ),
+    (
+        "unit page of A: line of sight (fragment)",
+        lambda w: reverse("agreements:unit_sight", args=["unit-a1a"]) + f"?year={YEAR}",
+    ),
+    (
+        "unit page of A last year: line of sight (fragment)",
+        lambda w: reverse("agreements:unit_sight", args=["unit-a1a"]) + f"?year={YEAR - 1}",
+    ),
+    (
+        "element: initiatives linked (fragment)",
+        lambda w: reverse("agreements:goal_initiatives", args=[w.goal.pk]),
+    ),
+    (
+        "draft agreement of A: comments (fragment)",
+        lambda w: reverse("followup:agreement_comments", args=["unit-a1a", YEAR]),
+    ),
+    (
+        "agreement A in revision: comments (fragment)",
+        lambda w: reverse("followup:agreement_comments", args=["unit-a1a", YEAR - 1]),
+    ),
+    (
+        "draft agreement of A: report links (fragment)",
+        lambda w: reverse("followup:agreement_reporting", args=["unit-a1a", YEAR]),
+    ),
     ("home", lambda w: reverse("home")),
     ("organisation search", lambda w: reverse("organisation:unit_list") + "?q=a1a"),
     (
@@ -1021,7 +1063,7 @@ def test_the_scene_shows_drafts_to_those_who_may_read_them(
     """The leak test looks for the right text: the head of unit A does see it."""
     text = clients["head"].get(reverse("agreements:agreement_detail", args=["unit-a1a", YEAR]))
     assert "DRAFT-SECRET-A" in text.content.decode()
-    page = clients["office"].get(reverse("strategy:element_detail", args=["group", world.goal.pk]))
+    page = clients["office"].get(reverse("agreements:goal_initiatives", args=[world.goal.pk]))
     assert "PUBLIC-B" in page.content.decode()
     listing = clients["colleague"].get(reverse("agreements:agreement_list") + f"?year={YEAR}")
     assert "unit-a1b" in listing.content.decode() or "Unit A1b" in listing.content.decode()

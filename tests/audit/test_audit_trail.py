@@ -68,7 +68,7 @@ def test_a_change_on_a_page_shows_who_when_from_where_and_before_and_after(org, 
     change = found[0]
     assert change.kind == "~" and change.who == org.office
     assert ("Competence plans everywhere", "Competence plans in every unit") in [
-        (old, new) for _name, old, new in change.changes
+        (old, new) for _name, old, new in change.shown_changes
     ]
     assert change.source.via == ChangeVia.WEB
     assert change.source.ip_address == "192.0.2.7"

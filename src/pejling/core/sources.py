@@ -1,0 +1,49 @@
+"""Recording where a change came from: a ``ChangeSource`` row beside each history row written
+during a request (the channel: web page, API with a token and which token, API from the browser
+session; and the client's address). Rows written outside a request (commands, the demo loader,
+background tasks) have none and the audit trail shows them as "command or task".
+
+Connected to django-simple-history's ``post_create_historical_record`` in ``CoreConfig.ready``.
+It reads only the request, so ``core`` stays free of the domain; the audit trail that shows
+these rows is ``pejling.audit``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.http import HttpRequest
+from simple_history.models import HistoricalRecords
+
+from pejling.core.models import ChangeSource, ChangeVia
+
+
+def _client_address(request: HttpRequest) -> str | None:
+    value = request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def record_source(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
+    """``post_create_historical_record``: note how the change reached us, when in a request."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    if request is None:
+        return
+    caller = getattr(request, "auth", None)  # the API's Principal, set by django-ninja
+    token = getattr(caller, "token", None)
+    if token is not None:
+        via, token_name = ChangeVia.API_TOKEN, f"{token.name} ({token.prefix}…)"[:200]
+    elif caller is not None:
+        via, token_name = ChangeVia.API_SESSION, ""
+    else:
+        via, token_name = ChangeVia.WEB, ""
+    ChangeSource.objects.create(
+        history_model=instance._meta.label_lower,
+        history_id=history_instance.history_id,
+        via=via,
+        token_name=token_name,
+        ip_address=_client_address(request),
+    )
