@@ -380,6 +380,14 @@ def agreement_revise(*, agreement: Agreement, by: Any) -> Agreement:
     return _transition(agreement, by=by, name="revise")
 
 
+def run_step(name: str, *, agreement: Agreement, by: Any, **kwargs: Any) -> Agreement:
+    """Take workflow step ``name`` (``workflow.STEPS``) through its service, which checks it
+    again on the locked row. The agreement page and the API both call this."""
+    service = globals()[workflow.step(name).service]
+    result: Agreement = service(agreement=agreement, by=by, **kwargs)
+    return result
+
+
 def _snapshot(agreement: Agreement, by: Any) -> AgreementVersion:
     initiatives = (
         agreement.initiatives.select_related("owner")

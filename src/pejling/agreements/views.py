@@ -239,7 +239,7 @@ def agreement_transition(
                 for key, value in request.POST.items()
                 if key.startswith("justification-") and key.removeprefix("justification-").isdigit()
             }
-        workflow.run(action, agreement=agreement, by=request.user, **extra)
+        services.run_step(action, agreement=agreement, by=request.user, **extra)
         messages.success(request, str(workflow.step(action).done))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

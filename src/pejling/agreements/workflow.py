@@ -172,11 +172,3 @@ def may_edit(user: Any, agreement: Agreement) -> bool:
     return agreement.state == AgreementState.DRAFT and permissions.can_write_agreement(
         user, agreement.unit
     )
-
-
-def run(name: str, *, agreement: Agreement, by: Any, **kwargs: Any) -> Agreement:
-    """Take step ``name`` through its service (which checks it again on the locked row)."""
-    from pejling.agreements import services
-
-    service: Callable[..., Agreement] = getattr(services, step(name).service)
-    return service(agreement=agreement, by=by, **kwargs)

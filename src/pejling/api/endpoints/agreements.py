@@ -431,7 +431,7 @@ def _take(user: Any, unit_code: str, year: int, step: str, **extra: Any) -> Agre
     locked row: 403 (not yours to take, or four-eyes), 409 (the state does not allow it now,
     typically someone else's step came first)."""
     agreement, _view = readable(user, unit_code, year)
-    workflow.run(step, agreement=agreement, by=user, **extra)
+    services.run_step(step, agreement=agreement, by=user, **extra)
     return _detail(user, agreement)
 
 
