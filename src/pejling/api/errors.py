@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
-from pejling.core.history import ConcurrentEditError
+from pejling.core.history import ConcurrentEditError, StateConflictError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -111,6 +111,8 @@ def register_error_handlers(api: NinjaAPI) -> None:
                 " ".join(messages),
                 {"version": [str(exc.current_version)]},
             )
+        if isinstance(exc, StateConflictError):  # the state moved on (a racing step)
+            return _respond(api, request, 409, "conflict", " ".join(messages))
         message = messages[0] if len(messages) == 1 else _("The data is not valid.")
         if not hasattr(exc, "error_dict"):
             message = " ".join(messages) or _("The data is not valid.")
@@ -126,7 +128,8 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         message = str(exc) or _("You do not have permission to do this.")
-        return _respond(api, request, 403, "forbidden", message)
+        code = getattr(exc, "api_code", "forbidden")  # e.g. four_eyes
+        return _respond(api, request, 403, code, message)
 
     def missing(request: HttpRequest, exc: Http404) -> HttpResponse:
         return _respond(api, request, 404, "not_found", _("Not found, or you may not see it."))

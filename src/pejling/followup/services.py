@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState, Initiative
-from pejling.core.history import SYSTEM, delete_as, save_as
+from pejling.core.history import SYSTEM, StateConflictError, delete_as, save_as
 from pejling.followup.models import (
     Comment,
     Deadline,
@@ -86,8 +86,16 @@ def _locked_agreement(unit: Unit, deadline: Deadline) -> Agreement:
             _("%(unit)s has no agreed agreement for %(year)s to report on.")
             % {"unit": unit.name, "year": deadline.year}
         )
-    # One report of a unit at a time: two people saving at once cannot collide on a row.
-    return Agreement.objects.select_for_update().get(pk=agreement.pk)
+    # One report of a unit at a time: two people saving at once cannot collide on a row. The
+    # state is checked again on the locked row: a revision or a return may have come first.
+    locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if locked.state not in REPORTABLE_STATES and not locked.versions.exists():
+        raise StateConflictError(
+            _("%(unit)s has no agreed agreement for %(year)s to report on.")
+            % {"unit": unit.name, "year": deadline.year},
+            code="not_reportable",
+        )
+    return locked
 
 
 def _validate_entries(agreement: Agreement, entries: list[ReportEntry]) -> dict[int, Initiative]:
@@ -157,7 +165,7 @@ def report_period(
             report.status = entry.status
             report.comment = comment
             report.reported_by = by
-            save_as(report, by)
+            save_as(report, by, update_fields=["status", "comment", "reported_by", "reported_at"])
         reports.append(report)
     return reports
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from pejling.core.history import KeepsLoadedValues
 from pejling.strategy.validation import parent_problem, target_date_problem, year_span_problem
 
 
@@ -19,7 +20,7 @@ class StrategyStatus(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
 
 
-class Strategy(models.Model):
+class Strategy(KeepsLoadedValues):
     """A governing document: a future narrative, a group strategy, a digitalisation strategy...
 
     ``parent`` is the strategy this one serves (a group strategy serves the future narrative),
@@ -124,7 +125,7 @@ class MeasureKind(models.TextChoices):
     ASSESSED = "assessed", _("Assessed by its owner")
 
 
-class Element(models.Model):
+class Element(KeepsLoadedValues):
     """One element of a strategy at one level: a bearing, a theme, a goal, a focus area..."""
 
     strategy = models.ForeignKey(

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
-from pejling.core.history import SYSTEM, delete_as, next_version, save_as
+from pejling.core.history import SYSTEM, delete_as, next_version, save_as, save_changes_as
 from pejling.organisation.permissions import is_strategy_office
 from pejling.strategy.models import AgreementRule, Element, Strategy, StrategyLevel
 from pejling.strategy.validation import references_problem
@@ -28,7 +28,7 @@ def strategy_save(*, strategy: Strategy, by: Any, expected_version: int | None =
     _require_office(by)
     next_version(strategy, expected_version)
     strategy.full_clean()
-    save_as(strategy, by)
+    save_changes_as(strategy, by)
     return strategy
 
 
@@ -75,7 +75,7 @@ def element_save(
     _require_office(by)
     next_version(element, expected_version)
     element.full_clean()
-    save_as(element, by)
+    save_changes_as(element, by)
     if references is not None:
         element_references_set(element=element, by=by, references=references)
     return element
