@@ -46,7 +46,7 @@ from pejling.reports.models import Analysis, Report, Section, SectionKind, Secti
 from pejling.reports.permissions import can_read_analysis, can_read_report, can_write_section
 from pejling.reports.selectors import goals_by_theme, period_evaluations
 from pejling.strategy.models import AgreementRule, Element, Strategy, StrategyStatus
-from pejling.strategy.selectors import element_tree
+from pejling.strategy.selectors import element_tree, readable_strategies
 
 Progress = Callable[[int, int], None]
 
@@ -426,8 +426,9 @@ def _above(unit: Unit) -> str:
 # Strategy -----------------------------------------------------------------------------------
 
 
-def _strategy_order(year: int | None) -> list[tuple[int, Strategy]]:
-    qs = Strategy.objects.filter(status=StrategyStatus.PUBLISHED).order_by("position", "title")
+def _strategy_order(user: Any, year: int | None) -> list[tuple[int, Strategy]]:
+    """The strategies the reader may read (``readable_strategies``), parents first."""
+    qs = readable_strategies(_reader(user)).order_by("position", "title")
     if year is not None:
         qs = qs.filter(start_year__lte=year, end_year__gte=year)
     strategies = list(qs)
@@ -454,7 +455,7 @@ def build_strategy_document(
     with translation.override(language):
         title = _("Strategies %(year)s") % {"year": year} if year else _("Strategies")
         doc = _new("strategy", title, organisation_name(), language, f"strategy-{year or 'all'}")
-        ordered = _strategy_order(year)
+        ordered = _strategy_order(user, year)
         for n, (depth, strategy) in enumerate(ordered, 1):
             doc.add(PageBreak(), Heading(1, strategy.title))
             facts: list[tuple[str, Any]] = [(_("Period"), strategy.period_label)]
