@@ -20,6 +20,7 @@ urlpatterns = [
     path("agreements/", include("pejling.agreements.urls")),
     path("indicators/", include("pejling.indicators.urls")),
     path("followup/", include("pejling.followup.urls")),
+    path("portfolio/", include("pejling.portfolio.urls")),
     path("reports/", include("pejling.followup.reporting_urls")),
     path("audit/", include("pejling.core.audit_urls")),
     path("sso/", include("pejling.sso.urls")),
