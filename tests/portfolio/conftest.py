@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pejling.agreements.models import Agreement
 from pejling.portfolio import services
 from pejling.portfolio.models import (
     Assignment,
@@ -26,7 +27,7 @@ from pejling.portfolio.services import (
     YearInput,
 )
 from tests.conftest import Cascade, Org
-from tests.factories import YEAR
+from tests.factories import YEAR, AgreementFactory
 
 
 @pytest.fixture
@@ -62,6 +63,9 @@ def with_journey(org: Org, item: Challenge) -> Challenge:
 def assign(
     org: Org, team: LeadershipTeam, item: Challenge, cascade: Cascade | None = None
 ) -> Assignment:
+    """Assign the challenge to the unit, whose draft agreement for the year it joins."""
+    if not Agreement.objects.filter(unit=org.unit, year=YEAR).exists():
+        AgreementFactory(unit=org.unit, year=YEAR)
     services.decide(
         team=team,
         by=org.head,

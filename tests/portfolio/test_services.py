@@ -114,6 +114,7 @@ def test_journey_steps_are_ordered_and_move_without_gaps(org: Org) -> None:
 
 
 def test_a_team_decides_several_challenges_in_one_pass(org: Org, team, cascade: Cascade) -> None:
+    AgreementFactory(unit=org.unit, year=YEAR)
     first, second, third = (challenge(org, title=t) for t in ("One", "Two", "Three"))
     meeting = services.meeting_create(
         team=team, by=org.head, held_on=date(YEAR, 2, 1), agenda=[first, second, third]
@@ -155,7 +156,7 @@ def test_a_team_decides_several_challenges_in_one_pass(org: Org, team, cascade: 
     }
     assignment = Assignment.objects.get(decision__challenge=first)
     assert assignment.stage == Stage.EXPLORE and assignment.lead == org.head
-    # The parent head may write the unit's agreement: the assignment is in it as an initiative.
+    # The parent head may write the unit's draft agreement: the assignment joins it.
     assert assignment.initiative is not None
     assert assignment.initiative.agreement.unit == org.unit
     assert list(assignment.initiative.goals.all()) == [cascade.goal_1]

@@ -22,6 +22,7 @@ from pejling.agreements.models import Agreement, InitiativeStatus
 from pejling.demo import data
 from pejling.demo.followup import load_followup
 from pejling.demo.indicators import load_indicators
+from pejling.demo.portfolio import load_portfolio
 from pejling.demo.util import save_if_changed
 from pejling.organisation.models import Membership, Role, Unit, UnitLevel
 from pejling.organisation.permissions import forget_memberships
@@ -103,6 +104,7 @@ def load_demo() -> list[DemoLogin]:
     office = get_user_model().objects.get(username="strategi")
     load_indicators(office)
     load_followup(office)
+    load_portfolio()
     return logins
 
 

@@ -566,7 +566,10 @@ def link_blocker(assignment: Assignment, by: Any) -> str | None:
 
 
 def _try_link(assignment: Assignment, by: Any) -> None:
-    if link_blocker(assignment, by) is None:
+    """On creation, join the owner unit's draft agreement of the year when there is one (a
+    missing agreement is created only when someone asks, with ``assignment_link``)."""
+    exists = Agreement.objects.filter(unit=assignment.unit, year=assignment.year).exists()
+    if exists and link_blocker(assignment, by) is None:
         _link(assignment, by)
 
 
