@@ -62,6 +62,7 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
+from tests.portfolio.matrix import portfolio_cases, portfolio_scene
 
 ROLES = ("office", "executive", "head", "colleague", "employee", "outsider", "anonymous")
 SIGNED_IN = ROLES[:-1]
@@ -219,6 +220,7 @@ def _build() -> World:
         group_role=GroupRole.objects.create(group="matrix", unit=root, role=Role.READER),
     )
     assert web_token.secret
+    world.objects.update(portfolio_scene(users, units))
     return world
 
 
@@ -857,7 +859,7 @@ def _route_names() -> set[str]:
     return {name for name, _pattern, _route in _routes()}
 
 
-CASES = WEB + API_CASES + _admin_cases()
+CASES = WEB + API_CASES + _admin_cases() + portfolio_cases(Case)
 
 
 # The matrix ---------------------------------------------------------------------------------
