@@ -509,7 +509,7 @@ def benefit_overview(request: HttpRequest) -> HttpResponse:
                 _("Pessimistic"),
                 _("Optimistic"),
                 _("Realised"),
-                _("Realised share (%)"),
+                _("Realised share, per cent"),
             ],
             rows=(
                 [

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from pejling.core.forms import add_validation_error
@@ -58,12 +59,12 @@ def _person(user: Any) -> str:
 
 
 FUNNEL_LABELS = {
-    "submitted": _("Submitted"),
-    "considered": _("Taken up by a leadership team"),
-    "assigned": _("Assigned"),
-    "test": _("Tested"),
-    "implement": _("Implemented"),
-    "in_operation": _("In operation"),
+    "submitted": gettext_lazy("Submitted"),
+    "considered": gettext_lazy("Taken up by a leadership team"),
+    "assigned": gettext_lazy("Assigned"),
+    "test": gettext_lazy("Tested"),
+    "implement": gettext_lazy("Implemented"),
+    "in_operation": gettext_lazy("In operation"),
 }
 
 
