@@ -553,13 +553,15 @@ def benefit_overview(request: HttpRequest) -> HttpResponse:
 def _ledger_chart(totals: list[Any]) -> Chart | None:
     values = []
     for row in totals:
-        for label, amount in (
+        parts = (
             (_("Reinvested"), row.reinvested),
             (_("Returned to the budget"), row.returned),
             (_("Not yet placed"), row.unplaced),
-        ):
+        )
+        for order, (label, amount) in enumerate(parts):
             values.append(
                 {
+                    "order": order,
                     "year": str(row.year),
                     "what": str(label),
                     "measure": str(row.measure_label),
@@ -581,6 +583,7 @@ def _ledger_chart(totals: list[Any]) -> Chart | None:
             "encoding": {
                 "y": {"field": "year", "type": "ordinal", "title": None},
                 "x": {"field": "amount", "type": "quantitative", "title": None, "stack": "zero"},
+                "order": {"field": "order", "type": "quantitative"},
                 "color": {
                     "field": "what",
                     "type": "nominal",
@@ -616,6 +619,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
     """Freed capacity and where it went, per year and unit rolled up the tree; ``?format=xlsx``."""
     _require(permissions.can_read_portfolio(request.user))
     within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
+    roots = list(Unit.objects.filter(depth=1)[:2])
+    if within is None and len(roots) == 1:
+        within = roots[0]  # one organisation: show its first level below the top
     rows = ledger_balance(within=within)
     totals = ledger_totals(rows)
     entries = ledger_entries(within=within)
