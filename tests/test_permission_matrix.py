@@ -62,7 +62,7 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
-from tests.portfolio.matrix import portfolio_cases, portfolio_scene
+from tests.portfolio.matrix import portfolio_api_cases, portfolio_cases, portfolio_scene
 
 ROLES = ("office", "executive", "head", "colleague", "employee", "outsider", "anonymous")
 SIGNED_IN = ROLES[:-1]
@@ -859,7 +859,7 @@ def _route_names() -> set[str]:
     return {name for name, _pattern, _route in _routes()}
 
 
-CASES = WEB + API_CASES + _admin_cases() + portfolio_cases(Case)
+CASES = WEB + API_CASES + _admin_cases() + portfolio_cases(Case) + portfolio_api_cases(_api)
 
 
 # The matrix ---------------------------------------------------------------------------------

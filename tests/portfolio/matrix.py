@@ -167,3 +167,103 @@ def portfolio_cases(case: Callable[..., Any]) -> list[Any]:
         case("portfolio:unit_panel", "GET", EMPLOYEES, lambda w: {"code": "unit-a1a"}),
         case("portfolio:dashboard_panel", "GET", OVERVIEW),
     ]
+
+
+def portfolio_api_cases(api: Callable[..., Any]) -> list[Any]:
+    """The API rows; ``api`` is the matrix's ``_api``."""
+
+    def ch(w: Any) -> dict[str, Any]:
+        return {"challenge_id": w.p_challenge.pk}
+
+    def asg(w: Any) -> dict[str, Any]:
+        return {"assignment_id": w.p_assignment.pk}
+
+    return [
+        api("GET", "/portfolio/challenges", "list_challenges", EMPLOYEES),
+        api(
+            "POST",
+            "/portfolio/challenges",
+            "create_challenge",
+            EMPLOYEES,
+            data=lambda w: {"title": "Via the API", "unit": "unit-a1a"},
+        ),
+        api("GET", "/portfolio/challenges/{challenge_id}", "get_challenge", EMPLOYEES, ch),
+        api(
+            "POST",
+            "/portfolio/challenges/{challenge_id}/support",
+            "support_challenge",
+            EMPLOYEES,
+            ch,
+        ),
+        api(
+            "POST",
+            "/portfolio/challenges/{challenge_id}/journey",
+            "add_journey_step",
+            EDIT_CHALLENGE,
+            ch,
+            data=lambda w: {"actor": "Rehab", "action": "Calls back", "feeling": 2},
+        ),
+        api("GET", "/portfolio/teams", "list_teams", EMPLOYEES),
+        api(
+            "POST",
+            "/portfolio/teams/{team_id}/decisions",
+            "decide",
+            TEAM,
+            lambda w: {"team_id": w.p_team.pk},
+            data=lambda w: {
+                "decided_on": "2026-02-01",
+                "decisions": [{"challenge": w.p_challenge.pk, "kind": "reject", "rationale": "No"}],
+            },
+        ),
+        api("GET", "/portfolio/assignments", "list_assignments", EMPLOYEES),
+        api(
+            "POST",
+            "/portfolio/assignments",
+            "give_assignment",
+            OVERVIEW,
+            data=lambda w: {
+                "issued_by": "Executive committee",
+                "title": "Report on it",
+                "unit": "unit-a1a",
+                "given_on": "2026-03-01",
+            },
+        ),
+        api("GET", "/portfolio/assignments/{assignment_id}", "get_assignment", EMPLOYEES, asg),
+        api(
+            "POST",
+            "/portfolio/assignments/{assignment_id}/advance",
+            "advance_assignment",
+            UPDATE_ASSIGNMENT,
+            asg,
+            data=lambda w: {"to": "develop", "started_on": "2026-02-01"},
+        ),
+        api(
+            "POST",
+            "/portfolio/assignments/{assignment_id}/benefits",
+            "create_benefit",
+            UPDATE_ASSIGNMENT,
+            asg,
+            data=lambda w: {
+                "description": "Better",
+                "stakeholder": "Residents",
+                "benefit_class": "quality",
+                "measure": "other",
+                "measure_label": "points",
+            },
+        ),
+        api(
+            "POST",
+            "/portfolio/benefits/{benefit_id}/placements",
+            "place_capacity",
+            PLACE,
+            lambda w: {"benefit_id": w.p_benefit.pk},
+            data=lambda w: {
+                "year": 2026,
+                "placement": "returned",
+                "amount": "10",
+                "decided_on": "2026-06-01",
+                "decided_by": "Board",
+            },
+        ),
+        api("GET", "/portfolio/ledger", "get_ledger", EMPLOYEES),
+    ]
