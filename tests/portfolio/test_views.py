@@ -307,3 +307,21 @@ def test_lists_take_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(reverse("portfolio:assignment_list"))
         client.get(reverse("portfolio:challenge_list"))
+
+
+def test_an_assignment_is_stopped_with_a_reason(org: Org, team) -> None:
+    assignment = assign(org, team, challenge(org))
+    client = client_for(org.head)
+    url = reverse("portfolio:assignment_stop", args=[assignment.pk])
+    client.post(url, {"stop-version": assignment.version, "stop-on": f"{YEAR}-03-01"})
+    assert Assignment.objects.get(pk=assignment.pk).stage == Stage.EXPLORE  # no reason
+    client.post(
+        url,
+        {
+            "stop-version": assignment.version,
+            "stop-reason": "The supplier solves it",
+            "stop-on": f"{YEAR}-03-01",
+        },
+    )
+    stopped = Assignment.objects.get(pk=assignment.pk)
+    assert stopped.stage == Stage.STOPPED and stopped.stopped_reason == "The supplier solves it"

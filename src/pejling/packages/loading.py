@@ -146,6 +146,10 @@ class Checker:
         self.check_agreements()
         self.check_deadlines()
         self.check_values()
+        if "portfolio" in self.data:
+            from pejling.packages.portfolio import check_portfolio
+
+            check_portfolio(self)
         if self.problems:
             raise PackageError(self.problems)
         return Checked(unit_order, strategy_order, indicator_order)
@@ -479,6 +483,10 @@ class Writer:
             self.write_deadlines()
         if "indicator_values" in data:
             self.write_values()
+        if "portfolio" in data:
+            from pejling.packages.portfolio import write_portfolio
+
+            write_portfolio(self)
         # Removals last, once nothing in the file points at what goes.
         if "strategies" in data:
             for item in data["strategies"]:

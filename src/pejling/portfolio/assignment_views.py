@@ -211,7 +211,9 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if can_update and open_stage
         else None,
-        "stop_form": StopForm(version=assignment.version, initial={"on": timezone.localdate()})
+        "stop_form": StopForm(
+            version=assignment.version, initial={"on": timezone.localdate()}, prefix="stop"
+        )
         if can_update and open_stage
         else None,
         "link_blocker": services.link_blocker(assignment, request.user),
@@ -304,7 +306,7 @@ def assignment_advance(request: HttpRequest, pk: int) -> HttpResponse:
 def assignment_stop(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(pk)
     _require(permissions.can_update_assignment(request.user, assignment))
-    form = StopForm(request.POST)
+    form = StopForm(request.POST, prefix="stop")
     if form.is_valid():
         try:
             services.assignment_stop(
