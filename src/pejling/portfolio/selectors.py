@@ -205,10 +205,10 @@ class BenefitTotal:
     year: int
     benefit_class: str
     measure: str
-    expected: Decimal
+    expected: Decimal | None  # None: nothing expected for the year
     pessimistic: Decimal | None
     optimistic: Decimal | None
-    realised: Decimal
+    realised: Decimal | None  # None: nothing realised yet
 
     @property
     def class_label(self) -> str:
@@ -216,37 +216,40 @@ class BenefitTotal:
 
     @property
     def share(self) -> int | None:
-        if not self.expected:
+        if not self.expected or self.realised is None:
             return None
         return round(self.realised / self.expected * 100)
 
 
+def _add(total: Decimal | None, value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return total
+    return (total or ZERO) + value
+
+
 def benefit_totals(*, unit: Unit | None = None) -> list[BenefitTotal]:
     """Expected against realised per year, class and measure (hours, kronor, ...)."""
+    scope = {"assignment__unit__path__startswith": unit.path} if unit else {}
     benefits = list(
-        Benefit.objects.filter(
-            **({"assignment__unit__path__startswith": unit.path} if unit else {})
-        )
+        Benefit.objects.filter(**scope)
         .select_related("indicator", "assignment__unit")
         .prefetch_related("years")
     )
     realised = realised_values(benefits)
-    sums: dict[tuple[int, str, str], list[Any]] = {}
+    sums: dict[tuple[int, str, str], list[Decimal | None]] = {}
     for benefit in benefits:
         years = {row.year: row for row in benefit.years.all()}
         years_seen = set(years) | {y for (b, y) in realised if b == benefit.pk}
         for year in years_seen:
             key = (year, benefit.benefit_class, benefit.measure_shown)
-            entry = sums.setdefault(key, [ZERO, None, None, ZERO])
+            entry = sums.setdefault(key, [None, None, None, None])
             row = years.get(year)
             if row is not None:
-                entry[0] += row.expected or ZERO
-                if row.pessimistic is not None:
-                    entry[1] = (entry[1] or ZERO) + row.pessimistic
-                if row.optimistic is not None:
-                    entry[2] = (entry[2] or ZERO) + row.optimistic
-            if (benefit.pk, year) in realised:
-                entry[3] += realised[(benefit.pk, year)].value
+                entry[0] = _add(entry[0], row.expected)
+                entry[1] = _add(entry[1], row.pessimistic)
+                entry[2] = _add(entry[2], row.optimistic)
+            found = realised.get((benefit.pk, year))
+            entry[3] = _add(entry[3], found.value if found else None)
     return [
         BenefitTotal(year, cls, measure, *values)
         for (year, cls, measure), values in sorted(sums.items())
