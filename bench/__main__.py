@@ -202,7 +202,7 @@ def bench_import(rows: int) -> tuple[list[tuple[str, float, int]], float, float,
     of the same rows into the values table (the budget), and into an index-less scratch table,
     and the peak memory (MiB) after the imports.
     """
-    from pejling.indicators.imports import check, parse_upload, read_and_check
+    from pejling.indicators.imports import check_observations, parse_upload, read_and_check
     from pejling.indicators.models import IndicatorValue
 
     csv_data, copy_data, shape = import_payloads(rows)
@@ -234,7 +234,7 @@ def bench_import(rows: int) -> tuple[list[tuple[str, float, int]], float, float,
     # For information: the exact reader, which reads XLSX files and every file with an error
     # (it holds a Python object per row, so it runs last, after the peak memory is taken).
     start = time.perf_counter()
-    exact = check(parse_upload(csv_data, "bench.csv"))
+    exact = check_observations(parse_upload(csv_data, "bench.csv"))
     results.append(("read + check, exact (XLSX, bad files)", time.perf_counter() - start, rows))
     assert not exact.errors and len(exact.values) == rows, exact.errors[:3]
     del exact

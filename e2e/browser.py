@@ -234,8 +234,6 @@ def crawl(page: Page, start: str, *, per_route: int = 1, limit: int = 60) -> lis
     the watch still fails the test on console errors. Downloads and non-HTML answers (a
     calendar feed, JSON) are skipped.
     """
-    from django.urls import Resolver404, resolve
-
     watch = watch_of(page)
     seen_routes: dict[str, int] = {}
     queue = [start]
@@ -243,14 +241,8 @@ def crawl(page: Page, start: str, *, per_route: int = 1, limit: int = 60) -> lis
     visited: list[str] = []
     while queue and len(visited) < limit:
         path = queue.pop(0)
-        try:
-            match = resolve(urlsplit(path).path)
-        except Resolver404:
-            continue
-        route = match.view_name
-        if route in SKIP_ROUTES or (match.namespace or "").startswith("admin"):
-            continue
-        if seen_routes.get(route, 0) >= per_route:
+        route = _route_to_crawl(path)
+        if route is None or seen_routes.get(route, 0) >= per_route:
             continue
         seen_routes[route] = seen_routes.get(route, 0) + 1
         try:
@@ -273,13 +265,34 @@ def crawl(page: Page, start: str, *, per_route: int = 1, limit: int = 60) -> lis
         else:
             settle(page)
         visited.append(path)
-        hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
-        for href in hrefs:
-            if not watch.same_origin(href):
-                continue
-            parts = urlsplit(href)
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-            if target not in queued and not parts.path.startswith("/static/"):
+        for target in _linked_paths(page, watch):
+            if target not in queued:
                 queued.add(target)
                 queue.append(target)
     return visited
+
+
+def _route_to_crawl(path: str) -> str | None:
+    """The view name of a path the crawler may visit, or None (not ours, admin, or skipped)."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return None
+    if match.view_name in SKIP_ROUTES or (match.namespace or "").startswith("admin"):
+        return None
+    return match.view_name
+
+
+def _linked_paths(page: Page, watch: PageWatch) -> list[str]:
+    """The same-origin paths (with query) the page links to, static files left out."""
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    paths = []
+    for href in hrefs:
+        if not watch.same_origin(href):
+            continue
+        parts = urlsplit(href)
+        if not parts.path.startswith("/static/"):
+            paths.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return paths

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from tests.factories import IndicatorFactory
 
 from pejling.indicators.models import (
     Aggregation,
@@ -19,6 +18,7 @@ from pejling.indicators.models import (
     Indicator,
     IndicatorValue,
 )
+from tests.factories import IndicatorFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -21,14 +21,6 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.utils import translation
-from tests.factories import (
-    ElementFactory,
-    IndicatorFactory,
-    IndicatorValueFactory,
-    KpiGoalFactory,
-    StrategyFactory,
-    StrategyLevelFactory,
-)
 
 from pejling.indicators.evaluation import (
     Status,
@@ -39,6 +31,14 @@ from pejling.indicators.evaluation import (
 )
 from pejling.indicators.models import Aggregation, Direction, Indicator, KpiGoal, MeasureUnit
 from pejling.strategy.models import Element, Strategy
+from tests.factories import (
+    ElementFactory,
+    IndicatorFactory,
+    IndicatorValueFactory,
+    KpiGoalFactory,
+    StrategyFactory,
+    StrategyLevelFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

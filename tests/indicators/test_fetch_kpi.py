@@ -11,6 +11,7 @@ exactly in the documented v3 shape: ``{"count", "values": [{"kpi", "municipality
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
-from tests.factories import IndicatorFactory
 
 from pejling.indicators.models import (
     ImportBatch,
@@ -32,10 +32,13 @@ from pejling.indicators.models import (
     IndicatorValue,
     Periodicity,
 )
+from tests.factories import IndicatorFactory
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(
+    os.environ.get("PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
+)
 FOLK1A_AREAS = FIXTURES / "statbank" / "data-FOLK1A-csv-da-text-all-areas-civilstand-2020K1.csv"
 FOLK1A_NATIONAL = (
     FIXTURES / "statbank" / "data-FOLK1A-csv-da-text-HeleLandet-CIVILSTAND_TOT-2008K1-2020K4.csv"

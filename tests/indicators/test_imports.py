@@ -15,7 +15,6 @@ import openpyxl
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 from pejling.indicators import imports
 from pejling.indicators.models import (
@@ -26,6 +25,7 @@ from pejling.indicators.models import (
     IndicatorValue,
     Periodicity,
 )
+from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     """Every test runs twice: with clean CSV files read by the fast reader, and with every file
     read the exact way (as files under ``FAST_CSV_MIN_BYTES`` are)."""
     if request.param == "exact":
-        monkeypatch.setattr(imports, "FAST_CSV_MIN_BYTES", 1 << 62)
+        monkeypatch.setattr(imports.reading, "FAST_CSV_MIN_BYTES", 1 << 62)
     return str(request.param)
 
 
@@ -197,7 +197,7 @@ def test_an_unsupported_file_type_is_refused(kpis: dict[str, Indicator]) -> None
 def test_a_file_over_the_size_limit_is_refused_before_parsing(
     kpis: dict[str, Indicator], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(imports, "MAX_UPLOAD_BYTES", 10)
+    monkeypatch.setattr(imports.batches, "MAX_UPLOAD_BYTES", 10)
     batch = run("indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\n")
     assert problems(batch) == [(None, None, "file_too_large")]
     assert IndicatorValue.objects.count() == 1
@@ -511,7 +511,7 @@ def test_a_clean_csv_file_is_not_parsed_row_by_row(
     calls: list[str] = []
     exact = imports.parse_upload
     monkeypatch.setattr(
-        imports, "parse_upload", lambda *a, **kw: calls.append("exact") or exact(*a, **kw)
+        imports.reading, "parse_upload", lambda *a, **kw: calls.append("exact") or exact(*a, **kw)
     )
     batch = run(FIRST)
     assert (batch.status, batch.created) == (ImportStatus.DONE, 3)
@@ -548,14 +548,14 @@ def test_a_failure_while_writing_leaves_nothing_behind(
 ) -> None:
     run(FIRST)
     before = set(IndicatorValue.objects.values_list("indicator", "unit", "period", "value"))
-    real_save_as = imports.save_as
+    real_save_as = imports.batches.save_as
 
     def failing(obj: Any, by: Any, *, reason: str = "") -> Any:
         if reason == "imported":
             raise RuntimeError("disk full")
         return real_save_as(obj, by, reason=reason)
 
-    monkeypatch.setattr(imports, "save_as", failing)
+    monkeypatch.setattr(imports.batches, "save_as", failing)
     for text in (EDITED, "indicator;unit;period;value\nSICK;unit-a1a;2020-01;1\n"):
         with pytest.raises(RuntimeError):
             run(text)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from tests.factories import IndicatorFactory, IndicatorValueFactory
 
 from pejling.core.audit import AuditFilters, audit_page
 from pejling.core.models import ChangeVia
@@ -24,6 +23,7 @@ from pejling.indicators.models import (
     IndicatorValue,
     KpiGoal,
 )
+from tests.factories import IndicatorFactory, IndicatorValueFactory
 
 pytestmark = pytest.mark.django_db
 

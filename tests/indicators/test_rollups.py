@@ -26,11 +26,11 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 from pejling.indicators import rollups
 from pejling.indicators.models import Aggregation, Indicator, MeasureUnit
 from pejling.organisation.models import Unit
+from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
 

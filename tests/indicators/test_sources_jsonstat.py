@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from pejling.indicators.sources.dataset_observations import observations_from_dataset
 from pejling.indicators.sources.jsonstat import (
     JsonStatError,
     collection_links,
     iter_values,
-    observations_from_dataset,
     read_dataset,
     read_datasets,
 )

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from django.utils import translation
-from tests.factories import IndicatorFactory, UserFactory
 
 from pejling.core.audit import AuditFilters, audit_page
 from pejling.indicators import imports
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue
+from tests.factories import IndicatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import threading
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +24,14 @@ from typing import Any
 from graphql import GraphQLSchema, build_schema, parse, validate
 from graphql.error import GraphQLError
 
-OS2MO = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "os2mo"
+OS2MO = (
+    Path(
+        os.environ.get(
+            "PEJLING_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+        )
+    )
+    / "os2mo"
+)
 CAPTURES = OS2MO / "captures"
 SCHEMA_FILE = OS2MO / "schema" / "os2mo_graphql_v29.ldap-import-export.schema.graphql"
 TOKEN = "test-token"

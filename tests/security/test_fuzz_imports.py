@@ -18,7 +18,7 @@ from pejling.indicators.models import ImportStatus, IndicatorValue
 from pejling.indicators.sources.files import parse_csv_text, parse_table_file
 from pejling.organisation.models import Unit
 from pejling.organisation.sync.files import parse_unit_file
-from pejling.organisation.sync.service import sync_from_file
+from pejling.organisation.sync.from_sources import sync_from_file
 from pejling.packages.formats import PackageError, parse
 from pejling.packages.loading import load_package
 from pejling.strategy.models import Element, Strategy

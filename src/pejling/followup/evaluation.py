@@ -24,7 +24,8 @@ from pejling.strategy.models import Element, MeasureKind
 COUNTED_STATES = [AgreementState.SUBMITTED, AgreementState.AGREED, AgreementState.PUBLISHED]
 
 
-def _n(value: float) -> str:
+def _number_text(value: float) -> str:
+    """The number in the reader's language, to one decimal (none for a whole number)."""
     rounded = round(value, 1)
     return str(
         number_format(
@@ -116,20 +117,7 @@ def _judge(
 def evaluate_count(goal: Element, year: int, today: date) -> Evaluation:
     derived = getattr(goal, "derived", None)
     target = float(goal.target_value) if goal.target_value is not None else None
-    evaluation = Evaluation(
-        goal,
-        MeasureKind.COUNT,
-        None,
-        None,
-        None,
-        target,
-        None,
-        None,
-        None,
-        None,
-        Status.NO_DATA,
-        "",
-    )
+    evaluation = Evaluation(goal=goal, kind=MeasureKind.COUNT, target=target, status=Status.NO_DATA)
     if derived is None or target is None:
         evaluation.reason = _("The goal does not say what to count or how many.")
         return evaluation
@@ -154,7 +142,11 @@ def evaluate_count(goal: Element, year: int, today: date) -> Evaluation:
         value,
         target,
         expected,
-        {"value": _n(value), "target": _n(target), "expected": _n(expected)},
+        {
+            "value": _number_text(value),
+            "target": _number_text(target),
+            "expected": _number_text(expected),
+        },
     )
     return evaluation
 
@@ -163,18 +155,7 @@ def evaluate_coverage(goal: Element, year: int, today: date) -> Evaluation:
     derived = getattr(goal, "derived", None)
     target = float(goal.target_value) if goal.target_value is not None else 100.0
     evaluation = Evaluation(
-        goal,
-        MeasureKind.COVERAGE,
-        None,
-        None,
-        None,
-        target,
-        None,
-        None,
-        None,
-        None,
-        Status.NO_DATA,
-        "",
+        goal=goal, kind=MeasureKind.COVERAGE, target=target, status=Status.NO_DATA
     )
     if derived is None or derived.unit_level_id is None:
         evaluation.reason = _("The goal does not say which level must be covered.")
@@ -201,9 +182,9 @@ def evaluate_coverage(goal: Element, year: int, today: date) -> Evaluation:
         "total": str(len(units)),
         # The level's names are data: its singular after "of 1", else its plural.
         "level": (level.name if len(units) == 1 else level.name_plural).lower() if level else "",
-        "value": _n(value),
-        "target": _n(target),
-        "expected": _n(expected),
+        "value": _number_text(value),
+        "target": _number_text(target),
+        "expected": _number_text(expected),
     }
     _judge(evaluation, value, target, expected, words)  # the status; a coverage reason below
     evaluation.reason = _coverage_reason(evaluation.status, len(units) - len(missing)) % words
@@ -246,20 +227,7 @@ def _coverage_reason(status: str, covered: int) -> str:
 
 
 def evaluate_assessed(goal: Element, year: int, assessment: GoalAssessment | None) -> Evaluation:
-    evaluation = Evaluation(
-        goal,
-        MeasureKind.ASSESSED,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        Status.NO_DATA,
-        "",
-    )
+    evaluation = Evaluation(goal=goal, kind=MeasureKind.ASSESSED, status=Status.NO_DATA)
     if assessment is None:
         evaluation.reason = _("The goal's owner has not assessed it yet this year.")
         return evaluation

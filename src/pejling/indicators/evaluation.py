@@ -80,20 +80,22 @@ class Forecast:
         }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Evaluation:
+    """How a goal stands; built by keyword, it starts with no data and no numbers."""
+
     goal: Element
     kind: str
-    unit: Unit | None
-    indicator: Indicator | None
-    value: float | None
-    target: float | None
-    baseline: float | None
-    progress: float | None
-    expected: float | None
-    forecast: Forecast | None
-    status: str
-    reason: str
+    unit: Unit | None = None
+    indicator: Indicator | None = None
+    value: float | None = None
+    target: float | None = None
+    baseline: float | None = None
+    progress: float | None = None
+    expected: float | None = None
+    forecast: Forecast | None = None
+    status: str = Status.NO_DATA
+    reason: str = ""
     latest_period: str | None = None
     current: float | None = None
     behind: list[str] = field(default_factory=list)  # the units or initiatives behind the number
@@ -131,7 +133,8 @@ class Evaluation:
         }
 
 
-def _f(value: Decimal | float | None) -> float | None:
+def _as_float(value: Decimal | float | None) -> float | None:
+    """The number as a float rounded to 4 decimals, None stays None."""
     return None if value is None else round(float(value), 4)
 
 
@@ -193,47 +196,48 @@ def _meets(value: float, target: float, lower_is_better: bool) -> bool:
     return value <= target if lower_is_better else value >= target
 
 
+def _expected_by(goal: Element, today: date) -> float | None:
+    """The value expected on ``today`` on the goal's path, if it has a dated baseline and target."""
+    if (
+        goal.baseline_value is None
+        or not goal.baseline_date
+        or goal.target_value is None
+        or not goal.target_date
+    ):
+        return None
+    return round(
+        expected_on(
+            today,
+            float(goal.baseline_value),
+            goal.baseline_date,
+            float(goal.target_value),
+            goal.target_date,
+        ),
+        4,
+    )
+
+
 def evaluate_kpi(
     goal: Element, kpi: KpiGoal | None, root: Unit | None, *, today: date | None = None
 ) -> Evaluation:
     today = today or timezone.localdate()
     unit = (kpi.unit if kpi and kpi.unit_id else None) or root
     indicator = kpi.indicator if kpi else None
-    target = _f(goal.target_value)
-    baseline = _f(goal.baseline_value)
+    target = _as_float(goal.target_value)
+    baseline = _as_float(goal.baseline_value)
     evaluation = Evaluation(
-        goal,
-        MeasureKind.KPI,
-        unit,
-        indicator,
-        None,
-        target,
-        baseline,
-        None,
-        None,
-        None,
-        Status.NO_DATA,
-        "",
+        goal=goal,
+        kind=MeasureKind.KPI,
+        unit=unit,
+        indicator=indicator,
+        target=target,
+        baseline=baseline,
+        status=Status.NO_DATA,
     )
     if indicator is None or unit is None:
         evaluation.reason = _("No indicator is linked to this goal.")
         return evaluation
-    if (
-        goal.baseline_value is not None
-        and goal.baseline_date
-        and goal.target_value is not None
-        and goal.target_date
-    ):
-        evaluation.expected = round(
-            expected_on(
-                today,
-                float(goal.baseline_value),
-                goal.baseline_date,
-                float(goal.target_value),
-                goal.target_date,
-            ),
-            4,
-        )
+    evaluation.expected = _expected_by(goal, today)
     points = series(indicator, unit)
     evaluation.points = points
     if not points:

@@ -226,7 +226,7 @@ class IndicatorValue(models.Model):
         db_index=False,
     )
     # Every value's creation, change and deletion, with who and when (the audit trail). Imports
-    # write these rows set-based in SQL (``imports.py``), not one save at a time; the history
+    # write these rows set-based in SQL (``imports/writing.py``), not one save at a time; the history
     # table is indexed only on what the trail reads by (the value's id, the time, the person),
     # and its person is not checked per row by the database (users are deactivated, never
     # deleted; a million rows would be a million checks).

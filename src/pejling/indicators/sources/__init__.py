@@ -7,12 +7,12 @@ and :class:`ParseError` entries; mapping units and storing values is left to
 the caller.
 """
 
+from .dataset_observations import observations_from_dataset
 from .files import parse_csv_text, parse_table_file, parse_xlsx_bytes
 from .jsonstat import (
     Dataset,
     JsonStatError,
     iter_values,
-    observations_from_dataset,
     read_dataset,
     read_datasets,
 )

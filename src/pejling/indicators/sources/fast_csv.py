@@ -31,15 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 from pejling.core.tabular import decode_text_as, sniff_delimiter, strip_preamble
 
-from .files import (
-    _SNIFF_ROWS,
-    _guess_decimal_comma,
-    _match_header,
-    _period_from_cell,
-    file_kind,
-)
+from .files import file_kind
 from .numbers import NumberError, parse_decimal
 from .records import Period, PeriodError
+from .table_rows import _SNIFF_ROWS, _guess_decimal_comma, _match_header, _period_from_cell
 
 if TYPE_CHECKING:
     import polars as pl
@@ -97,8 +92,48 @@ class _Decline(Exception):
 
 
 def _read(data: bytes, default_indicator: str | None) -> CleanCsv:
+    """Steps: the body after any preamble, read by polars; the header as the exact parser reads
+    it; blank rows dropped; then each column made what the exact parser would make it."""
     import polars as pl  # local import: only large uploads need it
 
+    body, body_text, delimiter = _body(data)
+    frame, quoted = _frame(body, delimiter)
+    index = _header_index(frame, body_text, delimiter, default_indicator)
+    names = frame.columns
+    if (
+        quoted
+        and frame.select(pl.any_horizontal(pl.col(names).str.contains("[\r\n]"))).to_series().any()
+    ):
+        raise _Decline  # a line break inside a quoted cell
+
+    unit_col, period_col, value_col = (names[index[n]] for n in ("unit", "period", "value"))
+    frame = frame.with_row_index("row", offset=1).slice(1)  # the header is row 1
+    # A null can only be a cell polars made up; the exact parser may see the row otherwise.
+    if frame.null_count().sum_horizontal().item():
+        raise _Decline
+
+    # The decimal comma, guessed from the first rows as the exact parser does (blank rows too;
+    # a cell polars pads a short row with is as empty as the one the exact parser leaves out).
+    head = frame.get_column(value_col).head(_SNIFF_ROWS).to_list()
+    decimal_comma = _guess_decimal_comma([[cell] for cell in head], 0, delimiter != ",")
+    frame = _without_blank_rows(frame, unit_col, names)
+
+    out: dict[str, Any] = {
+        "row": frame.get_column("row"),
+        "indicator": _indicator_column(frame, index, names, default_indicator),
+        "unit": _stripped(frame.get_column(unit_col)),
+    }
+    period_index, periods = _periods(frame.get_column(period_col))
+    out["period"] = period_index
+    raw_values = frame.get_column(value_col)
+    value, negative, int_digits = _numbers(raw_values, decimal_comma)
+    out.update(value=value, negative=negative, int_digits=int_digits, raw_value=raw_values)
+    result = pl.DataFrame(out)
+    return CleanCsv(result, periods, decimal_comma)
+
+
+def _body(data: bytes) -> tuple[bytes, str, str]:
+    """The file's bytes after any preamble (``sep=;``), their text, and the delimiter."""
     text, encoding = decode_text_as(data)
     body_text, delimiter = strip_preamble(text)
     if delimiter is None:
@@ -115,6 +150,13 @@ def _read(data: bytes, default_indicator: str | None) -> CleanCsv:
     # csv.reader ends a row at a lone carriage return as well; polars does not.
     if not body or body.count(b"\r") != body.count(b"\r\n"):
         raise _Decline
+    return body, body_text, delimiter
+
+
+def _frame(body: bytes, delimiter: str) -> tuple[pl.DataFrame, bool]:
+    """Every cell as text, the header row included; and whether any cell is quoted."""
+    import polars as pl
+
     quoted = b'"' in body
     try:
         frame = pl.read_csv(
@@ -130,37 +172,28 @@ def _read(data: bytes, default_indicator: str | None) -> CleanCsv:
         raise _Decline from exc
     if frame.height < 2:
         raise _Decline
+    return frame, quoted
 
-    # The header: the first row, read the same by csv.reader (the exact parser's reader).
+
+def _header_index(
+    frame: pl.DataFrame, body_text: str, delimiter: str, default_indicator: str | None
+) -> dict[str, int]:
+    """Where each column is, from the first row, read the same by csv.reader (the exact
+    parser's reader); every required column there."""
     header = next(csv.reader(io.StringIO(body_text, newline=""), delimiter=delimiter), None)
     if not header or list(frame.row(0)) != header or not any(cell.strip() for cell in header):
         raise _Decline
-    columns = _match_header(header)
-    index = columns.index
+    index = _match_header(header).index
     if any(name not in index for name in ("unit", "period", "value")):
         raise _Decline
     if "indicator" not in index and default_indicator is None:
         raise _Decline
-    names = frame.columns
-    if (
-        quoted
-        and frame.select(pl.any_horizontal(pl.col(names).str.contains("[\r\n]"))).to_series().any()
-    ):
-        raise _Decline  # a line break inside a quoted cell
+    return index
 
-    unit_col, period_col, value_col = (names[index[n]] for n in ("unit", "period", "value"))
-    frame = frame.with_row_index("row", offset=1).slice(1)  # the header is row 1
-    # A null can only be a cell polars made up; the exact parser may see the row otherwise.
-    if frame.null_count().sum_horizontal().item():
-        raise _Decline
 
-    # The decimal comma, guessed from the first rows as the exact parser does (blank rows too;
-    # a cell polars pads a short row with is as empty as the one the exact parser leaves out).
-    head = frame.get_column(names[index["value"]]).head(_SNIFF_ROWS).to_list()
-    decimal_comma = _guess_decimal_comma([[cell] for cell in head], 0, delimiter != ",")
-
-    # Blank rows are skipped (and counted). A row is blank only if its unit is, and a blank
-    # unit in a row that is not blank is an error: the exact parser names it.
+def _without_blank_rows(frame: pl.DataFrame, unit_col: str, names: list[str]) -> pl.DataFrame:
+    """Blank rows are skipped (and counted). A row is blank only if its unit is, and a blank
+    unit in a row that is not blank is an error: the exact parser names it."""
     blank_unit = frame.get_column(unit_col).str.strip_chars() == ""
     if blank_unit.any():
         for cells in frame.filter(blank_unit).select(names).iter_rows():
@@ -169,23 +202,20 @@ def _read(data: bytes, default_indicator: str | None) -> CleanCsv:
         frame = frame.filter(~blank_unit)
     if frame.height == 0:
         raise _Decline
+    return frame
 
-    out: dict[str, Any] = {"row": frame.get_column("row")}
+
+def _indicator_column(
+    frame: pl.DataFrame, index: dict[str, int], names: list[str], default_indicator: str | None
+) -> pl.Series:
+    import polars as pl
+
     if "indicator" in index:
-        out["indicator"] = _stripped(frame.get_column(names[index["indicator"]]))
-    else:
-        fixed = (default_indicator or "").strip()
-        if not fixed:
-            raise _Decline
-        out["indicator"] = pl.repeat(fixed, frame.height, dtype=pl.String, eager=True)
-    out["unit"] = _stripped(frame.get_column(unit_col))
-    period_index, periods = _periods(frame.get_column(period_col))
-    out["period"] = period_index
-    raw_values = frame.get_column(value_col)
-    value, negative, int_digits = _numbers(raw_values, decimal_comma)
-    out.update(value=value, negative=negative, int_digits=int_digits, raw_value=raw_values)
-    result = pl.DataFrame(out)
-    return CleanCsv(result, periods, decimal_comma)
+        return _stripped(frame.get_column(names[index["indicator"]]))
+    fixed = (default_indicator or "").strip()
+    if not fixed:
+        raise _Decline
+    return pl.repeat(fixed, frame.height, dtype=pl.String, eager=True)
 
 
 def _stripped(column: pl.Series) -> pl.Series:

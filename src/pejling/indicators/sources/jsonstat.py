@@ -18,7 +18,7 @@ positions, or be absent for a dimension with one category (then the single
 ``id`` varies fastest, whatever order the ``dimension`` object lists them in.
 
 Values are returned as JSON gave them (int, float, str, None, or Decimal when
-the text was parsed with :func:`load_json`). :func:`observations_from_dataset`
+the text was parsed with :func:`load_json`). :func:`.dataset_observations.observations_from_dataset`
 turns a dataset into :class:`~.records.Observation` records.
 """
 
@@ -27,20 +27,10 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
-
-from .numbers import NumberError, decimal_from_json
-from .records import (
-    DuplicateChecker,
-    Observation,
-    ParseError,
-    ParseResult,
-    PeriodError,
-    parse_period,
-)
 
 
 class JsonStatError(ValueError):
@@ -209,26 +199,26 @@ def _is_dataset(obj: Any) -> bool:
     return isinstance(obj, Mapping) and "dimension" in obj and "value" in obj
 
 
-def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
-    """Read one dataset object (JSON-stat 2.0, or a 1.x bundle member)."""
-    if not _is_dataset(obj):
-        raise JsonStatError("A dataset needs 'dimension' and 'value'.")
-    dims_raw = obj["dimension"]
-    if not isinstance(dims_raw, Mapping):
-        raise JsonStatError("'dimension' must be an object.")
-    # 2.0 keeps id/size/role at the top; 1.x keeps them inside "dimension".
+def _ids_and_sizes(
+    obj: Mapping[str, Any], dims_raw: Mapping[str, Any]
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    # 2.0 keeps id/size at the top; 1.x keeps them inside "dimension".
     ids_raw = obj.get("id", dims_raw.get("id"))
     sizes_raw = obj.get("size", dims_raw.get("size"))
-    role_raw = obj.get("role", dims_raw.get("role")) or {}
     if not isinstance(ids_raw, list) or not isinstance(sizes_raw, list):
         raise JsonStatError("A dataset needs 'id' and 'size' lists.")
     if len(ids_raw) != len(sizes_raw):
         raise JsonStatError("'id' and 'size' differ in length.")
-    ids = tuple(str(i) for i in ids_raw)
     try:
         sizes = tuple(int(s) for s in sizes_raw)
     except (TypeError, ValueError):
         raise JsonStatError("'size' must hold integers.") from None
+    return tuple(str(i) for i in ids_raw), sizes
+
+
+def _dimensions(
+    ids: tuple[str, ...], sizes: tuple[int, ...], dims_raw: Mapping[str, Any]
+) -> dict[str, Dimension]:
     dimensions: dict[str, Dimension] = {}
     for dim_id, size in zip(ids, sizes, strict=True):
         if dim_id not in dims_raw:
@@ -239,8 +229,11 @@ def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
                 f"Dimension {dim_id!r} has {len(dimension)} categories but size says {size}."
             )
         dimensions[dim_id] = dimension
+    return dimensions
+
+
+def _check_values_and_status(obj: Mapping[str, Any], total: int) -> None:
     values = obj["value"]
-    total = math.prod(sizes)
     if isinstance(values, list):
         if len(values) != total:
             raise JsonStatError(
@@ -251,6 +244,19 @@ def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
     status = obj.get("status")
     if status is not None and not isinstance(status, str | list | Mapping):
         raise JsonStatError("'status' must be a string, list or object.")
+
+
+def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
+    """Read one dataset object (JSON-stat 2.0, or a 1.x bundle member)."""
+    if not _is_dataset(obj):
+        raise JsonStatError("A dataset needs 'dimension' and 'value'.")
+    dims_raw = obj["dimension"]
+    if not isinstance(dims_raw, Mapping):
+        raise JsonStatError("'dimension' must be an object.")
+    ids, sizes = _ids_and_sizes(obj, dims_raw)
+    dimensions = _dimensions(ids, sizes, dims_raw)
+    _check_values_and_status(obj, math.prod(sizes))
+    role_raw = obj.get("role", dims_raw.get("role")) or {}
     role: dict[str, tuple[str, ...]] = {}
     if isinstance(role_raw, Mapping):
         role = {
@@ -261,8 +267,8 @@ def parse_dataset(obj: Mapping[str, Any], name: str | None = None) -> Dataset:
         ids=ids,
         sizes=sizes,
         dimensions=dimensions,
-        values=values,
-        status=status,
+        values=obj["value"],
+        status=obj.get("status"),
         label=obj.get("label"),
         source=obj.get("source"),
         updated=obj.get("updated"),
@@ -336,175 +342,3 @@ def iter_values(payload: Any) -> Iterator[tuple[dict[str, str], Any]]:
     for dataset in datasets:
         for cell in dataset.cells():
             yield cell.categories, cell.value
-
-
-RegionMapper = Callable[[str], str | None] | Mapping[str, str]
-
-
-def _map_region(mapper: RegionMapper | None, code: str) -> str | None:
-    if mapper is None:
-        return code
-    if isinstance(mapper, Mapping):
-        return mapper.get(code)
-    return mapper(code)
-
-
-def observations_from_dataset(
-    dataset: Dataset,
-    *,
-    indicator: str,
-    time: str,
-    region: str | None = None,
-    unit: str | None = None,
-    filters: Mapping[str, str] | None = None,
-    region_codes: RegionMapper | None = None,
-    nonnegative: bool = False,
-) -> ParseResult:
-    """Turn a dataset into observations of one indicator.
-
-    - ``time``: id of the time dimension; its category ids are parsed with
-      :func:`~.records.parse_period`.
-    - ``region``: id of the region dimension; its category id (after
-      ``region_codes``, a mapping or function; None drops the cell with an
-      ``unknown_unit`` error) is the observation's unit. When None, ``unit``
-      is used for every observation.
-    - ``filters``: dimension id -> category id for every other dimension
-      with more than one category (for example ``{"ContentsCode":
-      "Personer1"}``). An unfiltered dimension with several categories is an
-      ``ambiguous_dimension`` error, as it would give duplicate rows.
-
-    Null cells become ``skipped`` entries (``null_value``) that carry the
-    cell's status symbol. Errors have ``row=None`` and name the dimension in
-    ``column``.
-    """
-    result = ParseResult()
-    filters = dict(filters or {})
-    if region is None and not unit:
-        raise ValueError("Pass either region (a dimension id) or unit (a fixed unit code).")
-
-    for dim_id in [time, *([region] if region else []), *filters]:
-        if dim_id not in dataset.dimensions:
-            result.errors.append(
-                ParseError(
-                    None,
-                    dim_id,
-                    "missing_column",
-                    f"The dataset has no dimension {dim_id!r}; it has {', '.join(dataset.ids)}.",
-                )
-            )
-    if result.errors:
-        return result
-
-    fixed: dict[str, int] = {}
-    for dim_id in dataset.ids:
-        dimension = dataset.dimensions[dim_id]
-        if dim_id in (time, region):
-            continue
-        if dim_id in filters:
-            wanted = filters[dim_id]
-            if wanted not in dimension.positions:
-                result.errors.append(
-                    ParseError(
-                        None,
-                        dim_id,
-                        "unknown_category",
-                        f"Dimension {dim_id!r} has no category {wanted!r}; "
-                        f"it has {', '.join(dimension.categories[:10])}"
-                        f"{' …' if len(dimension) > 10 else ''}.",
-                    )
-                )
-            else:
-                fixed[dim_id] = dimension.positions[wanted]
-        elif len(dimension) == 1:
-            fixed[dim_id] = 0
-        else:
-            result.errors.append(
-                ParseError(
-                    None,
-                    dim_id,
-                    "ambiguous_dimension",
-                    f"Dimension {dim_id!r} has {len(dimension)} categories; "
-                    f"pass a filter to pick one of {', '.join(dimension.categories[:10])}.",
-                )
-            )
-    if result.errors:
-        return result
-
-    strides = dict(zip(dataset.ids, dataset.strides, strict=True))
-    base = sum(pos * strides[dim_id] for dim_id, pos in fixed.items())
-    time_dim = dataset.dimensions[time]
-    region_dim = dataset.dimensions[region] if region else None
-    duplicates = DuplicateChecker()
-
-    periods = {}
-    for category in time_dim.categories:
-        try:
-            periods[category] = parse_period(category)
-        except PeriodError as exc:
-            result.errors.append(ParseError(None, time, "unknown_period", str(exc)))
-
-    units: dict[str, str] = {}
-    region_categories = region_dim.categories if region_dim else ("",)
-    for category in region_categories:
-        if region_dim is None:
-            units[category] = str(unit)
-            continue
-        mapped = _map_region(region_codes, category)
-        if mapped is None:
-            result.errors.append(
-                ParseError(
-                    None,
-                    region,
-                    "unknown_unit",
-                    f"Region {category!r} ({region_dim.label_of(category)}) has no code mapping.",
-                )
-            )
-        else:
-            units[category] = mapped
-
-    for r_pos, r_cat in enumerate(region_categories):
-        if r_cat not in units:
-            continue
-        r_offset = r_pos * strides[region] if region else 0
-        for t_pos, t_cat in enumerate(time_dim.categories):
-            period = periods.get(t_cat)
-            if period is None:
-                continue
-            index = base + r_offset + t_pos * strides[time]
-            raw = dataset.value_at(index)
-            where = f"{r_cat + ' ' if region else ''}{t_cat}".strip()
-            if raw is None:
-                status = dataset.status_at(index)
-                result.skipped.append(
-                    ParseError(
-                        None,
-                        None,
-                        "null_value",
-                        f"No value for {where}" + (f" (status {status!r})." if status else "."),
-                    )
-                )
-                continue
-            try:
-                value = decimal_from_json(raw)
-            except NumberError:
-                result.errors.append(
-                    ParseError(
-                        None, None, "not_a_number", f"Value {raw!r} for {where} is not a number."
-                    )
-                )
-                continue
-            assert value is not None
-            if nonnegative and value < 0:
-                result.errors.append(
-                    ParseError(
-                        None, None, "negative_count", f"Value {value} for {where} is negative."
-                    )
-                )
-                continue
-            unit_code = units[r_cat]
-            duplicate = duplicates.check(indicator, unit_code, period, None, region)
-            if duplicate is not None:
-                result.errors.append(duplicate)
-                continue
-            result.observations.append(Observation(indicator, unit_code, period, value, None))
-    return result

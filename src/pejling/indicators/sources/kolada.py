@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ._http import HttpClient, Opener
@@ -85,6 +86,79 @@ def _period(raw: Any) -> Period:
     raise PeriodError(f"{raw!r} is not a period.")
 
 
+def _entry_key(
+    item: Mapping[str, Any], row: int, errors: list[ParseError]
+) -> tuple[Any, Any, Period] | None:
+    """An entry's KPI, unit and period, or None (each missing field or a bad period reported)."""
+    kpi = item.get("kpi")
+    unit_key = "ou" if "ou" in item else "municipality"
+    unit = item.get(unit_key)
+    missing = [
+        name
+        for name, present in (("kpi", kpi), (unit_key, unit), ("period", item.get("period")))
+        if present in (None, "")
+    ]
+    if missing:
+        errors.extend(
+            ParseError(row, name, "missing_value", f"The entry has no {name}.") for name in missing
+        )
+        return None
+    try:
+        period = _period(item["period"])
+    except PeriodError as exc:
+        errors.append(ParseError(row, "period", "unknown_period", str(exc)))
+        return None
+    return kpi, unit, period
+
+
+def _gender_value(
+    item: Mapping[str, Any],
+    row: int,
+    gender: str,
+    where: str,
+    nonnegative: bool,
+    result: ParseResult,
+) -> Decimal | None:
+    """The entry's value for ``gender``, or None: no such value or a null is skipped, a bad
+    list or number an error."""
+    values = item.get("values")
+    if not isinstance(values, list):
+        result.errors.append(
+            ParseError(row, "values", "invalid_payload", "'values' is not a list.")
+        )
+        return None
+    chosen = next((v for v in values if isinstance(v, Mapping) and v.get("gender") == gender), None)
+    if chosen is None:
+        result.skipped.append(
+            ParseError(row, "gender", "no_gender_value", f"No {gender!r} value for {where}.")
+        )
+        return None
+    raw = chosen.get("value")
+    if raw is None:
+        status = chosen.get("status")
+        result.skipped.append(
+            ParseError(
+                row,
+                "value",
+                "null_value",
+                f"No value for {where}" + (f" (status {status!r})." if status else "."),
+            )
+        )
+        return None
+    try:
+        value = decimal_from_json(raw)
+    except NumberError:
+        result.errors.append(ParseError(row, "value", "not_a_number", f"{raw!r} is not a number."))
+        return None
+    assert value is not None
+    if nonnegative and value < 0:
+        result.errors.append(
+            ParseError(row, "value", "negative_count", f"{value} for {where} is negative.")
+        )
+        return None
+    return value
+
+
 def parse_kolada_data(
     payload: Any,
     *,
@@ -118,67 +192,15 @@ def parse_kolada_data(
                 ParseError(row, None, "invalid_payload", "Entry is not an object.")
             )
             continue
-        kpi = item.get("kpi")
-        unit_key = "ou" if "ou" in item else "municipality"
-        unit = item.get(unit_key)
-        missing = [
-            name
-            for name, present in (("kpi", kpi), (unit_key, unit), ("period", item.get("period")))
-            if present in (None, "")
-        ]
-        if missing:
-            for name in missing:
-                result.errors.append(
-                    ParseError(row, name, "missing_value", f"The entry has no {name}.")
-                )
+        entry = _entry_key(item, row, result.errors)
+        if entry is None:
             continue
-        try:
-            period = _period(item["period"])
-        except PeriodError as exc:
-            result.errors.append(ParseError(row, "period", "unknown_period", str(exc)))
-            continue
-        values = item.get("values")
-        if not isinstance(values, list):
-            result.errors.append(
-                ParseError(row, "values", "invalid_payload", "'values' is not a list.")
-            )
-            continue
-        chosen = next(
-            (v for v in values if isinstance(v, Mapping) and v.get("gender") == gender), None
-        )
-        where = f"{kpi} {unit} {period}"
-        if chosen is None:
-            result.skipped.append(
-                ParseError(row, "gender", "no_gender_value", f"No {gender!r} value for {where}.")
-            )
-            continue
-        raw = chosen.get("value")
-        if raw is None:
-            status = chosen.get("status")
-            result.skipped.append(
-                ParseError(
-                    row,
-                    "value",
-                    "null_value",
-                    f"No value for {where}" + (f" (status {status!r})." if status else "."),
-                )
-            )
-            continue
-        try:
-            value = decimal_from_json(raw)
-        except NumberError:
-            result.errors.append(
-                ParseError(row, "value", "not_a_number", f"{raw!r} is not a number.")
-            )
-            continue
-        assert value is not None
-        if nonnegative and value < 0:
-            result.errors.append(
-                ParseError(row, "value", "negative_count", f"{value} for {where} is negative.")
-            )
+        kpi, unit, period = entry
+        value = _gender_value(item, row, gender, f"{kpi} {unit} {period}", nonnegative, result)
+        if value is None:
             continue
         name = indicator or str(kpi)
-        duplicate = duplicates.check(name, str(unit), period, row, "period")
+        duplicate = duplicates.repeat_of_earlier(name, str(unit), period, row, "period")
         if duplicate is not None:
             result.errors.append(duplicate)
             continue
@@ -300,7 +322,9 @@ class KoladaClient(HttpClient):
             result.errors.extend(parsed.errors)
             result.skipped.extend(parsed.skipped)
             for obs in parsed.observations:
-                duplicate = duplicates.check(obs.indicator, obs.unit, obs.period, obs.row, "period")
+                duplicate = duplicates.repeat_of_earlier(
+                    obs.indicator, obs.unit, obs.period, obs.row, "period"
+                )
                 if duplicate is None:
                     result.observations.append(obs)
                 else:

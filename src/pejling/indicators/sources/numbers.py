@@ -25,6 +25,37 @@ def _three_digit_group(text: str, sep: str) -> bool:
     return 1 <= len(head) <= 3 and head.isdigit() and len(tail) == 3 and tail.isdigit()
 
 
+def _without_spaces(s: str) -> str:
+    """``s`` without group spaces (ASCII, no-break or thin), Unicode minus signs made ``-``."""
+    if not s.isascii():
+        for space in _UNICODE_SPACES:
+            if space in s:
+                s = s.replace(space, "")
+        for minus in _MINUS_SIGNS:
+            if minus in s:
+                s = s.replace(minus, "-")
+    if " " in s:
+        s = s.replace(" ", "")
+    return s
+
+
+def _with_decimal_point(s: str, decimal_comma: bool) -> str:
+    """``s`` with thousands separators dropped and a decimal point (see :func:`parse_decimal`)."""
+    if "," in s:
+        if "." in s:
+            if s.rfind(",") > s.rfind("."):
+                return s.replace(".", "").replace(",", ".")
+            return s.replace(",", "")
+        if s.count(",") > 1:
+            return s.replace(",", "")
+        if decimal_comma or not _three_digit_group(s, ","):
+            return s.replace(",", ".")
+        return s.replace(",", "")
+    if "." in s and (s.count(".") > 1 or (decimal_comma and _three_digit_group(s, "."))):
+        return s.replace(".", "")
+    return s
+
+
 def parse_decimal(text: str, *, decimal_comma: bool = True) -> Decimal:
     """Parse a number as written in a Nordic or English spreadsheet.
 
@@ -36,34 +67,10 @@ def parse_decimal(text: str, *, decimal_comma: bool = True) -> Decimal:
     default) ``1.234`` is 1234 and ``1,234`` is 1.234. NaN and infinities are
     refused.
     """
-    s = text.strip()
-    if not s.isascii():
-        for space in _UNICODE_SPACES:
-            if space in s:
-                s = s.replace(space, "")
-        for minus in _MINUS_SIGNS:
-            if minus in s:
-                s = s.replace(minus, "-")
-    if " " in s:
-        s = s.replace(" ", "")
+    s = _without_spaces(text.strip())
     if not s or "_" in s:
         raise NumberError(text)
-    has_comma = "," in s
-    has_dot = "." in s
-    if has_comma:
-        if has_dot:
-            if s.rfind(",") > s.rfind("."):
-                s = s.replace(".", "").replace(",", ".")
-            else:
-                s = s.replace(",", "")
-        elif s.count(",") > 1:
-            s = s.replace(",", "")
-        elif decimal_comma or not _three_digit_group(s, ","):
-            s = s.replace(",", ".")
-        else:
-            s = s.replace(",", "")
-    elif has_dot and (s.count(".") > 1 or (decimal_comma and _three_digit_group(s, "."))):
-        s = s.replace(".", "")
+    s = _with_decimal_point(s, decimal_comma)
     try:
         value = Decimal(s)
     except InvalidOperation:

@@ -260,9 +260,10 @@ class DuplicateChecker:
     def __init__(self) -> None:
         self._seen: dict[tuple[str, str, Period], int | None] = {}
 
-    def check(
+    def repeat_of_earlier(
         self, indicator: str, unit: str, period: Period, row: int | None, column: str | None
     ) -> ParseError | None:
+        """The ``duplicate_row`` error if this key was seen before; else remember it, None."""
         key = (indicator, unit, period)
         if key in self._seen:
             first = self._seen[key]

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._http import HttpClient, Opener
-from .jsonstat import RegionMapper, load_json, observations_from_dataset, read_dataset
+from .dataset_observations import RegionMapper, observations_from_dataset
+from .jsonstat import load_json, read_dataset
 from .records import ParseResult
 
 SSB_PXWEB_V2_BASE_URL = "https://data.ssb.no/api/pxwebapi/v2"

@@ -26,10 +26,12 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ._http import HttpClient, Opener
-from .jsonstat import RegionMapper, load_json, observations_from_dataset, read_dataset
+from .dataset_observations import RegionMapper, observations_from_dataset
+from .jsonstat import load_json, read_dataset
 from .numbers import NumberError, parse_decimal
 from .records import (
     DuplicateChecker,
@@ -142,6 +144,158 @@ def _find_column(header: list[str], name: str) -> int | None:
     return None
 
 
+def _decode(payload: str | bytes) -> str:
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload).decode("utf-8-sig")
+    return payload.lstrip("\ufeff")
+
+
+def _column_positions(
+    header: list[str], names: list[str], errors: list[ParseError]
+) -> dict[str, int]:
+    """Each wanted column's position; a ``missing_column`` error for each one not there."""
+    positions: dict[str, int] = {}
+    for name in names:
+        pos = _find_column(header, name)
+        if pos is None:
+            errors.append(
+                ParseError(
+                    1,
+                    name,
+                    "missing_column",
+                    f"No column {name!r}; the header is {';'.join(header)}.",
+                )
+            )
+        else:
+            positions[name] = pos
+    return positions
+
+
+def _matches(cell: str, wanted: str) -> bool:
+    cell = cell.strip()
+    return cell == wanted or cell.casefold() == wanted.casefold()
+
+
+def _ambiguous_columns(
+    header: list[str], used: set[int], selected: list[tuple[int, list[str]]]
+) -> list[ParseError]:
+    """An error for each other column that still holds several values in the selected rows."""
+    errors = []
+    for pos, name in enumerate(header):
+        if pos in used:
+            continue
+        distinct = {r[pos].strip() for _, r in selected}
+        if len(distinct) > 1:
+            errors.append(
+                ParseError(
+                    None,
+                    name,
+                    "ambiguous_dimension",
+                    f"Column {name!r} has {len(distinct)} different values; pass a filter to pick one.",
+                )
+            )
+    return errors
+
+
+def _unit_of_area(area: str, region_codes: RegionMapper | None) -> str | None:
+    if region_codes is None:
+        return area
+    if isinstance(region_codes, Mapping):
+        return region_codes.get(area) or region_codes.get(area.casefold())
+    return region_codes(area)
+
+
+@dataclass(slots=True)
+class _CsvValueRows:
+    """Reads the time, area and value cells of the selected rows into observations."""
+
+    result: ParseResult
+    indicator: str
+    time_at: int
+    value_at: int
+    region_at: int | None
+    header: list[str]
+    unit: str | None
+    region_codes: RegionMapper | None
+    nonnegative: bool
+    periods: dict[str, Period | str]
+
+    def read(self, rows: list[tuple[int, list[str]]]) -> None:
+        time_name = self.header[self.time_at].strip()
+        duplicates = DuplicateChecker()
+        for n, r in rows:
+            period = self._period(r[self.time_at].strip())
+            if isinstance(period, str):
+                self.result.errors.append(ParseError(n, time_name, "unknown_period", period))
+                continue
+            unit_code = self._unit(n, r)
+            if unit_code is None:
+                continue
+            value = self._value(n, r[self.value_at].strip())
+            if value is None:
+                continue
+            duplicate = duplicates.repeat_of_earlier(
+                self.indicator, unit_code, period, n, time_name
+            )
+            if duplicate is not None:
+                self.result.errors.append(duplicate)
+                continue
+            self.result.observations.append(
+                Observation(self.indicator, unit_code, period, value, n)
+            )
+
+    def _period(self, text: str) -> Period | str:
+        """The period, or why the text is none (cached per distinct text)."""
+        period = self.periods.get(text)
+        if period is None:
+            try:
+                period = parse_period(text)
+            except PeriodError as exc:
+                period = str(exc)
+            self.periods[text] = period
+        return period
+
+    def _unit(self, n: int, row: list[str]) -> str | None:
+        """The row's unit code, or None (an ``unknown_unit`` error reported)."""
+        if self.region_at is None:
+            return self.unit
+        area = row[self.region_at].strip()
+        unit_code = _unit_of_area(area, self.region_codes)
+        if not unit_code:
+            self.result.errors.append(
+                ParseError(
+                    n,
+                    self.header[self.region_at].strip(),
+                    "unknown_unit",
+                    f"No code for area {area!r}.",
+                )
+            )
+            return None
+        return unit_code
+
+    def _value(self, n: int, raw_value: str) -> Decimal | None:
+        """The value, or None: a missing marker is skipped, anything else bad an error."""
+        name = self.header[self.value_at].strip()
+        if raw_value in MISSING_MARKERS or not raw_value:
+            self.result.skipped.append(
+                ParseError(n, name, "null_value", f"No value ({raw_value or 'empty'!r}).")
+            )
+            return None
+        try:
+            value = parse_decimal(raw_value, decimal_comma=True)
+        except NumberError:
+            self.result.errors.append(
+                ParseError(n, name, "not_a_number", f"{raw_value!r} is not a number.")
+            )
+            return None
+        if self.nonnegative and value < 0:
+            self.result.errors.append(
+                ParseError(n, name, "negative_count", f"{raw_value} is negative.")
+            )
+            return None
+        return value
+
+
 def parse_statbank_csv(
     payload: str | bytes,
     *,
@@ -167,11 +321,11 @@ def parse_statbank_csv(
 
     Columns are matched case-insensitively. Rows are numbered like the file
     (header = row 1). Values may use a decimal comma (``lang=da``) or point.
+
+    Steps: find the columns, select the rows the filters want, make sure no other column
+    varies, report short rows, then read each selected row.
     """
-    if isinstance(payload, bytes | bytearray):
-        text = bytes(payload).decode("utf-8-sig")
-    else:
-        text = payload.lstrip("\ufeff")
+    text = _decode(payload)
     result = ParseResult()
     if region is None and not unit:
         raise ValueError("Pass either region (a column) or unit (a fixed unit code).")
@@ -181,21 +335,9 @@ def parse_statbank_csv(
         return result
     header = rows[0]
     filters = dict(filters or {})
-    wanted_columns = [time, value_column, *([region] if region else []), *filters]
-    positions: dict[str, int] = {}
-    for name in wanted_columns:
-        pos = _find_column(header, name)
-        if pos is None:
-            result.errors.append(
-                ParseError(
-                    1,
-                    name,
-                    "missing_column",
-                    f"No column {name!r}; the header is {';'.join(header)}.",
-                )
-            )
-        else:
-            positions[name] = pos
+    positions = _column_positions(
+        header, [time, value_column, *([region] if region else []), *filters], result.errors
+    )
     if result.errors:
         return result
 
@@ -205,93 +347,29 @@ def parse_statbank_csv(
     selected = [
         (n, r)
         for n, r in body
-        if len(r) >= width
-        and all(
-            r[p].strip() == v or r[p].strip().casefold() == v.casefold()
-            for p, v in filter_pos.items()
-        )
+        if len(r) >= width and all(_matches(r[p], v) for p, v in filter_pos.items())
     ]
-    used = set(positions.values())
-    for pos, name in enumerate(header):
-        if pos in used:
-            continue
-        distinct = {r[pos].strip() for _, r in selected}
-        if len(distinct) > 1:
-            result.errors.append(
-                ParseError(
-                    None,
-                    name,
-                    "ambiguous_dimension",
-                    f"Column {name!r} has {len(distinct)} different values; pass a filter to pick one.",
-                )
-            )
+    result.errors.extend(_ambiguous_columns(header, set(positions.values()), selected))
     if result.errors:
         return result
 
-    t_pos, v_pos = positions[time], positions[value_column]
-    r_pos = positions[region] if region else None
-    t_name, v_name = header[t_pos].strip(), header[v_pos].strip()
-    r_name = header[r_pos].strip() if r_pos is not None else None
-    duplicates = DuplicateChecker()
-    periods: dict[str, Period | str] = {}
-    for n, r in body:
-        if len(r) < width:
-            result.errors.append(
-                ParseError(
-                    n, None, "invalid_payload", f"Row has {len(r)} cells, the header {width}."
-                )
-            )
-    for n, r in selected:
-        raw_period = r[t_pos].strip()
-        period = periods.get(raw_period)
-        if period is None:
-            try:
-                period = parse_period(raw_period)
-            except PeriodError as exc:
-                period = str(exc)
-            periods[raw_period] = period
-        if isinstance(period, str):
-            result.errors.append(ParseError(n, t_name, "unknown_period", period))
-            continue
-        if r_pos is None:
-            unit_code: str | None = unit
-        else:
-            area = r[r_pos].strip()
-            if region_codes is None:
-                unit_code = area
-            elif isinstance(region_codes, Mapping):
-                unit_code = region_codes.get(area) or region_codes.get(area.casefold())
-            else:
-                unit_code = region_codes(area)
-            if not unit_code:
-                result.errors.append(
-                    ParseError(n, r_name, "unknown_unit", f"No code for area {area!r}.")
-                )
-                continue
-        raw_value = r[v_pos].strip()
-        if raw_value in MISSING_MARKERS or not raw_value:
-            result.skipped.append(
-                ParseError(n, v_name, "null_value", f"No value ({raw_value or 'empty'!r}).")
-            )
-            continue
-        try:
-            value = parse_decimal(raw_value, decimal_comma=True)
-        except NumberError:
-            result.errors.append(
-                ParseError(n, v_name, "not_a_number", f"{raw_value!r} is not a number.")
-            )
-            continue
-        if nonnegative and value < 0:
-            result.errors.append(
-                ParseError(n, v_name, "negative_count", f"{raw_value} is negative.")
-            )
-            continue
-        assert unit_code is not None
-        duplicate = duplicates.check(indicator, unit_code, period, n, t_name)
-        if duplicate is not None:
-            result.errors.append(duplicate)
-            continue
-        result.observations.append(Observation(indicator, unit_code, period, value, n))
+    result.errors.extend(
+        ParseError(n, None, "invalid_payload", f"Row has {len(r)} cells, the header {width}.")
+        for n, r in body
+        if len(r) < width
+    )
+    _CsvValueRows(
+        result=result,
+        indicator=indicator,
+        time_at=positions[time],
+        value_at=positions[value_column],
+        region_at=positions[region] if region else None,
+        header=header,
+        unit=unit,
+        region_codes=region_codes,
+        nonnegative=nonnegative,
+        periods={},
+    ).read(selected)
     return result
 
 

@@ -147,7 +147,7 @@ class Plan:
         return (self.by_key[key].code if key else None) or self.existing[ident].code
 
 
-def check(plan: Plan, *, parent_column: str = "parent") -> list[RowError]:
+def cycle_errors(plan: Plan, *, parent_column: str = "parent") -> list[RowError]:
     """Parent cycles among the wanted units (and the existing units they would hang under),
     one error for each wanted unit on a cycle; the detail reads child → parent → ..."""
     _, cycles = plan.depths()
@@ -183,116 +183,139 @@ def _fresh(pk: int) -> Unit:
 
 
 def apply(plan: Plan, *, by: Any, report: SyncReport) -> None:
-    """Write the plan (the caller holds the transaction and has run :func:`check`)."""
+    """Write the plan (the caller holds the transaction and has run :func:`cycle_errors`).
+
+    Steps: park codes that would clash, then create, update or move each wanted unit, parents
+    before children, then close the existing units nobody wants any more.
+    """
     depth, cycles = plan.depths()
     if cycles:
         raise ValueError("apply() called on a plan with parent cycles")
     history_before = Unit.history.count()
-    levels = _Levels(report)
-    existing = plan.existing
-    current_parent = {pk: row.parent_pk for pk, row in existing.items()}
-    created_pk: dict[str, int] = {}
-
-    def pk_of(node: Node | None) -> int | None:
-        if node is None:
-            return None
-        kind, ident = node
-        return created_pk[ident] if kind == "k" else ident
-
+    writer = _PlanWriter(plan, by=by, report=report)
     _park_codes(plan)
-
     order = sorted(plan.wanted, key=lambda i: (depth[plan.node_of(i.key)], i.name, i.key))
     for item in order:
         node = plan.node_of(item.key)
-        parent_pk = pk_of(plan.parent_of(node))
-        level = levels.get(item.level)
-        code = item.code or item.key
+        parent_pk = writer.pk_of(plan.parent_of(node))
+        level = writer.levels.get(item.level)
         if node[0] == "k":
-            unit = Unit(
-                code=code,
-                name=item.name,
-                level=level,
-                unit_type=item.unit_type or "",
-                closed_on=item.closed_on,
-                external_id=item.external_id,
-            )
-            unit._history_user = by
-            unit._change_reason = plan.reason
-            if parent_pk is None:
-                unit = Unit.objects.add_root(instance=unit)
-            else:
-                unit = Unit.objects.add_child(_fresh(parent_pk), instance=unit)
-            created_pk[item.key] = unit.pk
-            current_parent[unit.pk] = parent_pk
-            report.created += 1
-            report.changes.append(Change("created", code, item.name))
-            continue
+            writer.create(item, parent_pk, level)
+        else:
+            writer.update(item, plan.existing[node[1]], parent_pk, level)
+    writer.close_unmatched()
+    report.history_rows = Unit.history.count() - history_before
 
-        row = existing[node[1]]
-        changes: list[str] = []
-        fields: dict[str, Any] = {}
-        if row.code != code:
-            fields["code"] = code
-            changes.append(f"code {row.code} → {code}")
-        if row.name != item.name:
-            fields["name"] = item.name
-            changes.append(f"name {row.name} → {item.name}")
-        if row.level_id != level.pk:
-            fields["level"] = level
-            changes.append(f"level → {level.name}")
-        if item.unit_type is not None and row.unit_type != item.unit_type:
-            fields["unit_type"] = item.unit_type
-            changes.append(f"type {row.unit_type or '-'} → {item.unit_type or '-'}")
-        if row.closed_on != item.closed_on:
-            fields["closed_on"] = item.closed_on
-            changes.append(
-                f"closed on {item.closed_on.isoformat()}" if item.closed_on else "reopened"
-            )
-        if item.external_id is not None and row.external_id != item.external_id:
-            fields["external_id"] = item.external_id
-            changes.append("linked to OS2mo")
-        moved = current_parent[row.pk] != parent_pk
+
+def _field_changes(
+    item: SourceUnit, row: Existing, code: str, level: UnitLevel
+) -> tuple[dict[str, Any], list[str]]:
+    """The fields of an existing unit that differ from the wanted one, and a line for each."""
+    changes: list[str] = []
+    fields: dict[str, Any] = {}
+    if row.code != code:
+        fields["code"] = code
+        changes.append(f"code {row.code} → {code}")
+    if row.name != item.name:
+        fields["name"] = item.name
+        changes.append(f"name {row.name} → {item.name}")
+    if row.level_id != level.pk:
+        fields["level"] = level
+        changes.append(f"level → {level.name}")
+    if item.unit_type is not None and row.unit_type != item.unit_type:
+        fields["unit_type"] = item.unit_type
+        changes.append(f"type {row.unit_type or '-'} → {item.unit_type or '-'}")
+    if row.closed_on != item.closed_on:
+        fields["closed_on"] = item.closed_on
+        changes.append(f"closed on {item.closed_on.isoformat()}" if item.closed_on else "reopened")
+    if item.external_id is not None and row.external_id != item.external_id:
+        fields["external_id"] = item.external_id
+        changes.append("linked to OS2mo")
+    return fields, changes
+
+
+class _PlanWriter:
+    """Writes a plan's units one at a time, keeping track of each unit's parent as it goes."""
+
+    def __init__(self, plan: Plan, *, by: Any, report: SyncReport) -> None:
+        self.plan = plan
+        self.by = by
+        self.report = report
+        self.levels = _Levels(report)
+        self.current_parent = {pk: row.parent_pk for pk, row in plan.existing.items()}
+        self.created_pk: dict[str, int] = {}
+
+    def pk_of(self, node: Node | None) -> int | None:
+        if node is None:
+            return None
+        kind, ident = node
+        return self.created_pk[ident] if kind == "k" else ident
+
+    def create(self, item: SourceUnit, parent_pk: int | None, level: UnitLevel) -> None:
+        code = item.code or item.key
+        unit = Unit(
+            code=code,
+            name=item.name,
+            level=level,
+            unit_type=item.unit_type or "",
+            closed_on=item.closed_on,
+            external_id=item.external_id,
+        )
+        unit._history_user = self.by
+        unit._change_reason = self.plan.reason
+        if parent_pk is None:
+            unit = Unit.objects.add_root(instance=unit)
+        else:
+            unit = Unit.objects.add_child(_fresh(parent_pk), instance=unit)
+        self.created_pk[item.key] = unit.pk
+        self.current_parent[unit.pk] = parent_pk
+        self.report.created += 1
+        self.report.changes.append(Change("created", code, item.name))
+
+    def update(
+        self, item: SourceUnit, row: Existing, parent_pk: int | None, level: UnitLevel
+    ) -> None:
+        code = item.code or item.key
+        fields, changes = _field_changes(item, row, code, level)
+        old_parent = self.current_parent[row.pk]
+        moved = old_parent != parent_pk
         if not moved and not fields:
-            report.unchanged += 1
-            continue
-
+            self.report.unchanged += 1
+            return
         unit = _fresh(row.pk)
         for name, value in fields.items():
             setattr(unit, name, value)
         if moved:
-            old_parent = current_parent[row.pk]
             if parent_pk is None:
                 Unit.objects.move(unit, Unit.objects.get_first_root_node(), "sorted-sibling")
             else:
                 Unit.objects.move(unit, _fresh(parent_pk), "sorted-child")
-            current_parent[row.pk] = parent_pk
-            changes.insert(
-                0,
-                f"parent {_code_of(old_parent)} → {_code_of(parent_pk)}",
-            )
+            self.current_parent[row.pk] = parent_pk
+            changes.insert(0, f"parent {_code_of(old_parent)} → {_code_of(parent_pk)}")
         elif "name" in fields:
             # Keep siblings in name order (node_order_by) after a rename.
             Unit.objects.move(unit, unit, "sorted-sibling")
-        save_as(unit, by, reason=plan.reason)
+        save_as(unit, self.by, reason=self.plan.reason)
         if moved:
-            report.moved += 1
+            self.report.moved += 1
         else:
-            report.updated += 1
-        report.changes.append(
+            self.report.updated += 1
+        self.report.changes.append(
             Change("moved" if moved else "updated", code, item.name, "; ".join(changes))
         )
 
-    today = timezone.localdate()
-    for pk, row in existing.items():
-        if pk in plan.matched_pks or row.closed_on is not None or not plan.close_unmatched(row):
-            continue
-        unit = _fresh(pk)
-        unit.closed_on = today
-        save_as(unit, by, reason=plan.reason)
-        report.closed += 1
-        report.changes.append(Change("closed", row.code, row.name, f"closed on {today}"))
-
-    report.history_rows = Unit.history.count() - history_before
+    def close_unmatched(self) -> None:
+        """Close every open existing unit the plan did not match and says to close."""
+        plan = self.plan
+        today = timezone.localdate()
+        for pk, row in plan.existing.items():
+            if pk in plan.matched_pks or row.closed_on is not None or not plan.close_unmatched(row):
+                continue
+            unit = _fresh(pk)
+            unit.closed_on = today
+            save_as(unit, self.by, reason=plan.reason)
+            self.report.closed += 1
+            self.report.changes.append(Change("closed", row.code, row.name, f"closed on {today}"))
 
 
 def _code_of(pk: int | None) -> str:

@@ -9,7 +9,7 @@ normalisation from ``pejling.core.tabular``, plain Python without Django); XLSX 
 first sheet, after the same zip-bomb check. This module only reads: every
 problem it can see in a row alone is reported with the row (1-based, header row 1) and the
 column header as written; what needs the database (levels, parents, cycles) is checked by the
-sync service.
+sync (:mod:`.from_sources`).
 """
 
 from __future__ import annotations
@@ -186,26 +186,17 @@ def _level(cell: Any) -> int | str:
 
 
 def parse_rows(rows: Iterable[Sequence[Any]]) -> FileResult:
-    """The shared row loop for CSV (text cells) and XLSX (typed cells)."""
+    """The shared reading of CSV (text cells) and XLSX (typed cells): find the header row,
+    place the columns, then read each row after it."""
     result = FileResult([], [], {})
     errors = result.errors
     iterator: Iterator[Sequence[Any]] = iter(rows)
-    header_row = 0
-    header: Sequence[Any] | None = None
-    for cells in iterator:
-        header_row += 1
-        if not _blank(cells):
-            header = cells
-            break
-    if header is None:
+    found = _header(iterator)
+    if found is None:
         errors.append(RowError(None, None, "empty_file", "The file is empty: no header row."))
         return result
-    index: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        found = _LOOKUP.get(normalise_header(cell)) if cell is not None else None
-        if found is not None and found not in index:
-            index[found] = position
-            result.headers[found] = _text(cell).replace("\ufeff", "")
+    header_row, header = found
+    index = _column_index(header, result.headers)
     missing = [name for name in REQUIRED if name not in index]
     if missing:
         accepted = "; ".join(f"{name}: {', '.join(HEADER_ALIASES[name][:6])}" for name in missing)
@@ -219,63 +210,95 @@ def parse_rows(rows: Iterable[Sequence[Any]]) -> FileResult:
         )
         return result
     result.has_closed_on = "closed_on" in index
-    names = result.headers
+    reader = _RowReader(index, result.headers, errors)
     width = max(index.values()) + 1
-
     for row_no, cells in enumerate(iterator, start=header_row + 1):
         if _blank(cells):
             continue
-        row = [*cells, *([None] * (width - len(cells)))]
         before = len(errors)
-        code = _text(row[index["code"]])
-        name = _text(row[index["name"]])
-        parent = _text(row[index["parent"]])
-        if not code:
-            errors.append(
-                RowError(row_no, names["code"], "missing_value", "The unit code is empty.")
-            )
-        elif len(code) > CODE_MAX:
-            errors.append(
-                RowError(
-                    row_no, names["code"], "too_long", f"{code!r} has over {CODE_MAX} characters."
-                )
-            )
-        elif "/" in code:
-            errors.append(RowError(row_no, names["code"], "bad_code", f"{code!r} contains “/”."))
-        if not name:
-            errors.append(RowError(row_no, names["name"], "missing_value", "The name is empty."))
-        elif len(name) > NAME_MAX:
-            errors.append(
-                RowError(
-                    row_no, names["name"], "too_long", f"The name has over {NAME_MAX} characters."
-                )
-            )
-        raw_level = row[index["level"]]
-        level: int | str = ""
-        if _text(raw_level) == "":
-            errors.append(RowError(row_no, names["level"], "missing_value", "The level is empty."))
-        else:
-            level = _level(raw_level)
-        closed_on = None
-        if "closed_on" in index and _text(row[index["closed_on"]]):
-            try:
-                closed_on = parse_date(row[index["closed_on"]])
-            except ValueError:
-                errors.append(
-                    RowError(
-                        row_no,
-                        names["closed_on"],
-                        "bad_date",
-                        f"{_text(row[index['closed_on']])!r} is not a date.",
-                    )
-                )
+        row = reader.read([*cells, *([None] * (width - len(cells)))], row_no)
         if len(errors) == before:
-            result.rows.append(FileRow(row_no, code, name, parent, level, closed_on))
-        elif code:
-            result.broken_codes.add(code)
+            result.rows.append(row)
+        elif row.code:
+            result.broken_codes.add(row.code)
     if not result.rows and not errors:
         errors.append(RowError(None, None, "empty_file"))
     return result
+
+
+def _header(rows: Iterator[Sequence[Any]]) -> tuple[int, Sequence[Any]] | None:
+    """The first non-blank row and its 1-based number, or None for an empty file."""
+    for row_no, cells in enumerate(rows, start=1):
+        if not _blank(cells):
+            return row_no, cells
+    return None
+
+
+def _column_index(header: Sequence[Any], headers: dict[str, str]) -> dict[str, int]:
+    """Each recognised column's position (the first one wins); its header as written goes in
+    ``headers``."""
+    index: dict[str, int] = {}
+    for position, cell in enumerate(header):
+        found = _LOOKUP.get(normalise_header(cell)) if cell is not None else None
+        if found is not None and found not in index:
+            index[found] = position
+            headers[found] = _text(cell).replace("\ufeff", "")
+    return index
+
+
+class _RowReader:
+    """Reads one row's cells; each problem goes to ``errors``, named by its column's header."""
+
+    def __init__(self, index: dict[str, int], names: dict[str, str], errors: list[RowError]):
+        self.index = index
+        self.names = names
+        self.errors = errors
+
+    def read(self, row: list[Any], row_no: int) -> FileRow:
+        """The row as read (only meaningful when no error was added)."""
+        index = self.index
+        code = self._code(_text(row[index["code"]]), row_no)
+        name = self._name(_text(row[index["name"]]), row_no)
+        parent = _text(row[index["parent"]])
+        level = self._level_cell(row[index["level"]], row_no)
+        closed_on = (
+            self._closed_on(row[index["closed_on"]], row_no) if "closed_on" in index else None
+        )
+        return FileRow(row_no, code, name, parent, level, closed_on)
+
+    def _error(self, row_no: int, field_name: str, code: str, message: str) -> None:
+        self.errors.append(RowError(row_no, self.names[field_name], code, message))
+
+    def _code(self, code: str, row_no: int) -> str:
+        if not code:
+            self._error(row_no, "code", "missing_value", "The unit code is empty.")
+        elif len(code) > CODE_MAX:
+            self._error(row_no, "code", "too_long", f"{code!r} has over {CODE_MAX} characters.")
+        elif "/" in code:
+            self._error(row_no, "code", "bad_code", f"{code!r} contains “/”.")
+        return code
+
+    def _name(self, name: str, row_no: int) -> str:
+        if not name:
+            self._error(row_no, "name", "missing_value", "The name is empty.")
+        elif len(name) > NAME_MAX:
+            self._error(row_no, "name", "too_long", f"The name has over {NAME_MAX} characters.")
+        return name
+
+    def _level_cell(self, raw: Any, row_no: int) -> int | str:
+        if _text(raw) == "":
+            self._error(row_no, "level", "missing_value", "The level is empty.")
+            return ""
+        return _level(raw)
+
+    def _closed_on(self, raw: Any, row_no: int) -> date | None:
+        if not _text(raw):
+            return None
+        try:
+            return parse_date(raw)
+        except ValueError:
+            self._error(row_no, "closed_on", "bad_date", f"{_text(raw)!r} is not a date.")
+            return None
 
 
 def parse_csv_text(text: str) -> FileResult:

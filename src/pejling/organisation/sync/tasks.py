@@ -11,8 +11,8 @@ import logging
 from django.conf import settings
 from django.tasks import task
 
+from .from_sources import sync_from_os2mo
 from .os2mo import OS2moClient
-from .service import sync_from_os2mo
 
 logger = logging.getLogger(__name__)
 

@@ -114,50 +114,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         source: str = options["source"]
-        indicator = Indicator.objects.filter(code=options["indicator"]).first()
-        if indicator is None:
-            raise CommandError(f"No indicator has the code {options['indicator']!r}.")
-        if indicator.aggregation == Aggregation.RATIO:
-            raise CommandError(
-                f"{indicator.code} is computed from other indicators; fetch its numerator "
-                "and denominator instead."
-            )
+        indicator = _indicator(options["indicator"])
         mapping = _pairs(options["map"], "--map")
         known = set(Unit.objects.filter(code__in=mapping.values()).values_list("code", flat=True))
         unknown = sorted(set(mapping.values()) - known)
         if unknown:
             raise CommandError(f"No unit has the code {', '.join(unknown)} (in --map).")
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"No user is called {options['user']!r}.")
-        base_url = options["base_url"] or getattr(settings, BASE_URL_SETTINGS[source])
-
-        try:
-            if source == "kolada":
-                url, label, result = self._kolada(base_url, indicator, mapping, options)
-            elif source == "statbank":
-                url, label, result = self._statbank(base_url, indicator, mapping, options)
-            else:
-                url, label, result = self._ssb(base_url, indicator, mapping, options)
-        except (OSError, SourceHttpError, JsonStatError, ValueError, RuntimeError) as exc:
-            raise CommandError(f"Could not fetch from {source}: {exc}") from exc
-
-        # The source answers for regions that are not ours: keep the mapped ones only.
-        lookup = {region.casefold(): code for region, code in mapping.items()}
-        kept = [o for o in result.observations if o.unit.casefold() in lookup]
-        ignored = len(result.observations) - len(kept)
-        result.observations = [dataclasses.replace(o, indicator=indicator.code) for o in kept]
-        unit_codes = {o.unit: lookup[o.unit.casefold()] for o in kept}
-        self.stdout.write(
-            f"Fetched {len(kept) + ignored:,} values from {url}: {len(kept):,} for mapped regions, "
-            f"{ignored:,} for other regions left out, {len(result.skipped):,} empty in the source."
-        )
-        missing = sorted(set(lookup) - {o.unit.casefold() for o in kept})
-        if missing:
-            self.stderr.write(f"No values for the mapped region(s) {', '.join(missing)}.")
-
+        user = _user(options["user"])
+        url, label, result = self._fetch(source, indicator, mapping, options)
+        kept, unit_codes = self._keep_mapped(result, indicator, mapping, url)
         batch = import_observations(
             result=result,
             source=label,
@@ -175,7 +140,7 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"{len(kept):,} values for {indicator.code} are valid (dry run, nothing written)."
+                    f"{kept:,} values for {indicator.code} are valid (dry run, nothing written)."
                 )
             )
         else:
@@ -187,6 +152,35 @@ class Command(BaseCommand):
             )
         if source == "kolada":
             self.stdout.write(SOURCE_CREDIT)
+
+    def _fetch(
+        self, source: str, indicator: Indicator, mapping: dict[str, str], options: dict[str, Any]
+    ) -> tuple[str, str, ParseResult]:
+        """The answer's URL, the batch's source label and the parsed answer."""
+        base_url = options["base_url"] or getattr(settings, BASE_URL_SETTINGS[source])
+        fetch = {"kolada": self._kolada, "statbank": self._statbank}.get(source, self._ssb)
+        try:
+            return fetch(base_url, indicator, mapping, options)
+        except (OSError, SourceHttpError, JsonStatError, ValueError, RuntimeError) as exc:
+            raise CommandError(f"Could not fetch from {source}: {exc}") from exc
+
+    def _keep_mapped(
+        self, result: ParseResult, indicator: Indicator, mapping: dict[str, str], url: str
+    ) -> tuple[int, dict[str, str]]:
+        """The source answers for regions that are not ours: keep the mapped ones only (as
+        values of ``indicator``), say so; returns how many were kept and their unit codes."""
+        lookup = {region.casefold(): code for region, code in mapping.items()}
+        kept = [o for o in result.observations if o.unit.casefold() in lookup]
+        ignored = len(result.observations) - len(kept)
+        result.observations = [dataclasses.replace(o, indicator=indicator.code) for o in kept]
+        self.stdout.write(
+            f"Fetched {len(kept) + ignored:,} values from {url}: {len(kept):,} for mapped regions, "
+            f"{ignored:,} for other regions left out, {len(result.skipped):,} empty in the source."
+        )
+        missing = sorted(set(lookup) - {o.unit.casefold() for o in kept})
+        if missing:
+            self.stderr.write(f"No values for the mapped region(s) {', '.join(missing)}.")
+        return len(kept), {o.unit: lookup[o.unit.casefold()] for o in kept}
 
     def _kolada(
         self, base_url: str, indicator: Indicator, mapping: dict[str, str], options: dict[str, Any]
@@ -257,3 +251,26 @@ class Command(BaseCommand):
             payload, indicator=indicator.code, region=region, time=time, filters=filters
         )
         return url, f"ssb {table}", result
+
+
+def _indicator(code: str) -> Indicator:
+    """The indicator to fetch values of: one with this code that takes imported values."""
+    indicator = Indicator.objects.filter(code=code).first()
+    if indicator is None:
+        raise CommandError(f"No indicator has the code {code!r}.")
+    if indicator.aggregation == Aggregation.RATIO:
+        raise CommandError(
+            f"{indicator.code} is computed from other indicators; fetch its numerator "
+            "and denominator instead."
+        )
+    return indicator
+
+
+def _user(username: str | None) -> Any:
+    """The user the import is recorded as (None: nobody named)."""
+    if not username:
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"No user is called {username!r}.")
+    return user

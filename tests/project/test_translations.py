@@ -25,7 +25,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 from django.core.management import call_command
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent / "src" / "pejling"
+PACKAGE_DIR = Path(__file__).resolve().parents[2] / "src" / "pejling"
 LOCALE_DIR = PACKAGE_DIR / "locale"
 LANGUAGES = ["sv", "da", "nb"]
 MAKEMESSAGES = (

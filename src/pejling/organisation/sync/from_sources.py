@@ -1,4 +1,4 @@
-"""Organisation sync services: from OS2mo and from a CSV/Excel file.
+"""Making our unit tree match a source: OS2mo, or a CSV/Excel file of units.
 
 Both read everything first, check it, and then write in one transaction: all or nothing.
 Units are never deleted; units that leave the source are end-dated (``closed_on`` = today),
@@ -19,7 +19,7 @@ from django.db import transaction
 from pejling.organisation.models import Unit, UnitLevel
 
 from . import engine
-from .files import parse_unit_file
+from .files import FileRow, parse_unit_file
 from .os2mo import OrgUnit, OS2moClient, OS2moError
 from .report import LevelSpec, RowError, SourceUnit, SyncReport
 
@@ -103,7 +103,7 @@ def sync_from_os2mo(
             close_unmatched=lambda row: row.external_id is not None,
             reason="OS2mo sync",
         )
-        cycles = engine.check(plan)
+        cycles = engine.cycle_errors(plan)
         if cycles:
             raise OS2moError(
                 "OS2mo's units form a parent cycle; nothing was changed: " + cycles[0].detail
@@ -233,76 +233,111 @@ def sync_from_file(
     parsed = parse_unit_file(data, filename)
     errors = list(parsed.errors)
     headers = parsed.headers
-    col_code = headers.get("code", "code")
     col_parent = headers.get("parent", "parent")
-    col_level = headers.get("level", "level")
 
     with transaction.atomic():
         existing = engine.load_existing()
         by_code = {row.code: pk for pk, row in existing.items()}
-        db_fold = _fold_index(by_code)
-        levels_by_depth = {level.depth: level for level in UnitLevel.objects.all()}
-        levels_by_name: dict[str, UnitLevel] = {}
-        for known in sorted(levels_by_depth.values(), key=lambda lv: lv.depth, reverse=True):
-            levels_by_name[known.name_plural.strip().casefold()] = known
-            levels_by_name[known.name.strip().casefold()] = known
+        rows = _first_of_each_code(parsed.rows, headers.get("code", "code"), errors)
+        units = _FileUnits(
+            rows,
+            by_code=by_code,
+            broken_codes=parsed.broken_codes,
+            close_missing=close_missing,
+            col_parent=col_parent,
+            col_level=headers.get("level", "level"),
+            errors=errors,
+        )
+        wanted = _prune_orphans(units.wanted())
+        plan = engine.Plan(
+            wanted=wanted,
+            existing=existing,
+            matches={item.key: by_code[item.key] for item in wanted if item.key in by_code},
+            external_parents=units.external_parents,
+            close_unmatched=lambda row: close_missing,
+            reason="organisation file " + filename[:100],
+        )
+        errors.extend(engine.cycle_errors(plan, parent_column=col_parent))
+        if not errors and not wanted:
+            errors.append(RowError(None, None, "empty_file"))
+        if errors:
+            report.errors = sorted(errors, key=lambda e: (e.row or 0, e.column or ""))
+            return report
+        engine.apply(plan, by=by, report=report)
+        report.fetched = len(wanted)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
 
-        first_row: dict[str, int] = {}
-        rows = []
-        for row in parsed.rows:
-            folded = row.code.casefold()
-            if folded in first_row:
-                errors.append(
-                    RowError(
-                        row.row,
-                        col_code,
-                        "duplicate_code",
-                        f"{row.code!r} is already in row {first_row[folded]}.",
-                    )
+
+def _first_of_each_code(
+    rows: list[FileRow], col_code: str, errors: list[RowError]
+) -> list[FileRow]:
+    """The rows with their code's first sighting (letter case aside); a later one is an error."""
+    first_row: dict[str, int] = {}
+    kept = []
+    for row in rows:
+        folded = row.code.casefold()
+        if folded in first_row:
+            errors.append(
+                RowError(
+                    row.row,
+                    col_code,
+                    "duplicate_code",
+                    f"{row.code!r} is already in row {first_row[folded]}.",
                 )
-                continue
-            first_row[folded] = row.row
-            rows.append(row)
-        file_codes = {row.code for row in rows}
-        file_fold = _fold_index({code: code for code in file_codes})
-        # Codes of rows that failed to parse: their children get no second, misleading error.
-        unreadable = {code.casefold() for code in parsed.broken_codes}
+            )
+            continue
+        first_row[folded] = row.row
+        kept.append(row)
+    return kept
 
+
+class _FileUnits:
+    """The units a file's rows want: each row's level and parent resolved, or an error.
+
+    A parent code names a row of the file, or (unless units missing from the file are being
+    closed) a unit already in Pejling, which goes in ``external_parents``.
+    """
+
+    def __init__(
+        self,
+        rows: list[FileRow],
+        *,
+        by_code: dict[str, int],
+        broken_codes: set[str],
+        close_missing: bool,
+        col_parent: str,
+        col_level: str,
+        errors: list[RowError],
+    ) -> None:
+        self.rows = rows
+        self.by_code = by_code
+        self.db_fold = _fold_index(by_code)
+        self.file_codes = {row.code for row in rows}
+        self.file_fold = _fold_index({code: code for code in self.file_codes})
+        # Codes of rows that failed to parse: their children get no second, misleading error.
+        self.unreadable = {code.casefold() for code in broken_codes}
+        self.close_missing = close_missing
+        self.col_parent = col_parent
+        self.col_level = col_level
+        self.errors = errors
+        self.external_parents: dict[str, int] = {}
+        self.levels_by_depth = {level.depth: level for level in UnitLevel.objects.all()}
+        self.levels_by_name: dict[str, UnitLevel] = {}
+        for known in sorted(self.levels_by_depth.values(), key=lambda lv: lv.depth, reverse=True):
+            self.levels_by_name[known.name_plural.strip().casefold()] = known
+            self.levels_by_name[known.name.strip().casefold()] = known
+
+    def wanted(self) -> list[SourceUnit]:
         wanted: list[SourceUnit] = []
-        external_parents: dict[str, int] = {}
-        for row in rows:
-            ok = True
-            level = _file_level(row.level, levels_by_depth, levels_by_name)
+        for row in self.rows:
+            level = _file_level(row.level, self.levels_by_depth, self.levels_by_name)
             if level is None:
-                errors.append(RowError(row.row, col_level, "unknown_level", f"{row.level!r}"))
-                ok = False
-            parent_key: str | None = None
-            if row.parent_code:
-                parent = row.parent_code
-                if parent in file_codes:
-                    parent_key = parent
-                elif file_fold.get(parent.casefold()):
-                    parent_key = file_fold[parent.casefold()]
-                elif parent.casefold() in unreadable:
-                    ok = False
-                elif close_missing and (parent in by_code or db_fold.get(parent.casefold())):
-                    errors.append(
-                        RowError(
-                            row.row,
-                            col_parent,
-                            "missing_parent",
-                            f"{parent!r} is not in the file, and units missing from the file "
-                            "are being closed.",
-                        )
-                    )
-                    ok = False
-                elif parent in by_code:
-                    external_parents[row.code] = by_code[parent]
-                elif db_fold.get(parent.casefold()):
-                    external_parents[row.code] = by_code[db_fold[parent.casefold()]]
-                else:
-                    errors.append(RowError(row.row, col_parent, "missing_parent", f"{parent!r}"))
-                    ok = False
+                self.errors.append(
+                    RowError(row.row, self.col_level, "unknown_level", f"{row.level!r}")
+                )
+            ok, parent_key = self._parent(row)
             if ok and level is not None:
                 wanted.append(
                     SourceUnit(
@@ -315,26 +350,40 @@ def sync_from_file(
                         row=row.row,
                     )
                 )
-        wanted = _prune_orphans(wanted)
-        plan = engine.Plan(
-            wanted=wanted,
-            existing=existing,
-            matches={item.key: by_code[item.key] for item in wanted if item.key in by_code},
-            external_parents=external_parents,
-            close_unmatched=lambda row: close_missing,
-            reason="organisation file " + filename[:100],
-        )
-        errors.extend(engine.check(plan, parent_column=col_parent))
-        if not errors and not wanted:
-            errors.append(RowError(None, None, "empty_file"))
-        if errors:
-            report.errors = sorted(errors, key=lambda e: (e.row or 0, e.column or ""))
-            return report
-        engine.apply(plan, by=by, report=report)
-        report.fetched = len(wanted)
-        if dry_run:
-            transaction.set_rollback(True)
-    return report
+        return wanted
+
+    def _parent(self, row: FileRow) -> tuple[bool, str | None]:
+        """Whether the row's parent is usable, and its key when it is a row of the file."""
+        parent = row.parent_code
+        if not parent:
+            return True, None
+        folded = parent.casefold()
+        if parent in self.file_codes:
+            return True, parent
+        if self.file_fold.get(folded):
+            return True, self.file_fold[folded]
+        if folded in self.unreadable:
+            return False, None
+        in_pejling = parent in self.by_code or self.db_fold.get(folded)
+        if self.close_missing and in_pejling:
+            self.errors.append(
+                RowError(
+                    row.row,
+                    self.col_parent,
+                    "missing_parent",
+                    f"{parent!r} is not in the file, and units missing from the file "
+                    "are being closed.",
+                )
+            )
+            return False, None
+        if parent in self.by_code:
+            self.external_parents[row.code] = self.by_code[parent]
+        elif self.db_fold.get(folded):
+            self.external_parents[row.code] = self.by_code[self.db_fold[folded]]
+        else:
+            self.errors.append(RowError(row.row, self.col_parent, "missing_parent", f"{parent!r}"))
+            return False, None
+        return True, None
 
 
 def _fold_index(codes: Mapping[str, Any]) -> dict[str, Any]:

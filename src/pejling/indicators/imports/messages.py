@@ -1,0 +1,118 @@
+"""What an import says about a bad row or file: a stored :class:`RowError` and its translated
+message, for the parsers' stable error codes and our own mapping checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy
+
+from pejling.core.tabular import cell_place
+from pejling.indicators.models import ImportBatch
+
+# Translated messages for the parsers' stable error codes and our own mapping checks.
+MESSAGES = {
+    "missing_column": gettext_lazy(
+        "A required column is missing (unit, period, value, and indicator unless one is chosen)."
+    ),
+    "missing_value": gettext_lazy("The cell is empty."),
+    "not_a_number": gettext_lazy("The value is not a number."),
+    "unknown_period": gettext_lazy(
+        "The period is not one of 2019, 2019-03, 2019M03, 2019T1 or 2019Q1."
+    ),
+    "negative_count": gettext_lazy(
+        "The value is negative; this indicator only takes values of zero or more."
+    ),
+    "duplicate_row": gettext_lazy(
+        "The same indicator, unit and period occur more than once in the file."
+    ),
+    "unknown_category": gettext_lazy("The source has no such category."),
+    "ambiguous_dimension": gettext_lazy("The source has several values here and none was chosen."),
+    "unknown_unit": gettext_lazy("No unit has this code or name."),
+    "ambiguous_unit": gettext_lazy("Several units have this name; use the unit code."),
+    "unknown_indicator": gettext_lazy("No indicator has this code."),
+    "derived_indicator": gettext_lazy(
+        "This indicator is computed from others; import its numerator and denominator instead."
+    ),
+    "wrong_periodicity": gettext_lazy("The period does not match the indicator's periodicity."),
+    "out_of_range": gettext_lazy(
+        "The number is too large: at most 14 digits before the decimal point."
+    ),
+    "unsupported_format": gettext_lazy("Only CSV and Excel (xlsx) files can be imported."),
+    "unreadable_file": gettext_lazy("The file could not be read."),
+    "file_too_large": gettext_lazy("The file is too large."),
+    "invalid_payload": gettext_lazy("The response does not have the expected structure."),
+    "empty_file": gettext_lazy("The file holds no values."),
+}
+
+
+# Our own names of the columns (errors found after parsing); a parser's errors name the column
+# by its header as written in the file.
+COLUMN_LABELS = {
+    "indicator": gettext_lazy("Indicator"),
+    "unit": gettext_lazy("Unit"),
+    "period": gettext_lazy("Period"),
+    "value": gettext_lazy("Value"),
+}
+
+
+# Parser error codes whose translated message says all there is when no cell text was found.
+SELF_EXPLAINED_CODES = frozenset({"missing_value", "empty_file"})
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A problem with one row (``row``) or the whole file (``row`` None), stored as JSON.
+
+    ``detail`` is what was found (a cell's text, in no language, or an English explanation
+    from a national-statistics adapter); ``other_row`` is the row a duplicate repeats.
+    """
+
+    row: int | None
+    column: str | None
+    code: str
+    detail: str = ""
+    other_row: int | None = None
+
+    @property
+    def message(self) -> str:
+        return str(MESSAGES.get(self.code, self.code))
+
+    @property
+    def column_label(self) -> str:
+        if self.column is None:
+            return ""
+        return str(COLUMN_LABELS.get(self.column, self.column))
+
+    def describe(self, *, nowhere: str = "") -> str:
+        """One line for a terminal: where, what is wrong, what was found."""
+        text = f"{cell_place(self.row, self.column) or nowhere}: {self.message}"
+        if self.other_row:
+            text += f" (first in row {self.other_row})"
+        return text + (f" ({self.detail})" if self.detail else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {"row": self.row, "column": self.column, "code": self.code, "detail": self.detail}
+        if self.other_row is not None:
+            data["other_row"] = self.other_row
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RowError:
+        return cls(
+            data.get("row"),
+            data.get("column"),
+            data["code"],
+            data.get("detail", ""),
+            data.get("other_row"),
+        )
+
+
+def batch_errors(batch: ImportBatch) -> list[RowError]:
+    return [RowError.from_dict(e) for e in batch.errors]
+
+
+def iter_errors(errors: Iterable[dict[str, Any]]) -> list[RowError]:
+    return [RowError.from_dict(e) for e in errors]
