@@ -299,81 +299,100 @@ def _benefit(b: Benefit, a_refs: dict[int, str]) -> dict[str, Any]:
 # Checking ---------------------------------------------------------------------------------------
 
 
-def check_portfolio(checker: Any) -> None:
-    """Every reference of the section points at something in the package (the checker's
-    ``add`` collects the problems; nothing is written when there are any)."""
-    section = checker.data.get("portfolio") or {}
-    people = checker.people
+class _SectionChecker:
+    """Checks the references of the portfolio section, reporting through the package checker."""
 
-    def person(path: str, username: str | None) -> None:
-        if username and username not in people:
-            checker.add(path, f'unknown person "{username}"')
+    def __init__(self, checker: Any) -> None:
+        self.checker = checker
+        self.section = checker.data.get("portfolio") or {}
+        self.teams: set[str] = set()
+        self.workshops = {w["ref"] for w in self.section.get("workshops", [])}
+        self.challenges = [c["ref"] for c in self.section.get("challenges", [])]
+        self.assignments = {a["ref"] for a in self.section.get("assignments", [])}
 
-    teams = set()
-    for i, team in enumerate(section.get("teams", [])):
-        path = f"portfolio.teams[{i}]"
-        if team["name"] in teams:
-            checker.add(f"{path}.name", f'duplicate team "{team["name"]}"')
-        teams.add(team["name"])
-        person(f"{path}.chair", team["chair"])
+    def add(self, path: str, message: str) -> None:
+        self.checker.add(path, message)
+
+    def person(self, path: str, username: str | None) -> None:
+        if username and username not in self.checker.people:
+            self.add(path, f'unknown person "{username}"')
+
+    def known(self, path: str, ref: str | None, refs: Any, what: str) -> None:
+        if ref and ref not in refs:
+            self.add(path, f'unknown {what} "{ref}"')
+
+    def run(self) -> None:
+        for i, team in enumerate(self.section.get("teams", [])):
+            self.team(f"portfolio.teams[{i}]", team)
+        for i, workshop in enumerate(self.section.get("workshops", [])):
+            for j, code in enumerate(workshop.get("units", [])):
+                self.checker.unit(f"portfolio.workshops[{i}].units[{j}]", code)
+            self.person(f"portfolio.workshops[{i}].recorded_by", workshop.get("recorded_by"))
+        if len(set(self.challenges)) != len(self.challenges):
+            self.add("portfolio.challenges", "two challenges have the same ref")
+        for i, challenge in enumerate(self.section.get("challenges", [])):
+            self.challenge(f"portfolio.challenges[{i}]", challenge)
+        for i, meeting in enumerate(self.section.get("meetings", [])):
+            self.known(f"portfolio.meetings[{i}].team", meeting["team"], self.teams, "team")
+            for j, ref in enumerate(meeting.get("agenda", [])):
+                self.known(
+                    f"portfolio.meetings[{i}].agenda[{j}]", ref, self.challenges, "challenge"
+                )
+        for i, assignment in enumerate(self.section.get("assignments", [])):
+            self.assignment(f"portfolio.assignments[{i}]", assignment)
+
+    def team(self, path: str, team: dict[str, Any]) -> None:
+        if team["name"] in self.teams:
+            self.add(f"{path}.name", f'duplicate team "{team["name"]}"')
+        self.teams.add(team["name"])
+        self.person(f"{path}.chair", team["chair"])
         for j, member in enumerate(team.get("members", [])):
-            person(f"{path}.members[{j}]", member)
-    refs = {w["ref"] for w in section.get("workshops", [])}
-    for i, workshop in enumerate(section.get("workshops", [])):
-        for j, code in enumerate(workshop.get("units", [])):
-            checker.unit(f"portfolio.workshops[{i}].units[{j}]", code)
-        person(f"portfolio.workshops[{i}].recorded_by", workshop.get("recorded_by"))
-    challenge_refs = [c["ref"] for c in section.get("challenges", [])]
-    if len(set(challenge_refs)) != len(challenge_refs):
-        checker.add("portfolio.challenges", "two challenges have the same ref")
-    for i, c in enumerate(section.get("challenges", [])):
-        path = f"portfolio.challenges[{i}]"
-        checker.unit(f"{path}.unit", c["unit"])
+            self.person(f"{path}.members[{j}]", member)
+
+    def challenge(self, path: str, c: dict[str, Any]) -> None:
+        self.checker.unit(f"{path}.unit", c["unit"])
         for j, goal in enumerate(c.get("goals", [])):
-            checker.element(f"{path}.goals[{j}]", goal)
-        if c.get("workshop") and c["workshop"] not in refs:
-            checker.add(f"{path}.workshop", f'unknown workshop "{c["workshop"]}"')
-        if c.get("merged_into") and c["merged_into"] not in challenge_refs:
-            checker.add(f"{path}.merged_into", f'unknown challenge "{c["merged_into"]}"')
-        person(f"{path}.submitted_by", c.get("submitted_by"))
+            self.checker.element(f"{path}.goals[{j}]", goal)
+        self.known(f"{path}.workshop", c.get("workshop"), self.workshops, "workshop")
+        self.known(f"{path}.merged_into", c.get("merged_into"), self.challenges, "challenge")
+        self.person(f"{path}.submitted_by", c.get("submitted_by"))
         for j, username in enumerate(c.get("supporters", [])):
-            person(f"{path}.supporters[{j}]", username)
+            self.person(f"{path}.supporters[{j}]", username)
         for j, d in enumerate(c.get("decisions", [])):
             where = f"{path}.decisions[{j}]"
-            if d["team"] not in teams:
-                checker.add(f"{where}.team", f'unknown team "{d["team"]}"')
-            person(f"{where}.decided_by", d["decided_by"])
-            person(f"{where}.lead", d.get("lead"))
-            checker.unit(f"{where}.unit", d.get("unit"))
-    for i, m in enumerate(section.get("meetings", [])):
-        if m["team"] not in teams:
-            checker.add(f"portfolio.meetings[{i}].team", f'unknown team "{m["team"]}"')
-        for j, ref in enumerate(m.get("agenda", [])):
-            if ref not in challenge_refs:
-                checker.add(f"portfolio.meetings[{i}].agenda[{j}]", f'unknown challenge "{ref}"')
-    assignment_refs = {a["ref"] for a in section.get("assignments", [])}
-    for i, a in enumerate(section.get("assignments", [])):
-        path = f"portfolio.assignments[{i}]"
-        checker.unit(f"{path}.unit", a["unit"])
-        person(f"{path}.lead", a.get("lead"))
-        if a.get("challenge") and a["challenge"] not in challenge_refs:
-            checker.add(f"{path}.challenge", f'unknown challenge "{a["challenge"]}"')
+            self.known(f"{where}.team", d["team"], self.teams, "team")
+            self.person(f"{where}.decided_by", d["decided_by"])
+            self.person(f"{where}.lead", d.get("lead"))
+            self.checker.unit(f"{where}.unit", d.get("unit"))
+
+    def assignment(self, path: str, a: dict[str, Any]) -> None:
+        self.checker.unit(f"{path}.unit", a["unit"])
+        self.person(f"{path}.lead", a.get("lead"))
+        self.known(f"{path}.challenge", a.get("challenge"), self.challenges, "challenge")
         for j, goal in enumerate(a.get("goals", [])):
-            checker.element(f"{path}.goals[{j}]", goal)
+            self.checker.element(f"{path}.goals[{j}]", goal)
         for j, b in enumerate(a.get("benefits", [])):
             where = f"{path}.benefits[{j}]"
             if b.get("goal"):
-                checker.element(f"{where}.goal", b["goal"])
-            person(f"{where}.owner", b.get("owner"))
-            if b.get("indicator") and b["indicator"] not in checker.indicators:
-                checker.add(f"{where}.indicator", f'unknown indicator "{b["indicator"]}"')
+                self.checker.element(f"{where}.goal", b["goal"])
+            self.person(f"{where}.owner", b.get("owner"))
+            self.known(
+                f"{where}.indicator", b.get("indicator"), self.checker.indicators, "indicator"
+            )
             for k, p in enumerate(b.get("placements", [])):
-                checker.unit(f"{where}.placements[{k}].unit", p.get("unit"))
-                if p.get("assignment") and p["assignment"] not in assignment_refs:
-                    checker.add(
-                        f"{where}.placements[{k}].assignment",
-                        f'unknown assignment "{p["assignment"]}"',
-                    )
+                self.checker.unit(f"{where}.placements[{k}].unit", p.get("unit"))
+                self.known(
+                    f"{where}.placements[{k}].assignment",
+                    p.get("assignment"),
+                    self.assignments,
+                    "assignment",
+                )
+
+
+def check_portfolio(checker: Any) -> None:
+    """Every reference of the section points at something in the package (the checker's
+    ``add`` collects the problems; nothing is written when there are any)."""
+    _SectionChecker(checker).run()
 
 
 # Writing ----------------------------------------------------------------------------------------

@@ -345,6 +345,33 @@ class DecisionConflict(ValidationError):
         self.decision = decision
 
 
+def _check_assign(data: DecisionInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data.unit is None:
+        errors["unit"] = _("Choose the unit that gets the assignment.")
+    if data.lead is None:
+        errors["lead"] = _("Choose who leads the assignment.")
+    return errors
+
+
+def _check_park(data: DecisionInput, decided_on: date) -> dict[str, str]:
+    if data.parked_until is None:
+        return {"parked_until": _("Say until when the challenge is parked.")}
+    if data.parked_until <= decided_on:
+        return {"parked_until": _("Park until a date after the decision.")}
+    return {}
+
+
+def _check_merge(data: DecisionInput) -> dict[str, str]:
+    if data.merged_into is None:
+        return {"merged_into": _("Choose the challenge to merge into.")}
+    if data.merged_into.pk == data.challenge.pk:
+        return {"merged_into": _("A challenge cannot be merged into itself.")}
+    if data.merged_into.state == ChallengeState.MERGED:
+        return {"merged_into": _("That challenge is itself merged; choose the one it went into.")}
+    return {}
+
+
 def _check_decision(data: DecisionInput, decided_on: date) -> dict[str, str]:
     errors: dict[str, str] = {}
     if data.kind not in DecisionKind.values:
@@ -352,24 +379,11 @@ def _check_decision(data: DecisionInput, decided_on: date) -> dict[str, str]:
     if not data.rationale.strip():
         errors["rationale"] = _("Give the rationale for the decision.")
     if data.kind == DecisionKind.ASSIGN:
-        if data.unit is None:
-            errors["unit"] = _("Choose the unit that gets the assignment.")
-        if data.lead is None:
-            errors["lead"] = _("Choose who leads the assignment.")
+        errors.update(_check_assign(data))
     elif data.kind == DecisionKind.PARK:
-        if data.parked_until is None:
-            errors["parked_until"] = _("Say until when the challenge is parked.")
-        elif data.parked_until <= decided_on:
-            errors["parked_until"] = _("Park until a date after the decision.")
+        errors.update(_check_park(data, decided_on))
     elif data.kind == DecisionKind.MERGE:
-        if data.merged_into is None:
-            errors["merged_into"] = _("Choose the challenge to merge into.")
-        elif data.merged_into.pk == data.challenge.pk:
-            errors["merged_into"] = _("A challenge cannot be merged into itself.")
-        elif data.merged_into.state == ChallengeState.MERGED:
-            errors["merged_into"] = _(
-                "That challenge is itself merged; choose the one it went into."
-            )
+        errors.update(_check_merge(data))
     return errors
 
 
