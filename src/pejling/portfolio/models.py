@@ -44,7 +44,7 @@ class Workshop(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[units])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-held_on", "pk"]
@@ -120,7 +120,7 @@ class Challenge(models.Model):
     created_at = models.DateTimeField(_("submitted"), auto_now_add=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    history = HistoricalRecords(m2m_fields=[goals])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -220,7 +220,7 @@ class LeadershipTeam(models.Model):
         USER, verbose_name=_("members"), related_name="leadership_teams", blank=True
     )
 
-    history = HistoricalRecords(m2m_fields=[members])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -244,7 +244,7 @@ class Meeting(models.Model):
         Challenge, verbose_name=_("agenda"), related_name="meetings", blank=True
     )
 
-    history = HistoricalRecords(m2m_fields=[agenda])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-held_on", "-pk"]
@@ -405,7 +405,7 @@ class Assignment(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    history = HistoricalRecords(m2m_fields=[goals])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-year", "unit__path", "pk"]
