@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pejling.portfolio.models import ChallengeState, Stage
@@ -11,6 +13,16 @@ from tests.portfolio.conftest import assign, challenge, freed_hours, with_journe
 from tests.portfolio.conftest import team as team
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_english(settings: Any) -> Any:
+    """The messages are checked in the English source texts."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 def test_an_employee_submits_a_challenge_with_a_journey(api, org: Org) -> None:

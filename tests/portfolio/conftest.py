@@ -104,3 +104,13 @@ def freed_hours(org: Org, assignment: Assignment, hours: str = "800") -> Any:
             )
         ],
     )
+
+
+@pytest.fixture(autouse=True)
+def _in_english(settings: Any) -> Any:
+    """These tests read the English source texts; the installation's default is Swedish."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
