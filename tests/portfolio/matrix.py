@@ -54,7 +54,9 @@ def portfolio_scene(users: dict[str, Any], units: dict[str, Any]) -> dict[str, A
         lead=None,
         goals=[],
         due_date=None,
-        given_on=date(2026, 1, 10),
+        # A year without an agreement of unit A: the assignment stays out of the matrix's own
+        # draft agreement (whose initiatives other rows count).
+        given_on=date(2030, 1, 10),
     )
     benefit = services.benefit_create(
         assignment=assignment,
@@ -235,7 +237,7 @@ def portfolio_api_cases(api: Callable[..., Any]) -> list[Any]:
             "advance_assignment",
             UPDATE_ASSIGNMENT,
             asg,
-            data=lambda w: {"to": "develop", "started_on": "2026-02-01"},
+            data=lambda w: {"to": "develop", "started_on": "2030-02-01"},
         ),
         api(
             "POST",
