@@ -430,7 +430,6 @@ class PortfolioWriter:
         adding = obj._state.adding
         if not (assign(obj, values) or adding):
             return False
-        obj.full_clean()
         save_as(obj, SYSTEM)
         self.w.report.count(kind, "created" if adding else "updated")
         return True
