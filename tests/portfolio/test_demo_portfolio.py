@@ -78,3 +78,25 @@ def test_the_demo_people_see_the_portfolio(demo) -> None:
         reverse("portfolio:assignment_list"),
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_the_board_reports_portfolio_chapter_reads_the_demo_as_plain_tables(demo) -> None:
+    from django.contrib.auth import get_user_model
+
+    from pejling.portfolio.reporting import report_tables
+
+    office = get_user_model().objects.get(username="strategi")
+    tables = report_tables(user=office, year=2026)
+    titles = [title for title, _columns, _rows in tables]
+    assert len(titles) == 3
+    assignments, benefits, ledger = tables
+    assert len(assignments[2]) == Assignment.objects.filter(year=2026).count() > 0
+    assert all(len(row) == len(assignments[1]) for row in assignments[2])
+    hours = {row[0]: row for row in ledger[2]}
+    totals = {r.measure: r for r in ledger_totals(ledger_balance(year=2026))}
+    for row in ledger[2]:
+        freed, reinvested, returned, unplaced = row[1:]
+        assert freed == reinvested + returned + unplaced
+    assert len(hours) == len(totals)
+    assert benefits[2], "the demo has benefits expected in 2026"
+    assert report_tables(user=None, year=2026) == []
