@@ -125,14 +125,19 @@ def integration_lines(timeout: float, probe: bool) -> Iterator[Line]:
     oidc = settings.PEJLING_OIDC
     discovery = f"{oidc['issuer']}/.well-known/openid-configuration"
     yield check(
-        "SSO OpenID Connect", oidc["enabled"], oidc["issuer"], lambda: probe_url(discovery, timeout)
+        "SSO OpenID Connect",
+        bool(oidc["enabled"]),
+        str(oidc["issuer"]),
+        lambda: probe_url(discovery, timeout),
     )
     metadata = os.environ.get("PEJLING_SAML_IDP_METADATA", "")
-    if metadata.startswith(("http://", "https://")):
-        saml_run = lambda: probe_url(metadata, timeout)  # noqa: E731
-    else:
-        saml_run = lambda: (OK, "file found") if Path(metadata).exists() else (FAIL, "file missing")  # noqa: E731
-    yield check("SSO SAML", settings.PEJLING_SAML["enabled"], metadata, saml_run)
+
+    def saml_run() -> tuple[str, str]:
+        if metadata.startswith(("http://", "https://")):
+            return probe_url(metadata, timeout)
+        return (OK, "file found") if Path(metadata).exists() else (FAIL, "file missing")
+
+    yield check("SSO SAML", bool(settings.PEJLING_SAML["enabled"]), metadata, saml_run)
     os2mo = settings.PEJLING_OS2MO_URL
     yield check("OS2mo", bool(os2mo), os2mo, lambda: probe_url(os2mo, timeout))
     for label, url in (
@@ -140,7 +145,7 @@ def integration_lines(timeout: float, probe: bool) -> Iterator[Line]:
         ("Statbank (DST)", settings.PEJLING_STATBANK_URL),
         ("SSB", settings.PEJLING_SSB_URL),
     ):
-        yield check(label, bool(url), url, lambda url=url: probe_url(url, timeout))
+        yield check(label, bool(url), url, _prober(url, timeout))
     backend = str(settings.MAILERS["default"]["BACKEND"])
     if "smtp" in backend:
         host, port = (
@@ -165,6 +170,10 @@ def integration_lines(timeout: float, probe: bool) -> Iterator[Line]:
         yield Line("cache", INFO, "in-process (set PEJLING_CACHE_URL for several servers)")
     dsn = settings.PEJLING_SENTRY_DSN
     yield Line("error reports", INFO, f"to {urlsplit(dsn).hostname}" if dsn else "off")
+
+
+def _prober(url: str, timeout: float) -> Callable[[], tuple[str, str]]:
+    return lambda: probe_url(url, timeout)
 
 
 def health_to_state(result: tuple[bool, str]) -> tuple[str, str]:
