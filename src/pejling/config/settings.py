@@ -304,7 +304,7 @@ PEJLING_LOG_FORMAT = env_str("PEJLING_LOG_FORMAT", "text")
 LOGGING = logging_config(PEJLING_LOG_FORMAT, env_str("PEJLING_LOG_LEVEL", "WARNING"))
 
 # /metrics (Prometheus text format) answers only to "Authorization: Bearer <token>" or to a
-# client address in the allow-list (addresses or networks, comma-separated). Neither set: 401.
+# client address in the allow-list (addresses or networks, comma-separated). Neither set: 403.
 PEJLING_METRICS_TOKEN = env_str("PEJLING_METRICS_TOKEN")
 PEJLING_METRICS_ALLOW = env_list("PEJLING_METRICS_ALLOW")
 

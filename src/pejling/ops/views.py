@@ -75,9 +75,8 @@ def _has_token(request: HttpRequest) -> bool:
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not (_has_token(request) or _allowed_address(request)):
-        response = HttpResponse(
-            "metrics need a token or an allowed address\n", status=401, content_type="text/plain"
+        # 403 for everyone else, signed in or not: metrics are for the monitoring system.
+        return HttpResponse(
+            "metrics need a token or an allowed address\n", status=403, content_type="text/plain"
         )
-        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
-        return response
     return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)
