@@ -251,6 +251,10 @@ if TLS:
     SECURE_HSTS_SECONDS = int(env_str("PEJLING_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("PEJLING_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading binds every subdomain of the municipality's domain to HTTPS in browsers for
+        # good: a decision for the domain's owner, opt-in (docs/security.md), not a warning.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -285,13 +289,24 @@ TASKS = {
     }
 }
 
-MAILERS = {
+# E-mail: the console backend (mail printed to the log) unless PEJLING_EMAIL_BACKEND says
+# otherwise. In production: django.core.mail.backends.smtp.EmailBackend with the SMTP relay below.
+MAILERS: dict[str, dict[str, object]] = {
     "default": {
         "BACKEND": env_str(
             "PEJLING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
         ),
     }
 }
+if str(MAILERS["default"]["BACKEND"]).endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env_str("PEJLING_EMAIL_HOST", "localhost"),
+        "port": int(env_str("PEJLING_EMAIL_PORT", "25")),
+        "username": env_str("PEJLING_EMAIL_USER"),
+        "password": env_str("PEJLING_EMAIL_PASSWORD"),
+        "use_tls": env_bool("PEJLING_EMAIL_STARTTLS", False),
+        "timeout": 10,
+    }
 DEFAULT_FROM_EMAIL = env_str("PEJLING_FROM_EMAIL", "pejling@localhost")
 
 # ------------------------------------------------------------------------------------------

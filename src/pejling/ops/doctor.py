@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -148,10 +149,8 @@ def integration_lines(timeout: float, probe: bool) -> Iterator[Line]:
         yield check(label, bool(url), url, _prober(url, timeout))
     backend = str(settings.MAILERS["default"]["BACKEND"])
     if "smtp" in backend:
-        host, port = (
-            getattr(settings, "EMAIL_HOST", "localhost"),
-            int(getattr(settings, "EMAIL_PORT", 25)),
-        )
+        options: Any = settings.MAILERS["default"].get("OPTIONS") or {}
+        host, port = str(options.get("host", "localhost")), int(options.get("port", 25))
         yield check("e-mail", True, f"SMTP {host}:{port}", lambda: probe_tcp(host, port, timeout))
     else:
         yield Line(
