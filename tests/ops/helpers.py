@@ -55,7 +55,9 @@ def get_in_child(env: dict[str, str], *paths: str) -> dict[str, Any]:
     return answers
 
 
-def pejling(env: dict[str, str], *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+def pejling(
+    env: dict[str, str], *args: str, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(PEJLING), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )

@@ -1,7 +1,7 @@
 """Background jobs and the request id, their log lines, and the worker heartbeat.
 
-* When a job is enqueued during a request, the request's id is written into the job's row
-  (``DBTaskResult.metadata["request_id"]``) — no task has to take it as an argument.
+* When a job is enqueued during a request, the request's id is written beside the job
+  (``JobRequest``, keyed by the job's id) — no task has to take it as an argument.
 * When the worker starts the job, that id becomes current again (``core.request_context``), so
   the job's log lines and the audit trail rows it writes (``core/sources.py``) carry it.
 * When the job finishes, one log line (logger ``pejling.job``): task, job id, state, duration,
@@ -25,40 +25,37 @@ from django.tasks.signals import task_enqueued, task_finished, task_started
 from django.utils import timezone
 
 from pejling.core import request_context
-from pejling.ops.models import WorkerHeartbeat
+from pejling.ops.models import JobRequest, WorkerHeartbeat
 
 log = logging.getLogger("pejling.job")
 
 _started: dict[str, tuple[float, Token[str] | None]] = {}
 
 
-def _db_result(task_result: Any) -> Any:
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult.objects.filter(id=task_result.id)
-
-
 def on_enqueued(sender: Any, task_result: Any, **kwargs: Any) -> None:
     request_id = request_context.current_request_id()
     if not request_id or not _is_db_backend(sender):
         return
-    rows = _db_result(task_result)
-    for row in rows:
-        row.metadata = {**(row.metadata or {}), "request_id": request_id}
-        row.save(update_fields=["metadata"])
+    JobRequest.objects.update_or_create(
+        job_id=str(task_result.id), defaults={"request_id": request_id}
+    )
 
 
 def _is_db_backend(sender: Any) -> bool:
     from django_tasks_db.backend import DatabaseBackend
 
-    return isinstance(sender, type) and issubclass(sender, DatabaseBackend)
+    # The signals send the backend's class on enqueueing and, from the worker, an instance.
+    backend = sender if isinstance(sender, type) else type(sender)
+    return issubclass(backend, DatabaseBackend)
 
 
 def _request_id_of(sender: Any, task_result: Any) -> str:
     if not _is_db_backend(sender):
         return request_context.current_request_id()  # run at once, inside the request
-    row = _db_result(task_result).values("metadata").first()
-    return str(((row or {}).get("metadata") or {}).get("request_id", ""))
+    found = JobRequest.objects.filter(job_id=str(task_result.id)).values_list(
+        "request_id", flat=True
+    )
+    return found.first() or ""
 
 
 def on_started(sender: Any, task_result: Any, **kwargs: Any) -> None:

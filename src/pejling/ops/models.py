@@ -22,3 +22,19 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id}@{self.host}"
+
+
+class JobRequest(models.Model):
+    """Which request enqueued a background job: written when the job is enqueued during a
+    request, read when the worker starts it (``pejling.ops.jobs``)."""
+
+    job_id = models.CharField(_("job id"), max_length=64, unique=True)
+    request_id = models.CharField(_("request id"), max_length=64)
+    enqueued_at = models.DateTimeField(_("enqueued at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("job's request")
+        verbose_name_plural = _("jobs' requests")
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.request_id}"
