@@ -101,6 +101,25 @@ def test_a_json_line_has_no_secret_in_message_arguments_or_extras() -> None:
     assert line["level"] == "INFO" and line["logger"] == "tests.ops.redaction" and line["time"]
 
 
+def test_tracebacks_are_redacted() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(PejlingJsonFormatter())
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("tests.ops.traceback")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        raise ValueError("no person 070761-4285 with password=hunter22")
+    except ValueError:
+        logger.exception("lookup failed")
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue())
+    assert "Traceback" in line["error"] and "ValueError" in line["error"]
+    assert "070761-4285" not in stream.getvalue() and "hunter22" not in stream.getvalue()
+
+
 def test_text_lines_are_redacted_too() -> None:
     out = _emit(TextFormatter(), request_id="req-10")
     assert "19811218-9876" not in out and "hunter22" not in out

@@ -110,6 +110,11 @@ class RedactingFilter(logging.Filter):
             message = str(record.msg)
         record.msg = redact(message)
         record.args = None
+        if record.exc_info:  # a traceback may quote values: write it out now, redacted
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         for name, value in list(vars(record).items()):
             if name not in _RECORD_ATTRIBUTES:
                 setattr(record, name, redact_value(value, name))
