@@ -113,3 +113,17 @@ def test_an_unmigrated_database_is_not_ready(tmp_path: Path) -> None:
     assert pejling(env, "migrate", "-v0").returncode == 0
     env["PEJLING_TASK_BACKEND"] = "django.tasks.backends.immediate.ImmediateBackend"
     assert get_in_child(env, READY)[READY]["status"] == 200
+
+
+def test_the_worker_command_writes_its_heartbeat_and_then_the_instance_is_ready(
+    tmp_path: Path,
+) -> None:
+    env = child_env(tmp_path)
+    assert pejling(env, "migrate", "-v0").returncode == 0
+    assert get_in_child(env, READY)[READY]["body"]["checks"]["worker"]["ok"] is False
+    # The real worker, once through its loop (--batch: stop when no job is left).
+    done = pejling(env, "db_worker", "--batch", "--no-startup-delay", "--worker-id", "w-test")
+    assert done.returncode == 0, done.stderr
+    answers = get_in_child(env, READY)
+    assert answers[READY]["status"] == 200, answers
+    assert answers[READY]["body"]["checks"]["worker"]["detail"].startswith("worker seen")

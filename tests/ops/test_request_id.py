@@ -19,6 +19,7 @@ from pejling.core.models import ChangeSource, ChangeVia
 from pejling.indicators import views as indicator_views
 from pejling.indicators.models import ImportBatch, ImportStatus, IndicatorValue
 from pejling.ops.logs import PejlingJsonFormatter, RedactingFilter
+from pejling.ops.models import JobRequest
 from tests.indicators.test_indicator_views import GOOD, kpis, upload  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,7 @@ def test_the_request_id_travels_into_the_job_and_the_audit_trail(
     assert response["X-Request-ID"] == "req-import-77"
     batch.refresh_from_db()
     assert batch.status == ImportStatus.QUEUED  # waiting for the worker
+    assert JobRequest.objects.get().request_id == "req-import-77"
 
     # The worker (django-tasks-db's own loop) picks the job up and runs it.
     Worker(
@@ -103,6 +105,7 @@ def test_the_request_id_travels_into_the_job_and_the_audit_trail(
     ).run()
     batch.refresh_from_db()
     assert batch.status == ImportStatus.DONE
+    assert not JobRequest.objects.exists()  # read by the job's start, then gone
     assert IndicatorValue.objects.filter(period="2019-05").count() == 3
 
     job_lines = [r for r in records(json_lines) if r["logger"] == "pejling.job"]

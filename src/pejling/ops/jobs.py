@@ -52,10 +52,11 @@ def _is_db_backend(sender: Any) -> bool:
 def _request_id_of(sender: Any, task_result: Any) -> str:
     if not _is_db_backend(sender):
         return request_context.current_request_id()  # run at once, inside the request
-    found = JobRequest.objects.filter(job_id=str(task_result.id)).values_list(
-        "request_id", flat=True
-    )
-    return found.first() or ""
+    rows = JobRequest.objects.filter(job_id=str(task_result.id))
+    request_id = rows.values_list("request_id", flat=True).first() or ""
+    if request_id:
+        rows.delete()  # needed only until the job starts: the table stays small
+    return request_id
 
 
 def on_started(sender: Any, task_result: Any, **kwargs: Any) -> None:
