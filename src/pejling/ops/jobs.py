@@ -115,15 +115,16 @@ class Heartbeat(threading.Thread):
         self.started_at = timezone.now()
         self.stopping = threading.Event()
 
+    def beat_once(self) -> None:
+        try:
+            beat(self.worker_id, self.started_at)
+        except Exception:  # the database is away: readiness will say so
+            log.warning("worker heartbeat could not be written", exc_info=True)
+
     def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                beat(self.worker_id, self.started_at)
-            except Exception:  # the database is away: readiness will say so
-                log.warning("worker heartbeat could not be written", exc_info=True)
-            finally:
-                close_old_connections()
-            self.stopping.wait(self.interval)
+        while not self.stopping.wait(self.interval):
+            self.beat_once()
+            close_old_connections()
 
     def stop(self) -> None:
         self.stopping.set()

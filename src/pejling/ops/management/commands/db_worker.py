@@ -15,6 +15,7 @@ class Command(WorkerCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         heartbeat = Heartbeat(options["worker_id"], settings.PEJLING_WORKER_HEARTBEAT_SECONDS)
+        heartbeat.beat_once()  # at once, before the first job: the worker is there
         heartbeat.start()
         try:
             super().handle(*args, **options)
