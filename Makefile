@@ -19,6 +19,9 @@ help:
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Pejling needs Python 3.12 or newer (none found)"; exit 1; }
 	@command -v xmlsec1 >/dev/null || { apt-get update -qq && apt-get install -y -qq xmlsec1; }  # SAML (pysaml2)
+	@# Documents: WeasyPrint's Pango and HarfBuzz, the fonts of the PDFs, pdftoppm/pdftotext for checks.
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset && fc-list | grep -q NotoSerif-Regular && command -v pdftoppm >/dev/null; } || \
+		{ apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core poppler-utils; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
