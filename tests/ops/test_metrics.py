@@ -99,3 +99,4 @@ def test_jobs_imports_and_sessions_are_reported(
     assert "pejling_jobs_oldest_age_seconds" in text
     assert sample(text, "pejling_active_sessions") == 1
     assert "# TYPE pejling_import_batches gauge" in text
+    assert "# TYPE pejling_document_builds gauge" in text

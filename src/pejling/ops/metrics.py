@@ -4,6 +4,7 @@ Per request (counted by ``RequestIdMiddleware``): requests by view, method and s
 duration, and the database queries and query time of each. At each scrape (``JobsCollector``,
 read from the database, so they are right whichever process did the work): background jobs by
 task and state with the age of the oldest queued and running one and of the newest failure,
+document builds by kind, format and state,
 the worker heartbeat's age, import batches with their rows and durations, active sessions, and
 the version as ``pejling_build_info``.
 
@@ -73,6 +74,7 @@ class JobsCollector(Collector):
         from django_tasks_db.models import DBTaskResult
 
         from pejling.indicators.models import ImportBatch
+        from pejling.reports.models import DocumentJob
 
         now = timezone.now()
         info = InfoMetricFamily("pejling_build", "Pejling's version")
@@ -143,6 +145,15 @@ class JobsCollector(Collector):
             last_imports.add_metric(["max"], max(durations))
             last_imports.add_metric(["mean"], sum(durations) / len(durations))
         yield last_imports
+
+        documents = GaugeMetricFamily(
+            "pejling_document_builds",
+            "Document builds (PDF, Word, Excel) by kind, format and state",
+            labels=["kind", "format", "state"],
+        )
+        for job in DocumentJob.objects.values("kind", "format", "status").annotate(n=Count("id")):
+            documents.add_metric([job["kind"], job["format"], job["status"]], job["n"])
+        yield documents
 
         sessions = GaugeMetricFamily("pejling_active_sessions", "Sessions not yet expired")
         sessions.add_metric([], Session.objects.filter(expire_date__gt=now).count())
