@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from pejling.agreements import services as agreement_services
 from pejling.agreements.models import Agreement, AgreementState, Initiative
@@ -40,6 +42,7 @@ from pejling.api.models import ApiToken
 from pejling.api.tokens import token_create
 from pejling.followup.models import CalendarFeed, Comment, StatusReport
 from pejling.indicators.models import ImportBatch, ImportStatus
+from pejling.ops.models import WorkerHeartbeat
 from pejling.organisation.models import Membership, Role, Unit
 from pejling.reports import services as report_services
 from pejling.reports.models import DocumentJob, JobStatus, Report, ReportState, Section
@@ -222,6 +225,11 @@ def _build() -> World:
         group_role=GroupRole.objects.create(group="matrix", unit=root, role=Role.READER),
     )
     assert web_token.secret
+    # A background worker that reported (and stays fresh through the run): readiness answers 200.
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(
+        worker_id="matrix", host="test", pid=1, started_at=now, seen_at=now + timedelta(hours=2)
+    )
     world.objects.update(_board_reports(world))
     world.objects.update(portfolio_scene(users, units))
     return world
@@ -388,6 +396,10 @@ def _agreements_of_a() -> int:
 WEB: list[Case] = [
     Case("home", "GET", SIGNED),
     Case("healthz", "GET", ALL),
+    # Operations: health for load balancers; metrics only with a token or an allowed address.
+    Case("ops:live", "GET", ALL),
+    Case("ops:ready", "GET", ALL),
+    Case("ops:metrics", "GET", "NNNNNNN"),
     Case("favicon", "GET", ALL),
     Case("login", "GET", ALL),
     Case("logout", "POST", ALL, login_redirect_ok=True),

@@ -104,6 +104,11 @@ class AuditEntry:
         return text
 
     @property
+    def request_id(self) -> str:
+        """The request id of the change (the same as in the request's and job's log lines)."""
+        return self.source.request_id if self.source is not None else ""
+
+    @property
     def shown_changes(self) -> list[tuple[str, str, str]]:
         """(field name, before, after) for people: without bookkeeping fields (the version,
         the time of the last update), values shortened."""

@@ -16,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from pejling.ops.logs import logging_config
+
 
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -67,11 +69,14 @@ INSTALLED_APPS = [
     "pejling.sso",
     "pejling.packages",
     "pejling.demo",
+    "pejling.ops",  # before django_tasks_db: its db_worker command adds the heartbeat
     "django_tasks_db",
     "axes",
 ]
 
 MIDDLEWARE = [
+    # First: the request id, one log line and the metrics for every answer (docs/operations.md).
+    "pejling.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -246,10 +251,15 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("PEJLING_SESSION_EXPIRE_AT_BROWSER_CL
 if TLS:
     SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the proxy's health check may speak plain HTTP
+    # The proxy's health checks and the metrics scraper may speak plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^health/", r"^metrics$"]
     SECURE_HSTS_SECONDS = int(env_str("PEJLING_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("PEJLING_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading binds every subdomain of the municipality's domain to HTTPS in browsers for
+        # good: a decision for the domain's owner, opt-in (docs/security.md), not a warning.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -284,21 +294,75 @@ TASKS = {
     }
 }
 
-MAILERS = {
+# E-mail: the console backend (mail printed to the log) unless PEJLING_EMAIL_BACKEND says
+# otherwise. In production: django.core.mail.backends.smtp.EmailBackend with the SMTP relay below.
+MAILERS: dict[str, dict[str, object]] = {
     "default": {
         "BACKEND": env_str(
             "PEJLING_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
         ),
     }
 }
+if str(MAILERS["default"]["BACKEND"]).endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env_str("PEJLING_EMAIL_HOST", "localhost"),
+        "port": int(env_str("PEJLING_EMAIL_PORT", "25")),
+        "username": env_str("PEJLING_EMAIL_USER"),
+        "password": env_str("PEJLING_EMAIL_PASSWORD"),
+        "use_tls": env_bool("PEJLING_EMAIL_STARTTLS", False),
+        "timeout": 10,
+    }
 DEFAULT_FROM_EMAIL = env_str("PEJLING_FROM_EMAIL", "pejling@localhost")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("PEJLING_LOG_LEVEL", "WARNING")},
+# ------------------------------------------------------------------------------------------
+# Operations (docs/operations.md): logs, metrics, health, error reports, cache
+# ------------------------------------------------------------------------------------------
+# Logs go to stdout, passwords, tokens and personal identity numbers redacted. "text" (the
+# default) is for people; "json" writes one JSON object per line for a log collector. Every
+# request and background job writes one line (loggers pejling.request and pejling.job).
+PEJLING_LOG_FORMAT = env_str("PEJLING_LOG_FORMAT", "text")
+LOGGING = logging_config(PEJLING_LOG_FORMAT, env_str("PEJLING_LOG_LEVEL", "WARNING"))
+
+# /metrics (Prometheus text format) answers only to "Authorization: Bearer <token>" or to a
+# client address in the allow-list (addresses or networks, comma-separated). Neither set: 403.
+PEJLING_METRICS_TOKEN = env_str("PEJLING_METRICS_TOKEN")
+PEJLING_METRICS_ALLOW = env_list("PEJLING_METRICS_ALLOW")
+
+# /health/ready: the background worker writes a heartbeat every PEJLING_WORKER_HEARTBEAT_SECONDS;
+# older than PEJLING_WORKER_STALE_SECONDS means not ready. Less free space than
+# PEJLING_HEALTH_MIN_FREE_MB in the data directory means not ready.
+PEJLING_WORKER_HEARTBEAT_SECONDS = float(env_str("PEJLING_WORKER_HEARTBEAT_SECONDS", "10"))
+PEJLING_WORKER_STALE_SECONDS = int(env_str("PEJLING_WORKER_STALE_SECONDS", "60"))
+PEJLING_HEALTH_MIN_FREE_MB = int(env_str("PEJLING_HEALTH_MIN_FREE_MB", "200"))
+
+# A shared cache (Redis) for several server processes: PEJLING_CACHE_URL=redis://host:6379/0.
+# Empty: each process keeps its own in-memory cache.
+PEJLING_CACHE_URL = env_str("PEJLING_CACHE_URL")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": PEJLING_CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        if PEJLING_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
 }
+
+# Error reports to a Sentry-compatible service: off unless PEJLING_SENTRY_DSN is set. Personal
+# data is scrubbed before sending (pejling.ops.sentry.scrub_event).
+PEJLING_SENTRY_DSN = env_str("PEJLING_SENTRY_DSN")
+if PEJLING_SENTRY_DSN:
+    from pejling.ops.sentry import init_sentry
+    from pejling.ops.version import app_version
+
+    init_sentry(
+        dsn=PEJLING_SENTRY_DSN,
+        environment=env_str("PEJLING_SENTRY_ENVIRONMENT"),
+        release=f"pejling@{app_version()}",
+        traces_sample_rate=float(env_str("PEJLING_SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 
 # Name shown in the header; each installation sets its own.
 PEJLING_ORGANISATION_NAME = env_str("PEJLING_ORGANISATION_NAME", "")

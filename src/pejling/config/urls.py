@@ -18,6 +18,7 @@ followup_namespace = ([*overview_urls.followup_urlpatterns, *followup_urls.urlpa
 urlpatterns = [
     path("", overview_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("", include("pejling.ops.urls")),  # health/live, health/ready, metrics
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("accounts/login/", sso_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

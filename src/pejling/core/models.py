@@ -2,9 +2,10 @@
 
 Every historical table already records who, when, what and why. "From where" is kept here, in
 one small table keyed by (historical model, history id), so no historical table changes shape:
-a signal adds a row for each history row written during a request (see ``core/sources.py``; shown by ``pejling.audit``).
-Changes made outside a request (management commands, the demo loader, background tasks) have
-no row and are shown as "command or task".
+a signal adds a row for each history row written during a request (see ``core/sources.py``; shown by ``pejling.audit``),
+and for each written by a background job that a request started (via "task", with that
+request's id). Changes made otherwise (management commands, the demo loader, scheduled jobs)
+have no row and are shown as "command or task".
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class ChangeVia(models.TextChoices):
     WEB = "web", _("web page")
     API_TOKEN = "api-token", _("API with a personal token")
     API_SESSION = "api-session", _("API from a signed-in browser")
+    TASK = "task", _("background job started by a request")
 
 
 class ChangeSource(models.Model):
@@ -28,6 +30,9 @@ class ChangeSource(models.Model):
     via = models.CharField(_("via"), max_length=20, choices=ChangeVia.choices)
     token_name = models.CharField(_("API token"), max_length=200, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # The request's id (X-Request-ID or generated; see core/request_context.py): the same id is
+    # in the request's log line and in the log lines of the jobs it started.
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("change source")

@@ -1,7 +1,9 @@
 """Recording where a change came from: a ``ChangeSource`` row beside each history row written
 during a request (the channel: web page, API with a token and which token, API from the browser
-session; and the client's address). Rows written outside a request (commands, the demo loader,
-background tasks) have none and the audit trail shows them as "command or task".
+session; and the client's address; and the request id). History rows written by a background
+job that a request enqueued get a row too (via "task", the request's id). Rows written
+otherwise (commands, the demo loader) have none and the audit trail shows them as "command or
+task".
 
 Connected to django-simple-history's ``post_create_historical_record`` in ``CoreConfig.ready``.
 It reads only the request, so ``core`` stays free of the domain; the audit trail that shows
@@ -17,6 +19,7 @@ from django.http import HttpRequest
 from simple_history.models import HistoricalRecords
 
 from pejling.core.models import ChangeSource, ChangeVia
+from pejling.core.request_context import current_request_id
 
 
 def _client_address(request: HttpRequest) -> str | None:
@@ -28,9 +31,18 @@ def _client_address(request: HttpRequest) -> str | None:
 
 
 def record_source(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
-    """``post_create_historical_record``: note how the change reached us, when in a request."""
+    """``post_create_historical_record``: note how the change reached us, when in a request or
+    in a background job a request started (then with that request's id)."""
     request = getattr(HistoricalRecords.context, "request", None)
     if request is None:
+        request_id = current_request_id()
+        if request_id:  # a job enqueued by a request: pejling.ops.jobs set the id
+            ChangeSource.objects.create(
+                history_model=instance._meta.label_lower,
+                history_id=history_instance.history_id,
+                via=ChangeVia.TASK,
+                request_id=request_id,
+            )
         return
     caller = getattr(request, "auth", None)  # the API's Principal, set by django-ninja
     token = getattr(caller, "token", None)
@@ -46,4 +58,5 @@ def record_source(sender: Any, instance: Any, history_instance: Any, **kwargs: A
         via=via,
         token_name=token_name,
         ip_address=_client_address(request),
+        request_id=current_request_id(),
     )

@@ -1,0 +1,23 @@
+"""``pejling db_worker``: django-tasks-db's worker, with a heartbeat (pejling.ops.jobs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django_tasks_db.management.commands.db_worker import Command as WorkerCommand
+
+from pejling.ops.jobs import Heartbeat
+
+
+class Command(WorkerCommand):
+    help = WorkerCommand.help + " Records a heartbeat every few seconds for /health/ready."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        heartbeat = Heartbeat(options["worker_id"], settings.PEJLING_WORKER_HEARTBEAT_SECONDS)
+        heartbeat.beat_once()  # at once, before the first job: the worker is there
+        heartbeat.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            heartbeat.stop()
