@@ -204,6 +204,8 @@ STATICFILES_DIRS = [
         BASE_DIR / "node_modules" / "@digdir" / "designsystemet-css" / "dist",
     ),
     ("vendor/designsystemet-theme", BASE_DIR / "node_modules" / "@digdir" / "designsystemet-theme"),
+    # The design system's typeface, Inter, from the npm registry (no font CDN).
+    ("vendor/inter", BASE_DIR / "node_modules" / "@fontsource-variable" / "inter"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
