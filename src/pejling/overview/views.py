@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from pejling.agreements.selectors import line_of_sight
@@ -15,6 +16,7 @@ from pejling.followup.evaluation import all_goal_evaluations
 from pejling.followup.selectors import compliance_matrix, overdue_agreements, overdue_reports
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.organisation.permissions import can_see_overview
+from pejling.overview.inbox import inbox, my_units
 from pejling.strategy.models import AgreementRule, Element, Strategy
 
 
@@ -28,10 +30,21 @@ def _int(value: str | None) -> int | None:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """What is my part of the whole? The line of sight from my unit's work to the strategy."""
+    """The person's start page: what waits for me (``overview/inbox.py``), my units and their
+    state, then my part of the whole (the line of sight from my unit's work to the strategy)."""
     year = requested_year(request)
+    today = timezone.localdate()
     sight = line_of_sight(user=request.user, year=year)
-    return render(request, "overview/home.html", {"sight": sight, "year": year})
+    context = {
+        "sight": sight,
+        "year": year,
+        "today": today,
+        "inbox": inbox(request.user, year=year, today=today),
+        "my_units": my_units(request.user, year=year, today=today),
+        "can_overview": can_see_overview(request.user),
+        "cycle_url": reverse("followup:cycle") + f"?year={year}",
+    }
+    return render(request, "overview/home.html", context)
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:

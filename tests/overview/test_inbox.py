@@ -1,0 +1,78 @@
+"""The start page as each person's inbox: what waits for me, my units, my part of the whole."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.test import Client
+from django.urls import reverse
+
+from pejling.agreements.models import AgreementState
+from pejling.overview.inbox import INBOX_SOURCES, inbox
+from tests.factories import (
+    YEAR,
+    AgreementFactory,
+    CommentFactory,
+    InitiativeFactory,
+    ReportDeadlineFactory,
+)
+
+
+def _page(user: Any) -> str:
+    client = Client()
+    client.force_login(user)
+    response = client.get(reverse("home") + f"?year={YEAR}")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_submitted_agreement_waits_for_the_head_above_not_for_the_unit_head(org: Any) -> None:
+    AgreementFactory(unit=org.unit, state=AgreementState.SUBMITTED)
+    today = date(YEAR, 2, 1)
+    waiting = inbox(org.parent_head, year=YEAR, today=today)
+    assert [i.kind for i in waiting] == ["agreement"]
+    assert waiting[0].url == reverse("agreements:agreement_detail", args=[org.unit.code, YEAR])
+    assert inbox(org.head, year=YEAR, today=today) == []
+    assert inbox(org.employee, year=YEAR, today=today) == []
+    page = _page(org.parent_head)
+    assert "Agree or return" in page and org.unit.name in page
+
+
+def test_an_open_report_period_links_straight_to_the_report_form(org: Any) -> None:
+    agreement = AgreementFactory(unit=org.unit, state=AgreementState.AGREED)
+    InitiativeFactory(agreement=agreement)
+    deadline = ReportDeadlineFactory(due_date=date(YEAR, 5, 15))
+    before = inbox(org.head, year=YEAR, today=date(YEAR, 5, 1))
+    assert [(i.kind, i.due, i.overdue) for i in before] == [("report", deadline.due_date, False)]
+    assert before[0].url == reverse("reports:report_period", args=[org.unit.code, deadline.pk])
+    after = inbox(org.head, year=YEAR, today=date(YEAR, 6, 1))
+    assert after[0].overdue
+    assert inbox(org.employee, year=YEAR, today=date(YEAR, 5, 1)) == []
+
+
+def test_a_comment_that_mentions_me_waits_for_me(org: Any) -> None:
+    agreement = AgreementFactory(unit=org.unit, state=AgreementState.PUBLISHED)
+    comment = CommentFactory(agreement=agreement, author=org.head, body="@employee look")
+    comment.mentions.set([org.employee])
+    today = comment.created_at.date()
+    items = inbox(org.employee, year=YEAR, today=today)
+    assert [i.kind for i in items] == ["mention"]
+    assert items[0].url.endswith(f"#comment-{comment.pk}")
+    assert inbox(org.head, year=YEAR, today=today) == []
+
+
+def test_my_units_show_their_agreement_state(org: Any) -> None:
+    AgreementFactory(unit=org.unit, state=AgreementState.DRAFT)
+    page = _page(org.head)
+    assert 'data-testid="my-units"' in page
+    assert "Draft" in page
+    assert 'data-testid="my-units"' not in _page(org.employee)
+
+
+def test_the_inbox_sources_are_an_extension_point() -> None:
+    assert [s.__name__ for s in INBOX_SOURCES] == [
+        "agreements_to_decide",
+        "reports_due",
+        "mentions",
+    ]
