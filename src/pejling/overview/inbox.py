@@ -164,7 +164,7 @@ def _units_with(user: Any, roles: Any) -> list[Unit]:
 
 def my_units(user: Any, *, year: int, today: date) -> list[MyUnit]:
     """The units the person leads, edits or oversees, with their agreement's state this year."""
-    roles = {}
+    roles: dict[int, tuple[Unit, str]] = {}
     for membership in permissions.memberships_of(user):
         if membership.role in (Role.UNIT_HEAD, Role.EDITOR, Role.EXECUTIVE):
             roles.setdefault(membership.unit.pk, (membership.unit, membership.role))
@@ -173,6 +173,6 @@ def my_units(user: Any, *, year: int, today: date) -> list[MyUnit]:
         a.unit_id: a for a in Agreement.objects.filter(year=year, unit__in=[u for u, _r in units])
     }
     return [
-        MyUnit(unit=unit, role=Role(role).label, agreement=agreements.get(unit.pk))
+        MyUnit(unit=unit, role=str(Role(role).label), agreement=agreements.get(unit.pk))
         for unit, role in units
     ]
