@@ -36,3 +36,8 @@ urlpatterns = [
     path("api/", include("pejling.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages in the layout, in the reader's language (core/views.py).
+handler403 = "pejling.core.views.error_403"
+handler404 = "pejling.core.views.error_404"
+handler500 = "pejling.core.views.error_500"
