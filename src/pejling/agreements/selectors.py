@@ -36,6 +36,14 @@ class InitiativeView:
     goals: list[Element]
     pk: int | None = None
     edit_version: int | None = None  # the live row's version (optimistic locking)
+    status_reported_at: Any = None  # when the status came from a follow-up report
+    status_reporter: str = ""
+
+    @property
+    def status_tone(self) -> str:
+        from pejling.agreements.models import STATUS_TONES, InitiativeStatus
+
+        return STATUS_TONES.get(InitiativeStatus(self.status), "neutral")
 
 
 @dataclass
@@ -54,7 +62,7 @@ def _person(user: Any) -> str:
 
 
 def agreement_initiatives(agreement: Agreement) -> QuerySet[Initiative]:
-    return agreement.initiatives.select_related("owner").prefetch_related(
+    return agreement.initiatives.select_related("owner", "status_reported_by").prefetch_related(
         Prefetch("goals", queryset=Element.objects.select_related("strategy", "level", "parent"))
     )
 
@@ -77,6 +85,8 @@ def readable_agreement(user: Any, agreement: Agreement) -> AgreementView | None:
                 goals=list(i.goals.all()),
                 pk=i.pk,
                 edit_version=i.version,
+                status_reported_at=i.status_reported_at,
+                status_reporter=i.status_reporter,
             )
             for i in agreement_initiatives(agreement)
         ]
