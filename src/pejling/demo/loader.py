@@ -247,7 +247,11 @@ def _load_people(units: dict[str, Unit]) -> list[DemoLogin]:
             DemoLogin(
                 # The job title (Avdelningschef, Förvaltningschef, …), not the role's name: the
                 # heads of a department and of an administration both hold the unit-head role.
-                username, password, f"{first} {last}", title, units[unit_code].name
+                username,
+                password,
+                f"{first} {last}",
+                title,
+                units[unit_code].name,
             )
         )
     return logins
