@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -186,3 +187,32 @@ def test_an_agreement_is_submitted_agreed_and_published_and_employees_see_their_
     narrative = Strategy.objects.get(code=data.FUTURE_NARRATIVE["code"])
     bearings = page.locator(f"section[aria-labelledby='narrative-{narrative.pk}']")
     expect(bearings).to_contain_text(data.FUTURE_NARRATIVE["elements"][0][1])
+
+
+def test_the_person_who_submitted_is_told_another_must_agree(page: Page, tmp_path: Path) -> None:
+    """Four-eyes: the head of the department may submit the unit's agreement, but then another
+    person agrees it; the page says so instead of showing the button."""
+    agreement = Agreement.objects.get(unit__code=UNIT, year=YEAR)
+    head = agreement.unit.memberships.get(role="unit_head").user
+    goal = Element.objects.get(strategy__code=data.GROUP_STRATEGY["code"], code="T2.2")
+    initiative_create(agreement=agreement, by=head, title="Fyra ögon", goals=[goal])
+
+    log_in(page, "avdelningschef")
+    visit(page, AGREEMENT_URL)
+    submit(page, page.locator(f"form[action='{AGREEMENT_URL}submit/'] button"))
+    expect(page.locator("h1 + p .state")).to_have_class(re.compile(r"state-submitted"))
+    expect(page.locator(f"form[action='{AGREEMENT_URL}agree/']")).to_have_count(0)
+    note = page.locator("#four-eyes")
+    expect(note).to_contain_text(
+        _(
+            "You submitted this version, so another person must agree it (four-eyes "
+            "principle). You can still return it to the unit."
+        )
+    )
+    expect(page.locator(f"form[action='{AGREEMENT_URL}return/']")).to_have_count(1)
+    check_a11y(page)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(tmp_path / f"four-eyes-{width}.png"), full_page=True)
+    agreement.refresh_from_db()
+    assert agreement.state == AgreementState.SUBMITTED

@@ -139,7 +139,12 @@ def test_initiatives_are_added_changed_and_removed(
     assert {g.code for g in initiative.goals.all()} == {"T2.1", "T3.1"}
     changed = client.put(
         f"{URL}/initiatives/{initiative.pk}",
-        {"title": "Mentoring for all", "goals": [cascade.goal_2.pk], "status": "started"},
+        {
+            "title": "Mentoring for all",
+            "goals": [cascade.goal_2.pk],
+            "status": "started",
+            "edit_version": initiative.version,
+        },
     )
     assert changed.status_code == 200, changed.content
     initiative.refresh_from_db()
@@ -179,7 +184,7 @@ def test_an_initiative_ending_before_it_starts_is_a_400_on_the_end(
 
 def test_others_cannot_change_initiatives(api: Any, org: Any, agreement: Any, cascade: Any) -> None:
     initiative = agreement.initiatives.get()
-    payload = {"title": "Hijacked", "goals": [cascade.goal_1.pk]}
+    payload = {"title": "Hijacked", "goals": [cascade.goal_1.pk], "edit_version": 1}
     assert_error(api(org.colleague).put(f"{URL}/initiatives/{initiative.pk}", payload), 404)
     assert_error(api(org.employee).delete(f"{URL}/initiatives/{initiative.pk}"), 404)
     assert_error(

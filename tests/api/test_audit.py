@@ -9,7 +9,10 @@ from tests.api.helpers import assert_error
 
 def test_the_audit_trail_shows_who_changed_what_and_when(api: Any, org: Any, cascade: Any) -> None:
     office = api(org.office)
-    office.patch("/strategies/group", {"title": "Group strategy 2025–2026"})
+    office.patch(
+        "/strategies/group",
+        {"title": "Group strategy 2025–2026", "edit_version": cascade.group.version},
+    )
     rows = office.walk("/audit", model="strategy.strategy", object_id=cascade.group.pk)
     change = rows[-1]
     assert (change["what"], change["who"], change["model"]) == (
@@ -25,7 +28,9 @@ def test_the_audit_trail_shows_who_changed_what_and_when(api: Any, org: Any, cas
 
 def test_the_audit_trail_filters_by_person_and_time(api: Any, org: Any, agreement: Any) -> None:
     head = api(org.head)
-    head.patch("/agreements/unit-a1a/2026", {"summary": "New summary"})
+    head.patch(
+        "/agreements/unit-a1a/2026", {"summary": "New summary", "edit_version": agreement.version}
+    )
     rows = api(org.office).walk("/audit", person="head")
     assert {r["model"] for r in rows} == {"agreements.agreement"}
     assert api(org.office).walk("/audit", since="2999-01-01T00:00:00Z") == []

@@ -84,7 +84,9 @@ def test_a_read_only_token_reads_but_is_refused_with_403_on_every_write(
         403,
         "read_only_token",
     )
-    assert_error(client.patch("/strategies/group", {"title": "Y"}), 403, "read_only_token")
+    assert_error(
+        client.patch("/strategies/group", {"title": "Y", "edit_version": 1}), 403, "read_only_token"
+    )
     assert_error(client.delete(f"/elements/{cascade.goal_3.pk}"), 403, "read_only_token")
     assert_error(client.post("/agreements/unit-a1a/2026/submit", {}), 403, "read_only_token")
 

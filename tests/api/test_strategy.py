@@ -50,7 +50,8 @@ def test_the_strategy_office_creates_and_changes_a_strategy(
     assert strategy.parent == cascade.narrative
     assert strategy.history.first().history_user == org.office
     response = client.patch(
-        "/strategies/digital", {"title": "Digital first", "status": "published"}
+        "/strategies/digital",
+        {"title": "Digital first", "status": "published", "edit_version": strategy.version},
     )
     assert response.status_code == 200, response.content
     strategy.refresh_from_db()
@@ -79,7 +80,11 @@ def test_a_malformed_strategy_is_a_422_naming_the_fields(api: Any, org: Any) -> 
 
 def test_only_the_strategy_office_writes_strategies(api: Any, org: Any, cascade: Any) -> None:
     assert_error(api(org.executive).post("/strategies", NEW), 403, "forbidden")
-    assert_error(api(org.head).patch("/strategies/group", {"title": "Mine"}), 403, "forbidden")
+    assert_error(
+        api(org.head).patch("/strategies/group", {"title": "Mine", "edit_version": 1}),
+        403,
+        "forbidden",
+    )
     assert not Strategy.objects.filter(code="digital").exists()
 
 
@@ -107,7 +112,12 @@ def test_the_strategy_office_sets_levels_and_adds_elements(api: Any, org: Any) -
     assert (goal.json()["level"], goal.json()["is_goal"]) == (2, True)
     changed = client.put(
         f"/elements/{goal.json()['id']}",
-        {"code": "A.1", "title": "Open data by default", "target_value": "80.5"},
+        {
+            "code": "A.1",
+            "title": "Open data by default",
+            "target_value": "80.5",
+            "edit_version": goal.json()["edit_version"],
+        },
     )
     assert changed.status_code == 200, changed.content
     assert changed.json()["target_value"] == 80.5

@@ -78,7 +78,8 @@ def test_a_change_on_a_page_shows_who_when_from_where_and_before_and_after(org, 
 def test_a_change_through_the_api_is_marked_with_the_token(org, agreement):
     new = token_create(user=org.head, name="Planning script", scope="read_write", expires_in_days=1)
     response = ApiClient(new.secret).patch(
-        f"/agreements/{org.unit.code}/{YEAR}", {"summary": "From the script"}
+        f"/agreements/{org.unit.code}/{YEAR}",
+        {"summary": "From the script", "edit_version": agreement.version},
     )
     assert response.status_code == 200
     change = entries(session(org.office).get(TRAIL, {"model": "agreements.agreement"}))[0]

@@ -219,7 +219,9 @@ def test_the_api_refuses_a_stale_edit_version_with_409(org, agreement, api):
     body = response.json()
     assert body["code"] == "edit_conflict" and "First" in body["message"]
     assert body["fields"]["version"] == [str(loaded + 1)]
-    assert client.patch(path, {"summary": "Without a version"}).status_code == 200
+    missing = client.patch(path, {"summary": "Without a version"})
+    assert missing.status_code == 422
+    assert missing.json()["fields"] == {"edit_version": ["Field required"]}
 
 
 def test_the_api_refuses_a_stale_element_update(org, cascade, api):

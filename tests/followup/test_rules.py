@@ -8,13 +8,14 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from pejling.agreements import services
+from pejling.agreements.coverage import counted_goals
 from pejling.agreements.models import (
     Agreement,
     AgreementState,
     InitiativeStatus,
     RuleJustification,
 )
-from pejling.agreements.rules import check_rules, counted_goals
+from pejling.agreements.rules import check_rules
 from pejling.agreements.selectors import readable_agreement
 from pejling.organisation.models import UnitLevel
 from pejling.strategy.models import RuleKind

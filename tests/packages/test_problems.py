@@ -252,17 +252,20 @@ CASES: list[tuple[str, Callable[[Package], None], str]] = [
     (
         "period of another periodicity",
         _set(["indicator_values", "DAYS", 0, 1], "2026Q1"),
-        "indicator_values.DAYS[0][1]: bad period: 2026Q1 is not a month period",
+        "indicator_values.DAYS[0][1]: The period does not match the indicator's periodicity. "
+        "(2026Q1 is not a month period)",
     ),
     (
         "values of a ratio",
         _set(["indicator_values", "SICK"], [["TOWN", "2026-01", "1"]]),
-        "indicator_values.SICK: a ratio is computed from its numerator and denominator: no values",
+        "indicator_values.SICK: A ratio is computed from its numerator and denominator: "
+        "it takes no values.",
     ),
     (
         "negative value",
         _set(["indicator_values", "DAYS", 2, 2], "-1"),
-        "indicator_values.DAYS[2][2]: -1 is negative; the indicator allows no negatives",
+        "indicator_values.DAYS[2][2]: The value is negative; this indicator only takes values "
+        "of zero or more.",
     ),
     (
         "too many decimals",
@@ -274,39 +277,45 @@ CASES: list[tuple[str, Callable[[Package], None], str]] = [
     (
         "ratio without a denominator",
         _delete(["indicators", 4, "denominator"]),
-        "indicators[4]: a ratio needs a numerator and a denominator",
+        "indicators[4]: A ratio needs a numerator and a denominator.",
     ),
     (
         "weighted mean without a weight",
         _delete(["indicators", 3, "weight"]),
-        "indicators[3]: a weighted mean needs a weight",
+        "indicators[3]: A weighted mean needs a weight measure.",
     ),
     (
         "strategy ending before it starts",
         _set(["strategies", 2, "end_year"], 2020),
-        "strategies[2].end_year: the last year is before the first year",
+        "strategies[2].end_year: The last year cannot be before the first year.",
     ),
     (
         "initiative ending before it starts",
         _set([*TALKS, "end"], "2026-01-01"),
-        "agreements[1].initiatives[0].end: the end 2026-01-01 is before 2026-02-01",
+        "agreements[1].initiatives[0].end: The end cannot be before the start.",
     ),
     (
         "target before the baseline",
         _set([*T1_1, "measure", "target_date"], "2025-01-01"),
         "strategies[1].elements[0].children[0].measure.target_date: "
-        "the target date 2025-01-01 is before 2025-12-31",
+        "The target date cannot be before the baseline date.",
     ),
     (
         "initiative linked to a theme",
         _set([*TALKS, "goals", 1], "plan:T1"),
-        'agreements[1].initiatives[0].goals[1]: "plan:T1" is not at a level of goals',
+        "agreements[1].initiatives[0].goals[1]: “A healthy workplace” is a theme, not a goal.",
     ),
     (
         "initiative linked to a goal of a strategy for other years",
         _set(["agreements", 0, "initiatives", 0, "goals"], ["plan:T1.1"]),
-        'agreements[0].initiatives[0].goals[0]: "plan:T1.1" belongs to a strategy for '
-        "2026–2026, which does not cover 2025",
+        "agreements[0].initiatives[0].goals[0]: “Sick leave falls to 13.5 days” belongs to "
+        "Group plan 2026 (2026), which does not cover 2025.",
+    ),
+    (
+        "element referencing an element of its own strategy",
+        _set([*T2_3, "references", 0], "plan:T1.1"),
+        "strategies[1].elements[1].children[2].references: "
+        "An element can only reference elements of other strategies.",
     ),
     (
         "agreement of another year than the package",
@@ -380,7 +389,8 @@ def test_every_problem_in_a_package_is_reported_at_once():
         "units[2].level: unknown unit level depth 9",
         'strategies[1].elements[1].children[2].references[0]: unknown element "digital:D9.9"',
         'agreements[1].initiatives[0].owner: unknown person "nobody" (not in people)',
-        "indicator_values.DAYS[0][1]: bad period: 2026Q1 is not a month period",
+        "indicator_values.DAYS[0][1]: The period does not match the indicator's periodicity. "
+        "(2026Q1 is not a month period)",
     ]
 
 
@@ -419,6 +429,58 @@ def test_a_problem_found_only_by_the_database_rolls_back_everything(monkeypatch)
     with pytest.raises(RuntimeError):
         load_package(package())
     assert not any(row_counts().values())
+
+
+@pytest.mark.parametrize(
+    ("skipped_check", "change", "expected"),
+    [
+        (
+            "check_initiative",
+            _set(["agreements", 0, "initiatives", 0, "goals"], ["plan:T1.1"]),
+            "agreements[0].initiatives[0].goals: “Sick leave falls to 13.5 days” belongs to "
+            "Group plan 2026 (2026), which does not cover 2025.",
+        ),
+        (
+            "check_references",
+            _set([*T2_3, "references", 0], "plan:T1.1"),
+            "strategies[1].elements[1].children[2].references: "
+            "An element can only reference elements of other strategies.",
+        ),
+        (
+            "check_measure",
+            _set([*T1_1, "measure", "target_date"], "2025-01-01"),
+            "strategies[1].elements[0].children[0]: "
+            "target_date: The target date cannot be before the baseline date.",
+        ),
+    ],
+    ids=["goal of a strategy not covering the year", "reference in the same strategy", "dates"],
+)
+def test_the_domain_services_refuse_what_the_checks_miss_with_its_path(
+    monkeypatch, skipped_check, change, expected
+):
+    """The loader writes through the domain services: with one of its checks switched off, the
+    service still refuses the broken object, named with its path, and nothing is written."""
+    from pejling.packages.loading import Checker
+
+    monkeypatch.setattr(Checker, skipped_check, lambda self, *args: None)
+    data = package()
+    change(data)
+    assert problems(data) == [expected]
+    assert not any(row_counts().values())
+
+
+def test_a_refusal_by_a_service_on_reload_leaves_the_loaded_package_as_it_was(monkeypatch):
+    from pejling.packages.loading import Checker
+
+    load_text(EVERY_KIND.read_text(encoding="utf-8"))
+    before, history = row_counts(), history_rows()
+    monkeypatch.setattr(Checker, "check_initiative", lambda self, *args: None)
+    data = package()
+    _set(["units", 1, "name"], "A new name")(data)
+    _set(["agreements", 0, "initiatives", 0, "goals"], ["plan:T1.1"])(data)
+    assert len(problems(data)) == 1
+    assert row_counts() == before
+    assert history_rows() == history
 
 
 def test_the_load_command_prints_every_problem_and_fails(tmp_path):

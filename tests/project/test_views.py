@@ -173,8 +173,7 @@ def test_the_agreement_page_shows_initiatives_goals_and_theme_coverage(
     (coverage,) = response.context["coverage"]
     assert [row.element for row in coverage.missing] == [cascade.theme_2, cascade.theme_3]
     assert response.context["can_edit"]
-    assert response.context["can_submit"]
-    assert not response.context["can_agree"]
+    assert list(response.context["steps"]) == ["submit"]
 
 
 def test_an_employee_is_told_a_draft_agreement_is_not_published_yet(client, org, agreement):

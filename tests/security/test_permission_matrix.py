@@ -34,7 +34,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from pejling.agreements import services as agreement_services
-from pejling.agreements.models import Agreement, AgreementState
+from pejling.agreements.models import Agreement, AgreementState, Initiative
 from pejling.api.api import api as ninja_api
 from pejling.api.models import ApiToken
 from pejling.api.tokens import token_create
@@ -637,7 +637,14 @@ API_CASES: list[Case] = [
         lambda w: {"code": "secret-plan"},
         note="draft",
     ),
-    _api("PATCH", "/strategies/{code}", "update_strategy", OFFICE, strat, data=lambda w: {}),
+    _api(
+        "PATCH",
+        "/strategies/{code}",
+        "update_strategy",
+        OFFICE,
+        strat,
+        data=lambda w: {"edit_version": Strategy.objects.get(code="group").version},
+    ),
     _api(
         "PUT",
         "/strategies/{code}/levels",
@@ -672,7 +679,11 @@ API_CASES: list[Case] = [
         "update_element",
         OFFICE,
         lambda w: {"element_id": w.loose.pk},
-        data=lambda w: {"title": "Renamed", "code": "T9"},
+        data=lambda w: {
+            "title": "Renamed",
+            "code": "T9",
+            "edit_version": Element.objects.get(pk=w.loose.pk).version,
+        },
     ),
     _api(
         "DELETE",
@@ -745,7 +756,10 @@ API_CASES: list[Case] = [
         "update_agreement",
         WRITE_A,
         lambda w: {"unit": "unit-a1a", "year": YEAR},
-        data=lambda w: {"summary": "Changed"},
+        data=lambda w: {
+            "summary": "Changed",
+            "edit_version": Agreement.objects.get(pk=w.draft.pk).version,
+        },
     ),
     _api(
         "POST",
@@ -761,7 +775,10 @@ API_CASES: list[Case] = [
         "update_initiative",
         WRITE_A,
         lambda w: {"unit": "unit-a1a", "year": YEAR, "initiative_id": w.draft_initiative.pk},
-        data=_initiative_in,
+        data=lambda w: {
+            **_initiative_in(w),
+            "edit_version": Initiative.objects.get(pk=w.draft_initiative.pk).version,
+        },
     ),
     _api(
         "DELETE",

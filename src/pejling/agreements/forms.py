@@ -10,6 +10,7 @@ from pejling.agreements.models import Initiative
 from pejling.core.forms import StyledFormMixin, VersionedFormMixin
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element
+from pejling.strategy.selectors import readable_goals
 
 
 class AgreementForm(VersionedFormMixin, StyledFormMixin, forms.Form):
@@ -44,10 +45,12 @@ class InitiativeForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):
         }
         field_classes = {"owner": PersonChoiceField}
 
-    def __init__(self, *args: Any, unit: Unit, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, unit: Unit, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["goals"]).queryset = Element.objects.filter(
-            level__holds_goals=True
+        # Only goals the person may read: any other id is "not one of the available choices",
+        # whether it exists or not. The service says why a readable goal is not in force.
+        cast(forms.ModelChoiceField, self.fields["goals"]).queryset = readable_goals(
+            user
         ).select_related("strategy", "level")
         user_model = get_user_model()
         cast(forms.ModelChoiceField, self.fields["owner"]).queryset = (

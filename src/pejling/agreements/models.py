@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from pejling.agreements.validation import initiative_dates_problem
 from pejling.organisation.models import Unit
 from pejling.strategy.models import AgreementRule, Element
 
@@ -34,6 +35,14 @@ class Agreement(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     agreed_at = models.DateTimeField(_("agreed"), null=True, blank=True)
     agreed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -192,8 +201,9 @@ class Initiative(models.Model):
         return str(user.get_full_name() or user.get_username()) if user else ""
 
     def clean(self) -> None:
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValidationError({"end_date": _("The end cannot be before the start.")})
+        problem = initiative_dates_problem(self.start_date, self.end_date)
+        if problem:
+            raise ValidationError({"end_date": problem})
 
 
 class InitiativeGoal(models.Model):

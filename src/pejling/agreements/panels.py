@@ -18,9 +18,8 @@ from pejling.agreements.selectors import agreements_readable_by, line_of_sight
 from pejling.core.http import HtmxHttpRequest, render_panel
 from pejling.core.utils import requested_year
 from pejling.organisation.models import Unit
-from pejling.organisation.permissions import can_read_unpublished, is_strategy_office
-from pejling.strategy.models import Element
-from pejling.strategy.selectors import strategies_visible
+from pejling.organisation.permissions import can_read_unpublished
+from pejling.strategy.selectors import readable_elements
 
 
 def unit_agreements(request: HtmxHttpRequest, code: str) -> HttpResponse:
@@ -45,8 +44,7 @@ def unit_sight(request: HtmxHttpRequest, code: str) -> HttpResponse:
 
 def goal_initiatives(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The initiatives linked to a goal, of agreements the person may read."""
-    visible = strategies_visible(include_drafts=is_strategy_office(request.user))
-    element = get_object_or_404(Element, pk=pk, strategy__in=visible)
+    element = get_object_or_404(readable_elements(request.user), pk=pk)
     linked = (
         element.initiatives.filter(agreement__in=agreements_readable_by(request.user))
         .select_related("agreement__unit", "status_reported_by")

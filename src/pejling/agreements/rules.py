@@ -1,29 +1,20 @@
 """Checking an agreement against the rules of the strategies in force (rules are data).
 
 The check is about the agreement as it stands, drafts included: it is what the unit sees while
-it drafts, and what ``agreement_submit`` asks a justification for. Cancelled initiatives never
-meet a rule, as they never count in follow-up (the compliance matrix, goal evaluation).
+it drafts, and what ``agreement_submit`` asks a justification for. Which initiatives count is
+``agreements.coverage`` (cancelled ones never meet a rule), as on the coverage card and in
+follow-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
-from pejling.agreements.models import Agreement, InitiativeStatus
+from pejling.agreements.coverage import InitiativeLike, counted_goals
+from pejling.agreements.models import Agreement
 from pejling.strategy.models import AgreementRule, Element, RuleKind
 from pejling.strategy.selectors import top_ancestors
-
-
-class InitiativeLike(Protocol):
-    """An ``Initiative`` (its ``goals`` a related manager) or an ``InitiativeView`` (a list)."""
-
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def goals(self) -> Any: ...
 
 
 @dataclass
@@ -42,22 +33,6 @@ def rules_for(agreement: Agreement) -> list[AgreementRule]:
             strategy__end_year__gte=agreement.year,
         ).select_related("strategy")
     )
-
-
-def counted_goals(initiatives: Iterable[InitiativeLike | Sequence[Element]]) -> list[Element]:
-    """The goals the initiatives link, leaving out those of cancelled initiatives.
-
-    An item is an initiative (anything with ``status`` and ``goals``), or a bare list of one
-    initiative's goals, which the caller vouches is not cancelled.
-    """
-    goals: list[Element] = []
-    for item in initiatives:
-        if isinstance(item, Sequence):
-            goals.extend(item)
-        elif item.status != InitiativeStatus.CANCELLED:
-            linked = item.goals
-            goals.extend(linked.all() if hasattr(linked, "all") else linked)
-    return goals
 
 
 def check_rules(

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_date
 
+from pejling.agreements.coverage import counted_initiatives
 from pejling.agreements.models import (
     Agreement,
     AgreementState,
@@ -166,7 +167,8 @@ class StrategyCoverage:
 
 def theme_coverage(year: int, initiatives: list[InitiativeView]) -> list[StrategyCoverage]:
     """Which top-level elements (themes, focus areas) of each strategy in force the initiatives
-    reach through their goals. Only strategies with goals are shown."""
+    reach through their goals. Only strategies with goals are shown; cancelled initiatives
+    reach nothing (``agreements.coverage``, as in the rule box beside it)."""
     strategies = [
         s for s in strategies_for_year(year) if any(lv.holds_goals for lv in s.levels.all())
     ]
@@ -177,12 +179,13 @@ def theme_coverage(year: int, initiatives: list[InitiativeView]) -> list[Strateg
         strategy__in=strategies, parent__isnull=True
     ).select_related("level"):
         tops_by_strategy[element.strategy_id].append(element)
-    all_goals = [g for i in initiatives for g in i.goals]
+    counted = counted_initiatives(initiatives)
+    all_goals = [g for i in counted for g in i.goals]
     tops = top_ancestors(all_goals) if all_goals else {}
     result = []
     for strategy in strategies:
         rows = {e.pk: CoverageRow(e) for e in tops_by_strategy[strategy.pk]}
-        for initiative in initiatives:
+        for initiative in counted:
             for goal in initiative.goals:
                 top = tops.get(goal.pk)
                 if (

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pejling.agreements import workflow
 from pejling.agreements.models import (
     REPORTABLE,
     Agreement,
@@ -22,10 +23,19 @@ from pejling.agreements.models import (
     RuleJustification,
 )
 from pejling.agreements.rules import check_rules
-from pejling.core.history import OtherChange, delete_as, next_version, save_as
+from pejling.agreements.validation import GoalFacts, goal_link_problem, initiative_dates_problem
+from pejling.core.history import (
+    SYSTEM,
+    OtherChange,
+    StateConflictError,
+    delete_as,
+    next_version,
+    save_as,
+)
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
-from pejling.strategy.models import Element
+from pejling.strategy.models import Element, StrategyStatus
+from pejling.strategy.selectors import readable_elements
 
 
 def _require(allowed: bool) -> None:
@@ -35,10 +45,35 @@ def _require(allowed: bool) -> None:
 
 def _require_draft(agreement: Agreement) -> None:
     if agreement.state != AgreementState.DRAFT:
-        raise ValidationError(
+        raise StateConflictError(
             _("The agreement is %(state)s and cannot be changed. Start a revision first.")
-            % {"state": agreement.get_state_display().lower()}
+            % {"state": agreement.get_state_display().lower()},
+            code="not_draft",
         )
+
+
+def _locked(agreement: Agreement) -> Agreement:
+    """Lock the agreement's row and read it afresh; the caller's object takes the stored values
+    too, so every check that follows is made on what is stored now. Call inside a transaction.
+    """
+    current = Agreement.objects.select_for_update().filter(pk=agreement.pk).first()
+    if current is None:
+        raise StateConflictError(
+            _("Someone else deleted this %(object)s in the meantime.")
+            % {"object": Agreement._meta.verbose_name},
+            code="deleted",
+        )
+    for f in Agreement._meta.concrete_fields:
+        setattr(agreement, f.attname, getattr(current, f.attname))
+    return agreement
+
+
+def _locked_draft(agreement: Agreement, by: Any) -> Agreement:
+    """Lock the agreement, then check on the stored row that ``by`` may change it now."""
+    _require(permissions.can_write_agreement(by, agreement.unit))
+    _locked(agreement)
+    _require_draft(agreement)
+    return agreement
 
 
 @transaction.atomic
@@ -74,41 +109,59 @@ def agreement_update(
     """Change a draft's summary. ``expected_version`` is the version the caller loaded: when
     someone saved in between, nothing is saved and ``ConcurrentEditError`` says what they
     changed."""
-    _require(permissions.can_write_agreement(by, agreement.unit))
-    _require_draft(agreement)
+    _locked_draft(agreement, by)
     next_version(agreement, expected_version)
     agreement.summary = summary
-    save_as(agreement, by)
+    save_as(agreement, by, update_fields=["summary", "version", "updated_at"])
     return agreement
 
 
-def _validate_goals(agreement: Agreement, goals: Iterable[Element]) -> list[Element]:
+def _goal_facts(goal: Element) -> GoalFacts:
+    return GoalFacts(
+        title=goal.title,
+        level_name=goal.level.name,
+        holds_goals=goal.level.holds_goals,
+        strategy_title=goal.strategy.title,
+        start_year=goal.strategy.start_year,
+        end_year=goal.strategy.end_year,
+    )
+
+
+def _validate_goals(agreement: Agreement, goals: Iterable[Element], by: Any) -> list[Element]:
+    """The goals, if ``by`` may link each of them for the agreement's year: a goal they may
+    read (``readable_goals``), of a published strategy in force that year. A goal they may not
+    read is refused like one that does not exist, naming nothing of it. A package load
+    (``SYSTEM``) writes what its file says, drafts included, under the year rule alone."""
     goals = list(goals)
+    if by is not SYSTEM:
+        readable = set(
+            readable_elements(by).filter(pk__in=[g.pk for g in goals]).values_list("pk", flat=True)
+        )
+        if any(g.pk not in readable for g in goals):
+            raise ValidationError({"goals": [_("No goal has one of these ids.")]})
     errors = []
     for goal in goals:
-        if not goal.level.holds_goals:
-            errors.append(
-                _("“%(element)s” is a %(level)s, not a goal.")
-                % {"element": goal.title, "level": goal.level.name.lower()}
-            )
-        elif not goal.strategy.covers_year(agreement.year):
-            errors.append(
-                _("“%(goal)s” belongs to %(strategy)s (%(period)s), which does not cover %(year)s.")
-                % {
-                    "goal": goal.title,
-                    "strategy": goal.strategy.title,
-                    "period": goal.strategy.period_label,
-                    "year": agreement.year,
-                }
-            )
+        problem = goal_link_problem(_goal_facts(goal), agreement.year)
+        if (
+            problem is None
+            and by is not SYSTEM
+            and goal.strategy.status != StrategyStatus.PUBLISHED
+        ):
+            problem = _("“%(goal)s” belongs to %(strategy)s, which is not published.") % {
+                "goal": goal.title,
+                "strategy": goal.strategy.title,
+            }
+        if problem is not None:
+            errors.append(problem)
     if errors:
         raise ValidationError({"goals": errors})
     return goals
 
 
 def _validate_dates(start: date | None, end: date | None) -> None:
-    if start and end and end < start:
-        raise ValidationError({"end_date": _("The end cannot be before the start.")})
+    problem = initiative_dates_problem(start, end)
+    if problem:
+        raise ValidationError({"end_date": problem})
 
 
 def _goal_link_changes(initiative: Initiative, since: Any) -> list[OtherChange]:
@@ -163,9 +216,8 @@ def initiative_create(
     end_date: date | None = None,
     status: str = InitiativeStatus.PLANNED,
 ) -> Initiative:
-    _require(permissions.can_write_agreement(by, agreement.unit))
-    _require_draft(agreement)
-    goal_list = _validate_goals(agreement, goals)
+    _locked_draft(agreement, by)
+    goal_list = _validate_goals(agreement, goals, by)
     _validate_dates(start_date, end_date)
     position = agreement.initiatives.count() + 1
     initiative = Initiative(
@@ -200,12 +252,11 @@ def initiative_update(
     expected_version: int | None = None,
 ) -> Initiative:
     agreement = initiative.agreement
-    _require(permissions.can_write_agreement(by, agreement.unit))
-    _require_draft(agreement)
+    _locked_draft(agreement, by)
     next_version(
         initiative, expected_version, extra=lambda since: _goal_link_changes(initiative, since)
     )
-    goal_list = _validate_goals(agreement, goals)
+    goal_list = _validate_goals(agreement, goals, by)
     _validate_dates(start_date, end_date)
     initiative.title = title
     initiative.description = description
@@ -214,7 +265,7 @@ def initiative_update(
     initiative.end_date = end_date
     initiative.status = status
     initiative.full_clean(exclude=["goals"])
-    save_as(initiative, by)
+    save_as(initiative, by, update_fields=[*INITIATIVE_FIELDS, "version"])
     _set_goals(initiative, goal_list, by)
     _touch(agreement, by)
     return initiative
@@ -223,12 +274,20 @@ def initiative_update(
 @transaction.atomic
 def initiative_delete(*, initiative: Initiative, by: Any) -> None:
     agreement = initiative.agreement
-    _require(permissions.can_write_agreement(by, agreement.unit))
-    _require_draft(agreement)
+    _locked_draft(agreement, by)
+    if not Initiative.objects.select_for_update().filter(pk=initiative.pk).exists():
+        raise StateConflictError(
+            _("Someone else deleted this %(object)s in the meantime.")
+            % {"object": Initiative._meta.verbose_name},
+            code="deleted",
+        )
     for link in list(initiative.goal_links.all()):
         delete_as(link, by)
     delete_as(initiative, by)
     _touch(agreement, by)
+
+
+INITIATIVE_FIELDS = ("title", "description", "owner", "start_date", "end_date", "status")
 
 
 def _touch(agreement: Agreement, by: Any) -> None:
@@ -239,18 +298,24 @@ def _touch(agreement: Agreement, by: Any) -> None:
 
 
 def _transition(
-    agreement: Agreement, *, by: Any, to: str, allowed_from: set[str], reason: str
-) -> None:
-    # Lock the row so two approvers cannot move it at once.
-    current = Agreement.objects.select_for_update().get(pk=agreement.pk)
-    if current.state not in allowed_from:
-        raise ValidationError(
-            _("The agreement is %(state)s; this step is not possible now.")
-            % {"state": current.get_state_display().lower()}
-        )
-    agreement.version = current.version + 1
-    agreement.state = to
-    save_as(agreement, by, reason=reason)
+    agreement: Agreement, *, by: Any, name: str, reason: str = "", **changes: Any
+) -> Agreement:
+    """Take workflow step ``name``: lock the row, check the step on the stored row
+    (``workflow.check_step``: permission, state, four-eyes), then save only the fields it
+    changes. ``agreement`` (the caller's object) ends up as stored."""
+    _locked(agreement)
+    step = workflow.check_step(by, agreement, name)
+    agreement.state = step.to_state
+    agreement.version += 1
+    for field, value in changes.items():
+        setattr(agreement, field, value)
+    save_as(
+        agreement,
+        by,
+        reason=reason or step.reason,
+        update_fields=["state", "version", "updated_at", *changes],
+    )
+    return agreement
 
 
 @transaction.atomic
@@ -259,7 +324,8 @@ def agreement_submit(
 ) -> Agreement:
     """Submit for agreement. A rule the agreement breaks needs a justification, which is kept
     and shown to the approver."""
-    _require(permissions.can_submit_agreement(by, agreement.unit))
+    _locked(agreement)
+    workflow.check_step(by, agreement, "submit")
     if not agreement.initiatives.exists():
         raise ValidationError(_("Add at least one initiative before submitting."))
     justifications = {k: v.strip() for k, v in (justifications or {}).items() if v and v.strip()}
@@ -285,15 +351,9 @@ def agreement_submit(
             justification.text = justifications[result.rule.pk]
             justification.created_by = by
             save_as(justification, by)
-    agreement.submitted_at = timezone.now()
-    _transition(
-        agreement,
-        by=by,
-        to=AgreementState.SUBMITTED,
-        allowed_from={AgreementState.DRAFT},
-        reason="submitted",
+    return _transition(
+        agreement, by=by, name="submit", submitted_at=timezone.now(), submitted_by=by
     )
-    return agreement
 
 
 @transaction.atomic
@@ -302,43 +362,20 @@ def agreement_return(*, agreement: Agreement, by: Any, comment: str) -> Agreemen
     _require(permissions.can_agree_agreement(by, agreement.unit))
     if not comment.strip():
         raise ValidationError({"comment": _("Say what needs to change.")})
-    _transition(
-        agreement,
-        by=by,
-        to=AgreementState.DRAFT,
-        allowed_from={AgreementState.SUBMITTED},
-        reason=comment.strip()[:100],
-    )
-    return agreement
+    return _transition(agreement, by=by, name="return", reason=comment.strip()[:100])
 
 
 @transaction.atomic
 def agreement_agree(*, agreement: Agreement, by: Any) -> Agreement:
-    _require(permissions.can_agree_agreement(by, agreement.unit))
-    agreement.agreed_at = timezone.now()
-    agreement.agreed_by = by
-    _transition(
-        agreement,
-        by=by,
-        to=AgreementState.AGREED,
-        allowed_from={AgreementState.SUBMITTED},
-        reason="agreed",
-    )
+    """Agree a submitted agreement; with four-eyes on, never by the person who submitted it."""
+    _transition(agreement, by=by, name="agree", agreed_at=timezone.now(), agreed_by=by)
     _snapshot(agreement, by)
     return agreement
 
 
 @transaction.atomic
 def agreement_publish(*, agreement: Agreement, by: Any) -> Agreement:
-    _require(permissions.can_publish_agreement(by, agreement.unit))
-    agreement.published_at = timezone.now()
-    _transition(
-        agreement,
-        by=by,
-        to=AgreementState.PUBLISHED,
-        allowed_from={AgreementState.AGREED},
-        reason="published",
-    )
+    _transition(agreement, by=by, name="publish", published_at=timezone.now())
     version = agreement.versions.order_by("-number").first()
     if version is not None:
         version.state = AgreementState.PUBLISHED
@@ -349,15 +386,15 @@ def agreement_publish(*, agreement: Agreement, by: Any) -> Agreement:
 @transaction.atomic
 def agreement_revise(*, agreement: Agreement, by: Any) -> Agreement:
     """Open an agreed or published agreement for changes; the agreed version stays readable."""
-    _require(permissions.can_write_agreement(by, agreement.unit))
-    _transition(
-        agreement,
-        by=by,
-        to=AgreementState.DRAFT,
-        allowed_from={AgreementState.AGREED, AgreementState.PUBLISHED},
-        reason="revision started",
-    )
-    return agreement
+    return _transition(agreement, by=by, name="revise")
+
+
+def run_step(name: str, *, agreement: Agreement, by: Any, **kwargs: Any) -> Agreement:
+    """Take workflow step ``name`` (``workflow.STEPS``) through its service, which checks it
+    again on the locked row. The agreement page and the API both call this."""
+    service = globals()[workflow.step(name).service]
+    result: Agreement = service(agreement=agreement, by=by, **kwargs)
+    return result
 
 
 def _snapshot(agreement: Agreement, by: Any) -> AgreementVersion:
@@ -464,3 +501,53 @@ def agreement_carry_forward(*, agreement: Agreement, by: Any) -> tuple[Agreement
             goals=goals,
         )
     return new, dropped
+
+
+# Agreements as a strategy package gives them ------------------------------------------------
+#
+# A package load (the system, ``SYSTEM``) writes agreements in the state the file gives,
+# outside the workflow; the rules on their contents are the same as for the pages and the API.
+
+
+def _require_system(by: Any) -> None:
+    if by is not SYSTEM:
+        raise PermissionDenied(_("Only a package load writes agreements outside the workflow."))
+
+
+@transaction.atomic
+def agreement_save_as_given(*, agreement: Agreement, by: Any) -> Agreement:
+    """Create or update an agreement with the state and summary it holds (validated)."""
+    _require_system(by)
+    agreement.full_clean()
+    save_as(agreement, by)
+    return agreement
+
+
+@transaction.atomic
+def initiative_save_as_given(*, initiative: Initiative, by: Any) -> Initiative:
+    """Create or update an initiative of any agreement (validated; goals: :func:`initiative_goals_set`)."""
+    _require_system(by)
+    _validate_dates(initiative.start_date, initiative.end_date)
+    initiative.full_clean(exclude=["goals"])
+    save_as(initiative, by)
+    return initiative
+
+
+@transaction.atomic
+def initiative_goals_set(*, initiative: Initiative, by: Any, goals: Iterable[Element]) -> bool:
+    """Link ``initiative`` to exactly ``goals`` (goals of strategies covering its year);
+    whether a link was added or removed."""
+    _require_system(by)
+    goal_list = _validate_goals(initiative.agreement, goals, by)
+    current = set(initiative.goal_links.values_list("goal_id", flat=True))
+    if current == {g.pk for g in goal_list}:
+        return False
+    _set_goals(initiative, goal_list, by)
+    return True
+
+
+@transaction.atomic
+def initiative_delete_as_given(*, initiative: Initiative, by: Any) -> None:
+    """Remove an initiative (with its goal links) whatever the agreement's state."""
+    _require_system(by)
+    delete_as(initiative, by)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -8,10 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from pejling.agreements import services
+from pejling.agreements import services, workflow
 from pejling.agreements.forms import AgreementForm, InitiativeForm, ReturnForm
 from pejling.agreements.models import (
     Agreement,
@@ -89,6 +87,7 @@ def agreement_detail(request: HttpRequest, unit_code: str, year: int) -> HttpRes
             status=404,
         )
     rule_results = check_rules(agreement, view.initiatives) if view.live else []
+    steps = {s.name: s for s in workflow.available_steps(user, agreement)} if view.live else {}
     context = {
         "unit": unit,
         "year": year,
@@ -101,21 +100,11 @@ def agreement_detail(request: HttpRequest, unit_code: str, year: int) -> HttpRes
         else [],
         "coverage": theme_coverage(year, view.initiatives),
         "versions": list(agreement.versions.all()) if view.live else [],
-        "can_edit": view.live
-        and agreement.is_editable
-        and permissions.can_write_agreement(user, unit),
-        "can_submit": view.live
-        and agreement.state == AgreementState.DRAFT
-        and permissions.can_submit_agreement(user, unit),
-        "can_agree": view.live
-        and agreement.state == AgreementState.SUBMITTED
-        and permissions.can_agree_agreement(user, unit),
-        "can_publish": view.live
-        and agreement.state == AgreementState.AGREED
-        and permissions.can_publish_agreement(user, unit),
-        "can_revise": view.live
-        and agreement.state in (AgreementState.AGREED, AgreementState.PUBLISHED)
-        and permissions.can_write_agreement(user, unit),
+        "can_edit": view.live and workflow.may_edit(user, agreement),
+        "steps": steps,
+        "four_eyes": workflow.four_eyes_refusal(user, agreement)
+        if view.live and "return" in steps
+        else None,
         "return_form": ReturnForm(),
         "can_carry_forward": view.live
         and permissions.can_write_agreement(user, unit)
@@ -175,7 +164,7 @@ def initiative_edit(
         if pk
         else Initiative(agreement=agreement)
     )
-    form = InitiativeForm(request.POST or None, instance=initiative, unit=unit)
+    form = InitiativeForm(request.POST or None, instance=initiative, unit=unit, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         fields: dict[str, Any] = {
@@ -227,54 +216,31 @@ def initiative_delete(request: HttpRequest, unit_code: str, year: int, pk: int) 
     return redirect("agreements:agreement_detail", unit_code=unit.code, year=year)
 
 
-TRANSITIONS: dict[str, tuple[Callable[..., Agreement], Any]] = {
-    "submit": (
-        services.agreement_submit,
-        gettext_lazy("The agreement was submitted for agreement."),
-    ),
-    "agree": (services.agreement_agree, gettext_lazy("The agreement was agreed.")),
-    "publish": (
-        services.agreement_publish,
-        gettext_lazy("The agreement was published to all employees."),
-    ),
-    "revise": (
-        services.agreement_revise,
-        gettext_lazy("A revision was started; the agreed version stays readable."),
-    ),
-}
-
-
 @require_POST
 def agreement_transition(
     request: HttpRequest, unit_code: str, year: int, action: str
 ) -> HttpResponse:
+    """Take a workflow step (``agreements/workflow.py``); the service checks it on the locked
+    row, so a step someone else's step made impossible is refused with a message."""
+    if action not in workflow.STEP_NAMES:
+        raise Http404
     unit = _unit(unit_code)
     agreement = _agreement(unit, year)
+    extra: dict[str, Any] = {}
     try:
         if action == "return":
             form = ReturnForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_("Say what needs to change."))
-            services.agreement_return(
-                agreement=agreement, by=request.user, comment=form.cleaned_data["comment"]
-            )
-            messages.success(request, _("The agreement was returned to the unit."))
+            extra["comment"] = form.cleaned_data["comment"]
         elif action == "submit":
-            justifications = {
+            extra["justifications"] = {
                 int(key.removeprefix("justification-")): str(value)
                 for key, value in request.POST.items()
                 if key.startswith("justification-") and key.removeprefix("justification-").isdigit()
             }
-            services.agreement_submit(
-                agreement=agreement, by=request.user, justifications=justifications
-            )
-            messages.success(request, TRANSITIONS["submit"][1])
-        elif action in TRANSITIONS:
-            service, message = TRANSITIONS[action]
-            service(agreement=agreement, by=request.user)
-            messages.success(request, message)
-        else:
-            raise Http404
+        services.run_step(action, agreement=agreement, by=request.user, **extra)
+        messages.success(request, str(workflow.step(action).done))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except PermissionDenied as exc:

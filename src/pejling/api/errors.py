@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
-from pejling.core.history import ConcurrentEditError
+from pejling.core.history import ConcurrentEditError, StateConflictError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -96,25 +96,44 @@ def _add(api: NinjaAPI, exc_class: type[Exception], handler: Callable[..., HttpR
     api.add_exception_handler(exc_class, handler)
 
 
+def _validation_response(api: NinjaAPI, request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """A Django ValidationError as an API error: 409 for a lost race or a stale version, else 400."""
+    messages = exc.messages
+    if isinstance(exc, ConcurrentEditError):  # someone saved after the version sent
+        return _respond(
+            api,
+            request,
+            409,
+            "edit_conflict",
+            " ".join(messages),
+            {"version": [str(exc.current_version)]},
+        )
+    if isinstance(exc, StateConflictError):  # the state moved on (a racing step)
+        return _respond(api, request, 409, "conflict", " ".join(messages))
+    message = messages[0] if len(messages) == 1 else _("The data is not valid.")
+    if not hasattr(exc, "error_dict"):
+        message = " ".join(messages) or _("The data is not valid.")
+    return _respond(api, request, 400, "invalid", message, _validation_fields(exc))
+
+
+def _http_error_response(api: NinjaAPI, request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 403 and "CSRF" in exc.message:
+        return _respond(
+            api,
+            request,
+            403,
+            "csrf_failed",
+            _("The CSRF check failed: send the CSRF token, or use an API token."),
+        )
+    return _respond(api, request, exc.status_code, "error", exc.message)
+
+
 def register_error_handlers(api: NinjaAPI) -> None:
     def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
         return _respond(api, request, exc.status, exc.code, exc.message, exc.fields)
 
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        messages = exc.messages
-        if isinstance(exc, ConcurrentEditError):  # someone saved after the version sent
-            return _respond(
-                api,
-                request,
-                409,
-                "edit_conflict",
-                " ".join(messages),
-                {"version": [str(exc.current_version)]},
-            )
-        message = messages[0] if len(messages) == 1 else _("The data is not valid.")
-        if not hasattr(exc, "error_dict"):
-            message = " ".join(messages) or _("The data is not valid.")
-        return _respond(api, request, 400, "invalid", message, _validation_fields(exc))
+        return _validation_response(api, request, exc)
 
     def request_invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         fields: dict[str, list[str]] = {}
@@ -126,7 +145,8 @@ def register_error_handlers(api: NinjaAPI) -> None:
 
     def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         message = str(exc) or _("You do not have permission to do this.")
-        return _respond(api, request, 403, "forbidden", message)
+        code = getattr(exc, "api_code", "forbidden")  # e.g. four_eyes
+        return _respond(api, request, 403, code, message)
 
     def missing(request: HttpRequest, exc: Http404) -> HttpResponse:
         return _respond(api, request, 404, "not_found", _("Not found, or you may not see it."))
@@ -151,15 +171,7 @@ def register_error_handlers(api: NinjaAPI) -> None:
         )
 
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        if exc.status_code == 403 and "CSRF" in exc.message:
-            return _respond(
-                api,
-                request,
-                403,
-                "csrf_failed",
-                _("The CSRF check failed: send the CSRF token, or use an API token."),
-            )
-        return _respond(api, request, exc.status_code, "error", exc.message)
+        return _http_error_response(api, request, exc)
 
     _add(api, ApiError, api_error)
     _add(api, ValidationError, validation_error)

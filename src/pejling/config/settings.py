@@ -138,6 +138,9 @@ AUTHENTICATION_BACKENDS = [
 # Single sign-on (docs/security.md): people signing in through an identity provider for the
 # first time are added as people in Pejling unless this is off (then only known user names).
 PEJLING_SSO_CREATE_USERS = env_bool("PEJLING_SSO_CREATE_USERS", True)
+# Four-eyes on agreeing (agreements/workflow.py): the person who submitted an agreement's
+# version cannot agree it; another approver must. Off only where the organisation decides so.
+PEJLING_FOUR_EYES = env_bool("PEJLING_FOUR_EYES", True)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

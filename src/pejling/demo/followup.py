@@ -7,7 +7,9 @@ from datetime import date
 from typing import Any
 
 from pejling.agreements.models import Agreement, AgreementState, InitiativeStatus
+from pejling.core.history import SYSTEM
 from pejling.demo.util import save_if_changed
+from pejling.followup import services
 from pejling.followup.models import (
     AssessmentStatus,
     CountsWhat,
@@ -18,7 +20,9 @@ from pejling.followup.models import (
     ReportStatus,
     StatusReport,
 )
+from pejling.followup.services import ReportEntry
 from pejling.organisation.models import UnitLevel
+from pejling.strategy import services as strategy_services
 from pejling.strategy.models import AgreementRule, Element, MeasureKind, RuleKind, Strategy
 
 YEAR = 2026
@@ -29,7 +33,14 @@ def load_followup(by: Any) -> None:
     digital = Strategy.objects.get(code="digitaliseringsstrategi")
     levels = {lv.depth: lv for lv in UnitLevel.objects.all()}
     goals = {e.code: e for e in Element.objects.filter(strategy__in=[group, digital])}
-    started = [InitiativeStatus.STARTED, InitiativeStatus.DONE, InitiativeStatus.EVALUATED]
+    started = [
+        InitiativeStatus.STARTED,
+        InitiativeStatus.ON_TRACK,
+        InitiativeStatus.AT_RISK,
+        InitiativeStatus.OFF_TRACK,
+        InitiativeStatus.DONE,
+        InitiativeStatus.EVALUATED,
+    ]
     definitions: dict[str, dict[str, Any]] = {
         "T1.1": {"counts": CountsWhat.UNITS, "unit_level": None, "statuses": started},
         "T1.2": {
@@ -48,13 +59,18 @@ def load_followup(by: Any) -> None:
         },
     }
     for code, fields in definitions.items():
-        save_if_changed(DerivedGoal, goal=goals[code], defaults={"scope_strategy": None, **fields})
+        save_if_changed(
+            DerivedGoal,
+            save=lambda d: services.derived_goal_save(derived=d, by=SYSTEM),
+            goal=goals[code],
+            defaults={"scope_strategy": None, **fields},
+        )
     # One goal its owner assesses by hand.
     pilot = goals["D3.1"]
     if pilot.measure_kind != MeasureKind.ASSESSED:
         pilot.measure_kind = MeasureKind.ASSESSED
         pilot.target_text = "Minst fem piloter per år utvärderas med invånare eller brukare."
-        pilot.save()
+        strategy_services.element_save(element=pilot, by=SYSTEM)
     GoalAssessment.objects.get_or_create(
         goal=pilot,
         year=YEAR,
@@ -64,12 +80,16 @@ def load_followup(by: Any) -> None:
             "created_by": by,
         },
     )
-    AgreementRule.objects.get_or_create(
-        strategy=group,
-        kind=RuleKind.EACH_TOP_ELEMENT,
-        unit_level=levels[2],
-        defaults={"name": "Varje förvaltning har minst en insats under varje tema"},
-    )
+    if not AgreementRule.objects.filter(
+        strategy=group, kind=RuleKind.EACH_TOP_ELEMENT, unit_level=levels[2]
+    ).exists():
+        rule = AgreementRule(
+            strategy=group,
+            kind=RuleKind.EACH_TOP_ELEMENT,
+            unit_level=levels[2],
+            name="Varje förvaltning har minst en insats under varje tema",
+        )
+        strategy_services.rule_save(rule=rule, by=SYSTEM)
     deadlines = [
         (
             DeadlineKind.AGREEMENT,
@@ -124,6 +144,7 @@ def load_followup(by: Any) -> None:
     for kind, title, due, level, period, start in deadlines:
         save_if_changed(
             Deadline,
+            save=lambda d: services.deadline_save(deadline=d, by=SYSTEM),
             year=YEAR,
             title=title,
             defaults={
@@ -145,11 +166,11 @@ def load_followup(by: Any) -> None:
     for agreement in agreements.prefetch_related("initiatives").select_related("unit"):
         if agreement.unit.code.startswith("KOF"):
             continue  # a centre that has not reported: it shows as overdue
+        first_period: list[ReportEntry] = []
+        second_period: list[ReportEntry] = []
         for initiative in agreement.initiatives.all():
             first = rng.choice([ReportStatus.ON_TRACK] * 3 + [ReportStatus.AT_RISK])
-            StatusReport.objects.create(
-                initiative=initiative, deadline=t1, status=first, reported_by=by
-            )
+            first_period.append(ReportEntry(initiative.pk, first))
             if rng.random() < 0.8:
                 second = (
                     ReportStatus.DONE
@@ -157,10 +178,7 @@ def load_followup(by: Any) -> None:
                     else rng.choice([first, first, ReportStatus.AT_RISK, ReportStatus.OFF_TRACK])
                 )
                 comment = "Förseningar i upphandlingen." if second == ReportStatus.OFF_TRACK else ""
-                StatusReport.objects.create(
-                    initiative=initiative,
-                    deadline=t2,
-                    status=second,
-                    comment=comment,
-                    reported_by=by,
-                )
+                second_period.append(ReportEntry(initiative.pk, second, comment))
+        # Reported through the service the pages use (the strategy office may report for all).
+        services.report_period(unit=agreement.unit, deadline=t1, by=by, entries=first_period)
+        services.report_period(unit=agreement.unit, deadline=t2, by=by, entries=second_period)

@@ -11,7 +11,9 @@ import random
 from decimal import Decimal
 from typing import Any
 
+from pejling.core.history import SYSTEM
 from pejling.demo.util import save_if_changed
+from pejling.indicators import services as indicator_services
 from pejling.indicators.imports import import_observations
 from pejling.indicators.models import (
     Aggregation,
@@ -105,7 +107,10 @@ def load_indicators(by: Any) -> None:
             if part in defaults:
                 defaults[part] = indicators[defaults[part]]
         indicators[spec["code"]], _ = save_if_changed(
-            Indicator, code=spec["code"], defaults=defaults
+            Indicator,
+            save=lambda i: indicator_services.indicator_save(indicator=i, by=SYSTEM),
+            code=spec["code"],
+            defaults=defaults,
         )
     goals = {
         e.code: e
@@ -117,6 +122,7 @@ def load_indicators(by: Any) -> None:
         if goal_code in goals:
             save_if_changed(
                 KpiGoal,
+                save=lambda k: indicator_services.kpi_goal_save(kpi=k, by=SYSTEM),
                 goal=goals[goal_code],
                 defaults={"indicator": indicators[indicator_code], "unit": None},
             )

@@ -19,12 +19,15 @@ from django.db import transaction
 
 from pejling.agreements import services as agreement_services
 from pejling.agreements.models import Agreement, InitiativeStatus
+from pejling.core.history import SYSTEM
 from pejling.demo import data
 from pejling.demo.followup import load_followup
 from pejling.demo.indicators import load_indicators
 from pejling.demo.util import save_if_changed
+from pejling.organisation import services as organisation_services
 from pejling.organisation.models import Membership, Role, Unit, UnitLevel
 from pejling.organisation.permissions import forget_memberships
+from pejling.strategy import services as strategy_services
 from pejling.strategy.models import Element, Strategy, StrategyLevel, StrategyStatus
 
 FIRST_NAMES = [
@@ -109,8 +112,11 @@ def load_demo() -> list[DemoLogin]:
 def _load_units() -> dict[str, Unit]:
     levels = {}
     for depth, name, plural in data.LEVELS:
-        level, _ = UnitLevel.objects.update_or_create(
-            depth=depth, defaults={"name": name, "name_plural": plural}
+        level, _ = save_if_changed(
+            UnitLevel,
+            save=lambda lv: organisation_services.unit_level_save(level=lv, by=SYSTEM),
+            depth=depth,
+            defaults={"name": name, "name_plural": plural},
         )
         levels[depth] = level
     units: dict[str, Unit] = {}
@@ -122,14 +128,11 @@ def _load_units() -> dict[str, Unit]:
         if existing is not None:
             if existing.name != name or existing.description != description:
                 existing.name, existing.description = name, description
-                existing.save()
+                organisation_services.unit_save(by=SYSTEM, unit=existing)
             units[code] = existing
             return existing
-        fields = {"code": code, "name": name, "level": levels[depth], "description": description}
-        if parent is None:
-            node = Unit.objects.add_root(create_kwargs=fields)
-        else:
-            node = Unit.objects.add_child(parent, create_kwargs=fields)
+        unit = Unit(code=code, name=name, level=levels[depth], description=description)
+        node = organisation_services.unit_create(by=SYSTEM, parent=parent, unit=unit)
         units[code] = node
         return node
 
@@ -145,9 +148,14 @@ def _load_units() -> dict[str, Unit]:
     return {u.code: u for u in Unit.objects.filter(code__in=units.keys()).select_related("level")}
 
 
+def _save_element(element: Element) -> None:
+    strategy_services.element_save(element=element, by=SYSTEM)
+
+
 def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: int) -> Strategy:
     strategy, _ = save_if_changed(
         Strategy,
+        save=lambda s: strategy_services.strategy_save(strategy=s, by=SYSTEM),
         code=spec["code"],
         defaults={
             "title": spec["title"],
@@ -164,6 +172,7 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
     for depth, (name, plural, holds_goals) in enumerate(spec["levels"], start=1):
         level, _ = save_if_changed(
             StrategyLevel,
+            save=lambda lv: strategy_services.strategy_level_save(level=lv, by=SYSTEM),
             strategy=strategy,
             depth=depth,
             defaults={"name": name, "name_plural": plural, "holds_goals": holds_goals},
@@ -173,6 +182,7 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
         code, title, description = item[0], item[1], item[2]
         top, _ = save_if_changed(
             Element,
+            save=_save_element,
             strategy=strategy,
             code=code,
             defaults={
@@ -203,7 +213,9 @@ def _upsert_strategy(spec: dict[str, Any], parent: Strategy | None, position: in
                         defaults[key] = date.fromisoformat(value)
                     else:
                         defaults[key] = value
-            save_if_changed(Element, strategy=strategy, code=child[0], defaults=defaults)
+            save_if_changed(
+                Element, save=_save_element, strategy=strategy, code=child[0], defaults=defaults
+            )
     return strategy
 
 
@@ -216,33 +228,48 @@ def _load_strategies() -> dict[str, Strategy]:
     for theme in data.GROUP_STRATEGY["elements"]:
         for goal_spec in theme[3]:
             goal = Element.objects.get(strategy=group, code=goal_spec[0])
-            goal.references.set([others[code] for code in goal_spec[5]])
+            strategy_services.element_references_set(
+                element=goal, by=SYSTEM, references=[others[code] for code in goal_spec[5]]
+            )
     return {"narrative": narrative, "group": group, "digital": digital, "charter": charter}
 
 
-def _load_people(units: dict[str, Unit]) -> list[DemoLogin]:
+def _person(username: str, first: str, last: str, password: str | None) -> Any:
+    """The demo account ``username`` (created through the organisation's service; with
+    ``password`` when it is to sign in, else none it can use)."""
     user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        user = user_model(
+            username=username,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@fjardvik.example",
+        )
+        if password is None:
+            user.set_unusable_password()
+    elif password is None or user.check_password(password):
+        return user
+    if password is not None:
+        user.set_password(password)
+    return organisation_services.person_save(by=SYSTEM, person=user)
+
+
+def _give_role(user: Any, unit: Unit, role: str, title: str) -> None:
+    if not Membership.objects.filter(user=user, unit=unit, role=role).exists():
+        organisation_services.membership_create(
+            by=SYSTEM, user=user, unit=unit, role=role, title=title
+        )
+
+
+def _load_people(units: dict[str, Unit]) -> list[DemoLogin]:
     logins = []
     for username, first, last, role, unit_code, title in data.PEOPLE:
-        user, created = user_model.objects.get_or_create(
-            username=username,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "email": f"{username}@fjardvik.example",
-            },
-        )
         password = demo_password(username)
-        if created or not user.check_password(password):
-            user.set_password(password)
-            user.save()
-        Membership.objects.get_or_create(
-            user=user, unit=units[unit_code], role=role, defaults={"title": title}
-        )
+        user = _person(username, first, last, password)
+        _give_role(user, units[unit_code], role, title)
         if role != Role.MEMBER:
-            Membership.objects.get_or_create(
-                user=user, unit=units[unit_code], role=Role.MEMBER, defaults={"title": title}
-            )
+            _give_role(user, units[unit_code], Role.MEMBER, title)
         logins.append(
             DemoLogin(
                 # The job title (Avdelningschef, Förvaltningschef, …), not the role's name: the
@@ -259,7 +286,6 @@ def _load_people(units: dict[str, Unit]) -> list[DemoLogin]:
 
 def _unit_heads(units: dict[str, Unit]) -> dict[str, Any]:
     """A head for every unit; the named demo people where they exist, generated ones elsewhere."""
-    user_model = get_user_model()
     heads: dict[str, Any] = {}
     for membership in Membership.objects.filter(role=Role.UNIT_HEAD).select_related("user", "unit"):
         heads[membership.unit.code] = membership.user
@@ -267,24 +293,11 @@ def _unit_heads(units: dict[str, Unit]) -> dict[str, Any]:
     for code, unit in sorted(units.items()):
         if code in heads or unit.depth == 1:
             continue
-        username = f"chef-{code.lower()}"
-        user, created = user_model.objects.get_or_create(
-            username=username,
-            defaults={
-                "first_name": rng.choice(FIRST_NAMES),
-                "last_name": rng.choice(LAST_NAMES),
-                "email": f"{username}@fjardvik.example",
-            },
-        )
-        if created:
-            user.set_unusable_password()
-            user.save()
-        Membership.objects.get_or_create(
-            user=user, unit=unit, role=Role.UNIT_HEAD, defaults={"title": f"Chef, {unit.name}"}
-        )
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        user = _person(f"chef-{code.lower()}", first, last, None)
+        _give_role(user, unit, Role.UNIT_HEAD, f"Chef, {unit.name}")
         heads[code] = user
-    director = user_model.objects.get(username="direktor")
-    heads[data.ROOT[0]] = director
+    heads[data.ROOT[0]] = get_user_model().objects.get(username="direktor")
     return heads
 
 

@@ -1,13 +1,14 @@
 """Evaluating every kind of goal: KPI goals (from indicators), and goals that measure
 themselves from the agreements: counts, coverage of a level, and owners' assessments.
 
-Only agreements that have left the draft state (submitted, agreed or published) count: a
-draft is not yet a commitment. Cancelled initiatives never count.
+What counts is ``agreements.coverage.committed_links``: only agreements that have left the
+draft state (a draft is not yet a commitment), never cancelled initiatives.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -15,13 +16,14 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from pejling.agreements.models import AgreementState, InitiativeGoal, InitiativeStatus
+from pejling.agreements.coverage import committed_links
+from pejling.agreements.models import InitiativeGoal
 from pejling.followup.models import AssessmentStatus, CountsWhat, DerivedGoal, GoalAssessment
-from pejling.indicators.evaluation import Evaluation, Status, evaluate_kpi
+from pejling.indicators.evaluation import Evaluation, evaluate_kpi
 from pejling.organisation.models import Unit
+from pejling.strategy.goal_status import GoalStatus
 from pejling.strategy.models import Element, MeasureKind
-
-COUNTED_STATES = [AgreementState.SUBMITTED, AgreementState.AGREED, AgreementState.PUBLISHED]
+from pejling.strategy.selectors import readable_strategies
 
 
 def _number_text(value: float) -> str:
@@ -55,11 +57,7 @@ def goals_for_year(year: int) -> QuerySet[Element]:
 
 
 def _links(goal: Element, derived: DerivedGoal, year: int) -> QuerySet[InitiativeGoal]:
-    links = InitiativeGoal.objects.filter(
-        initiative__agreement__year=year,
-        initiative__agreement__state__in=COUNTED_STATES,
-        initiative__status__in=derived.counted_statuses(),
-    ).exclude(initiative__status=InitiativeStatus.CANCELLED)  # never counts, even if listed
+    links = committed_links(year=year, statuses=derived.counted_statuses())
     if derived.scope_strategy_id:
         links = links.filter(
             goal__strategy_id=derived.scope_strategy_id, goal__level__holds_goals=True
@@ -86,10 +84,10 @@ def _judge(
 ) -> None:
     evaluation.expected = round(expected, 2)
     if value >= target:
-        evaluation.status = Status.ACHIEVED
+        evaluation.status = GoalStatus.ACHIEVED
         evaluation.reason = _("%(value)s of the target %(target)s: achieved.") % words
     elif value >= expected:
-        evaluation.status = Status.ON_TRACK
+        evaluation.status = GoalStatus.ON_TRACK
         evaluation.reason = (
             _(
                 "%(value)s so far, as many as expected by now (%(expected)s) on the way to %(target)s."
@@ -97,7 +95,7 @@ def _judge(
             % words
         )
     elif value >= expected * 0.7:
-        evaluation.status = Status.AT_RISK
+        evaluation.status = GoalStatus.AT_RISK
         evaluation.reason = (
             _(
                 "%(value)s so far, fewer than the %(expected)s expected by now on the way to %(target)s."
@@ -105,7 +103,7 @@ def _judge(
             % words
         )
     else:
-        evaluation.status = Status.OFF_TRACK
+        evaluation.status = GoalStatus.OFF_TRACK
         evaluation.reason = (
             _(
                 "%(value)s so far, far below the %(expected)s expected by now on the way to %(target)s."
@@ -117,7 +115,9 @@ def _judge(
 def evaluate_count(goal: Element, year: int, today: date) -> Evaluation:
     derived = getattr(goal, "derived", None)
     target = float(goal.target_value) if goal.target_value is not None else None
-    evaluation = Evaluation(goal=goal, kind=MeasureKind.COUNT, target=target, status=Status.NO_DATA)
+    evaluation = Evaluation(
+        goal=goal, kind=MeasureKind.COUNT, target=target, status=GoalStatus.NO_DATA
+    )
     if derived is None or target is None:
         evaluation.reason = _("The goal does not say what to count or how many.")
         return evaluation
@@ -155,7 +155,7 @@ def evaluate_coverage(goal: Element, year: int, today: date) -> Evaluation:
     derived = getattr(goal, "derived", None)
     target = float(goal.target_value) if goal.target_value is not None else 100.0
     evaluation = Evaluation(
-        goal=goal, kind=MeasureKind.COVERAGE, target=target, status=Status.NO_DATA
+        goal=goal, kind=MeasureKind.COVERAGE, target=target, status=GoalStatus.NO_DATA
     )
     if derived is None or derived.unit_level_id is None:
         evaluation.reason = _("The goal does not say which level must be covered.")
@@ -193,7 +193,7 @@ def evaluate_coverage(goal: Element, year: int, today: date) -> Evaluation:
 
 def _coverage_reason(status: str, covered: int) -> str:
     """One sentence (a template with named placeholders) per status, for a coverage goal."""
-    if status == Status.ACHIEVED:
+    if status == GoalStatus.ACHIEVED:
         return ngettext(
             "%(covered)s of %(total)s %(level)s is covered (%(value)s %%): "
             "the target of %(target)s %% is achieved.",
@@ -201,7 +201,7 @@ def _coverage_reason(status: str, covered: int) -> str:
             "the target of %(target)s %% is achieved.",
             covered,
         )
-    if status == Status.ON_TRACK:
+    if status == GoalStatus.ON_TRACK:
         return ngettext(
             "%(covered)s of %(total)s %(level)s is covered (%(value)s %%), as much as expected "
             "by now (%(expected)s %%) on the way to %(target)s %%.",
@@ -209,7 +209,7 @@ def _coverage_reason(status: str, covered: int) -> str:
             "by now (%(expected)s %%) on the way to %(target)s %%.",
             covered,
         )
-    if status == Status.AT_RISK:
+    if status == GoalStatus.AT_RISK:
         return ngettext(
             "%(covered)s of %(total)s %(level)s is covered (%(value)s %%), less than the "
             "%(expected)s %% expected by now on the way to %(target)s %%.",
@@ -227,16 +227,11 @@ def _coverage_reason(status: str, covered: int) -> str:
 
 
 def evaluate_assessed(goal: Element, year: int, assessment: GoalAssessment | None) -> Evaluation:
-    evaluation = Evaluation(goal=goal, kind=MeasureKind.ASSESSED, status=Status.NO_DATA)
+    evaluation = Evaluation(goal=goal, kind=MeasureKind.ASSESSED, status=GoalStatus.NO_DATA)
     if assessment is None:
         evaluation.reason = _("The goal's owner has not assessed it yet this year.")
         return evaluation
-    evaluation.status = {
-        AssessmentStatus.ACHIEVED: Status.ACHIEVED,
-        AssessmentStatus.ON_TRACK: Status.ON_TRACK,
-        AssessmentStatus.AT_RISK: Status.AT_RISK,
-        AssessmentStatus.OFF_TRACK: Status.OFF_TRACK,
-    }[AssessmentStatus(assessment.status)]
+    evaluation.status = GoalStatus(AssessmentStatus(assessment.status).value)
     evaluation.reason = assessment.justification
     return evaluation
 
@@ -265,3 +260,12 @@ def all_goal_evaluations(*, year: int, today: date | None = None) -> list[Evalua
         if evaluation.unit is None:
             evaluation.unit = root
     return result
+
+
+def readable_evaluations(user: Any, *, year: int, today: date | None = None) -> list[Evaluation]:
+    """``all_goal_evaluations`` of the goals ``user`` may read (``readable_strategies``): the
+    dashboard and the API show the same goals."""
+    readable = set(readable_strategies(user).values_list("pk", flat=True))
+    return [
+        e for e in all_goal_evaluations(year=year, today=today) if e.goal.strategy_id in readable
+    ]

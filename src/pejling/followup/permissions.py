@@ -10,8 +10,8 @@ from typing import Any
 
 from pejling.agreements.models import Agreement, Initiative
 from pejling.agreements.selectors import readable_agreement
-from pejling.organisation import permissions
-from pejling.strategy.models import Element, StrategyStatus
+from pejling.strategy.models import Element
+from pejling.strategy.selectors import can_read_strategy
 
 
 def can_read_subject(
@@ -25,7 +25,7 @@ def can_read_subject(
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
     if goal is not None:
-        return goal.strategy.status != StrategyStatus.DRAFT or permissions.is_strategy_office(user)
+        return can_read_strategy(user, goal.strategy)
     if initiative is not None:
         agreement = initiative.agreement
     if agreement is not None:

@@ -16,9 +16,9 @@ from django.tasks import task
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from pejling.agreements.coverage import COMMITTED_STATES
 from pejling.agreements.models import Agreement, AgreementState
 from pejling.followup.models import Deadline, DeadlineKind
-from pejling.followup.selectors import DONE_STATES
 from pejling.organisation.models import Membership, Role, Unit
 
 
@@ -32,7 +32,7 @@ def due_deadlines(today: date) -> list[Deadline]:
 
 def units_behind(deadline: Deadline) -> list[Unit]:
     if deadline.kind == DeadlineKind.AGREEMENT and deadline.unit_level_id:
-        done = Agreement.objects.filter(year=deadline.year, state__in=DONE_STATES)
+        done = Agreement.objects.filter(year=deadline.year, state__in=COMMITTED_STATES)
         return list(
             Unit.objects.filter(level_id=deadline.unit_level_id, closed_on__isnull=True).exclude(
                 pk__in=done.values("unit_id")  # the same agreement: this year's, not a draft

@@ -12,28 +12,20 @@ from datetime import date
 
 from django.db.models import Count, Q
 
-from pejling.agreements.models import (
-    Agreement,
-    AgreementState,
-    InitiativeGoal,
-    InitiativeStatus,
-    RuleJustification,
-)
+from pejling.agreements.coverage import COMMITTED_STATES, committed_links, is_committed
+from pejling.agreements.models import Agreement, AgreementState, RuleJustification
 from pejling.followup.models import Deadline, DeadlineKind, StatusReport
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.strategy.models import AgreementRule, Element, Strategy
 from pejling.strategy.selectors import top_ancestors
 
-DONE_STATES = [AgreementState.SUBMITTED, AgreementState.AGREED, AgreementState.PUBLISHED]
-
 
 class Cell:
     """What a unit has committed to for a theme.
 
-    Only an agreement that has left the draft state (submitted, agreed or published) is a
-    commitment, as in goal evaluation (``followup/evaluation.py``): a draft, or an agreement
-    reopened for revision, shows as ``DRAFT`` whatever it links. Cancelled initiatives never
-    cover a theme.
+    What counts is ``agreements.coverage``: only an agreement that has left the draft state
+    is a commitment, as in goal evaluation; a draft, or an agreement reopened for revision,
+    shows as ``DRAFT`` whatever it links. Cancelled initiatives never cover a theme.
     """
 
     COVERED = "covered"  # an initiative that is not cancelled links a goal under the theme
@@ -91,10 +83,10 @@ def compliance_matrix(
         a.unit_id: a
         for a in Agreement.objects.filter(year=year, unit__in=units_qs).select_related("unit")
     }
-    committed = [a for a in agreements.values() if a.state in DONE_STATES]
+    committed = [a for a in agreements.values() if is_committed(a.state)]
     links = list(
-        InitiativeGoal.objects.filter(initiative__agreement__in=committed, goal__strategy=strategy)
-        .exclude(initiative__status=InitiativeStatus.CANCELLED)
+        committed_links(agreements=committed)
+        .filter(goal__strategy=strategy)
         .values_list("initiative__agreement_id", "goal_id")
     )
     goals = {e.pk: e for e in Element.objects.filter(strategy=strategy)}
@@ -116,7 +108,7 @@ def compliance_matrix(
         if agreement is None:
             rows.append(MatrixRow(unit, None, [Cell.NO_AGREEMENT] * len(columns)))
             continue
-        if agreement.state not in DONE_STATES:
+        if not is_committed(agreement.state):
             rows.append(MatrixRow(unit, agreement, [Cell.DRAFT] * len(columns)))
             continue
         cells = []
@@ -149,7 +141,7 @@ def overdue_agreements(*, year: int, today: date, within: Unit | None = None) ->
             units = units.filter(path__startswith=within.path)
         # One subquery on the agreements: ``exclude(agreements__year=..., agreements__state__in=...)``
         # could match two different agreements (last year's published one, this year's draft).
-        done = Agreement.objects.filter(year=year, state__in=DONE_STATES).values("unit_id")
+        done = Agreement.objects.filter(year=year, state__in=COMMITTED_STATES).values("unit_id")
         late = units.exclude(pk__in=done).order_by("path")
         result.append(Overdue(deadline, list(late)))
     return result
@@ -189,7 +181,7 @@ def unit_overdue(unit: Unit, *, year: int, today: date) -> list[Deadline]:
     agreement = Agreement.objects.filter(unit=unit, year=year).first()
     for deadline in Deadline.objects.filter(year=year, due_date__lt=today).order_by("due_date"):
         if deadline.kind == DeadlineKind.AGREEMENT and deadline.unit_level_id == unit.level_id:
-            if agreement is None or agreement.state not in DONE_STATES:
+            if agreement is None or not is_committed(agreement.state):
                 missing.append(deadline)
         elif (
             deadline.kind == DeadlineKind.REPORT

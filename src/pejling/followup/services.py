@@ -18,8 +18,15 @@ from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState, Initiative
 from pejling.agreements.services import record_reported_status
-from pejling.core.history import save_as
-from pejling.followup.models import Comment, Deadline, DeadlineKind, ReportStatus, StatusReport
+from pejling.core.history import SYSTEM, StateConflictError, delete_as, save_as
+from pejling.followup.models import (
+    Comment,
+    Deadline,
+    DeadlineKind,
+    DerivedGoal,
+    ReportStatus,
+    StatusReport,
+)
 from pejling.followup.permissions import can_read_subject
 from pejling.followup.tasks import notify_mentions
 from pejling.organisation import permissions
@@ -80,8 +87,16 @@ def _locked_agreement(unit: Unit, deadline: Deadline) -> Agreement:
             _("%(unit)s has no agreed agreement for %(year)s to report on.")
             % {"unit": unit.name, "year": deadline.year}
         )
-    # One report of a unit at a time: two people saving at once cannot collide on a row.
-    return Agreement.objects.select_for_update().get(pk=agreement.pk)
+    # One report of a unit at a time: two people saving at once cannot collide on a row. The
+    # state is checked again on the locked row: a revision or a return may have come first.
+    locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if locked.state not in REPORTABLE_STATES and not locked.versions.exists():
+        raise StateConflictError(
+            _("%(unit)s has no agreed agreement for %(year)s to report on.")
+            % {"unit": unit.name, "year": deadline.year},
+            code="not_reportable",
+        )
+    return locked
 
 
 def _validate_entries(agreement: Agreement, entries: list[ReportEntry]) -> dict[int, Initiative]:
@@ -151,7 +166,7 @@ def report_period(
             report.status = entry.status
             report.comment = comment
             report.reported_by = by
-            save_as(report, by)
+            save_as(report, by, update_fields=["status", "comment", "reported_by", "reported_at"])
         reports.append(report)
     _carry_latest_status([e.initiative_id for e in entries])
     return reports
@@ -285,3 +300,41 @@ def comment_add(
         comment_id = comment.pk
         transaction.on_commit(lambda: notify_mentions.enqueue(comment_id))
     return comment
+
+
+# The annual cycle and computed goals: kept by the strategy office (or a package load) --------
+
+
+def _require_office(by: Any) -> None:
+    if by is not SYSTEM and not permissions.is_strategy_office(by):
+        raise PermissionDenied(_("Only the strategy office can change the annual cycle."))
+
+
+@transaction.atomic
+def deadline_save(*, deadline: Deadline, by: Any) -> Deadline:
+    """Create or update a deadline of the annual cycle (validated)."""
+    _require_office(by)
+    deadline.full_clean()
+    save_as(deadline, by)
+    return deadline
+
+
+@transaction.atomic
+def deadline_delete(*, deadline: Deadline, by: Any) -> None:
+    _require_office(by)
+    delete_as(deadline, by)
+
+
+@transaction.atomic
+def derived_goal_save(*, derived: DerivedGoal, by: Any) -> DerivedGoal:
+    """Create or update how a goal is computed from units or initiatives (validated)."""
+    _require_office(by)
+    derived.full_clean()
+    save_as(derived, by)
+    return derived
+
+
+@transaction.atomic
+def derived_goal_delete(*, derived: DerivedGoal, by: Any) -> None:
+    _require_office(by)
+    delete_as(derived, by)

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from pejling.indicators.models import Indicator, KpiGoal, Periodicity
 from pejling.indicators.rollups import Point, series
 from pejling.organisation.models import Unit
+from pejling.strategy.goal_status import GoalStatus, status_label, tone
 from pejling.strategy.models import Element, MeasureKind
 
 SEASON = {
@@ -46,22 +47,8 @@ SEASON = {
 WINDOW = 12
 
 
-class Status:
-    ACHIEVED = "achieved"
-    ON_TRACK = "on_track"
-    AT_RISK = "at_risk"
-    OFF_TRACK = "off_track"
-    NO_DATA = "no_data"
-
-
-def status_label(status: str) -> str:
-    return {
-        Status.ACHIEVED: _("Achieved"),
-        Status.ON_TRACK: _("On track"),
-        Status.AT_RISK: _("At risk"),
-        Status.OFF_TRACK: _("Off track"),
-        Status.NO_DATA: _("No data"),
-    }[status]
+# The statuses and their labels live in strategy/goal_status.py, shared with followup.
+Status = GoalStatus
 
 
 @dataclass(frozen=True)
@@ -108,6 +95,10 @@ class Evaluation:
     @property
     def status_label(self) -> str:
         return status_label(self.status)
+
+    @property
+    def tone(self) -> str:
+        return tone(self.status)
 
     def as_dict(self) -> dict[str, Any]:
         return {

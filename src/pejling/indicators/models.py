@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from pejling.core.models import ChangeSource
+from pejling.indicators.validation import aggregation_problem
 from pejling.organisation.models import Unit
 
 
@@ -119,12 +120,17 @@ class Indicator(models.Model):
         return reverse("indicators:indicator_detail", args=[self.code])
 
     def clean(self) -> None:
-        if self.aggregation == Aggregation.RATIO and not (
-            self.numerator_id and self.denominator_id
-        ):
-            raise ValidationError(_("A ratio needs a numerator and a denominator."))
-        if self.aggregation == Aggregation.WEIGHTED_MEAN and not self.weight_id:
-            raise ValidationError({"weight": _("A weighted mean needs a weight measure.")})
+        problem = aggregation_problem(
+            ratio=self.aggregation == Aggregation.RATIO,
+            weighted_mean=self.aggregation == Aggregation.WEIGHTED_MEAN,
+            numerator=bool(self.numerator_id),
+            denominator=bool(self.denominator_id),
+            weight=bool(self.weight_id),
+        )
+        if problem:
+            raise ValidationError(
+                {"weight": problem} if self.aggregation == Aggregation.WEIGHTED_MEAN else problem
+            )
         if self.pk and self.pk in {self.numerator_id, self.denominator_id, self.weight_id}:
             raise ValidationError(_("An indicator cannot be computed from itself."))
 

@@ -19,11 +19,14 @@ from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState
 from pejling.agreements.selectors import agreements_readable_by
+from pejling.agreements.workflow import available_steps
 from pejling.followup.models import Comment
 from pejling.followup.reporting_views import PeriodState, unit_periods
 from pejling.organisation import permissions
 from pejling.organisation.models import Role, Unit
 
+# The workflow steps that make a submitted agreement wait for someone (agreements/workflow.py).
+DECIDING_STEPS = {"agree", "return"}
 # How far back a comment that mentions the person stays in the inbox.
 MENTION_DAYS = 30
 
@@ -55,7 +58,8 @@ InboxSource = Callable[[Any, int, date], list[InboxItem]]
 
 
 def agreements_to_decide(user: Any, year: int, today: date) -> list[InboxItem]:
-    """Submitted agreements that this person may agree or return."""
+    """Submitted agreements that this person may agree or return now (the workflow's table
+    decides, four-eyes included)."""
     submitted = (
         agreements_readable_by(user)
         .filter(year=year, state=AgreementState.SUBMITTED)
@@ -71,7 +75,7 @@ def agreements_to_decide(user: Any, year: int, today: date) -> list[InboxItem]:
             url=reverse("agreements:agreement_detail", args=[agreement.unit.code, agreement.year]),
         )
         for agreement in submitted
-        if permissions.can_agree_agreement(user, agreement.unit)
+        if {s.name for s in available_steps(user, agreement)} & DECIDING_STEPS
     ]
 
 

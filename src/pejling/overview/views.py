@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from pejling.agreements.selectors import line_of_sight
 from pejling.core.utils import requested_year
-from pejling.followup.evaluation import all_goal_evaluations
+from pejling.followup.evaluation import readable_evaluations
 from pejling.followup.selectors import compliance_matrix, overdue_agreements, overdue_reports
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.organisation.permissions import can_see_overview
 from pejling.overview.inbox import inbox, my_units
+from pejling.strategy.goal_status import status_counts
 from pejling.strategy.models import AgreementRule, Element, Strategy
 
 
@@ -54,7 +55,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
     theme_id = _int(request.GET.get("theme"))
-    evaluations = all_goal_evaluations(year=year, today=today)
+    evaluations = readable_evaluations(request.user, year=year, today=today)
     groups: dict[int, tuple[Element | None, list]] = {}
     for evaluation in evaluations:
         theme = evaluation.goal.parent
@@ -89,9 +90,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     themes = (
         list(Element.objects.filter(strategy=strategy, parent__isnull=True)) if strategy else []
     )
-    counts: dict[str, int] = {}
-    for evaluation in evaluations:
-        counts[evaluation.status] = counts.get(evaluation.status, 0) + 1
+    counts = status_counts(e.status for e in evaluations)
     context = {
         "year": year,
         "within": within,

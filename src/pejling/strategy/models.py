@@ -10,6 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from pejling.core.history import KeepsLoadedValues
+from pejling.strategy.validation import parent_problem, target_date_problem, year_span_problem
+
 
 class StrategyStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -17,7 +20,7 @@ class StrategyStatus(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
 
 
-class Strategy(models.Model):
+class Strategy(KeepsLoadedValues):
     """A governing document: a future narrative, a group strategy, a digitalisation strategy...
 
     ``parent`` is the strategy this one serves (a group strategy serves the future narrative),
@@ -65,8 +68,9 @@ class Strategy(models.Model):
         return reverse("strategy:strategy_detail", args=[self.code])
 
     def clean(self) -> None:
-        if self.start_year and self.end_year and self.end_year < self.start_year:
-            raise ValidationError({"end_year": _("The last year cannot be before the first year.")})
+        span = year_span_problem(self.start_year, self.end_year)
+        if span:
+            raise ValidationError({"end_year": span})
         ancestor = self.parent
         while ancestor is not None:
             if ancestor.pk == self.pk and self.pk is not None:
@@ -121,7 +125,7 @@ class MeasureKind(models.TextChoices):
     ASSESSED = "assessed", _("Assessed by its owner")
 
 
-class Element(models.Model):
+class Element(KeepsLoadedValues):
     """One element of a strategy at one level: a bearing, a theme, a goal, a focus area..."""
 
     strategy = models.ForeignKey(
@@ -189,14 +193,16 @@ class Element(models.Model):
         if self.level_id and self.strategy_id and self.level.strategy_id != self.strategy_id:
             errors["level"] = _("The level belongs to another strategy.")
         if self.parent_id and self.parent is not None:
-            if self.parent.strategy_id != self.strategy_id:
-                errors["parent"] = _("The parent element belongs to another strategy.")
+            parent = parent_problem(self.strategy_id, self.parent.strategy_id)
+            if parent:
+                errors["parent"] = parent
             elif self.level_id and self.level.depth != self.parent.level.depth + 1:
                 errors["level"] = _("The level must be the one just below the parent's level.")
         elif self.level_id and self.level.depth != 1:
             errors["parent"] = _("An element below the first level needs a parent element.")
-        if self.baseline_date and self.target_date and self.target_date < self.baseline_date:
-            errors["target_date"] = _("The target date cannot be before the baseline date.")
+        target = target_date_problem(self.baseline_date, self.target_date)
+        if target:
+            errors["target_date"] = target
         if errors:
             raise ValidationError(errors)
 

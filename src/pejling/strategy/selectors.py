@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from pejling.organisation.permissions import is_strategy_office
 from pejling.strategy.models import Element, Strategy, StrategyLevel, StrategyStatus
 
 
@@ -16,16 +18,44 @@ class ElementNode:
     children: list[ElementNode] = field(default_factory=list)
 
 
-def strategies_visible(*, include_drafts: bool) -> QuerySet[Strategy]:
+# Who may read what -------------------------------------------------------------------------
+#
+# One rule for the web pages, the API and every list: published and archived strategies are
+# public records, readable by everyone signed in; drafts only by the strategy office. A
+# strategy one may not read answers the same 404 as one that does not exist.
+
+PUBLIC_STATUSES: tuple[str, ...] = (StrategyStatus.PUBLISHED, StrategyStatus.ARCHIVED)
+
+
+def readable_strategies(user: Any) -> QuerySet[Strategy]:
+    """The strategies ``user`` may read: all for the strategy office, else the public ones."""
     qs = Strategy.objects.select_related("parent").prefetch_related("levels")
-    if not include_drafts:
-        qs = qs.filter(status=StrategyStatus.PUBLISHED)
+    if not is_strategy_office(user):
+        qs = qs.filter(status__in=PUBLIC_STATUSES)
     return qs
 
 
-def strategies_for_year(year: int, *, include_drafts: bool = False) -> QuerySet[Strategy]:
-    return strategies_visible(include_drafts=include_drafts).filter(
-        start_year__lte=year, end_year__gte=year
+def can_read_strategy(user: Any, strategy: Strategy) -> bool:
+    """The same rule for one strategy in hand (no query)."""
+    return strategy.status in PUBLIC_STATUSES or is_strategy_office(user)
+
+
+def readable_elements(user: Any) -> QuerySet[Element]:
+    """The elements (themes, goals, ...) of the strategies ``user`` may read."""
+    return Element.objects.filter(strategy__in=readable_strategies(user).values("pk"))
+
+
+def readable_goals(user: Any) -> QuerySet[Element]:
+    """The goals (elements of a level that holds goals) of strategies ``user`` may read."""
+    return readable_elements(user).filter(level__holds_goals=True)
+
+
+def strategies_for_year(year: int) -> QuerySet[Strategy]:
+    """The strategies in force in ``year``: published, and covering the year."""
+    return (
+        Strategy.objects.select_related("parent")
+        .prefetch_related("levels")
+        .filter(status=StrategyStatus.PUBLISHED, start_year__lte=year, end_year__gte=year)
     )
 
 

@@ -12,8 +12,8 @@ from pejling.core.history import ConcurrentEditError, entries_for
 from pejling.organisation.permissions import is_strategy_office
 from pejling.strategy import services
 from pejling.strategy.forms import ElementForm, LevelFormSet, StrategyForm
-from pejling.strategy.models import Element, Strategy, StrategyLevel, StrategyStatus
-from pejling.strategy.selectors import cascade_of, element_tree, strategies_visible
+from pejling.strategy.models import Element, Strategy, StrategyLevel
+from pejling.strategy.selectors import cascade_of, element_tree, readable_strategies
 
 
 def _require_office(request: HttpRequest) -> None:
@@ -22,14 +22,12 @@ def _require_office(request: HttpRequest) -> None:
 
 
 def _get_strategy(request: HttpRequest, code: str) -> Strategy:
-    strategy = get_object_or_404(Strategy.objects.select_related("parent"), code=code)
-    if strategy.status == StrategyStatus.DRAFT and not is_strategy_office(request.user):
-        raise Http404
-    return strategy
+    """A strategy ``request.user`` may read (``readable_strategies``); 404 otherwise."""
+    return get_object_or_404(readable_strategies(request.user), code=code)
 
 
 def strategy_list(request: HttpRequest) -> HttpResponse:
-    strategies = list(strategies_visible(include_drafts=is_strategy_office(request.user)))
+    strategies = list(readable_strategies(request.user))
     return render(request, "strategy/strategy_list.html", {"strategies": strategies})
 
 
@@ -38,9 +36,7 @@ def strategy_detail(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         "strategy": strategy,
         "cascade": cascade_of(strategy),
-        "children": list(strategy.children.filter(status=StrategyStatus.PUBLISHED))
-        if not is_strategy_office(request.user)
-        else list(strategy.children.all()),
+        "children": list(readable_strategies(request.user).filter(parent=strategy)),
         "levels": list(strategy.levels.all()),
         "tree": element_tree(strategy),
     }

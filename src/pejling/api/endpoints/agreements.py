@@ -7,7 +7,6 @@ during a revision). Every write calls ``agreements/services.py``, which checks p
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
-from pejling.agreements import services
+from pejling.agreements import services, workflow
 from pejling.agreements.models import Agreement, AgreementState, Initiative, InitiativeStatus
 from pejling.agreements.selectors import AgreementView, agreements_readable_by, readable_agreement
 from pejling.api.auth import principal
@@ -39,6 +38,7 @@ from pejling.api.schemas import (
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element
+from pejling.strategy.selectors import readable_elements
 
 router = Router(tags=["agreements"])
 
@@ -106,6 +106,14 @@ class AgreementDetailOut(Schema):
     summary: str
     initiatives: list[InitiativeOut]
     justifications: list[JustificationOut]
+    steps: list[str] = Field(
+        default_factory=list,
+        description="The workflow steps you may take now (submit, agree, return, publish, revise); POST to …/{step}",
+    )
+    four_eyes: str | None = Field(
+        None,
+        description="Why you may not agree this version although you may agree others: you submitted it (four-eyes principle)",
+    )
 
 
 def agreement_out(a: Agreement) -> AgreementOut:
@@ -121,8 +129,9 @@ def agreement_out(a: Agreement) -> AgreementOut:
     )
 
 
-def detail_out(view: AgreementView) -> AgreementDetailOut:
+def detail_out(view: AgreementView, user: Any = None) -> AgreementDetailOut:
     agreement = view.agreement
+    steps = [s.name for s in workflow.available_steps(user, agreement)] if view.live else []
     usernames: dict[int, str | None] = {}
     justifications: list[JustificationOut] = []
     if view.live:
@@ -161,6 +170,8 @@ def detail_out(view: AgreementView) -> AgreementDetailOut:
             for i in view.initiatives
         ],
         justifications=justifications,
+        steps=steps,
+        four_eyes=workflow.four_eyes_refusal(user, agreement) if "return" in steps else None,
     )
 
 
@@ -181,7 +192,7 @@ def _detail(user: Any, agreement: Agreement) -> AgreementDetailOut:
     agreement = Agreement.objects.select_related("unit").get(pk=agreement.pk)
     view = readable_agreement(user, agreement)
     assert view is not None
-    return detail_out(view)
+    return detail_out(view, user)
 
 
 @router.get(
@@ -215,8 +226,9 @@ def list_agreements(
     summary="One annual agreement with its initiatives and goal links",
 )
 def get_agreement(request: HttpRequest, unit: UnitCode, year: YearPath) -> AgreementDetailOut:
-    _agreement, view = readable(principal(request).user, unit, year)
-    return detail_out(view)
+    user = principal(request).user
+    _agreement, view = readable(user, unit, year)
+    return detail_out(view, user)
 
 
 class AgreementIn(Schema):
@@ -227,11 +239,10 @@ class AgreementIn(Schema):
 
 class AgreementPatch(Schema):
     summary: LongText
-    edit_version: int | None = Field(
-        None,
+    edit_version: int = Field(
         ge=1,
         le=2147483647,
-        description="The edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
+        description="Required: the edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
     )
 
 
@@ -306,11 +317,10 @@ class InitiativeIn(Schema):
 
 
 class InitiativeUpdate(InitiativeIn):
-    edit_version: int | None = Field(
-        None,
+    edit_version: int = Field(
         ge=1,
         le=2147483647,
-        description="The edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
+        description="Required: the edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
     )
 
 
@@ -328,14 +338,17 @@ def _owner(unit: Unit, username: str | None) -> Any:
     return owner
 
 
-def _goals(ids: list[int]) -> list[Element]:
-    goals = list(Element.objects.filter(pk__in=ids).select_related("strategy", "level"))
+def _goals(user: Any, ids: list[int]) -> list[Element]:
+    """The elements, if ``user`` may read each (``readable_elements``); the same 400 for an id
+    that does not exist and for one they may not read. The service checks that each is a goal
+    of a strategy in force."""
+    goals = list(readable_elements(user).filter(pk__in=ids).select_related("strategy", "level"))
     if len(goals) != len(set(ids)):
         raise invalid("goals", _("No goal has one of these ids."))
     return goals
 
 
-def _fields(unit: Unit, data: InitiativeIn) -> dict[str, Any]:
+def _fields(user: Any, unit: Unit, data: InitiativeIn) -> dict[str, Any]:
     return {
         "title": data.title,
         "description": data.description,
@@ -343,7 +356,7 @@ def _fields(unit: Unit, data: InitiativeIn) -> dict[str, Any]:
         "start_date": data.start_date,
         "end_date": data.end_date,
         "status": data.status,
-        "goals": _goals(data.goals),
+        "goals": _goals(user, data.goals),
     }
 
 
@@ -357,7 +370,7 @@ def create_initiative(
 ) -> Status:
     user = principal(request).user
     agreement = _writable(user, unit, year)
-    services.initiative_create(agreement=agreement, by=user, **_fields(agreement.unit, data))
+    services.initiative_create(agreement=agreement, by=user, **_fields(user, agreement.unit, data))
     return Status(201, _detail(user, agreement))
 
 
@@ -391,7 +404,7 @@ def update_initiative(
         initiative=initiative,
         by=user,
         expected_version=data.edit_version,
-        **_fields(agreement.unit, data),
+        **_fields(user, agreement.unit, data),
     )
     return _detail(user, agreement)
 
@@ -412,27 +425,14 @@ def delete_initiative(
 
 # Workflow --------------------------------------------------------------------------------------
 
-STEPS: dict[str, tuple[Callable[[Any, Unit], bool], set[str]]] = {
-    "submit": (permissions.can_submit_agreement, {AgreementState.DRAFT}),
-    "agree": (permissions.can_agree_agreement, {AgreementState.SUBMITTED}),
-    "publish": (permissions.can_publish_agreement, {AgreementState.AGREED}),
-    "return": (permissions.can_agree_agreement, {AgreementState.SUBMITTED}),
-    "revise": (permissions.can_write_agreement, {AgreementState.AGREED, AgreementState.PUBLISHED}),
-}
 
-
-def _step(user: Any, unit_code: str, year: int, step: str) -> Agreement:
-    """The agreement, if ``user`` may take ``step`` and its state allows it (403, 409)."""
+def _take(user: Any, unit_code: str, year: int, step: str, **extra: Any) -> AgreementDetailOut:
+    """Take ``step`` (one of ``workflow.STEPS``) through its service, which checks it on the
+    locked row: 403 (not yours to take, or four-eyes), 409 (the state does not allow it now,
+    typically someone else's step came first)."""
     agreement, _view = readable(user, unit_code, year)
-    allowed, states = STEPS[step]
-    if not allowed(user, agreement.unit):
-        raise ApiError(403, "forbidden", _("You do not have permission to do this."))
-    if agreement.state not in states:
-        raise conflict(
-            _("The agreement is %(state)s; this step is not possible now.")
-            % {"state": agreement.get_state_display().lower()}
-        )
-    return agreement
+    services.run_step(step, agreement=agreement, by=user, **extra)
+    return _detail(user, agreement)
 
 
 class SubmitIn(Schema):
@@ -457,15 +457,12 @@ class ReturnIn(Schema):
 def submit(
     request: HttpRequest, unit: UnitCode, year: YearPath, data: SubmitIn
 ) -> AgreementDetailOut:
-    user = principal(request).user
-    agreement = _step(user, unit, year, "submit")
     justifications: dict[int, str] = {}
     for key, text in data.justifications.items():
         if not key.isdigit() or len(key) > 18:
             raise invalid("justifications", _("Justifications are keyed by rule id."))
         justifications[int(key)] = text
-    services.agreement_submit(agreement=agreement, by=user, justifications=justifications)
-    return _detail(user, agreement)
+    return _take(principal(request).user, unit, year, "submit", justifications=justifications)
 
 
 @router.post(
@@ -474,9 +471,7 @@ def submit(
     summary="Agree a submitted agreement (head above, or the executive)",
 )
 def agree(request: HttpRequest, unit: UnitCode, year: YearPath) -> AgreementDetailOut:
-    user = principal(request).user
-    services.agreement_agree(agreement=_step(user, unit, year, "agree"), by=user)
-    return _detail(user, Agreement.objects.get(unit__code=unit, year=year))
+    return _take(principal(request).user, unit, year, "agree")
 
 
 @router.post(
@@ -485,9 +480,7 @@ def agree(request: HttpRequest, unit: UnitCode, year: YearPath) -> AgreementDeta
     summary="Publish an agreed agreement to every employee",
 )
 def publish(request: HttpRequest, unit: UnitCode, year: YearPath) -> AgreementDetailOut:
-    user = principal(request).user
-    services.agreement_publish(agreement=_step(user, unit, year, "publish"), by=user)
-    return _detail(user, Agreement.objects.get(unit__code=unit, year=year))
+    return _take(principal(request).user, unit, year, "publish")
 
 
 @router.post(
@@ -498,10 +491,7 @@ def publish(request: HttpRequest, unit: UnitCode, year: YearPath) -> AgreementDe
 def return_(
     request: HttpRequest, unit: UnitCode, year: YearPath, data: ReturnIn
 ) -> AgreementDetailOut:
-    user = principal(request).user
-    agreement = _step(user, unit, year, "return")
-    services.agreement_return(agreement=agreement, by=user, comment=data.comment)
-    return _detail(user, agreement)
+    return _take(principal(request).user, unit, year, "return", comment=data.comment)
 
 
 @router.post(
@@ -510,6 +500,4 @@ def return_(
     summary="Open an agreed or published agreement for changes",
 )
 def revise(request: HttpRequest, unit: UnitCode, year: YearPath) -> AgreementDetailOut:
-    user = principal(request).user
-    services.agreement_revise(agreement=_step(user, unit, year, "revise"), by=user)
-    return _detail(user, Agreement.objects.get(unit__code=unit, year=year))
+    return _take(principal(request).user, unit, year, "revise")

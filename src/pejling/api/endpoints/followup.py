@@ -18,11 +18,9 @@ from pejling.api.errors import ApiError, not_found
 from pejling.api.pagination import paginate, paginate_list
 from pejling.api.schemas import MAX_ID, NO_NUL, Cursor, Limit, Within, responses
 from pejling.followup import services
-from pejling.followup.evaluation import all_goal_evaluations
+from pejling.followup.evaluation import readable_evaluations
 from pejling.followup.models import Deadline, DeadlineKind, ReportStatus, StatusReport
 from pejling.organisation import permissions
-from pejling.organisation.models import Role
-from pejling.strategy.models import StrategyStatus
 
 router = Router(tags=["follow-up"])
 
@@ -213,14 +211,9 @@ def list_evaluations(
     request: HttpRequest, year: OptionalYear = None, cursor: Cursor = None, limit: Limit = 50
 ) -> EvaluationPage:
     user = principal(request).user
-    office = permissions.is_strategy_office(user)
-    if not (office or permissions.has_role_anywhere(user, [Role.EXECUTIVE])):
+    if not permissions.can_see_overview(user):
         raise ApiError(403, "forbidden", _("You do not have permission to do this."))
-    evaluations = [
-        e
-        for e in all_goal_evaluations(year=year or timezone.localdate().year)
-        if office or e.goal.strategy.status != StrategyStatus.DRAFT
-    ]
+    evaluations = readable_evaluations(user, year=year or timezone.localdate().year)
     page, following = paginate_list(evaluations, cursor=cursor, limit=limit)
     return EvaluationPage(
         items=[EvaluationOut(goal=e.goal.pk, **e.as_dict()) for e in page], next=following

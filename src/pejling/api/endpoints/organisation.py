@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
-from pejling.api import services
 from pejling.api.auth import principal
 from pejling.api.errors import conflict, invalid, not_found
 from pejling.api.pagination import paginate
 from pejling.api.schemas import MAX_ID, NO_NUL, Code, Cursor, Limit, ShortText, Within, responses
+from pejling.organisation import services
 from pejling.organisation.models import Membership, Role, Unit
 
 router = Router(tags=["organisation"])

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
-from pejling.api import services as api_services
 from pejling.api.auth import principal
 from pejling.api.errors import conflict, invalid, not_found
 from pejling.api.pagination import paginate
@@ -33,7 +32,6 @@ from pejling.api.schemas import (
     responses,
 )
 from pejling.organisation.models import UnitLevel
-from pejling.organisation.permissions import is_strategy_office
 from pejling.strategy import services
 from pejling.strategy.models import (
     AgreementRule,
@@ -44,6 +42,7 @@ from pejling.strategy.models import (
     StrategyLevel,
     StrategyStatus,
 )
+from pejling.strategy.selectors import readable_strategies
 
 router = Router(tags=["strategy"])
 
@@ -55,10 +54,7 @@ ElementId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def _visible(user: Any) -> QuerySet[Strategy]:
-    qs = Strategy.objects.select_related("parent")
-    if not is_strategy_office(user):
-        qs = qs.filter(status=StrategyStatus.PUBLISHED)
-    return qs
+    return readable_strategies(user)
 
 
 def strategy_by_code(user: Any, code: str) -> Strategy:
@@ -176,11 +172,10 @@ class StrategyPatch(Schema):
     parent: Slug | None = None
     status: StrategyStatus | None = None
     position: SmallInt | None = None
-    edit_version: int | None = Field(
-        None,
+    edit_version: int = Field(
         ge=1,
         le=2147483647,
-        description="The edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
+        description="Required: the edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
     )
 
 
@@ -228,7 +223,7 @@ def update_strategy(
     user = principal(request).user
     strategy = strategy_by_code(user, code)
     changes = data.model_dump(exclude_unset=True)
-    expected_version = changes.pop("edit_version", None)
+    expected_version = changes.pop("edit_version")
     for field, value in changes.items():
         if field == "parent":
             strategy.parent = _parent(user, value)
@@ -392,11 +387,10 @@ class ElementIn(ElementFields):
 
 class ElementUpdate(ElementFields):
     code: Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NO_NUL)]
-    edit_version: int | None = Field(
-        None,
+    edit_version: int = Field(
         ge=1,
         le=2147483647,
-        description="The edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
+        description="Required: the edit_version you read; when the row has changed since, nothing is saved and the answer is 409 edit_conflict with what the other person changed",
     )
 
 
@@ -568,5 +562,5 @@ def create_rule(request: HttpRequest, data: RuleIn) -> Status:
     rule = AgreementRule(
         strategy=strategy, name=data.name, kind=data.kind, unit_level=level, active=data.active
     )
-    api_services.rule_save(by=user, rule=rule)
+    services.rule_save(by=user, rule=rule)
     return Status(201, rule_out(rule))
