@@ -126,6 +126,20 @@ def version_view(agreement: Agreement, version: AgreementVersion) -> AgreementVi
     return AgreementView(agreement, False, version, initiatives, content.get("summary", ""))
 
 
+# The workflow steps that make a submitted agreement wait for someone (agreements/workflow.py).
+WAITING_STEPS = frozenset({"agree", "return"})
+
+
+def waits_for(user: Any, agreement: Agreement) -> bool:
+    """Whether ``agreement`` waits for ``user``: they may agree or return it now (the workflow's
+    table decides, four-eyes included). The start page's inbox and the list's filter ask this."""
+    from pejling.agreements.workflow import available_steps
+
+    return agreement.state == AgreementState.SUBMITTED and bool(
+        {s.name for s in available_steps(user, agreement)} & WAITING_STEPS
+    )
+
+
 def agreements_readable_by(user: Any) -> QuerySet[Agreement]:
     """Agreements whose existence the user may see: published ones, or any in their subtrees."""
     if permissions.is_strategy_office(user):

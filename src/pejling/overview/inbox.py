@@ -18,15 +18,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState
-from pejling.agreements.selectors import agreements_readable_by
-from pejling.agreements.workflow import available_steps
+from pejling.agreements.selectors import agreements_readable_by, waits_for
 from pejling.followup.models import Comment
 from pejling.followup.reporting_views import PeriodState, unit_periods
 from pejling.organisation import permissions
 from pejling.organisation.models import Role, Unit
 
-# The workflow steps that make a submitted agreement wait for someone (agreements/workflow.py).
-DECIDING_STEPS = {"agree", "return"}
 # How far back a comment that mentions the person stays in the inbox.
 MENTION_DAYS = 30
 
@@ -63,7 +60,7 @@ def agreements_to_decide(user: Any, year: int, today: date) -> list[InboxItem]:
     submitted = (
         agreements_readable_by(user)
         .filter(year=year, state=AgreementState.SUBMITTED)
-        .select_related("unit")
+        .select_related("unit", "submitted_by")
         .order_by("unit__path")
     )
     return [
@@ -75,7 +72,7 @@ def agreements_to_decide(user: Any, year: int, today: date) -> list[InboxItem]:
             url=reverse("agreements:agreement_detail", args=[agreement.unit.code, agreement.year]),
         )
         for agreement in submitted
-        if {s.name for s in available_steps(user, agreement)} & DECIDING_STEPS
+        if waits_for(user, agreement)
     ]
 
 
