@@ -76,3 +76,15 @@ def test_the_inbox_sources_are_an_extension_point() -> None:
         "reports_due",
         "mentions",
     ]
+
+
+def test_a_department_head_sees_compliance_for_her_own_units_only(org: Any) -> None:
+    client = Client()
+    client.force_login(org.parent_head)
+    response = client.get(reverse("followup:compliance") + f"?year={YEAR}&unit={org.dept_b1.code}")
+    assert response.status_code == 200
+    assert response.context["within"] == org.dept_a1  # not someone else's department
+    client.force_login(org.employee)
+    forbidden = client.get(reverse("followup:compliance") + f"?year={YEAR}")
+    assert forbidden.status_code == 403
+    assert "heads of units" in forbidden.content.decode()
