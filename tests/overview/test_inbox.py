@@ -65,6 +65,7 @@ def test_a_comment_that_mentions_me_waits_for_me(org: Any) -> None:
 def test_my_units_show_their_agreement_state(org: Any) -> None:
     AgreementFactory(unit=org.unit, state=AgreementState.DRAFT)
     page = _page(org.head)
+    assert "Finish and submit" in page
     assert 'data-testid="my-units"' in page
     assert "Draft" in page
     assert 'data-testid="my-units"' not in _page(org.employee)

@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState
 from pejling.agreements.selectors import agreements_readable_by, waits_for
-from pejling.followup.models import Comment
+from pejling.agreements.workflow import available_steps
+from pejling.followup.models import Comment, Deadline, DeadlineKind
 from pejling.followup.reporting_views import PeriodState, unit_periods
 from pejling.organisation import permissions
 from pejling.organisation.models import Role, Unit
@@ -74,6 +75,39 @@ def agreements_to_decide(user: Any, year: int, today: date) -> list[InboxItem]:
         for agreement in submitted
         if waits_for(user, agreement)
     ]
+
+
+def agreements_to_submit(user: Any, year: int, today: date) -> list[InboxItem]:
+    """Drafts of the units this person heads that they may submit now, with the agreement
+    deadline of the unit's level when the annual cycle has one."""
+    units = _units_with(user, [Role.UNIT_HEAD])
+    drafts = (
+        Agreement.objects.filter(year=year, unit__in=units, state=AgreementState.DRAFT)
+        .select_related("unit")
+        .order_by("unit__path")
+    )
+    due = dict(
+        Deadline.objects.filter(year=year, kind=DeadlineKind.AGREEMENT)
+        .order_by("-due_date")
+        .values_list("unit_level_id", "due_date")
+    )
+    items = []
+    for agreement in drafts:
+        if "submit" not in {s.name for s in available_steps(user, agreement)}:
+            continue
+        deadline = due.get(agreement.unit.level_id)
+        items.append(
+            InboxItem(
+                kind="submit",
+                title=_("Annual agreement %(year)s for %(unit)s is a draft")
+                % {"year": agreement.year, "unit": agreement.unit.name},
+                action=_("Finish and submit"),
+                url=reverse("agreements:agreement_detail", args=[agreement.unit.code, agreement.year]),
+                due=deadline,
+                overdue=bool(deadline and deadline < today),
+            )
+        )
+    return items
 
 
 def reports_due(user: Any, year: int, today: date) -> list[InboxItem]:
@@ -145,7 +179,7 @@ def mentions(user: Any, year: int, today: date) -> list[InboxItem]:
 # The inbox's sources, in the order the start page asks them. Board-report sections assigned to
 # me (``reports``) and portfolio decisions and assignments (``portfolio``) belong here once those
 # apps land: append their functions.
-INBOX_SOURCES: list[InboxSource] = [agreements_to_decide, reports_due, mentions]
+INBOX_SOURCES: list[InboxSource] = [agreements_to_decide, agreements_to_submit, reports_due, mentions]
 
 
 def inbox(user: Any, *, year: int, today: date) -> list[InboxItem]:
