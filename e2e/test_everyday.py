@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.browser import _, check_a11y, log_in, submit, visit
+from e2e.browser import _, check_a11y, log_in, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,12 +45,16 @@ def test_a_reported_status_shows_on_the_agreement(page: Page) -> None:
     from pejling.followup.models import Deadline, DeadlineKind
 
     agreement = (
-        Agreement.objects.filter(year=2026, state=AgreementState.PUBLISHED, initiatives__isnull=False)
+        Agreement.objects.filter(
+            year=2026, state=AgreementState.PUBLISHED, initiatives__isnull=False
+        )
         .select_related("unit")
         .order_by("unit__path")
         .first()
     )
-    deadline = Deadline.objects.filter(year=2026, kind=DeadlineKind.REPORT).order_by("-due_date").first()
+    deadline = (
+        Deadline.objects.filter(year=2026, kind=DeadlineKind.REPORT).order_by("-due_date").first()
+    )
     assert agreement is not None and deadline is not None
     initiative = agreement.initiatives.order_by("position", "pk").first()
     assert initiative is not None

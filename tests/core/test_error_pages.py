@@ -36,7 +36,7 @@ def test_not_found_is_translated(org: Any, settings: Any) -> None:
 
 
 def test_csrf_failure_explains_and_saves_nothing(org: Any) -> None:
-    client = Client(enforce_csrf_checks=True)
+    client = Client(enforce_csrf_checks=True, headers={"accept-language": "en"})
     client.force_login(org.employee)
     response = client.post(reverse("logout"))
     assert response.status_code == 403

@@ -51,7 +51,7 @@ def test_a_report_becomes_the_initiatives_status_with_date_and_reporter(
     initiative.refresh_from_db()
     assert initiative.status == InitiativeStatus.AT_RISK
 
-    client = Client()
+    client = Client(headers={"accept-language": "en"})
     client.force_login(org.employee)
     for url in (
         reverse("agreements:agreement_detail", args=[org.unit.code, YEAR]),

@@ -20,7 +20,7 @@ from tests.factories import (
 
 
 def _page(user: Any) -> str:
-    client = Client()
+    client = Client(headers={"accept-language": "en"})
     client.force_login(user)
     response = client.get(reverse("home") + f"?year={YEAR}")
     assert response.status_code == 200
@@ -74,13 +74,14 @@ def test_my_units_show_their_agreement_state(org: Any) -> None:
 def test_the_inbox_sources_are_an_extension_point() -> None:
     assert [s.__name__ for s in INBOX_SOURCES] == [
         "agreements_to_decide",
+        "agreements_to_submit",
         "reports_due",
         "mentions",
     ]
 
 
 def test_a_department_head_sees_compliance_for_her_own_units_only(org: Any) -> None:
-    client = Client()
+    client = Client(headers={"accept-language": "en"})
     client.force_login(org.parent_head)
     response = client.get(reverse("followup:compliance") + f"?year={YEAR}&unit={org.dept_b1.code}")
     assert response.status_code == 200
@@ -89,3 +90,16 @@ def test_a_department_head_sees_compliance_for_her_own_units_only(org: Any) -> N
     forbidden = client.get(reverse("followup:compliance") + f"?year={YEAR}")
     assert forbidden.status_code == 403
     assert "heads of units" in forbidden.content.decode()
+
+
+def test_a_draft_waits_for_its_own_unit_head_with_the_levels_deadline(org: Any) -> None:
+    from pejling.followup.models import DeadlineKind
+    from tests.factories import DeadlineFactory
+
+    AgreementFactory(unit=org.unit, state=AgreementState.DRAFT)
+    DeadlineFactory(
+        kind=DeadlineKind.AGREEMENT, unit_level=org.unit.level, due_date=date(YEAR, 3, 1)
+    )
+    items = inbox(org.head, year=YEAR, today=date(YEAR, 3, 2))
+    assert [(i.kind, i.due, i.overdue) for i in items] == [("submit", date(YEAR, 3, 1), True)]
+    assert inbox(org.parent_head, year=YEAR, today=date(YEAR, 3, 2)) == []

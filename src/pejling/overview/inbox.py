@@ -102,7 +102,9 @@ def agreements_to_submit(user: Any, year: int, today: date) -> list[InboxItem]:
                 title=_("Annual agreement %(year)s for %(unit)s is a draft")
                 % {"year": agreement.year, "unit": agreement.unit.name},
                 action=_("Finish and submit"),
-                url=reverse("agreements:agreement_detail", args=[agreement.unit.code, agreement.year]),
+                url=reverse(
+                    "agreements:agreement_detail", args=[agreement.unit.code, agreement.year]
+                ),
                 due=deadline,
                 overdue=bool(deadline and deadline < today),
             )
@@ -179,7 +181,12 @@ def mentions(user: Any, year: int, today: date) -> list[InboxItem]:
 # The inbox's sources, in the order the start page asks them. Board-report sections assigned to
 # me (``reports``) and portfolio decisions and assignments (``portfolio``) belong here once those
 # apps land: append their functions.
-INBOX_SOURCES: list[InboxSource] = [agreements_to_decide, agreements_to_submit, reports_due, mentions]
+INBOX_SOURCES: list[InboxSource] = [
+    agreements_to_decide,
+    agreements_to_submit,
+    reports_due,
+    mentions,
+]
 
 
 def inbox(user: Any, *, year: int, today: date) -> list[InboxItem]:
