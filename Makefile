@@ -30,6 +30,9 @@ $(BIN)/.installed: pyproject.toml
 		echo "Install uv (apt-get install pipx && pipx install uv, or see https://docs.astral.sh/uv/) and run make again: it fetches Python 3.12 itself;"; \
 		echo "or on Ubuntu: add-apt-repository ppa:deadsnakes/ppa && apt-get install python3.12-venv; or pyenv install 3.12. See README.md, 'Python 3.12 on Debian and Ubuntu'."; exit 1; }
 	@command -v xmlsec1 >/dev/null || { apt-get update -qq && apt-get install -y -qq xmlsec1; }  # SAML (pysaml2)
+	@# Documents: WeasyPrint's Pango and HarfBuzz, the fonts of the PDFs, pdftoppm/pdftotext for checks.
+	@{ ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset && fc-list | grep -q NotoSerif-Regular && command -v pdftoppm >/dev/null; } || \
+		{ apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-dejavu-core poppler-utils; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"

@@ -223,7 +223,13 @@ def log_in(page: Page, username: str) -> None:
 
 # Routes a crawler must not follow: they end the session, change state or are not the app's,
 # or answer with a file download rather than a page (the audit trail's CSV).
-SKIP_ROUTES = {"logout", "set_language", "healthz", "audit:export"}
+SKIP_ROUTES = {
+    "logout",
+    "set_language",
+    "healthz",
+    "audit:export",
+    "board_reports:document_download",
+}
 
 
 def crawl(page: Page, start: str, *, per_route: int = 1, limit: int = 60) -> list[str]:

@@ -41,6 +41,8 @@ from pejling.api.tokens import token_create
 from pejling.followup.models import CalendarFeed, Comment, StatusReport
 from pejling.indicators.models import ImportBatch, ImportStatus
 from pejling.organisation.models import Membership, Role, Unit
+from pejling.reports import services as report_services
+from pejling.reports.models import DocumentJob, JobStatus, Report, ReportState, Section
 from pejling.sso.models import GroupRole
 from pejling.strategy.models import Element, Strategy, StrategyStatus
 from tests.factories import (
@@ -219,7 +221,54 @@ def _build() -> World:
         group_role=GroupRole.objects.create(group="matrix", unit=root, role=Role.READER),
     )
     assert web_token.secret
+    world.objects.update(_board_reports(world))
     return world
+
+
+def _board_reports(w: World) -> dict[str, Any]:
+    """A report in progress (a chapter assigned to the head of unit A), one whose chapters
+    are all approved, a finalised one, an analysis of unit A and a document of the employee."""
+    office, head = w.users["office"], w.users["head"]
+    running = report_services.report_create(period=w.t1, by=office, title="Report T1")
+    section = running.sections.order_by("position").first()
+    section = report_services.section_assign(
+        section=section, by=office, unit=w.units["unit-a1a"], assignee=head, due_date=None
+    )
+    report_services.section_update(section=section, by=head, body="DRAFT-SECRET-A chapter")
+    approved = report_services.report_create(period=w.t2, by=office, title="Report T2")
+    for s in approved.sections.all():
+        report_services.section_step(section=s, step="ready", by=office)
+        report_services.section_step(section=s, step="approve", by=office)
+    finalised = report_services.report_create(period=w.t1, by=office, title="Report final")
+    for s in finalised.sections.all():
+        report_services.section_step(section=s, step="ready", by=office)
+        report_services.section_step(section=s, step="approve", by=office)
+    report_services.report_finalise(report=finalised, by=office, language="en")
+    analysis = report_services.analysis_save(
+        goal=w.goal,
+        unit=w.units["unit-a1a"],
+        period=w.t1,
+        by=head,
+        body="Our analysis",
+        assessment="on_track",
+    )
+    job = DocumentJob.objects.create(
+        kind="strategy",
+        format="xlsx",
+        language="en",
+        requested_by=w.users["employee"],
+        status=JobStatus.DONE,
+        content=b"PK",
+        filename="strategy.xlsx",
+    )
+    return {
+        "running_report": running,
+        "running_section": Section.objects.get(pk=section.pk),
+        "approved_report": approved,
+        "finalised_report": finalised,
+        "analysis": analysis,
+        "job": job,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -312,6 +361,14 @@ def b(w: World) -> dict[str, Any]:
 
 def strat(w: World) -> dict[str, Any]:
     return {"code": "group"}
+
+
+def _section(w: World) -> dict[str, Any]:
+    return {"pk": w.running_report.pk, "section_pk": w.running_section.pk}
+
+
+def _analysis(w: World) -> dict[str, Any]:
+    return {"unit_code": "unit-a1a", "period_id": w.t1.pk}
 
 
 def state_of(agreement_attr: str, state: str) -> Callable[[World], bool]:
@@ -585,6 +642,88 @@ WEB: list[Case] = [
         note="SAML not configured",
     ),
     Case("saml2_metadata", "GET", NOBODY, note="SAML not configured"),
+    # --- Board reports (pejling/reports) -----------------------------------------------------
+    Case("board_reports:report_list", "GET", SIGNED),
+    Case("board_reports:report_create", "GET", OFFICE),
+    Case(
+        "board_reports:report_create",
+        "POST",
+        OFFICE,
+        data=lambda w: {"title": "New", "period": w.t2.pk, "kind": "interim"},
+    ),
+    # In progress: the office, the executive board and the people it is assigned to.
+    Case("board_reports:report_detail", "GET", READ_A, lambda w: {"pk": w.running_report.pk}),
+    Case(
+        "board_reports:report_detail",
+        "GET",
+        SIGNED,
+        lambda w: {"pk": w.finalised_report.pk},
+        note="finalised",
+    ),
+    Case(
+        "board_reports:report_finalise",
+        "POST",
+        OFFICE,
+        lambda w: {"pk": w.approved_report.pk},
+        effect=lambda w: Report.objects.get(pk=w.approved_report.pk).state == ReportState.FINALISED,
+    ),
+    # A draft chapter: its writers and the office.
+    Case("board_reports:section_detail", "GET", WRITE_A, _section),
+    Case(
+        "board_reports:section_detail",
+        "POST",
+        WRITE_A,
+        _section,
+        data=lambda w: {"body": "Changed", "version": w.running_section.version},
+        effect=lambda w: Section.objects.get(pk=w.running_section.pk).body == "Changed",
+    ),
+    Case(
+        "board_reports:section_assign",
+        "POST",
+        OFFICE,
+        _section,
+        data=lambda w: {"due_date": "2026-10-01", "version": w.running_section.version},
+        effect=lambda w: Section.objects.get(pk=w.running_section.pk).due_date is not None,
+    ),
+    Case(
+        "board_reports:section_step",
+        "POST",
+        WRITE_A,
+        lambda w: _section(w) | {"step": "ready"},
+        effect=lambda w: Section.objects.get(pk=w.running_section.pk).state == "ready",
+    ),
+    Case("board_reports:analysis_start", "GET", SIGNED),
+    # A unit's analyses: those who read its unpublished work (and the executive board).
+    Case("board_reports:analysis_list", "GET", READ_A, _analysis),
+    Case(
+        "board_reports:analysis_edit",
+        "GET",
+        READ_A,
+        lambda w: _analysis(w) | {"goal_id": w.goal.pk},
+    ),
+    Case(
+        "board_reports:analysis_edit",
+        "POST",
+        WRITE_A,
+        lambda w: _analysis(w) | {"goal_id": w.goal.pk},
+        data=lambda w: {"assessment": "at_risk", "body": "x", "version": w.analysis.version},
+    ),
+    Case(
+        "board_reports:analysis_rollup",
+        "GET",
+        OVERVIEW,
+        lambda w: {"unit_code": "dept-a1", "period_id": w.t1.pk, "goal_id": w.goal.pk},
+    ),
+    Case("board_reports:document_list", "GET", SIGNED),
+    Case(
+        "board_reports:document_create",
+        "POST",
+        SIGNED,
+        data=lambda w: {"kind": "strategy", "format": "pdf", "language": "en"},
+    ),
+    # A document is its requester's alone.
+    Case("board_reports:document_detail", "GET", "NNNNYNN", lambda w: {"pk": w.job.pk}),
+    Case("board_reports:document_download", "GET", "NNNNYNN", lambda w: {"pk": w.job.pk}),
 ]
 
 
@@ -1035,6 +1174,21 @@ LEAK_PAGES: list[tuple[str, Callable[[World], str]]] = [
     ("API A in revision", lambda w: f"{API}/agreements/unit-a1a/{YEAR - 1}"),
     ("API status reports", lambda w: f"{API}/status-reports"),
     ("API evaluations", lambda w: f"{API}/evaluations?year={YEAR}"),
+    ("board reports", lambda w: reverse("board_reports:report_list")),
+    (
+        "board report in progress",
+        lambda w: reverse("board_reports:report_detail", args=[w.running_report.pk]),
+    ),
+    (
+        "its draft chapter",
+        lambda w: reverse(
+            "board_reports:section_detail", args=[w.running_report.pk, w.running_section.pk]
+        ),
+    ),
+    (
+        "finalised board report",
+        lambda w: reverse("board_reports:report_detail", args=[w.finalised_report.pk]),
+    ),
 ]
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "pejling.agreements",
     "pejling.indicators",
     "pejling.followup",
+    "pejling.reports",
     "pejling.overview",
     "pejling.audit",
     "pejling.api",
@@ -303,6 +304,8 @@ LOGGING = {
 
 # Name shown in the header; each installation sets its own.
 PEJLING_ORGANISATION_NAME = env_str("PEJLING_ORGANISATION_NAME", "")
+# An image file (PNG, JPEG or SVG) shown on the cover of generated documents.
+PEJLING_ORGANISATION_LOGO = env_str("PEJLING_ORGANISATION_LOGO", "")
 
 # National statistics APIs read by `pejling fetch-kpi` (point them at a mirror or proxy if needed).
 PEJLING_KOLADA_URL = env_str("PEJLING_KOLADA_URL", "https://api.kolada.se/v3")

@@ -35,6 +35,7 @@ urlpatterns = [
     path("indicators/", include("pejling.indicators.urls")),
     path("followup/", include(followup_namespace)),
     path("reports/", include("pejling.followup.reporting_urls")),
+    path("board-reports/", include("pejling.reports.urls")),
     path("audit/", include("pejling.audit.urls")),
     path("sso/", include("pejling.sso.urls")),
     path("sso/oidc/", include("mozilla_django_oidc.urls")),

@@ -7,7 +7,9 @@ database-backed worker (``pejling db_worker``); ``--now`` sends at once without 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -20,6 +22,17 @@ from pejling.agreements.coverage import COMMITTED_STATES
 from pejling.agreements.models import Agreement, AgreementState
 from pejling.followup.models import Deadline, DeadlineKind
 from pejling.organisation.models import Membership, Role, Unit
+
+# What else people owe, from apps above follow-up (a board report's chapter), registered in
+# their AppConfig.ready() so that follow-up imports none of them. A source answers, for
+# ``today``, (person, line) pairs, and marks what it reminded of so it is not sent twice.
+ReminderSource = Callable[[date], list[tuple[Any, str]]]
+REMINDER_SOURCES: list[ReminderSource] = []
+
+
+def register_reminder_source(source: ReminderSource) -> None:
+    if source not in REMINDER_SOURCES:
+        REMINDER_SOURCES.append(source)
 
 
 def due_deadlines(today: date) -> list[Deadline]:
@@ -68,15 +81,23 @@ def send_reminders(today: date | None = None) -> int:
             if membership.user.email and membership.is_current():
                 owed[membership.user.pk].append((deadline, membership.unit))
                 users[membership.user.pk] = membership.user
+    extra: dict[int, list[str]] = defaultdict(list)
+    with translation.override(settings.LANGUAGE_CODE):
+        for source in REMINDER_SOURCES:
+            for person, line in source(today):
+                if person.email:
+                    extra[person.pk].append(line)
+                    users[person.pk] = person
     sent = 0
-    for user_id, items in owed.items():
+    for user_id in [*owed, *(pk for pk in extra if pk not in owed)]:
+        items = owed.get(user_id, [])
         user = users[user_id]
         with translation.override(settings.LANGUAGE_CODE):
             lines = [
                 _("%(title)s is due on %(date)s for %(unit)s.")
                 % {"title": d.title, "date": d.due_date.isoformat(), "unit": u.name}
                 for d, u in items
-            ]
+            ] + extra.get(user_id, [])
             send_mail(
                 subject=_("Pejling: deadlines coming up"),
                 message="\n".join(
