@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 
 def _client(user: Any, language: str = "en") -> Client:
@@ -48,6 +49,7 @@ def test_server_error_page_renders_in_the_layout(rf: Any, status: int) -> None:
     from pejling.core.views import error_500
 
     request = rf.get("/")
-    response = error_500(request)
+    with translation.override("en"):
+        response = error_500(request)
     assert response.status_code == status
     assert b"Something went wrong on our side" in response.content
