@@ -64,6 +64,7 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
+from tests.portfolio.matrix import portfolio_api_cases, portfolio_cases, portfolio_scene
 
 ROLES = ("office", "executive", "head", "colleague", "employee", "outsider", "anonymous")
 SIGNED_IN = ROLES[:-1]
@@ -222,6 +223,7 @@ def _build() -> World:
     )
     assert web_token.secret
     world.objects.update(_board_reports(world))
+    world.objects.update(portfolio_scene(users, units))
     return world
 
 
@@ -1027,7 +1029,7 @@ def _route_names() -> set[str]:
     return {name for name, _pattern, _route in _routes()}
 
 
-CASES = WEB + API_CASES + _admin_cases()
+CASES = WEB + API_CASES + _admin_cases() + portfolio_cases(Case) + portfolio_api_cases(_api)
 
 
 # The matrix ---------------------------------------------------------------------------------

@@ -14,7 +14,15 @@ from pydantic import Field
 
 from pejling.api.auth import BrowserSession, FixedWindowThrottle, TokenAuth
 from pejling.api.docs import docs_page
-from pejling.api.endpoints import agreements, audit, followup, indicators, organisation, strategy
+from pejling.api.endpoints import (
+    agreements,
+    audit,
+    followup,
+    indicators,
+    organisation,
+    portfolio,
+    strategy,
+)
 from pejling.api.errors import method_not_allowed, register_error_handlers
 from pejling.api.schemas import responses
 
@@ -95,6 +103,7 @@ api.add_router("", indicators.router)
 api.add_router("", agreements.router)
 api.add_router("", followup.router)
 api.add_router("", audit.router)
+api.add_router("", portfolio.router)
 
 
 @api.get("/docs", auth=None, include_in_schema=False, throttle=[])

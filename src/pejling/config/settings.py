@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "pejling.agreements",
     "pejling.indicators",
     "pejling.followup",
+    "pejling.portfolio",
     "pejling.reports",
     "pejling.overview",
     "pejling.audit",

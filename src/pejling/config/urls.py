@@ -34,6 +34,7 @@ urlpatterns = [
     path("agreements/", include(agreements_namespace)),
     path("indicators/", include("pejling.indicators.urls")),
     path("followup/", include(followup_namespace)),
+    path("portfolio/", include("pejling.portfolio.urls")),
     path("reports/", include("pejling.followup.reporting_urls")),
     path("board-reports/", include("pejling.reports.urls")),
     path("audit/", include("pejling.audit.urls")),

@@ -23,6 +23,7 @@ from pejling.core.history import SYSTEM
 from pejling.demo import data
 from pejling.demo.followup import load_followup
 from pejling.demo.indicators import load_indicators
+from pejling.demo.portfolio import load_portfolio
 from pejling.demo.reports import load_reports
 from pejling.demo.util import save_if_changed
 from pejling.organisation import services as organisation_services
@@ -107,6 +108,7 @@ def load_demo() -> list[DemoLogin]:
     office = get_user_model().objects.get(username="strategi")
     load_indicators(office)
     load_followup(office)
+    load_portfolio()
     load_reports(office)
     return logins
 

@@ -71,6 +71,12 @@ def dump_package(
     ]
     if with_values:
         package["indicator_values"] = _values(unit_codes)
+    if with_people:
+        from pejling.packages.loading.portfolio import dump_portfolio
+
+        portfolio = dump_portfolio()
+        if portfolio:
+            package["portfolio"] = portfolio
     return package
 
 

@@ -22,6 +22,7 @@ from pejling.packages.loading.check_base import (
     dependency_order,
 )
 from pejling.packages.loading.check_strategies import StrategyChecks
+from pejling.packages.loading.portfolio import check_portfolio
 
 
 class Checker(StrategyChecks):
@@ -35,6 +36,8 @@ class Checker(StrategyChecks):
         self.check_agreements()
         self.check_deadlines()
         self.check_values()
+        if "portfolio" in self.data:
+            check_portfolio(self)
         if self.problems:
             raise PackageError(self.problems)
         return Checked(unit_order, strategy_order, indicator_order)

@@ -14,6 +14,7 @@ from pejling.organisation import services as organisation_services
 from pejling.organisation.models import Membership, Unit, UnitLevel
 from pejling.packages.formats import PackageError, to_decimal
 from pejling.packages.loading.check_base import iso_date
+from pejling.packages.loading.portfolio import write_portfolio
 from pejling.packages.loading.values import ValueWriter
 from pejling.packages.loading.write_agreements import AgreementWriter
 from pejling.packages.loading.write_base import LoadReport, assign
@@ -46,6 +47,8 @@ class Writer(AgreementWriter, ValueWriter):
         for section, method in self.SECTIONS:
             if section in data and not self.problems:
                 getattr(self, method)()
+        if "portfolio" in data and not self.problems:
+            write_portfolio(self)
         if self.problems:
             raise PackageError(self.problems)
         self.remove_left_out()
