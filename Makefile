@@ -14,10 +14,21 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 help:
 	@echo "make demo   install, migrate, load the demo organisation and serve on http://127.0.0.1:8000"
-	@echo "make test   lint, type-check, tests on SQLite and PostgreSQL, browser tests"
+	@echo "make test   everything: lint, type-check, tests on SQLite and PostgreSQL, browser tests"
+	@echo "            (about 20-30 minutes on 2 cores; the narrower targets below take a few minutes each)"
+	@echo "make lint | typecheck | test-sqlite | test-postgres | test-browser | audit | bench"
+	@echo "make clean  remove everything make and the tests wrote (.venv, node_modules, data, caches, compiled catalogues)"
+
+# No Python 3.12+ on PATH (Debian 12 ships 3.11): try uv (https://docs.astral.sh/uv/), which
+# installs a standalone CPython inside its own cache; else say how to get one (README).
+ifeq ($(strip $(PYTHON)),)
+PYTHON := $(shell command -v uv >/dev/null 2>&1 && uv python install --quiet 3.12 >/dev/null 2>&1 && uv python find 3.12 2>/dev/null)
+endif
 
 $(BIN)/.installed: pyproject.toml
-	@test -n "$(PYTHON)" || { echo "Pejling needs Python 3.12 or newer (none found)"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Pejling needs Python 3.12 or newer, and none was found (Debian 12's own python3 is 3.11)."; \
+		echo "Install uv (apt-get install pipx && pipx install uv, or see https://docs.astral.sh/uv/) and run make again: it fetches Python 3.12 itself;"; \
+		echo "or on Ubuntu: add-apt-repository ppa:deadsnakes/ppa && apt-get install python3.12-venv; or pyenv install 3.12. See README.md, 'Python 3.12 on Debian and Ubuntu'."; exit 1; }
 	@command -v xmlsec1 >/dev/null || { apt-get update -qq && apt-get install -y -qq xmlsec1; }  # SAML (pysaml2)
 	@# Documents: WeasyPrint's Pango and HarfBuzz, the fonts of the PDFs, pdftoppm/pdftotext for checks.
 	@{ ldconfig -p | grep -q libpangoft2-1.0 && ldconfig -p | grep -q libharfbuzz-subset && fc-list | grep -q NotoSerif-Regular && command -v pdftoppm >/dev/null; } || \
@@ -85,5 +96,9 @@ bench: install
 	bash scripts/ensure-postgres.sh
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/pejling_bench $(BIN)/python -m bench
 
+# Everything make, the tests and the tools write inside the project folder (nothing is written outside it).
 clean:
-	rm -rf $(VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules data .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache \
+		src/*.egg-info build dist e2e/screenshots test-results playwright-report
+	find src -name '*.mo' -path '*/locale/*' -delete
+	find src tests e2e bench -name __pycache__ -type d -prune -exec rm -rf {} +

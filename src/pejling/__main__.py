@@ -29,6 +29,8 @@ def _serve(args: list[str]) -> None:
         bind,
         "--workers",
         workers,
+        # No control socket: gunicorn would otherwise write one under $HOME (~/.gunicorn).
+        "--no-control-socket",
         *args,
         "pejling.config.wsgi:application",
     ]

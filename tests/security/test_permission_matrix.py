@@ -566,7 +566,7 @@ WEB: list[Case] = [
     Case("indicators:import_confirm", "POST", OFFICE, lambda w: {"pk": w.batch.pk}),
     # Follow-up
     Case("followup:dashboard", "GET", OVERVIEW),
-    Case("followup:compliance", "GET", OVERVIEW),
+    Case("followup:compliance", "GET", "YYYYNNN"),  # heads: their own units
     Case("followup:cycle", "GET", SIGNED),
     Case("followup:calendar_reset", "POST", SIGNED),
     Case("followup:calendar_feed", "GET", ALL, lambda w: {"token": w.feed.token}),

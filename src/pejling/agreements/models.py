@@ -82,11 +82,40 @@ class Agreement(models.Model):
 
 
 class InitiativeStatus(models.TextChoices):
+    """The one vocabulary of an initiative's status, on every page and in the follow-up reports.
+
+    A status report (followup) is given in a subset of it (``REPORTABLE``) and becomes the
+    initiative's status through ``services.record_reported_status``, with when and by whom.
+    """
+
     PLANNED = "planned", _("Planned")
     STARTED = "started", _("Started")
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    OFF_TRACK = "off_track", _("Off track")
     DONE = "done", _("Done")
     EVALUATED = "evaluated", _("Evaluated")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+# What a follow-up report may say of an initiative.
+REPORTABLE = (
+    InitiativeStatus.ON_TRACK,
+    InitiativeStatus.AT_RISK,
+    InitiativeStatus.OFF_TRACK,
+    InitiativeStatus.DONE,
+)
+# The marker shown with the status's text (colour is never alone): a traffic light's tone.
+STATUS_TONES = {
+    InitiativeStatus.PLANNED: "neutral",
+    InitiativeStatus.STARTED: "info",
+    InitiativeStatus.ON_TRACK: "success",
+    InitiativeStatus.AT_RISK: "warning",
+    InitiativeStatus.OFF_TRACK: "danger",
+    InitiativeStatus.DONE: "success",
+    InitiativeStatus.EVALUATED: "success",
+    InitiativeStatus.CANCELLED: "neutral",
+}
 
 
 class Initiative(models.Model):
@@ -116,6 +145,20 @@ class Initiative(models.Model):
         choices=InitiativeStatus.choices,
         default=InitiativeStatus.PLANNED,
     )
+    # When the status last came from a follow-up report, and who reported it (empty when set by
+    # hand in the agreement).
+    status_reported_at = models.DateTimeField(
+        _("status reported"), null=True, blank=True, editable=False
+    )
+    status_reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("status reported by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     goals = models.ManyToManyField(
@@ -142,6 +185,20 @@ class Initiative(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def status_tone(self) -> str:
+        return STATUS_TONES.get(InitiativeStatus(self.status), "neutral")
+
+    @property
+    def status_label(self) -> str:
+        return str(self.get_status_display())
+
+    @property
+    def status_reporter(self) -> str:
+        """Who reported the status (their name), or "" when it was set in the agreement."""
+        user = self.status_reported_by
+        return str(user.get_full_name() or user.get_username()) if user else ""
 
     def clean(self) -> None:
         problem = initiative_dates_problem(self.start_date, self.end_date)

@@ -47,7 +47,7 @@ def goal_initiatives(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     element = get_object_or_404(readable_elements(request.user), pk=pk)
     linked = (
         element.initiatives.filter(agreement__in=agreements_readable_by(request.user))
-        .select_related("agreement__unit")
+        .select_related("agreement__unit", "status_reported_by")
         .order_by("agreement__year", "agreement__unit__path")
     )
     # An agreement may be readable only through its last published version (during a

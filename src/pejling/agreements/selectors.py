@@ -37,6 +37,14 @@ class InitiativeView:
     goals: list[Element]
     pk: int | None = None
     edit_version: int | None = None  # the live row's version (optimistic locking)
+    status_reported_at: Any = None  # when the status came from a follow-up report
+    status_reporter: str = ""
+
+    @property
+    def status_tone(self) -> str:
+        from pejling.agreements.models import STATUS_TONES, InitiativeStatus
+
+        return STATUS_TONES.get(InitiativeStatus(self.status), "neutral")
 
 
 @dataclass
@@ -55,7 +63,7 @@ def _person(user: Any) -> str:
 
 
 def agreement_initiatives(agreement: Agreement) -> QuerySet[Initiative]:
-    return agreement.initiatives.select_related("owner").prefetch_related(
+    return agreement.initiatives.select_related("owner", "status_reported_by").prefetch_related(
         Prefetch("goals", queryset=Element.objects.select_related("strategy", "level", "parent"))
     )
 
@@ -78,6 +86,8 @@ def readable_agreement(user: Any, agreement: Agreement) -> AgreementView | None:
                 goals=list(i.goals.all()),
                 pk=i.pk,
                 edit_version=i.version,
+                status_reported_at=i.status_reported_at,
+                status_reporter=i.status_reporter,
             )
             for i in agreement_initiatives(agreement)
         ]
@@ -114,6 +124,20 @@ def version_view(agreement: Agreement, version: AgreementVersion) -> AgreementVi
         for i in content["initiatives"]
     ]
     return AgreementView(agreement, False, version, initiatives, content.get("summary", ""))
+
+
+# The workflow steps that make a submitted agreement wait for someone (agreements/workflow.py).
+WAITING_STEPS = frozenset({"agree", "return"})
+
+
+def waits_for(user: Any, agreement: Agreement) -> bool:
+    """Whether ``agreement`` waits for ``user``: they may agree or return it now (the workflow's
+    table decides, four-eyes included). The start page's inbox and the list's filter ask this."""
+    from pejling.agreements.workflow import available_steps
+
+    return agreement.state == AgreementState.SUBMITTED and bool(
+        {s.name for s in available_steps(user, agreement)} & WAITING_STEPS
+    )
 
 
 def agreements_readable_by(user: Any) -> QuerySet[Agreement]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from pejling.agreements import workflow
 from pejling.agreements.models import (
+    REPORTABLE,
     Agreement,
     AgreementState,
     AgreementVersion,
@@ -432,7 +433,41 @@ def _snapshot(agreement: Agreement, by: Any) -> AgreementVersion:
     )
 
 
-UNFINISHED = (InitiativeStatus.PLANNED, InitiativeStatus.STARTED)
+UNFINISHED = (
+    InitiativeStatus.PLANNED,
+    InitiativeStatus.STARTED,
+    InitiativeStatus.ON_TRACK,
+    InitiativeStatus.AT_RISK,
+    InitiativeStatus.OFF_TRACK,
+)
+
+
+def record_reported_status(
+    *, initiative_id: int, status: str, reported_at: Any, reported_by: Any
+) -> None:
+    """The initiative's status becomes what its latest follow-up report says (one vocabulary,
+    stored once, on the initiative). Called by followup's reporting service in its transaction;
+    the row is locked, and only the status and its provenance are written."""
+    if status not in REPORTABLE:
+        raise ValidationError(
+            _("“%(status)s” is not a status an initiative can be reported with.")
+            % {"status": status}
+        )
+    initiative = Initiative.objects.select_for_update().get(pk=initiative_id)
+    if (
+        initiative.status == status
+        and initiative.status_reported_at == reported_at
+        and initiative.status_reported_by_id == getattr(reported_by, "pk", None)
+    ):
+        return
+    initiative.status = status
+    initiative.status_reported_at = reported_at
+    initiative.status_reported_by = reported_by
+    save_as(
+        initiative,
+        reported_by,
+        update_fields=["status", "status_reported_at", "status_reported_by"],
+    )
 
 
 @transaction.atomic

@@ -4,7 +4,6 @@ from pejling.agreements import panels, views
 
 app_name = "agreements"
 urlpatterns = [
-    path("", views.agreement_list, name="agreement_list"),
     # Fragments for the pages of lower apps (first: they would match the patterns below).
     path("units/<str:code>/list/", panels.unit_agreements, name="unit_agreements"),
     path("units/<str:code>/line-of-sight/", panels.unit_sight, name="unit_sight"),

@@ -19,14 +19,12 @@ from pejling.agreements.models import (
 )
 from pejling.agreements.rules import check_rules
 from pejling.agreements.selectors import (
-    agreements_readable_by,
     readable_agreement,
     theme_coverage,
     version_view,
 )
 from pejling.core.forms import add_validation_error
 from pejling.core.history import ConcurrentEditError, entries_for
-from pejling.core.utils import requested_year
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
 from pejling.strategy.selectors import goal_groups_for_year
@@ -39,29 +37,6 @@ def _unit(code: str) -> Unit:
 def _agreement(unit: Unit, year: int) -> Agreement:
     return get_object_or_404(
         Agreement.objects.select_related("unit", "agreed_by"), unit=unit, year=year
-    )
-
-
-def agreement_list(request: HttpRequest) -> HttpResponse:
-    year = requested_year(request)
-    state = request.GET.get("state", "")
-    agreements = (
-        agreements_readable_by(request.user)
-        .filter(year=year)
-        .select_related("unit", "unit__level")
-        .order_by("unit__path")
-    )
-    if state in AgreementState.values:
-        agreements = agreements.filter(state=state)
-    return render(
-        request,
-        "agreements/agreement_list.html",
-        {
-            "agreements": list(agreements),
-            "year": year,
-            "state": state,
-            "states": AgreementState.choices,
-        },
     )
 
 

@@ -214,6 +214,8 @@ STATICFILES_DIRS = [
         BASE_DIR / "node_modules" / "@digdir" / "designsystemet-css" / "dist",
     ),
     ("vendor/designsystemet-theme", BASE_DIR / "node_modules" / "@digdir" / "designsystemet-theme"),
+    # The design system's typeface, Inter, from the npm registry (no font CDN).
+    ("vendor/inter", BASE_DIR / "node_modules" / "@fontsource-variable" / "inter"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -246,6 +248,7 @@ SESSION_COOKIE_SECURE = TLS or env_bool("PEJLING_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "pejling.core.views.csrf_failure"
 SESSION_COOKIE_AGE = int(env_str("PEJLING_SESSION_AGE", str(60 * 60 * 10)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("PEJLING_SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 if TLS:

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from pejling.agreements import urls as agreements_urls
 from pejling.api.api import api
 from pejling.core import views as core_views
 from pejling.followup import urls as followup_urls
@@ -14,6 +15,12 @@ from pejling.sso import views as sso_views
 # The dashboard and compliance pages moved from followup to overview, keeping their paths and
 # names (followup:dashboard, followup:compliance): one namespace, both apps' patterns.
 followup_namespace = ([*overview_urls.followup_urlpatterns, *followup_urls.urlpatterns], "followup")
+# The agreements list reads the annual cycle (followup): it is served by overview, in the
+# agreements namespace (agreements:agreement_list).
+agreements_namespace = (
+    [*overview_urls.agreements_urlpatterns, *agreements_urls.urlpatterns],
+    "agreements",
+)
 
 urlpatterns = [
     path("", overview_views.home, name="home"),
@@ -25,7 +32,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("organisation/", include("pejling.organisation.urls")),
     path("strategies/", include("pejling.strategy.urls")),
-    path("agreements/", include("pejling.agreements.urls")),
+    path("agreements/", include(agreements_namespace)),
     path("indicators/", include("pejling.indicators.urls")),
     path("followup/", include(followup_namespace)),
     path("portfolio/", include("pejling.portfolio.urls")),
@@ -39,3 +46,8 @@ urlpatterns = [
     path("api/", include("pejling.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages in the layout, in the reader's language (core/views.py).
+handler403 = "pejling.core.views.error_403"
+handler404 = "pejling.core.views.error_404"
+handler500 = "pejling.core.views.error_500"

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.utils import formats
 from django.utils.translation import gettext_lazy
 
 from pejling.core.security import guard_choice_ids
@@ -26,9 +28,38 @@ def add_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
 EMPTY_CHOICE = gettext_lazy("– Choose –")
 
 
+class DecimalInput(forms.TextInput):
+    """A decimal as people write it in their language: "14,9" in Swedish, not "14.9000"."""
+
+    input_type = "text"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, Decimal) and value.is_finite():
+            value = format(value.normalize(), "f")
+            return str(formats.localize_input(Decimal(value)))
+        if isinstance(value, float):
+            return str(formats.localize_input(value))
+        return super().format_value(value)
+
+
+def localize_numbers(field: forms.Field) -> None:
+    """Number fields read and show the active language's decimal separator."""
+    if isinstance(field, forms.DecimalField | forms.FloatField) and not isinstance(
+        field.widget, forms.HiddenInput
+    ):
+        attrs = {k: v for k, v in field.widget.attrs.items() if k not in ("step", "min", "max")}
+        field.widget = DecimalInput(attrs)
+        field.localize = True
+        field.widget.is_localized = True
+
+
 def style_widgets(form: forms.BaseForm) -> None:
     """Give every widget Designsystemet's input class, and empty choices our own label."""
     for field in form.fields.values():
+        localize_numbers(field)
         if isinstance(field, forms.ModelChoiceField) and field.empty_label is not None:
             field.empty_label = EMPTY_CHOICE
         elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):

@@ -33,7 +33,14 @@ def load_followup(by: Any) -> None:
     digital = Strategy.objects.get(code="digitaliseringsstrategi")
     levels = {lv.depth: lv for lv in UnitLevel.objects.all()}
     goals = {e.code: e for e in Element.objects.filter(strategy__in=[group, digital])}
-    started = [InitiativeStatus.STARTED, InitiativeStatus.DONE, InitiativeStatus.EVALUATED]
+    started = [
+        InitiativeStatus.STARTED,
+        InitiativeStatus.ON_TRACK,
+        InitiativeStatus.AT_RISK,
+        InitiativeStatus.OFF_TRACK,
+        InitiativeStatus.DONE,
+        InitiativeStatus.EVALUATED,
+    ]
     definitions: dict[str, dict[str, Any]] = {
         "T1.1": {"counts": CountsWhat.UNITS, "unit_level": None, "statuses": started},
         "T1.2": {

@@ -276,7 +276,13 @@ def _load_people(units: dict[str, Unit]) -> list[DemoLogin]:
             _give_role(user, units[unit_code], Role.MEMBER, title)
         logins.append(
             DemoLogin(
-                username, password, f"{first} {last}", str(Role(role).label), units[unit_code].name
+                # The job title (Avdelningschef, Förvaltningschef, …), not the role's name: the
+                # heads of a department and of an administration both hold the unit-head role.
+                username,
+                password,
+                f"{first} {last}",
+                title,
+                units[unit_code].name,
             )
         )
     return logins

@@ -152,10 +152,13 @@ class Deadline(models.Model):
 
 
 class ReportStatus(models.TextChoices):
-    ON_TRACK = "on_track", _("On track")
-    AT_RISK = "at_risk", _("At risk")
-    OFF_TRACK = "off_track", _("Off track")
-    DONE = "done", _("Done")
+    """What a report may say: the reportable part of the initiatives' one status vocabulary
+    (``agreements.models.InitiativeStatus``), same values, same labels."""
+
+    ON_TRACK = InitiativeStatus.ON_TRACK.value, InitiativeStatus.ON_TRACK.label
+    AT_RISK = InitiativeStatus.AT_RISK.value, InitiativeStatus.AT_RISK.label
+    OFF_TRACK = InitiativeStatus.OFF_TRACK.value, InitiativeStatus.OFF_TRACK.label
+    DONE = InitiativeStatus.DONE.value, InitiativeStatus.DONE.label
 
 
 class StatusReport(models.Model):

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState, Initiative
+from pejling.agreements.services import record_reported_status
 from pejling.core.history import SYSTEM, StateConflictError, delete_as, save_as
 from pejling.followup.models import (
     Comment,
@@ -167,7 +168,28 @@ def report_period(
             report.reported_by = by
             save_as(report, by, update_fields=["status", "comment", "reported_by", "reported_at"])
         reports.append(report)
+    _carry_latest_status([e.initiative_id for e in entries])
     return reports
+
+
+def _carry_latest_status(initiative_ids: list[int]) -> None:
+    """Each initiative's status becomes that of its latest report (the latest period; a late
+    correction of an earlier period does not overwrite a newer report), through the agreements'
+    service: one vocabulary, stored on the initiative, with when and by whom."""
+    latest: dict[int, StatusReport] = {}
+    for report in (
+        StatusReport.objects.filter(initiative_id__in=initiative_ids)
+        .select_related("reported_by")
+        .order_by("initiative_id", "-deadline__due_date", "-reported_at")
+    ):
+        latest.setdefault(report.initiative_id, report)
+    for initiative_id, report in latest.items():
+        record_reported_status(
+            initiative_id=initiative_id,
+            status=report.status,
+            reported_at=report.reported_at,
+            reported_by=report.reported_by,
+        )
 
 
 def unchanged_entries(*, agreement: Agreement, deadline: Deadline) -> list[ReportEntry]:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import vl_convert
+from django.utils.translation import get_language
 
 from pejling.indicators.evaluation import Evaluation
 from pejling.indicators.rollups import Point
@@ -35,12 +36,32 @@ class Chart:
 
     @property
     def svg(self) -> str:
-        return render_svg(json.dumps(self.spec, sort_keys=True, default=str))
+        """The chart in the active language: its numbers' separators, months and dates."""
+        return render_svg(
+            json.dumps(self.spec, sort_keys=True, default=str), get_language() or "en"
+        )
+
+
+# Vega's number format (d3-format) and time format (d3-time-format) locales per UI language:
+# "1 800,5" and "maj" in Swedish, "1.800,5" and "maj" in Danish, "1 800,5" and "mai" in Bokmål.
+NBSP = "\u00a0"
+FORMAT_LOCALES: dict[str, dict[str, Any]] = {
+    "sv": {"decimal": ",", "thousands": NBSP, "grouping": [3], "currency": ["", f"{NBSP}kr"]},
+    "da": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", f"{NBSP}kr."]},
+    "nb": {"decimal": ",", "thousands": NBSP, "grouping": [3], "currency": ["kr ", ""]},
+    "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", ""]},
+}
+TIME_FORMAT_LOCALES: dict[str, Any] = {"sv": "sv-SE", "da": "da-DK", "nb": "nb-NO", "en": "en-GB"}
 
 
 @lru_cache(maxsize=256)
-def render_svg(spec_json: str) -> str:
-    svg: str = vl_convert.vegalite_to_svg(json.loads(spec_json))
+def render_svg(spec_json: str, language: str = "en") -> str:
+    language = language.split("-")[0] if language.split("-")[0] in FORMAT_LOCALES else "en"
+    svg: str = vl_convert.vegalite_to_svg(
+        json.loads(spec_json),
+        format_locale=FORMAT_LOCALES[language],
+        time_format_locale=TIME_FORMAT_LOCALES[language],
+    )
     # The chart is decorative for assistive technology: the figure's caption and table carry it.
     return svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
 

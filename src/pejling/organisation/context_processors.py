@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from pejling.organisation.permissions import can_see_overview, is_strategy_office
+from pejling.organisation.permissions import can_see_overview, is_strategy_office, memberships_of
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -16,4 +16,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "organisation_name": settings.PEJLING_ORGANISATION_NAME,
         "is_strategy_office": office,
         "can_overview": signed_in and can_see_overview(user),
+        # Called only by the templates that show it (the error pages): who am I here?
+        "my_roles": lambda: [
+            f"{m.get_role_display()}, {m.unit.name}" for m in memberships_of(user)
+        ],
     }

@@ -106,3 +106,13 @@ def can_agree_agreement(user: Any, unit: Unit) -> bool:
 
 def can_publish_agreement(user: Any, unit: Unit) -> bool:
     return can_submit_agreement(user, unit) or can_agree_agreement(user, unit)
+
+
+def compliance_subtrees(user: Any) -> list[Unit] | None:
+    """Whose compliance ``user`` may see: ``None`` for every unit (``can_see_overview``), else
+    the units they head, each with its subtree (a department head sees her own units); an empty
+    list for no one."""
+    if can_see_overview(user):
+        return None
+    heads = [m.unit for m in memberships_of(user) if m.role == Role.UNIT_HEAD]
+    return sorted({u.pk: u for u in heads}.values(), key=lambda u: u.path)

@@ -4,9 +4,15 @@ had in followup (``/followup/dashboard/``, ``followup:dashboard``): config/urls.
 
 from django.urls import path
 
-from pejling.overview import views
+from pejling.overview import agreement_list, views
 
 followup_urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("compliance/", views.compliance, name="compliance"),
+]
+
+# The agreements list keeps /agreements/ and agreements:agreement_list (mounted with the
+# agreements' own patterns in config/urls.py).
+agreements_urlpatterns = [
+    path("", agreement_list.agreement_list, name="agreement_list"),
 ]

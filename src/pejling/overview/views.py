@@ -7,14 +7,17 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pejling.agreements.selectors import line_of_sight
 from pejling.core.utils import requested_year
 from pejling.followup.evaluation import readable_evaluations
 from pejling.followup.selectors import compliance_matrix, overdue_agreements, overdue_reports
 from pejling.organisation.models import Unit, UnitLevel
-from pejling.organisation.permissions import can_see_overview
+from pejling.organisation.permissions import can_see_overview, compliance_subtrees
+from pejling.overview.inbox import inbox, my_units
 from pejling.strategy.goal_status import status_counts
 from pejling.strategy.models import AgreementRule, Element, Strategy
 
@@ -29,10 +32,21 @@ def _int(value: str | None) -> int | None:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """What is my part of the whole? The line of sight from my unit's work to the strategy."""
+    """The person's start page: what waits for me (``overview/inbox.py``), my units and their
+    state, then my part of the whole (the line of sight from my unit's work to the strategy)."""
     year = requested_year(request)
+    today = timezone.localdate()
     sight = line_of_sight(user=request.user, year=year)
-    return render(request, "overview/home.html", {"sight": sight, "year": year})
+    context = {
+        "sight": sight,
+        "year": year,
+        "today": today,
+        "inbox": inbox(request.user, year=year, today=today),
+        "my_units": my_units(request.user, year=year, today=today),
+        "can_overview": can_see_overview(request.user),
+        "cycle_url": reverse("followup:cycle") + f"?year={year}",
+    }
+    return render(request, "overview/home.html", context)
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -99,8 +113,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def compliance(request: HttpRequest) -> HttpResponse:
-    """The strategy office's matrix of units × themes, with filters."""
-    _require_overview(request)
+    """The matrix of units × themes, with filters: every unit for the strategy office and the
+    executive board, a unit head's own subtree for her (``compliance_subtrees``)."""
+    subtrees = compliance_subtrees(request.user)
+    if subtrees == []:
+        raise PermissionDenied(
+            _(
+                "The compliance matrix is for the strategy office, the executive board and the "
+                "heads of units (for their own units)."
+            )
+        )
     year = requested_year(request)
     strategies = list(Strategy.objects.filter(start_year__lte=year, end_year__gte=year))
     strategy = next((s for s in strategies if s.pk == _int(request.GET.get("strategy"))), None)
@@ -116,6 +138,10 @@ def compliance(request: HttpRequest) -> HttpResponse:
         rule.unit_level if rule else None,
     )
     within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
+    if subtrees is not None and not (
+        within and any(within.path.startswith(top.path) for top in subtrees)
+    ):
+        within = subtrees[0]
     matrix = compliance_matrix(year=year, strategy=strategy, level=level, within=within)
     only_gaps = request.GET.get("gaps") == "1"
     rows = [r for r in matrix.rows if not r.complete] if only_gaps else matrix.rows

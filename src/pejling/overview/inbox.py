@@ -1,0 +1,220 @@
+"""The start page's inbox: what waits for this person, read from the apps that own the work.
+
+Each source is a function ``(user, year, today) -> list[InboxItem]`` in ``INBOX_SOURCES``; the
+start page shows every source's items in one list, most urgent first. An app added later (board
+reports' sections, portfolio decisions) adds its own source here: a function that calls that
+app's selector and returns ``InboxItem``s. The rules of who may do what stay in their apps
+(``organisation.permissions``, the agreements' workflow); this module only gathers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from pejling.agreements.models import Agreement, AgreementState
+from pejling.agreements.selectors import agreements_readable_by, waits_for
+from pejling.agreements.workflow import available_steps
+from pejling.followup.models import Comment, Deadline, DeadlineKind
+from pejling.followup.reporting_views import PeriodState, unit_periods
+from pejling.organisation import permissions
+from pejling.organisation.models import Role, Unit
+
+# How far back a comment that mentions the person stays in the inbox.
+MENTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One thing that waits for the person: what, where to act, and by when."""
+
+    kind: str  # "agreement", "report", "mention", … (a CSS hook and a test handle)
+    title: str
+    action: str  # the link's text: "Agree or return", "Report now", …
+    url: str
+    due: date | None = None
+    overdue: bool = False
+    detail: str = ""
+
+
+@dataclass
+class MyUnit:
+    """A unit the person holds a role in, with its agreement for the year."""
+
+    unit: Unit
+    role: str
+    agreement: Agreement | None
+    periods: list[Any] = field(default_factory=list)
+
+
+InboxSource = Callable[[Any, int, date], list[InboxItem]]
+
+
+def agreements_to_decide(user: Any, year: int, today: date) -> list[InboxItem]:
+    """Submitted agreements that this person may agree or return now (the workflow's table
+    decides, four-eyes included)."""
+    submitted = (
+        agreements_readable_by(user)
+        .filter(year=year, state=AgreementState.SUBMITTED)
+        .select_related("unit", "submitted_by")
+        .order_by("unit__path")
+    )
+    return [
+        InboxItem(
+            kind="agreement",
+            title=_("Annual agreement %(year)s for %(unit)s waits for you")
+            % {"year": agreement.year, "unit": agreement.unit.name},
+            action=_("Agree or return"),
+            url=reverse("agreements:agreement_detail", args=[agreement.unit.code, agreement.year]),
+        )
+        for agreement in submitted
+        if waits_for(user, agreement)
+    ]
+
+
+def agreements_to_submit(user: Any, year: int, today: date) -> list[InboxItem]:
+    """Drafts of the units this person heads that they may submit now, with the agreement
+    deadline of the unit's level when the annual cycle has one."""
+    units = _units_with(user, [Role.UNIT_HEAD])
+    drafts = (
+        Agreement.objects.filter(year=year, unit__in=units, state=AgreementState.DRAFT)
+        .select_related("unit")
+        .order_by("unit__path")
+    )
+    due = dict(
+        Deadline.objects.filter(year=year, kind=DeadlineKind.AGREEMENT)
+        .order_by("-due_date")
+        .values_list("unit_level_id", "due_date")
+    )
+    items = []
+    for agreement in drafts:
+        if "submit" not in {s.name for s in available_steps(user, agreement)}:
+            continue
+        deadline = due.get(agreement.unit.level_id)
+        items.append(
+            InboxItem(
+                kind="submit",
+                title=_("Annual agreement %(year)s for %(unit)s is a draft")
+                % {"year": agreement.year, "unit": agreement.unit.name},
+                action=_("Finish and submit"),
+                url=reverse(
+                    "agreements:agreement_detail", args=[agreement.unit.code, agreement.year]
+                ),
+                due=deadline,
+                overdue=bool(deadline and deadline < today),
+            )
+        )
+    return items
+
+
+def reports_due(user: Any, year: int, today: date) -> list[InboxItem]:
+    """Follow-up periods open for the units this person reports for (head or editor)."""
+    items = []
+    for unit in _units_with(user, permissions.WRITE_ROLES):
+        _agreement, periods = unit_periods(unit=unit, year=year, today=today)
+        for period in periods:
+            if not period.is_open:
+                continue
+            items.append(
+                InboxItem(
+                    kind="report",
+                    title=_("Follow-up %(period)s for %(unit)s")
+                    % {
+                        "period": period.deadline.period or period.deadline.title,
+                        "unit": unit.name,
+                    },
+                    action=_("Report now"),
+                    url=reverse("reports:report_period", args=[unit.code, period.deadline.pk]),
+                    due=period.deadline.due_date,
+                    overdue=period.state == PeriodState.OVERDUE,
+                    detail=_("%(reported)s of %(total)s initiatives reported")
+                    % {"reported": period.reported, "total": period.total},
+                )
+            )
+    return items
+
+
+def mentions(user: Any, year: int, today: date) -> list[InboxItem]:
+    """Comments of the last weeks that mention this person by name."""
+    since = today - timedelta(days=MENTION_DAYS)
+    comments = (
+        Comment.objects.filter(mentions=user, created_at__date__gte=since)
+        .select_related(
+            "author", "goal__strategy", "initiative__agreement__unit", "agreement__unit"
+        )
+        .order_by("-created_at")[:20]
+    )
+    items = []
+    for comment in comments:
+        author = (
+            (comment.author.get_full_name() or comment.author.get_username())
+            if comment.author
+            else ""
+        )
+        if comment.goal is not None:
+            url = reverse(
+                "strategy:element_detail", args=[comment.goal.strategy.code, comment.goal.pk]
+            )
+            subject = str(comment.goal)
+        else:
+            agreement = comment.agreement or comment.initiative.agreement  # type: ignore[union-attr]
+            url = reverse("agreements:agreement_detail", args=[agreement.unit.code, agreement.year])
+            subject = str(comment.initiative or agreement.unit.name)
+        items.append(
+            InboxItem(
+                kind="mention",
+                title=_("%(author)s mentioned you on %(subject)s")
+                % {"author": author, "subject": subject},
+                action=_("Read the comment"),
+                url=f"{url}#comment-{comment.pk}",
+                detail=comment.body[:160],
+            )
+        )
+    return items
+
+
+# The inbox's sources, in the order the start page asks them. Board-report sections assigned to
+# me (``reports``) and portfolio decisions and assignments (``portfolio``) belong here once those
+# apps land: append their functions.
+INBOX_SOURCES: list[InboxSource] = [
+    agreements_to_decide,
+    agreements_to_submit,
+    reports_due,
+    mentions,
+]
+
+
+def inbox(user: Any, *, year: int, today: date) -> list[InboxItem]:
+    """Everything that waits for ``user``: overdue first, then by deadline, then the rest."""
+    items = [item for source in INBOX_SOURCES for item in source(user, year, today)]
+    return sorted(items, key=lambda i: (not i.overdue, i.due or date.max))
+
+
+def _units_with(user: Any, roles: Any) -> list[Unit]:
+    wanted = set(roles)
+    seen: dict[int, Unit] = {}
+    for membership in permissions.memberships_of(user):
+        if membership.role in wanted and membership.unit.closed_on is None:
+            seen.setdefault(membership.unit.pk, membership.unit)
+    return sorted(seen.values(), key=lambda u: u.path)
+
+
+def my_units(user: Any, *, year: int, today: date) -> list[MyUnit]:
+    """The units the person leads, edits or oversees, with their agreement's state this year."""
+    roles: dict[int, tuple[Unit, str]] = {}
+    for membership in permissions.memberships_of(user):
+        if membership.role in (Role.UNIT_HEAD, Role.EDITOR, Role.EXECUTIVE):
+            roles.setdefault(membership.unit.pk, (membership.unit, membership.role))
+    units = sorted(roles.values(), key=lambda pair: pair[0].path)
+    agreements = {
+        a.unit_id: a for a in Agreement.objects.filter(year=year, unit__in=[u for u, _r in units])
+    }
+    return [
+        MyUnit(unit=unit, role=str(Role(role).label), agreement=agreements.get(unit.pk))
+        for unit, role in units
+    ]
