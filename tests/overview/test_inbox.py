@@ -76,6 +76,8 @@ def test_the_inbox_sources_are_an_extension_point() -> None:
         "agreements_to_decide",
         "agreements_to_submit",
         "reports_due",
+        "report_sections",
+        "portfolio_decisions",
         "mentions",
     ]
 

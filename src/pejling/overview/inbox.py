@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,8 @@ from pejling.followup.models import Comment, Deadline, DeadlineKind
 from pejling.followup.reporting_views import PeriodState, unit_periods
 from pejling.organisation import permissions
 from pejling.organisation.models import Role, Unit
+from pejling.portfolio.models import ChallengeState, Meeting
+from pejling.reports.models import ReportState, Section, SectionState
 
 # How far back a comment that mentions the person stays in the inbox.
 MENTION_DAYS = 30
@@ -178,13 +181,63 @@ def mentions(user: Any, year: int, today: date) -> list[InboxItem]:
     return items
 
 
-# The inbox's sources, in the order the start page asks them. Board-report sections assigned to
-# me (``reports``) and portfolio decisions and assignments (``portfolio``) belong here once those
-# apps land: append their functions.
+def report_sections(user: Any, year: int, today: date) -> list[InboxItem]:
+    """Chapters of open board reports assigned to this person and not yet approved."""
+    sections = (
+        Section.objects.filter(assignee=user, report__state=ReportState.OPEN)
+        .exclude(state=SectionState.APPROVED)
+        .select_related("report")
+        .order_by("due_date", "pk")
+    )
+    return [
+        InboxItem(
+            kind="board-report",
+            title=_("“%(section)s” in %(report)s") % {"section": s.title, "report": s.report},
+            action=_("Write the chapter")
+            if s.state == SectionState.DRAFT
+            else _("Review the chapter"),
+            url=reverse("board_reports:section_detail", args=[s.report_id, s.pk]),
+            due=s.due_date,
+            overdue=bool(s.due_date and s.due_date < today),
+            detail=str(s.get_state_display()),
+        )
+        for s in sections
+    ]
+
+
+def portfolio_decisions(user: Any, year: int, today: date) -> list[InboxItem]:
+    """Meetings from today on of the leadership teams this person sits in or chairs, with
+    challenges on their agenda still waiting for a decision."""
+    meetings = (
+        Meeting.objects.filter(Q(team__members=user) | Q(team__chair=user), held_on__gte=today)
+        .filter(agenda__state=ChallengeState.ON_AGENDA)
+        .select_related("team")
+        .distinct()
+        .order_by("held_on")
+    )
+    items = []
+    for meeting in meetings:
+        waiting = meeting.agenda.filter(state=ChallengeState.ON_AGENDA).count()
+        items.append(
+            InboxItem(
+                kind="decision",
+                title=_("%(team)s decides on %(count)s challenges")
+                % {"team": meeting.team.name, "count": waiting},
+                action=_("Prepare the decisions"),
+                url=reverse("portfolio:meeting_detail", args=[meeting.pk]),
+                due=meeting.held_on,
+            )
+        )
+    return items
+
+
+# The inbox's sources, in the order the start page asks them.
 INBOX_SOURCES: list[InboxSource] = [
     agreements_to_decide,
     agreements_to_submit,
     reports_due,
+    report_sections,
+    portfolio_decisions,
     mentions,
 ]
 

@@ -18,6 +18,7 @@ from pejling.followup.selectors import compliance_matrix, overdue_agreements, ov
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.organisation.permissions import can_see_overview, compliance_subtrees
 from pejling.overview.inbox import inbox, my_units
+from pejling.portfolio import permissions as portfolio_permissions
 from pejling.strategy.goal_status import status_counts
 from pejling.strategy.models import AgreementRule, Element, Strategy
 
@@ -108,6 +109,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "late_reports": [
             o for o in overdue_reports(year=year, today=today, within=within) if o.units
         ],
+        "show_portfolio": portfolio_permissions.sees_everything(request.user),
     }
     return render(request, "overview/dashboard.html", context)
 

@@ -1,0 +1,47 @@
+"""A leadership team's coming meeting with undecided challenges waits in its members' inbox."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.urls import reverse
+
+from pejling.overview.inbox import inbox
+from pejling.portfolio import services as portfolio_services
+from tests.factories import YEAR
+from tests.portfolio.conftest import challenge
+
+
+def test_a_coming_meeting_with_undecided_challenges_waits_for_the_team(org: Any) -> None:
+    team = portfolio_services.team_save(
+        by=org.office, name="Care leadership team", chair=org.parent_head, members=[org.head]
+    )
+    item = challenge(org)
+    meeting = portfolio_services.meeting_create(
+        team=team, by=org.office, held_on=date(YEAR, 3, 1), agenda=[item]
+    )
+    for person in (org.head, org.parent_head):
+        waiting = [
+            i for i in inbox(person, year=YEAR, today=date(YEAR, 2, 1)) if i.kind == "decision"
+        ]
+        assert [i.url for i in waiting] == [reverse("portfolio:meeting_detail", args=[meeting.pk])]
+    assert not [
+        i for i in inbox(org.employee, year=YEAR, today=date(YEAR, 2, 1)) if i.kind == "decision"
+    ]
+    assert not [
+        i for i in inbox(org.head, year=YEAR, today=date(YEAR, 3, 2)) if i.kind == "decision"
+    ]
+
+
+def test_the_dashboard_loads_the_portfolio_panel_for_those_who_see_everything(org: Any) -> None:
+    from django.test import Client
+
+    panel = reverse("portfolio:dashboard_panel")
+    seen = {}
+    for name in ("office", "executive", "parent_head"):
+        client = Client(headers={"accept-language": "en"})
+        client.force_login(getattr(org, name))
+        response = client.get(reverse("followup:dashboard") + f"?year={YEAR}")
+        seen[name] = response.status_code == 200 and panel in response.content.decode()
+    assert seen == {"office": True, "executive": True, "parent_head": False}
