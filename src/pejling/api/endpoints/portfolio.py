@@ -757,16 +757,21 @@ class LedgerPage(Schema):
     next: str | None
 
 
+def _cents(value: Decimal) -> Decimal:
+    """Amounts with two decimals on every database (SQLite sums drop the trailing zeros)."""
+    return value.quantize(Decimal("0.01"))
+
+
 def _balance_out(rows: list[Any]) -> list[BalanceOut]:
     return [
         BalanceOut(
             year=r.year,
             unit=r.unit.code if r.unit else None,
             measure=r.measure,
-            freed=r.freed,
-            reinvested=r.reinvested,
-            returned=r.returned,
-            unplaced=r.unplaced,
+            freed=_cents(r.freed),
+            reinvested=_cents(r.reinvested),
+            returned=_cents(r.returned),
+            unplaced=_cents(r.unplaced),
         )
         for r in rows
     ]
