@@ -347,7 +347,8 @@ CASES: list[tuple[str, Callable[[Package], None], str]] = [
         "unknown status",
         _set([*TALKS, "status"], "stalled"),
         "agreements[1].initiatives[0].status: 'stalled' is not one of "
-        "['planned', 'started', 'done', 'evaluated', 'cancelled']",
+        "['planned', 'started', 'on_track', 'at_risk', 'off_track', 'done', 'evaluated', "
+        "'cancelled']",
     ),
     (
         "not a decimal",
