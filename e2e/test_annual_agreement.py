@@ -172,7 +172,7 @@ def test_an_agreement_is_submitted_agreed_and_published_and_employees_see_their_
     expect(page.locator("main table tbody tr").first).to_be_visible()
 
     log_in(page, "medarbetare")
-    expect(page.locator("h1")).to_have_text(_("My part of the whole"))
+    expect(page.locator("main h2", has_text=_("My part of the whole")).first).to_be_visible()
     mine = page.locator("section[aria-labelledby='my-initiatives']")
     expect(mine).to_contain_text("Värdegrundssamtal på arbetsplatsträffar")
     expect(mine.locator(".state")).to_have_class(re.compile(r"state-published"))

@@ -75,7 +75,7 @@ def test_an_employee_signs_in_with_the_organisations_account(page: Page, oidc_on
     _sign_in_at_the_provider(page)
 
     check_a11y(page)
-    expect(page.locator("h1")).to_have_text(_("My part of the whole"))
+    expect(page.locator("main h2", has_text=_("My part of the whole")).first).to_be_visible()
     expect(page.locator(".site-user")).to_contain_text("Olle Berg")
 
 
