@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pejling.agreements.models import Agreement, AgreementState
 from pejling.agreements.selectors import agreements_readable_by, waits_for
@@ -208,21 +209,33 @@ def report_sections(user: Any, year: int, today: date) -> list[InboxItem]:
 def portfolio_decisions(user: Any, year: int, today: date) -> list[InboxItem]:
     """Meetings from today on of the leadership teams this person sits in or chairs, with
     challenges on their agenda still waiting for a decision."""
+    waiting = (
+        Meeting.agenda.through.objects.filter(
+            meeting=OuterRef("pk"), challenge__state=ChallengeState.ON_AGENDA
+        )
+        .values("meeting")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     meetings = (
         Meeting.objects.filter(Q(team__members=user) | Q(team__chair=user), held_on__gte=today)
         .filter(agenda__state=ChallengeState.ON_AGENDA)
         .select_related("team")
         .distinct()
+        .annotate(waiting=Subquery(waiting))
         .order_by("held_on")
     )
     items = []
     for meeting in meetings:
-        waiting = meeting.agenda.filter(state=ChallengeState.ON_AGENDA).count()
         items.append(
             InboxItem(
                 kind="decision",
-                title=_("%(team)s decides on %(count)s challenges")
-                % {"team": meeting.team.name, "count": waiting},
+                title=ngettext(
+                    "%(team)s decides on %(count)s challenge",
+                    "%(team)s decides on %(count)s challenges",
+                    meeting.waiting,
+                )
+                % {"team": meeting.team.name, "count": meeting.waiting},
                 action=_("Prepare the decisions"),
                 url=reverse("portfolio:meeting_detail", args=[meeting.pk]),
                 due=meeting.held_on,
