@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pejling.agreements.models import Initiative
 from pejling.core.forms import StyledFormMixin, VersionedFormMixin
+from pejling.core.utils import person_name
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element
 from pejling.strategy.selectors import readable_goals
@@ -24,7 +25,7 @@ class AgreementForm(VersionedFormMixin, StyledFormMixin, forms.Form):
 
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.get_username())
+        return person_name(obj)
 
 
 class InitiativeForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from pejling.agreements.validation import initiative_dates_problem
+from pejling.core.utils import person_name
 from pejling.organisation.models import Unit
 from pejling.strategy.models import AgreementRule, Element
 
@@ -198,7 +199,7 @@ class Initiative(models.Model):
     def status_reporter(self) -> str:
         """Who reported the status (their name), or "" when it was set in the agreement."""
         user = self.status_reported_by
-        return str(user.get_full_name() or user.get_username()) if user else ""
+        return person_name(user)
 
     def clean(self) -> None:
         problem = initiative_dates_problem(self.start_date, self.end_date)

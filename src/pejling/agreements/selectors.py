@@ -16,6 +16,7 @@ from pejling.agreements.models import (
     AgreementVersion,
     Initiative,
 )
+from pejling.core.utils import person_name
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
 from pejling.organisation.selectors import unit_ancestors, unit_siblings
@@ -56,12 +57,6 @@ class AgreementView:
     summary: str
 
 
-def _person(user: Any) -> str:
-    if user is None:
-        return ""
-    return str(user.get_full_name() or user.get_username())
-
-
 def agreement_initiatives(agreement: Agreement) -> QuerySet[Initiative]:
     return agreement.initiatives.select_related("owner", "status_reported_by").prefetch_related(
         Prefetch("goals", queryset=Element.objects.select_related("strategy", "level", "parent"))
@@ -78,7 +73,7 @@ def readable_agreement(user: Any, agreement: Agreement) -> AgreementView | None:
             InitiativeView(
                 title=i.title,
                 description=i.description,
-                owner=_person(i.owner),
+                owner=person_name(i.owner),
                 start_date=i.start_date,
                 end_date=i.end_date,
                 status=i.status,

@@ -32,15 +32,11 @@ from pejling.core.history import (
     next_version,
     save_as,
 )
+from pejling.core.utils import person_name, require
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
 from pejling.strategy.models import Element, StrategyStatus
 from pejling.strategy.selectors import readable_elements
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied(_("You do not have permission to do this."))
 
 
 def _require_draft(agreement: Agreement) -> None:
@@ -70,7 +66,7 @@ def _locked(agreement: Agreement) -> Agreement:
 
 def _locked_draft(agreement: Agreement, by: Any) -> Agreement:
     """Lock the agreement, then check on the stored row that ``by`` may change it now."""
-    _require(permissions.can_write_agreement(by, agreement.unit))
+    require(permissions.can_write_agreement(by, agreement.unit))
     _locked(agreement)
     _require_draft(agreement)
     return agreement
@@ -78,7 +74,7 @@ def _locked_draft(agreement: Agreement, by: Any) -> Agreement:
 
 @transaction.atomic
 def agreement_create(*, unit: Unit, year: int, by: Any, summary: str = "") -> Agreement:
-    _require(permissions.can_write_agreement(by, unit))
+    require(permissions.can_write_agreement(by, unit))
     if unit.is_closed:
         raise ValidationError(_("%(unit)s is closed.") % {"unit": unit.name})
     if Agreement.objects.filter(unit=unit, year=year).exists():
@@ -185,7 +181,7 @@ def _goal_link_changes(initiative: Initiative, since: Any) -> list[OtherChange]:
                 field=_("goals"),
                 old="–" if added else goal,
                 new=goal if added else "–",
-                who=(who.get_full_name() or who.get_username()) if who else _("system"),
+                who=person_name(who) if who else _("system"),
                 when=row.history_date,
             )
         )
@@ -359,7 +355,7 @@ def agreement_submit(
 @transaction.atomic
 def agreement_return(*, agreement: Agreement, by: Any, comment: str) -> Agreement:
     """The approver sends a submitted agreement back to draft with a comment."""
-    _require(permissions.can_agree_agreement(by, agreement.unit))
+    require(permissions.can_agree_agreement(by, agreement.unit))
     if not comment.strip():
         raise ValidationError({"comment": _("Say what needs to change.")})
     return _transition(agreement, by=by, name="return", reason=comment.strip()[:100])
@@ -408,12 +404,12 @@ def _snapshot(agreement: Agreement, by: Any) -> AgreementVersion:
         "year": agreement.year,
         "summary": agreement.summary,
         "agreed_at": agreement.agreed_at.isoformat() if agreement.agreed_at else None,
-        "agreed_by": by.get_full_name() or by.get_username(),
+        "agreed_by": person_name(by),
         "initiatives": [
             {
                 "title": i.title,
                 "description": i.description,
-                "owner": (i.owner.get_full_name() or i.owner.get_username()) if i.owner else "",
+                "owner": person_name(i.owner),
                 "start_date": i.start_date.isoformat() if i.start_date else None,
                 "end_date": i.end_date.isoformat() if i.end_date else None,
                 "status": i.status,

@@ -27,6 +27,7 @@ from simple_history.models import registered_models
 
 from pejling.core.history import NOT_SHOWN, REASONS
 from pejling.core.models import ChangeSource
+from pejling.core.utils import person_name
 
 # Where a page starts: the (when, model label, history id) of the last entry already read.
 Position = tuple[datetime, str, int]
@@ -92,7 +93,7 @@ class AuditEntry:
     def who_label(self) -> str:
         if self.who is None:
             return _("system")
-        return str(self.who.get_full_name() or self.who.get_username())
+        return person_name(self.who)
 
     @property
     def via_label(self) -> str:

@@ -13,6 +13,8 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext, gettext_lazy
 
+from pejling.core.utils import person_name
+
 
 class _System:
     """The system acting on no person's behalf (package loads): services let it through their
@@ -192,7 +194,7 @@ class StateConflictError(ValidationError):
 def _person(user: Any) -> str:
     if user is None:
         return str(gettext_lazy("system"))
-    return str(user.get_full_name() or user.get_username())
+    return person_name(user)
 
 
 def _shown(field: Any, value: Any, related: dict[Any, str]) -> str:

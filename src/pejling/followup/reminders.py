@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from pejling.agreements.coverage import COMMITTED_STATES
 from pejling.agreements.models import Agreement, AgreementState
+from pejling.core.utils import person_name
 from pejling.followup.models import Deadline, DeadlineKind
 from pejling.organisation.models import Membership, Role, Unit
 
@@ -102,8 +103,7 @@ def send_reminders(today: date | None = None) -> int:
                 subject=_("Pejling: deadlines coming up"),
                 message="\n".join(
                     [
-                        _("Hello %(name)s,")
-                        % {"name": user.get_full_name() or user.get_username()},
+                        _("Hello %(name)s,") % {"name": person_name(user)},
                         "",
                         *lines,
                     ]

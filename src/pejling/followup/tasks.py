@@ -8,6 +8,7 @@ from django.tasks import task
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from pejling.core.utils import person_name
 from pejling.followup.models import Comment
 from pejling.followup.permissions import can_read_subject
 
@@ -42,7 +43,7 @@ def notify_mentions(comment_id: int) -> int:
     if comment is None:
         return 0
     author = comment.author
-    author_name = (author.get_full_name() or author.get_username()) if author else "?"
+    author_name = person_name(author) if author else "?"
     sent = 0
     for user in comment.mentions.filter(is_active=True).order_by("pk"):
         if author is not None and user.pk == author.pk:
@@ -57,7 +58,7 @@ def notify_mentions(comment_id: int) -> int:
                 subject=_("Pejling: %(author)s mentioned you") % {"author": author_name},
                 message="\n".join(
                     [
-                        _("Hello %(name)s,") % {"name": user.get_full_name() or user.username},
+                        _("Hello %(name)s,") % {"name": person_name(user)},
                         "",
                         _("%(author)s mentioned you in a comment on %(subject)s:")
                         % {"author": author_name, "subject": subject_label},

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from pejling.agreements.models import Agreement, AgreementState
 from pejling.agreements.selectors import agreements_readable_by, waits_for
 from pejling.agreements.workflow import available_steps
+from pejling.core.utils import person_name
 from pejling.followup.models import Comment, Deadline, DeadlineKind
 from pejling.followup.reporting_views import PeriodState, unit_periods
 from pejling.organisation import permissions
@@ -155,11 +156,7 @@ def mentions(user: Any, year: int, today: date) -> list[InboxItem]:
     )
     items = []
     for comment in comments:
-        author = (
-            (comment.author.get_full_name() or comment.author.get_username())
-            if comment.author
-            else ""
-        )
+        author = person_name(comment.author) if comment.author else ""
         if comment.goal is not None:
             url = reverse(
                 "strategy:element_detail", args=[comment.goal.strategy.code, comment.goal.pk]
@@ -209,20 +206,15 @@ def report_sections(user: Any, year: int, today: date) -> list[InboxItem]:
 def portfolio_decisions(user: Any, year: int, today: date) -> list[InboxItem]:
     """Meetings from today on of the leadership teams this person sits in or chairs, with
     challenges on their agenda still waiting for a decision."""
-    waiting = (
-        Meeting.agenda.through.objects.filter(
-            meeting=OuterRef("pk"), challenge__state=ChallengeState.ON_AGENDA
-        )
-        .values("meeting")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     meetings = (
         Meeting.objects.filter(Q(team__members=user) | Q(team__chair=user), held_on__gte=today)
-        .filter(agenda__state=ChallengeState.ON_AGENDA)
+        .annotate(
+            waiting=Count(
+                "agenda", filter=Q(agenda__state=ChallengeState.ON_AGENDA), distinct=True
+            )
+        )
+        .filter(waiting__gt=0)
         .select_related("team")
-        .distinct()
-        .annotate(waiting=Subquery(waiting))
         .order_by("held_on")
     )
     items = []

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pejling.agreements.selectors import line_of_sight
-from pejling.core.utils import requested_year
+from pejling.core.utils import int_param, requested_year
 from pejling.followup.evaluation import readable_evaluations
 from pejling.followup.selectors import compliance_matrix, overdue_agreements, overdue_reports
 from pejling.organisation.models import Unit, UnitLevel
@@ -26,10 +26,6 @@ from pejling.strategy.models import AgreementRule, Element, Strategy
 def _require_overview(request: HttpRequest) -> None:
     if not can_see_overview(request.user):
         raise PermissionDenied
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -56,7 +52,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     year = requested_year(request)
     today = timezone.localdate()
     within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
-    theme_id = _int(request.GET.get("theme"))
+    theme_id = int_param(request.GET.get("theme"))
     evaluations = readable_evaluations(request.user, year=year, today=today)
     groups: dict[int, tuple[Element | None, list]] = {}
     for evaluation in evaluations:
@@ -74,7 +70,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     levels = list(UnitLevel.objects.all())
     level = next(
-        (lv for lv in levels if lv.pk == _int(request.GET.get("level"))),
+        (lv for lv in levels if lv.pk == int_param(request.GET.get("level"))),
         rule.unit_level if rule else None,
     )
     strategy = (
@@ -127,7 +123,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
         )
     year = requested_year(request)
     strategies = list(Strategy.objects.filter(start_year__lte=year, end_year__gte=year))
-    strategy = next((s for s in strategies if s.pk == _int(request.GET.get("strategy"))), None)
+    strategy = next((s for s in strategies if s.pk == int_param(request.GET.get("strategy"))), None)
     rule = (
         AgreementRule.objects.filter(active=True, strategy__in=strategies)
         .select_related("strategy", "unit_level")
@@ -136,7 +132,7 @@ def compliance(request: HttpRequest) -> HttpResponse:
     strategy = strategy or (rule.strategy if rule else (strategies[0] if strategies else None))
     levels = list(UnitLevel.objects.all())
     level = next(
-        (lv for lv in levels if lv.pk == _int(request.GET.get("level"))),
+        (lv for lv in levels if lv.pk == int_param(request.GET.get("level"))),
         rule.unit_level if rule else None,
     )
     within = Unit.objects.filter(code=request.GET.get("unit", "")).first()

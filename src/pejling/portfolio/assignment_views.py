@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from pejling.core.forms import add_validation_error
 from pejling.core.history import ConcurrentEditError
 from pejling.core.http import HtmxHttpRequest, render_panel
+from pejling.core.utils import int_param, person_name, require
 from pejling.core.xlsx import xlsx_response
 from pejling.indicators.charts import Chart
 from pejling.organisation.models import Unit
@@ -54,19 +55,6 @@ from pejling.portfolio.services import BenefitInput, PlacementInput, StageInput,
 from pejling.strategy.models import Element
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
-
-
-def _person(user: Any) -> str:
-    return str(user.get_full_name() or user.get_username()) if user else ""
-
-
 def _goal_labels(assignment: Assignment) -> str:
     return "; ".join(f"{g.code} {g.title}" for g in assignment.shown_goals())
 
@@ -84,12 +72,12 @@ def _themes(assignment: Assignment) -> str:
 
 def assignment_index(request: HttpRequest) -> HttpResponse:
     """Assignments by theme, goal and unit, with stage and lead; ``?format=xlsx``."""
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     unit = Unit.objects.filter(code=request.GET.get("unit", "")).first()
-    goal = Element.objects.filter(pk=_int(request.GET.get("goal")) or 0).first()
+    goal = Element.objects.filter(pk=int_param(request.GET.get("goal")) or 0).first()
     stage = request.GET.get("stage", "")
     stage = stage if stage in Stage.values else ""
-    year = _int(request.GET.get("year"))
+    year = int_param(request.GET.get("year"))
     assignments = list(assignment_list(unit=unit, goal=goal, stage=stage, year=year))
     if request.GET.get("format") == "xlsx":
         return xlsx_response(
@@ -111,7 +99,7 @@ def assignment_index(request: HttpRequest) -> HttpResponse:
                 [
                     a.shown_title,
                     a.unit.name,
-                    _person(a.lead),
+                    person_name(a.lead),
                     a.get_stage_display(),
                     a.year,
                     a.due_date,
@@ -145,7 +133,7 @@ def assignment_index(request: HttpRequest) -> HttpResponse:
 
 
 def assignment_give(request: HttpRequest) -> HttpResponse:
-    _require(permissions.can_give_top_down(request.user))
+    require(permissions.can_give_top_down(request.user))
     form = AssignmentGiveForm(request.POST or None, initial={"given_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -179,7 +167,7 @@ def _assignment(pk: int) -> Assignment:
 
 
 def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     assignment = _assignment(pk)
     can_update = permissions.can_update_assignment(request.user, assignment)
     records = {r.stage: r for r in assignment.stages.all()}
@@ -224,7 +212,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(pk)
-    _require(permissions.can_update_assignment(request.user, assignment))
+    require(permissions.can_update_assignment(request.user, assignment))
     initial = {
         "title": assignment.shown_title,
         "description": assignment.description,
@@ -262,7 +250,7 @@ def assignment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assignment_advance(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(pk)
-    _require(permissions.can_update_assignment(request.user, assignment))
+    require(permissions.can_update_assignment(request.user, assignment))
     form = AdvanceForm(request.POST, stage=assignment.stage)
     if form.is_valid():
         data = form.cleaned_data
@@ -305,7 +293,7 @@ def assignment_advance(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assignment_stop(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(pk)
-    _require(permissions.can_update_assignment(request.user, assignment))
+    require(permissions.can_update_assignment(request.user, assignment))
     form = StopForm(request.POST, prefix="stop")
     if form.is_valid():
         try:
@@ -328,7 +316,7 @@ def assignment_stop(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assignment_link(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _assignment(pk)
-    _require(permissions.can_update_assignment(request.user, assignment))
+    require(permissions.can_update_assignment(request.user, assignment))
     try:
         services.assignment_link(assignment=assignment, by=request.user)
     except ValidationError as exc:
@@ -343,7 +331,7 @@ def stage_edit(request: HttpRequest, pk: int, stage_pk: int) -> HttpResponse:
         StageRecord.objects.select_related("assignment__unit"), pk=stage_pk, assignment_id=pk
     )
     assignment = record.assignment
-    _require(permissions.can_update_assignment(request.user, assignment))
+    require(permissions.can_update_assignment(request.user, assignment))
     initial = {
         f: getattr(record, f)
         for f in ("started_on", "ended_on", "note", "tested_what", "tested_where", "learnt")
@@ -418,7 +406,7 @@ def benefit_edit(request: HttpRequest, pk: int, benefit_pk: int | None = None) -
         if benefit_pk
         else None
     )
-    _require(
+    require(
         permissions.can_update_benefit(request.user, benefit)
         if benefit
         else permissions.can_update_assignment(request.user, assignment)
@@ -496,7 +484,7 @@ def _save_benefit(
 
 def benefit_overview(request: HttpRequest) -> HttpResponse:
     """Benefits expected against realised per year and class; ``?format=xlsx``."""
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     unit = Unit.objects.filter(code=request.GET.get("unit", "")).first()
     totals = benefit_totals(unit=unit)
     if request.GET.get("format") == "xlsx":
@@ -619,7 +607,7 @@ def _ledger_chart(totals: list[Any]) -> Chart | None:
 
 def ledger(request: HttpRequest) -> HttpResponse:
     """Freed capacity and where it went, per year and unit rolled up the tree; ``?format=xlsx``."""
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
     roots = list(Unit.objects.filter(depth=1)[:2])
     if within is None and len(roots) == 1:
@@ -682,8 +670,8 @@ def capacity_place(request: HttpRequest, benefit_pk: int) -> HttpResponse:
         Benefit.objects.select_related("assignment__unit", "assignment__initiative"),
         pk=benefit_pk,
     )
-    _require(permissions.can_place_capacity(request.user, benefit))
-    year = _int(request.GET.get("year")) or timezone.localdate().year
+    require(permissions.can_place_capacity(request.user, benefit))
+    year = int_param(request.GET.get("year")) or timezone.localdate().year
     form = PlacementForm(
         request.POST or None,
         initial={"year": year, "decided_on": timezone.localdate(), "placement": "reinvested"},
@@ -727,7 +715,7 @@ def capacity_place(request: HttpRequest, benefit_pk: int) -> HttpResponse:
 
 def unit_panel(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """A unit's part of the portfolio, loaded by the unit's page (htmx, or a page without JS)."""
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     unit = get_object_or_404(Unit, code=code)
     assignments = list(assignment_list(unit=unit).exclude(stage=Stage.STOPPED)[:10])
     return render_panel(
@@ -745,7 +733,7 @@ def unit_panel(request: HtmxHttpRequest, code: str) -> HttpResponse:
 
 def dashboard_panel(request: HtmxHttpRequest) -> HttpResponse:
     """The executive dashboard's part: the funnel, assignments per stage, benefits and ledger."""
-    _require(permissions.sees_everything(request.user))
+    require(permissions.sees_everything(request.user))
     from django.db.models import Count
 
     by_stage = dict(

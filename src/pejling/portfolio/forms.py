@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pejling.agreements.forms import PersonChoiceField
 from pejling.core.forms import StyledFormMixin, VersionedFormMixin
+from pejling.core.utils import person_name
 from pejling.indicators.models import Indicator
 from pejling.organisation.models import Unit
 from pejling.portfolio.models import (
@@ -74,7 +75,7 @@ class ElementsField(forms.ModelMultipleChoiceField):
 
 class PeopleField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.get_username())
+        return person_name(obj)
 
 
 class ChallengeForm(VersionedFormMixin, StyledFormMixin, forms.Form):

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlparse
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from pejling.agreements import services as agreement_services
 from pejling.agreements.models import Agreement, AgreementState, InitiativeStatus
 from pejling.core.history import delete_as, next_version, save_as
+from pejling.core.utils import person_name, require
 from pejling.organisation import permissions as org_permissions
 from pejling.organisation.models import Unit
 from pejling.portfolio import permissions
@@ -48,11 +49,6 @@ from pejling.portfolio.models import (
     Workshop,
 )
 from pejling.strategy.models import Element
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied(_("You do not have permission to do this."))
 
 
 def _required_text(field: str, value: str, message: str) -> str:
@@ -108,7 +104,7 @@ def _new_challenge(data: ChallengeInput, *, by: Any, workshop: Workshop | None) 
 
 @transaction.atomic
 def challenge_submit(*, by: Any, data: ChallengeInput) -> Challenge:
-    _require(permissions.can_submit_challenge(by))
+    require(permissions.can_submit_challenge(by))
     return _new_challenge(data, by=by, workshop=None)
 
 
@@ -116,7 +112,7 @@ def challenge_submit(*, by: Any, data: ChallengeInput) -> Challenge:
 def challenge_update(
     *, challenge: Challenge, by: Any, data: ChallengeInput, expected_version: int | None
 ) -> Challenge:
-    _require(permissions.can_edit_challenge(by, challenge))
+    require(permissions.can_edit_challenge(by, challenge))
     next_version(challenge, expected_version)
     challenge.kind = data.kind
     challenge.title = _required_text("title", data.title, _("Give the challenge a title."))
@@ -132,7 +128,7 @@ def challenge_update(
 @transaction.atomic
 def challenge_support(*, challenge: Challenge, by: Any) -> bool:
     """Support a challenge; a second support by the same person changes nothing (False)."""
-    _require(permissions.can_support(by))
+    require(permissions.can_support(by))
     try:
         with transaction.atomic():
             Support.objects.create(challenge=challenge, user=by)
@@ -143,13 +139,13 @@ def challenge_support(*, challenge: Challenge, by: Any) -> bool:
 
 @transaction.atomic
 def challenge_unsupport(*, challenge: Challenge, by: Any) -> None:
-    _require(permissions.can_support(by))
+    require(permissions.can_support(by))
     Support.objects.filter(challenge=challenge, user=by).delete()
 
 
 @transaction.atomic
 def challenge_comment(*, challenge: Challenge, by: Any, body: str) -> ChallengeComment:
-    _require(permissions.can_comment(by))
+    require(permissions.can_comment(by))
     body = _required_text("body", body, _("Write a comment first."))
     if len(body) > 4000:
         raise ValidationError({"body": _("A comment can be at most 4000 characters.")})
@@ -173,7 +169,7 @@ def workshop_record(
     challenges: Sequence[ChallengeInput] = (),
 ) -> Workshop:
     """Record a workshop and the challenges it brought up, all at once or nothing."""
-    _require(permissions.can_record_workshop(by))
+    require(permissions.can_record_workshop(by))
     if not challenges:
         raise ValidationError({"challenges": _("Record at least one challenge or idea.")})
     workshop = Workshop(
@@ -218,7 +214,7 @@ def _fill_step(step: JourneyStep, data: StepInput) -> None:
 
 @transaction.atomic
 def journey_step_add(*, challenge: Challenge, by: Any, data: StepInput) -> JourneyStep:
-    _require(permissions.can_edit_challenge(by, challenge))
+    require(permissions.can_edit_challenge(by, challenge))
     _lock_challenge(challenge)
     last = challenge.journey_steps.aggregate(m=Max("position"))["m"] or 0
     step = JourneyStep(challenge=challenge, position=last + 1)
@@ -229,7 +225,7 @@ def journey_step_add(*, challenge: Challenge, by: Any, data: StepInput) -> Journ
 
 @transaction.atomic
 def journey_step_update(*, step: JourneyStep, by: Any, data: StepInput) -> JourneyStep:
-    _require(permissions.can_edit_challenge(by, step.challenge))
+    require(permissions.can_edit_challenge(by, step.challenge))
     _fill_step(step, data)
     save_as(step, by)
     return step
@@ -238,7 +234,7 @@ def journey_step_update(*, step: JourneyStep, by: Any, data: StepInput) -> Journ
 @transaction.atomic
 def journey_step_delete(*, step: JourneyStep, by: Any) -> None:
     challenge = step.challenge
-    _require(permissions.can_edit_challenge(by, challenge))
+    require(permissions.can_edit_challenge(by, challenge))
     _lock_challenge(challenge)
     delete_as(step, by)
     for position, other in enumerate(challenge.journey_steps.order_by("position", "pk"), 1):
@@ -251,7 +247,7 @@ def journey_step_delete(*, step: JourneyStep, by: Any) -> None:
 def journey_step_move(*, step: JourneyStep, by: Any, up: bool) -> None:
     """Swap a step with its neighbour (a plain form button does this, no JavaScript needed)."""
     challenge = step.challenge
-    _require(permissions.can_edit_challenge(by, challenge))
+    require(permissions.can_edit_challenge(by, challenge))
     _lock_challenge(challenge)
     steps = list(challenge.journey_steps.order_by("position", "pk"))
     index = next(i for i, s in enumerate(steps) if s.pk == step.pk)
@@ -278,7 +274,7 @@ def team_save(
     description: str = "",
     team: LeadershipTeam | None = None,
 ) -> LeadershipTeam:
-    _require(permissions.can_manage_teams(by))
+    require(permissions.can_manage_teams(by))
     team = team or LeadershipTeam()
     team.name = _required_text("name", name, _("Give the team a name."))
     team.description = description.strip()
@@ -296,7 +292,7 @@ def team_save(
 def meeting_create(
     *, team: LeadershipTeam, by: Any, held_on: date, agenda: Iterable[Challenge], notes: str = ""
 ) -> Meeting:
-    _require(permissions.can_plan_meeting(by, team))
+    require(permissions.can_plan_meeting(by, team))
     meeting = Meeting(team=team, held_on=held_on, notes=notes.strip())
     save_as(meeting, by)
     _set_agenda(meeting, list(agenda), by)
@@ -305,7 +301,7 @@ def meeting_create(
 
 @transaction.atomic
 def meeting_set_agenda(*, meeting: Meeting, by: Any, agenda: Iterable[Challenge]) -> Meeting:
-    _require(permissions.can_plan_meeting(by, meeting.team))
+    require(permissions.can_plan_meeting(by, meeting.team))
     _set_agenda(meeting, list(agenda), by)
     return meeting
 
@@ -392,7 +388,7 @@ def _conflict(locked: Challenge) -> DecisionConflict:
         locked.decisions.select_related("decided_by", "team").order_by("-created_at", "-pk").first()
     )
     if latest is not None:
-        who = latest.decided_by.get_full_name() or latest.decided_by.get_username()
+        who = person_name(latest.decided_by)
         message = _(
             "“%(challenge)s” was decided by %(who)s in the meantime: %(decision)s. Nothing of "
             "yours was saved; check their decision and choose again."
@@ -466,7 +462,7 @@ def decide(
     Each challenge is locked and checked against the version the form was loaded with: when
     someone decided in between, ``DecisionConflict`` names their decision and nothing is saved.
     Field problems come back as one ``ValidationError`` keyed ``"<challenge id>-<field>"``."""
-    _require(permissions.can_decide(by, team))
+    require(permissions.can_decide(by, team))
     if meeting is not None and meeting.team_id != team.pk:
         raise ValidationError(_("The meeting belongs to another team."))
     errors: dict[str, str] = {}
@@ -534,7 +530,7 @@ def assignment_give(
     description: str = "",
 ) -> Assignment:
     """A top-down assignment from the executive board or a committee, without a challenge."""
-    _require(permissions.can_give_top_down(by))
+    require(permissions.can_give_top_down(by))
     _required_text("issued_by", issued_by, _("Say who gives the assignment."))
     if due_date is not None and due_date < given_on:
         raise ValidationError({"due_date": _("The report date cannot be before the assignment.")})
@@ -610,7 +606,7 @@ def _link(assignment: Assignment, by: Any) -> None:
 @transaction.atomic
 def assignment_link(*, assignment: Assignment, by: Any) -> Assignment:
     """Put the assignment in its owner unit's annual agreement as an initiative."""
-    _require(permissions.can_update_assignment(by, assignment))
+    require(permissions.can_update_assignment(by, assignment))
     Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
     assignment.refresh_from_db()
     blocker = link_blocker(assignment, by)
@@ -634,7 +630,7 @@ def assignment_update(
 ) -> Assignment:
     """Change an assignment. Linked to an initiative, the title and goals are changed there
     (through the agreement's own service and its rules), so both pages show the same."""
-    _require(permissions.can_update_assignment(by, assignment))
+    require(permissions.can_update_assignment(by, assignment))
     next_version(assignment, expected_version)
     title = _required_text("title", title, _("Give the assignment a title."))
     goal_list = list(goals)
@@ -698,7 +694,7 @@ def assignment_advance(
 ) -> StageRecord:
     """Move an assignment on to a later stage. The current stage ends (on
     ``previous_ended_on``, by default the day the next starts); the next cannot start before."""
-    _require(permissions.can_update_assignment(by, assignment))
+    require(permissions.can_update_assignment(by, assignment))
     _lock_assignment(assignment, expected_version)
     current = Assignment.objects.get(pk=assignment.pk)
     if to not in STAGE_ORDER or current.stage not in STAGE_ORDER:
@@ -754,7 +750,7 @@ def stage_record_update(
 ) -> StageRecord:
     """Correct a stage's dates and notes; dates stay in order with the stages around it."""
     assignment = record.assignment
-    _require(permissions.can_update_assignment(by, assignment))
+    require(permissions.can_update_assignment(by, assignment))
     _lock_assignment(assignment, None)
     records = list(assignment.stages.order_by("started_on", "pk"))
     index = next(i for i, r in enumerate(records) if r.pk == record.pk)
@@ -783,7 +779,7 @@ def stage_record_update(
 def assignment_stop(
     *, assignment: Assignment, by: Any, reason: str, on: date, expected_version: int | None
 ) -> Assignment:
-    _require(permissions.can_update_assignment(by, assignment))
+    require(permissions.can_update_assignment(by, assignment))
     reason = _required_text("reason", reason, _("Say why the assignment is stopped."))
     _lock_assignment(assignment, expected_version)
     current = Assignment.objects.get(pk=assignment.pk)
@@ -861,7 +857,7 @@ def _fill_benefit(benefit: Benefit, data: BenefitInput) -> None:
 def benefit_create(
     *, assignment: Assignment, by: Any, data: BenefitInput, years: Sequence[YearInput] = ()
 ) -> Benefit:
-    _require(permissions.can_update_assignment(by, assignment))
+    require(permissions.can_update_assignment(by, assignment))
     benefit = Benefit(assignment=assignment)
     _fill_benefit(benefit, data)
     save_as(benefit, by)
@@ -874,7 +870,7 @@ def benefit_create(
 def benefit_update(
     *, benefit: Benefit, by: Any, data: BenefitInput, expected_version: int | None
 ) -> Benefit:
-    _require(permissions.can_update_benefit(by, benefit))
+    require(permissions.can_update_benefit(by, benefit))
     next_version(benefit, expected_version)
     _fill_benefit(benefit, data)
     save_as(benefit, by)
@@ -918,7 +914,7 @@ def _set_year(benefit: Benefit, data: YearInput, by: Any) -> BenefitYear:
 def benefit_set_year(*, benefit: Benefit, by: Any, data: YearInput) -> BenefitYear:
     """Set a year's expected and realised values. Lowering realised freed capacity below what
     is already placed is refused: the ledger would not balance."""
-    _require(permissions.can_update_benefit(by, benefit))
+    require(permissions.can_update_benefit(by, benefit))
     Benefit.objects.select_for_update().filter(pk=benefit.pk).first()
     row = _set_year(benefit, data, by)
     if benefit.benefit_class == BenefitClass.FREED_CAPACITY:
@@ -959,7 +955,7 @@ def capacity_place(*, benefit: Benefit, by: Any, data: PlacementInput) -> Ledger
     the same hours at once cannot place more than was freed: the second is refused."""
     from pejling.portfolio.selectors import unplaced_amount
 
-    _require(permissions.can_place_capacity(by, benefit))
+    require(permissions.can_place_capacity(by, benefit))
     locked = Benefit.objects.select_for_update().get(pk=benefit.pk)
     if locked.benefit_class != BenefitClass.FREED_CAPACITY:
         raise ValidationError(_("Only freed capacity is reinvested or returned."))

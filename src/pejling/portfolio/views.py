@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from pejling.core.forms import add_validation_error
 from pejling.core.history import ConcurrentEditError
+from pejling.core.utils import int_param, require
 from pejling.core.xlsx import xlsx_response
 from pejling.organisation.models import Unit
 from pejling.portfolio import permissions, services
@@ -44,20 +45,6 @@ from pejling.portfolio.selectors import challenge_funnel, challenge_list
 from pejling.portfolio.services import ChallengeInput, DecisionInput, StepInput
 from pejling.strategy.models import Element
 
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
-
-
-def _person(user: Any) -> str:
-    return str(user.get_full_name() or user.get_username()) if user else ""
-
-
 FUNNEL_LABELS = {
     "submitted": gettext_lazy("Submitted"),
     "considered": gettext_lazy("Taken up by a leadership team"),
@@ -73,9 +60,9 @@ FUNNEL_LABELS = {
 
 def challenge_index(request: HttpRequest) -> HttpResponse:
     """The funnel and the list of challenges and ideas, with filters; ``?format=xlsx``."""
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     unit = Unit.objects.filter(code=request.GET.get("unit", "")).first()
-    goal = Element.objects.filter(pk=_int(request.GET.get("goal")) or 0).first()
+    goal = Element.objects.filter(pk=int_param(request.GET.get("goal")) or 0).first()
     kind = request.GET.get("kind", "")
     kind = kind if kind in ChallengeKind.values else ""
     state = request.GET.get("state", "")
@@ -142,7 +129,7 @@ def _challenge_input(data: dict[str, Any]) -> ChallengeInput:
 
 
 def challenge_create(request: HttpRequest) -> HttpResponse:
-    _require(permissions.can_submit_challenge(request.user))
+    require(permissions.can_submit_challenge(request.user))
     form = ChallengeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -165,7 +152,7 @@ def _challenge(pk: int) -> Challenge:
 
 def challenge_edit(request: HttpRequest, pk: int) -> HttpResponse:
     challenge = _challenge(pk)
-    _require(permissions.can_edit_challenge(request.user, challenge))
+    require(permissions.can_edit_challenge(request.user, challenge))
     initial = {
         "kind": challenge.kind,
         "title": challenge.title,
@@ -195,7 +182,7 @@ def challenge_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def challenge_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     challenge = get_object_or_404(
         Challenge.objects.select_related(
             "unit", "submitted_by", "workshop", "merged_into"
@@ -237,7 +224,7 @@ def challenge_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def challenge_support(request: HttpRequest, pk: int) -> HttpResponse:
     challenge = _challenge(pk)
-    _require(permissions.can_support(request.user))
+    require(permissions.can_support(request.user))
     if request.POST.get("withdraw"):
         services.challenge_unsupport(challenge=challenge, by=request.user)
         messages.success(request, _("Your support was withdrawn."))
@@ -251,7 +238,7 @@ def challenge_support(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def challenge_comment(request: HttpRequest, pk: int) -> HttpResponse:
     challenge = _challenge(pk)
-    _require(permissions.can_comment(request.user))
+    require(permissions.can_comment(request.user))
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
@@ -283,7 +270,7 @@ def _step_input(data: dict[str, Any]) -> StepInput:
 @require_POST
 def step_add(request: HttpRequest, pk: int) -> HttpResponse:
     challenge = _challenge(pk)
-    _require(permissions.can_edit_challenge(request.user, challenge))
+    require(permissions.can_edit_challenge(request.user, challenge))
     form = StepForm(request.POST)
     if form.is_valid():
         try:
@@ -309,7 +296,7 @@ def _step(pk: int, step_pk: int) -> JourneyStep:
 def step_edit(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
     step = _step(pk, step_pk)
     challenge = step.challenge
-    _require(permissions.can_edit_challenge(request.user, challenge))
+    require(permissions.can_edit_challenge(request.user, challenge))
     initial = {
         f: getattr(step, f) for f in ("actor", "action", "pain_point", "feeling", "opportunity")
     }
@@ -332,7 +319,7 @@ def step_edit(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
 @require_POST
 def step_move(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
     step = _step(pk, step_pk)
-    _require(permissions.can_edit_challenge(request.user, step.challenge))
+    require(permissions.can_edit_challenge(request.user, step.challenge))
     if request.POST.get("delete"):
         services.journey_step_delete(step=step, by=request.user)
         messages.success(request, _("The step was removed."))
@@ -345,7 +332,7 @@ def step_move(request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
 
 
 def workshop_list(request: HttpRequest) -> HttpResponse:
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     workshops = Workshop.objects.prefetch_related("units").annotate(n=Count("challenges"))
     return render(
         request,
@@ -356,7 +343,7 @@ def workshop_list(request: HttpRequest) -> HttpResponse:
 
 def workshop_create(request: HttpRequest) -> HttpResponse:
     """One page records a workshop and every challenge it brought up."""
-    _require(permissions.can_record_workshop(request.user))
+    require(permissions.can_record_workshop(request.user))
     form = WorkshopForm(request.POST or None, initial={"held_on": timezone.localdate()})
     rows = ChallengeRows(request.POST or None, prefix="challenges")
     if request.method == "POST" and form.is_valid() and rows.is_valid():
@@ -394,7 +381,7 @@ def workshop_create(request: HttpRequest) -> HttpResponse:
 
 
 def workshop_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     workshop = get_object_or_404(
         Workshop.objects.select_related("recorded_by").prefetch_related("units"), pk=pk
     )
@@ -408,7 +395,7 @@ def workshop_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def team_list(request: HttpRequest) -> HttpResponse:
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     teams = LeadershipTeam.objects.select_related("chair").prefetch_related("members")
     return render(
         request,
@@ -418,7 +405,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 
 
 def team_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _require(permissions.can_manage_teams(request.user))
+    require(permissions.can_manage_teams(request.user))
     team = get_object_or_404(LeadershipTeam, pk=pk) if pk else None
     initial = (
         {
@@ -451,14 +438,14 @@ def team_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     team = get_object_or_404(
         LeadershipTeam.objects.select_related("chair").prefetch_related("members"), pk=pk
     )
     can_plan = permissions.can_plan_meeting(request.user, team)
     form = MeetingForm(request.POST or None, initial={"held_on": timezone.localdate()})
     if request.method == "POST":
-        _require(can_plan)
+        require(can_plan)
         if form.is_valid():
             data = form.cleaned_data
             meeting = services.meeting_create(
@@ -499,7 +486,7 @@ def _decision_input(form: DecisionRowForm) -> DecisionInput:
 
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A meeting's agenda, where the team decides on several challenges in one pass."""
-    _require(permissions.can_read_portfolio(request.user))
+    require(permissions.can_read_portfolio(request.user))
     meeting = get_object_or_404(Meeting.objects.select_related("team__chair"), pk=pk)
     can_decide = permissions.can_decide(request.user, meeting.team)
     agenda = list(
@@ -521,7 +508,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     conflicts: dict[int, Any] = {}
     if posted is not None:
-        _require(can_decide)
+        require(can_decide)
         forms_ = [f for _c, f in rows if f is not None]
         if all(f.is_valid() for f in forms_):
             chosen = [_decision_input(f) for f in forms_ if f.cleaned_data["kind"]]

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from pejling.core.forms import StyledFormMixin, VersionedFormMixin
+from pejling.core.utils import person_name
 from pejling.followup.models import Deadline
 from pejling.organisation.models import Unit
 from pejling.reports.documents.generate import LANGUAGES
@@ -71,7 +72,7 @@ class AssignForm(VersionedFormMixin, StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["assignee"]
-        field.label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        field.label_from_instance = person_name
 
 
 class ReportCreateForm(StyledFormMixin, forms.Form):

@@ -17,6 +17,7 @@ from pejling.api.auth import principal
 from pejling.api.errors import conflict, invalid, not_found
 from pejling.api.pagination import paginate
 from pejling.api.schemas import MAX_ID, NO_NUL, Code, Cursor, Limit, ShortText, Within, responses
+from pejling.core.utils import person_name
 from pejling.organisation import services
 from pejling.organisation.models import Membership, Role, Unit
 
@@ -179,7 +180,7 @@ def person_out(user: Any) -> PersonOut:
         username=user.get_username(),
         first_name=user.first_name,
         last_name=user.last_name,
-        name=user.get_full_name() or user.get_username(),
+        name=person_name(user),
         memberships=[membership_out(m) for m in user.memberships.all()],
     )
 

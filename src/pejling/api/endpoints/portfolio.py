@@ -104,10 +104,6 @@ def _goals(ids: list[int]) -> list[Element]:
     return goals
 
 
-def _name(user: Any) -> str:
-    return str(user.get_full_name() or user.get_username()) if user else ""
-
-
 # Challenges -------------------------------------------------------------------------------------
 
 
