@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from .jsonstat import Dataset, Dimension
 from .numbers import NumberError, decimal_from_json
-from .totals import parts_of, total_of
 from .records import (
     DuplicateChecker,
     Observation,
@@ -20,6 +19,7 @@ from .records import (
     PeriodError,
     parse_period,
 )
+from .totals import parts_of, total_of
 
 RegionMapper = Callable[[str], str | None] | Mapping[str, str]
 

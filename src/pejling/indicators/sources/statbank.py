@@ -33,7 +33,6 @@ from ._http import HttpClient, Opener
 from .dataset_observations import RegionMapper, observations_from_dataset
 from .jsonstat import load_json, read_dataset
 from .numbers import NumberError, parse_decimal
-from .totals import parts_of, total_of
 from .records import (
     DuplicateChecker,
     Observation,
@@ -43,6 +42,7 @@ from .records import (
     PeriodError,
     parse_period,
 )
+from .totals import parts_of, total_of
 
 STATBANK_BASE_URL = "https://api.statbank.dk/v1"
 VALUE_COLUMN = "INDHOLD"
