@@ -12,7 +12,11 @@ from pejling.indicators.sources import parse_ssb_jsonstat, parse_statbank_csv
 from pejling.indicators.sources.totals import is_total, total_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
-FOLK1A = FIXTURES / "statbank" / "data-FOLK1A-csv-da-code-OMRAADE-KOEN-ALDER-2024K1-2024K2.constructed.csv"
+FOLK1A = (
+    FIXTURES
+    / "statbank"
+    / "data-FOLK1A-csv-da-code-OMRAADE-KOEN-ALDER-2024K1-2024K2.constructed.csv"
+)
 FOLK1A_TEXT = FIXTURES / "statbank" / "data-FOLK1A-csv-da-text-all-areas-civilstand-2020K1.csv"
 SSB = FIXTURES / "ssb" / "ssb-v2-jsonstat2-07459-region-kjonn-alder-2023-2024.constructed.json"
 
@@ -72,7 +76,9 @@ def test_the_recorded_text_answer_uses_civil_status_total() -> None:
 
 
 def test_a_missing_part_leaves_the_sum_out() -> None:
-    text = FOLK1A.read_text(encoding="utf-8-sig").replace("101;2;IALT;2024K1;331012", "101;2;IALT;2024K1;..")
+    text = FOLK1A.read_text(encoding="utf-8-sig").replace(
+        "101;2;IALT;2024K1;331012", "101;2;IALT;2024K1;.."
+    )
     result = parse_statbank_csv(text, indicator="FOLK", sums=["KØN", "ALDER"])
     assert ("101", "2024Q1") not in values(result)
     assert len(result.skipped) == 1
@@ -94,6 +100,8 @@ def test_jsonstat_without_a_choice_is_ambiguous() -> None:
 
 def test_totals_are_recognised_by_code_and_label() -> None:
     assert is_total("TOT") and is_total("IALT") and is_total("0", "Begge kjønn")
-    assert is_total("999", "Alle aldre") and is_total("x", "Alder i alt") and is_total("00", "I alt")
+    assert (
+        is_total("999", "Alle aldre") and is_total("x", "Alder i alt") and is_total("00", "I alt")
+    )
     assert not is_total("1", "Mænd") and not is_total("000", "0 år") and not is_total("0")
     assert total_of([("1", "Mænd"), ("2", "Kvinder")]) is None

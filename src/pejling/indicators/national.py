@@ -341,14 +341,22 @@ def _fetch_statbank(query: Query) -> Fetched:
         fmt=query.fmt,
         value_presentation="Default" if query.as_text else "Code",
     )
+    picks, sums = query.picks, query.sums
+    if query.fmt == "csv":
+        # A variable the answer has no column for was eliminated by StatBank: the answer is
+        # already its total, so there is nothing to pick or sum.
+        header = body.decode("utf-8-sig").split("\n", 1)[0].strip().split(";")
+        columns = {cell.strip().casefold() for cell in header}
+        picks = {k: v for k, v in picks.items() if k.casefold() in columns}
+        sums = [k for k in sums if k.casefold() in columns]
     parse = parse_statbank_csv if query.fmt == "csv" else parse_statbank_jsonstat
     result = parse(
         body,
         indicator=query.indicator,
         time=time,
         region=region,
-        filters=query.picks,
-        sums=query.sums,
+        filters=picks,
+        sums=sums,
     )
     return Fetched(f"{statbank.url('data')} ({query.series})", f"statbank {query.series}", result)
 
