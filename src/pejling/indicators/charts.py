@@ -127,6 +127,8 @@ def _incomplete_layers(
             "mark": {
                 "type": "text",
                 "dy": -14,
+                "align": "right",
+                "dx": 4,
                 "fontSize": 11,
                 "fontWeight": "bold",
                 "color": COLORS["incomplete"],

@@ -75,8 +75,12 @@ def preview(fetch: SourceFetch) -> Preview:
     kept = national.keep_mapped(fetched.result, mapping, fetch.indicator.code)
     checked = check_observations(kept.result, unit_codes=kept.unit_codes)
     problems = [str(e.message) for e in checked.errors[:MAX_STORED_ERRORS]]
+    rows = [
+        row | {"unit": f"{kept.unit_codes.get(row['unit'], row['unit'])} ({row['unit']})"}
+        for row in checked.preview[:PREVIEW_ROWS]
+    ]
     return Preview(
-        rows=checked.preview[:PREVIEW_ROWS],
+        rows=rows,
         fetched=kept.fetched,
         kept=kept.fetched - kept.ignored,
         skipped=len(kept.result.skipped),

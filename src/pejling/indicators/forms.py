@@ -95,6 +95,8 @@ class IndicatorForm(StyledFormMixin, forms.ModelForm):
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = others
         self.fields["name"].help_text = _("Shown where a language has no name of its own.")
+        names = [f"name_{language}" for language in LANGUAGE_LABELS]
+        self.order_fields(["code", "name", *names, "description"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -168,6 +170,7 @@ class SeriesForm(forms.Form):
                 widget=forms.CheckboxSelectMultiple,
                 help_text=_("None chosen: the periods the source gives by default."),
             )
+        self.fields["schedule"] = self.fields.pop("schedule")  # asked last
         style_widgets(self)
 
     def picks_and_sums(self) -> tuple[dict[str, str], list[str]]:

@@ -173,7 +173,9 @@ def fetch_new(request: HttpRequest, code: str) -> HttpResponse:
     search_form = SourceSearchForm(
         {"source": params.get("source") or StatisticsSource.KOLADA, "q": params.get("q", "")}
     )
-    source = params.get("source") if params.get("source") in StatisticsSource.values else "kolada"
+    source = str(params.get("source") or "")
+    if source not in StatisticsSource.values:
+        source = StatisticsSource.KOLADA
     context: dict[str, Any] = {"indicator": indicator, "search_form": search_form, "source": source}
     series = params.get("series", "").strip()
     try:
@@ -190,7 +192,7 @@ def fetch_new(request: HttpRequest, code: str) -> HttpResponse:
         request.POST if request.method == "POST" else None, info=info, initial_picks={}
     )
     stored = dict(AreaMapping.objects.filter(source=source).values_list("area", "unit__code"))
-    area_dim = info.dimension("area")
+    area_dim, time_dim = info.dimension("area"), info.dimension("time")
     areas = list(area_dim.categories) if area_dim else []
     posted = (
         {a.code: request.POST.get(f"area-{a.code}", "").strip() for a in areas}
@@ -221,12 +223,12 @@ def fetch_new(request: HttpRequest, code: str) -> HttpResponse:
                 series=info.id,
                 series_label=info.label[:300],
                 area_dimension=area_dim.id if area_dim else "",
-                time_dimension=(info.dimension("time").id if info.dimension("time") else ""),
+                time_dimension=time_dim.id if time_dim else "",
                 picks=picks,
                 sums=sums,
                 periods=form.cleaned_data.get("periods") or [],
                 schedule=form.cleaned_data["schedule"],
-                created_by=request.user,
+                created_by=request.user if request.user.is_authenticated else None,
             )
             try:
                 services.area_mappings_set(

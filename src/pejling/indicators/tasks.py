@@ -5,6 +5,7 @@ whose schedule is due (it queues itself again every quarter of an hour)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -63,7 +64,7 @@ def enqueue_due(now: datetime | None = None) -> list[int]:
             fetch.status = FetchStatus.QUEUED
             fetch.save(update_fields=["status"])
             queued.append(fetch.pk)
-            transaction.on_commit(lambda pk=fetch.pk: run_fetch.enqueue(pk, None))
+            transaction.on_commit(partial(run_fetch.enqueue, fetch.pk, None))
     return queued
 
 

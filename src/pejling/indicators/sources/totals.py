@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 # Whole codes that are totals in StatBank (TOT, IALT) and Kolada (T for gender).
 TOTAL_CODES = frozenset({"tot", "ialt", "i_alt", "total", "alle", "t"})
@@ -41,13 +42,13 @@ def is_total(code: str, label: str | None = None) -> bool:
     return any(bool(_TOTAL_LABEL.search(_plain(text))) for text in (label, code) if text)
 
 
-def total_of(categories: list[tuple[str, str | None]]) -> str | None:
+def total_of(categories: Sequence[tuple[str, str | None]]) -> str | None:
     """The code of the one total among ``(code, label)`` categories, or None when there is none
     (or, ambiguously, more than one: then the parts are summed and the totals left out)."""
     totals = [code for code, label in categories if is_total(code, label)]
     return totals[0] if len(totals) == 1 else None
 
 
-def parts_of(categories: list[tuple[str, str | None]]) -> list[str]:
+def parts_of(categories: Sequence[tuple[str, str | None]]) -> list[str]:
     """The codes to sum when there is no single total: every category that is not a total."""
     return [code for code, label in categories if not is_total(code, label)]
