@@ -633,3 +633,25 @@ def test_fetch_kpi_refuses_sums_for_a_mean(org, recorded) -> None:
             "--map",
             "101=exec",
         )
+
+
+def test_upload_completeness_reads_the_fast_readers_frame(org, monthly) -> None:
+    import polars as pl
+
+    from pejling.indicators.imports import Checked
+
+    frame = pl.DataFrame(
+        {
+            "indicator_id": [monthly.pk, monthly.pk],
+            "unit_id": [org.unit.pk, org.sibling.pk],
+            "period": ["2019-05", "2019-05"],
+            "period_start": [date(2019, 5, 1), date(2019, 5, 1)],
+            "period_end": [date(2019, 5, 31), date(2019, 5, 31)],
+            "value": ["1", "2"],
+        }
+    )
+    incoming = completeness.incoming_units(Checked([], [], [], frame=frame))
+    assert incoming == {(monthly.pk, "2019-05", date(2019, 5, 1)): {org.unit.pk, org.sibling.pk}}
+    judged = completeness.of_upload(incoming)[(monthly.pk, "2019-05")]
+    # April had one unit, March four: the usual units are those of two of the three before.
+    assert (judged.reported, judged.expected) == (2, 4)
