@@ -228,6 +228,7 @@ SKIP_ROUTES = {
     "set_language",
     "healthz",
     "audit:export",
+    "indicators:import_template",
     "board_reports:document_download",
 }
 

@@ -41,7 +41,7 @@ from pejling.api.api import api as ninja_api
 from pejling.api.models import ApiToken
 from pejling.api.tokens import token_create
 from pejling.followup.models import CalendarFeed, Comment, StatusReport
-from pejling.indicators.models import ImportBatch, ImportStatus
+from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, SourceFetch
 from pejling.ops.models import WorkerHeartbeat
 from pejling.organisation.models import Membership, Role, Unit
 from pejling.reports import services as report_services
@@ -148,6 +148,8 @@ def _build() -> World:
     for month in ("2025-01", "2025-02"):
         IndicatorValueFactory(indicator=indicator, unit=unit_a, period=month, value=3)
     KpiGoalFactory(goal=goal, indicator=indicator)
+    empty_indicator = IndicatorFactory(code="EMPTY", name="Nothing yet")
+    fetch = SourceFetch.objects.create(indicator=indicator, source="statbank", series="FOLK1A")
     batch = ImportBatch.objects.create(
         source="upload", filename="values.csv", status=ImportStatus.DONE, created_by=users["office"]
     )
@@ -205,6 +207,8 @@ def _build() -> World:
         draft_element=draft_element,
         rule=rule,
         indicator=indicator,
+        empty_indicator=empty_indicator,
+        fetch=fetch,
         batch=batch,
         draft=draft,
         draft_initiative=draft_initiative,
@@ -564,6 +568,45 @@ WEB: list[Case] = [
     Case("indicators:import_new", "POST", OFFICE, data=lambda w: {}),
     Case("indicators:import_detail", "GET", OFFICE, lambda w: {"pk": w.batch.pk}),
     Case("indicators:import_confirm", "POST", OFFICE, lambda w: {"pk": w.batch.pk}),
+    Case("indicators:import_template", "GET", OFFICE),
+    Case("indicators:indicator_new", "GET", OFFICE),
+    Case("indicators:indicator_new", "POST", OFFICE, data=lambda w: {}),
+    Case("indicators:indicator_edit", "GET", OFFICE, lambda w: {"code": "SICK"}),
+    Case(
+        "indicators:indicator_edit", "POST", OFFICE, lambda w: {"code": "SICK"}, data=lambda w: {}
+    ),
+    Case(
+        "indicators:indicator_archive",
+        "POST",
+        OFFICE,
+        lambda w: {"code": "SICK"},
+        effect=lambda w: Indicator.objects.get(code="SICK").archived_at is not None,
+    ),
+    Case(
+        "indicators:indicator_delete",
+        "POST",
+        OFFICE,
+        lambda w: {"code": "EMPTY"},
+        effect=lambda w: not Indicator.objects.filter(code="EMPTY").exists(),
+    ),
+    Case("indicators:goal_link", "GET", OFFICE, lambda w: {"pk": w.goal.pk}),
+    Case("indicators:goal_link", "POST", OFFICE, lambda w: {"pk": w.goal.pk}, data=lambda w: {}),
+    Case("indicators:fetch_new", "GET", OFFICE, lambda w: {"code": "SICK"}),
+    Case("indicators:fetch_detail", "GET", OFFICE, lambda w: {"pk": w.fetch.pk}),
+    Case(
+        "indicators:fetch_run",
+        "POST",
+        OFFICE,
+        lambda w: {"pk": w.fetch.pk},
+        effect=lambda w: SourceFetch.objects.get(pk=w.fetch.pk).status == "queued",
+    ),
+    Case(
+        "indicators:fetch_delete",
+        "POST",
+        OFFICE,
+        lambda w: {"pk": w.fetch.pk},
+        effect=lambda w: not SourceFetch.objects.filter(pk=w.fetch.pk).exists(),
+    ),
     # Follow-up
     Case("followup:dashboard", "GET", OVERVIEW),
     Case("followup:compliance", "GET", "YYYYNNN"),  # heads: their own units

@@ -8,13 +8,14 @@ description and a data table (see the ``indicators/_chart.html`` template).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import vl_convert
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
+from pejling.indicators.completeness import PeriodCompleteness
 from pejling.indicators.evaluation import Evaluation
 from pejling.indicators.rollups import Point
 
@@ -24,6 +25,7 @@ COLORS = {
     "target": "#0f7a3a",
     "baseline": "#555555",
     "band": "#c9b8e8",
+    "incomplete": "#b35900",
 }
 
 
@@ -33,6 +35,8 @@ class Chart:
     description: str
     spec: dict[str, Any]
     rows: list[tuple[str, str]]  # data table: (period, value)
+    # period → why it is marked (an incomplete period: "values from 3 of 12 units")
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def svg(self) -> str:
@@ -81,25 +85,104 @@ def _base(title: str, unit_label: str) -> dict[str, Any]:
     }
 
 
-def series_chart(*, title: str, description: str, points: list[Point], unit_label: str) -> Chart:
+def incomplete_notes(incomplete: dict[str, PeriodCompleteness]) -> dict[str, str]:
+    """The data table's note for each incomplete period."""
+    return {
+        period: gettext("Incomplete: values from %(reported)s of %(expected)s units")
+        % {"reported": c.reported, "expected": c.expected}
+        for period, c in incomplete.items()
+    }
+
+
+def _incomplete_layers(
+    points: list[Point], incomplete: dict[str, PeriodCompleteness], x: Any, y: Any
+) -> list[dict[str, Any]]:
+    """Incomplete periods are not drawn as a cliff: the line to them is dashed, they get a
+    hollow orange triangle and the count of units with values ("3/12") above it."""
+    if not incomplete:
+        return []
+    marked = [
+        {
+            "date": p.period_start.isoformat(),
+            "value": float(p.value),
+            "label": f"{incomplete[p.period].reported}/{incomplete[p.period].expected}",
+        }
+        for p in points
+        if p.period in incomplete
+    ]
+    return [
+        {
+            "mark": {
+                "type": "point",
+                "shape": "triangle-down",
+                "size": 110,
+                "filled": False,
+                "strokeWidth": 2,
+                "color": COLORS["incomplete"],
+            },
+            "data": {"values": marked},
+            "encoding": {"x": x, "y": y},
+        },
+        {
+            "mark": {
+                "type": "text",
+                "dy": -14,
+                "align": "right",
+                "dx": 4,
+                "fontSize": 11,
+                "fontWeight": "bold",
+                "color": COLORS["incomplete"],
+            },
+            "data": {"values": marked},
+            "encoding": {"x": x, "y": y, "text": {"field": "label"}},
+        },
+    ]
+
+
+def series_chart(
+    *,
+    title: str,
+    description: str,
+    points: list[Point],
+    unit_label: str,
+    incomplete: dict[str, PeriodCompleteness] | None = None,
+) -> Chart:
+    incomplete = {p: c for p, c in (incomplete or {}).items() if not c.complete}
+    x = {"field": "date", "type": "temporal", "title": None}
+    y = {"field": "value", "type": "quantitative", "title": unit_label, "scale": {"zero": False}}
     values = [
         {"date": p.period_start.isoformat(), "period": p.period, "value": float(p.value)}
         for p in points
     ]
-    spec = _base(title, unit_label) | {
-        "data": {"values": values},
-        "mark": {"type": "line", "point": True, "color": COLORS["value"]},
-        "encoding": {
-            "x": {"field": "date", "type": "temporal", "title": None},
-            "y": {
-                "field": "value",
-                "type": "quantitative",
-                "title": unit_label,
-                "scale": {"zero": False},
-            },
+    if not incomplete:
+        spec = _base(title, unit_label) | {
+            "data": {"values": values},
+            "mark": {"type": "line", "point": True, "color": COLORS["value"]},
+            "encoding": {"x": x, "y": y},
+        }
+        return Chart(title, description, spec, [(p.period, str(p.value)) for p in points])
+    complete = [v for v in values if v["period"] not in incomplete]
+    layers = [
+        {
+            "data": {"values": values},
+            "mark": {"type": "line", "strokeDash": [4, 4], "color": COLORS["incomplete"]},
+            "encoding": {"x": x, "y": y},
         },
-    }
-    return Chart(title, description, spec, [(p.period, str(p.value)) for p in points])
+        {
+            "data": {"values": complete},
+            "mark": {"type": "line", "point": True, "color": COLORS["value"]},
+            "encoding": {"x": x, "y": y},
+        },
+        *_incomplete_layers(points, incomplete, x, y),
+    ]
+    spec = _base(title, unit_label) | {"layer": layers}
+    return Chart(
+        title,
+        description,
+        spec,
+        [(p.period, str(p.value)) for p in points],
+        incomplete_notes(incomplete),
+    )
 
 
 def goal_chart(*, evaluation: Evaluation, title: str, description: str, unit_label: str) -> Chart:
@@ -153,17 +236,36 @@ def goal_chart(*, evaluation: Evaluation, title: str, description: str, unit_lab
                 "encoding": {"x": x, "y": y},
             }
         )
+    incomplete = {c.period: c for c in evaluation.incomplete}
     layers.append(
         {
             "data": {
                 "values": [
-                    {"date": p.period_start.isoformat(), "value": float(p.value)} for p in points
+                    {"date": p.period_start.isoformat(), "value": float(p.value)}
+                    for p in points
+                    if p.period not in incomplete
                 ]
             },
             "mark": {"type": "line", "point": True, "color": COLORS["value"]},
             "encoding": {"x": x, "y": y},
         }
     )
+    if incomplete:
+        tail = [p for p in points if p.period in incomplete]
+        before = [p for p in points if p.period not in incomplete][-1:]
+        layers.append(
+            {
+                "data": {
+                    "values": [
+                        {"date": p.period_start.isoformat(), "value": float(p.value)}
+                        for p in before + tail
+                    ]
+                },
+                "mark": {"type": "line", "strokeDash": [4, 4], "color": COLORS["incomplete"]},
+                "encoding": {"x": x, "y": y},
+            }
+        )
+        layers.extend(_incomplete_layers(points, incomplete, x, y))
     if evaluation.target is not None:
         layers.append(
             {
@@ -196,4 +298,10 @@ def goal_chart(*, evaluation: Evaluation, title: str, description: str, unit_lab
             }
         )
     spec = _base(title, unit_label) | {"layer": layers}
-    return Chart(title, description, spec, [(p.period, str(p.value)) for p in points])
+    return Chart(
+        title,
+        description,
+        spec,
+        [(p.period, str(p.value)) for p in points],
+        incomplete_notes(incomplete),
+    )

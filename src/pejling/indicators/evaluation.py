@@ -32,6 +32,13 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from pejling.indicators.completeness import (
+    PeriodCompleteness,
+    Staleness,
+    completeness,
+    last_complete,
+    outdated,
+)
 from pejling.indicators.models import Indicator, KpiGoal, Periodicity
 from pejling.indicators.rollups import Point, series
 from pejling.organisation.models import Unit
@@ -91,6 +98,9 @@ class Evaluation:
     )  # units that do not yet satisfy a coverage goal
     points: list[Point] = field(default_factory=list)
     smoothed: list[tuple[date, float]] = field(default_factory=list)
+    # The newest periods left out because too few of the usual units have values yet.
+    incomplete: list[PeriodCompleteness] = field(default_factory=list)
+    outdated: Staleness | None = None
 
     @property
     def status_label(self) -> str:
@@ -121,6 +131,11 @@ class Evaluation:
             "latest_period": self.latest_period,
             "behind": self.behind,
             "missing": self.missing,
+            "incomplete_periods": [
+                {"period": c.period, "reported": c.reported, "expected": c.expected}
+                for c in self.incomplete
+            ],
+            "outdated": self.outdated is not None,
         }
 
 
@@ -208,6 +223,28 @@ def _expected_by(goal: Element, today: date) -> float | None:
     )
 
 
+def _complete_points(
+    evaluation: Evaluation, indicator: Indicator, unit: Unit, all_points: list[Point], today: date
+) -> list[Point]:
+    """The points up to the last complete period: a trailing period where too few of the
+    usual units have values is not judged (``evaluation.incomplete`` keeps them). Without
+    values, or without a complete period, none (and the reason says so)."""
+    if not all_points:
+        evaluation.reason = _("No values have been imported for %(indicator)s yet.") % {
+            "indicator": indicator.display_name
+        }
+        return []
+    evaluation.outdated = outdated(indicator, today)
+    _last, trailing = last_complete([p.period for p in all_points], completeness(indicator, unit))
+    evaluation.incomplete = trailing
+    points = [p for p in all_points if p.period not in {c.period for c in trailing}]
+    if not points:
+        evaluation.reason = _("No period of %(indicator)s is complete yet.") % {
+            "indicator": indicator.display_name
+        }
+    return points
+
+
 def evaluate_kpi(
     goal: Element, kpi: KpiGoal | None, root: Unit | None, *, today: date | None = None
 ) -> Evaluation:
@@ -229,12 +266,10 @@ def evaluate_kpi(
         evaluation.reason = _("No indicator is linked to this goal.")
         return evaluation
     evaluation.expected = _expected_by(goal, today)
-    points = series(indicator, unit)
-    evaluation.points = points
+    all_points = series(indicator, unit)
+    evaluation.points = all_points
+    points = _complete_points(evaluation, indicator, unit, all_points, today)
     if not points:
-        evaluation.reason = _("No values have been imported for %(indicator)s yet.") % {
-            "indicator": indicator.name
-        }
         return evaluation
     latest = points[-1]
     value = float(latest.value)
@@ -242,7 +277,7 @@ def evaluate_kpi(
     evaluation.latest_period = latest.period
     if target is None:
         evaluation.reason = _("The goal has no target value.")
-        return evaluation
+        return _with_note(evaluation, latest.period)
     lower = indicator.lower_is_better
     season = SEASON.get(Periodicity(indicator.periodicity), 1)
     smoothed = smooth(points, season)
@@ -322,7 +357,26 @@ def evaluate_kpi(
     else:
         evaluation.status = Status.AT_RISK
         evaluation.reason = _("Too few values for a trend and no baseline to compare with.")
+    return _with_note(evaluation, latest.period)
+
+
+def _with_note(evaluation: Evaluation, judged_on: str) -> Evaluation:
+    if evaluation.incomplete:
+        evaluation.reason += " " + incomplete_note(judged_on, evaluation.incomplete)
     return evaluation
+
+
+def incomplete_note(last: str, trailing: list[PeriodCompleteness]) -> str:
+    """ "Judged on 2026-10, the last complete period; 2026-11 has values from 3 of 12 units."""
+    parts = ", ".join(
+        _("%(period)s has values from %(reported)s of %(expected)s units")
+        % {"period": c.period, "reported": c.reported, "expected": c.expected}
+        for c in trailing
+    )
+    return _("Judged on %(period)s, the last complete period; %(parts)s.") % {
+        "period": last,
+        "parts": parts,
+    }
 
 
 def kpi_goals(year: int | None = None) -> QuerySet[Element]:

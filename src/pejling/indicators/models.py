@@ -13,11 +13,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from pejling.core.models import ChangeSource
-from pejling.indicators.validation import aggregation_problem
+from pejling.indicators.validation import aggregation_problem, indicator_code_problem
 from pejling.organisation.models import Unit
 
 
@@ -55,11 +56,27 @@ class MeasureUnit(models.TextChoices):
     HOURS = "hours", _("hours")
 
 
+class UpdateFrequency(models.IntegerChoices):
+    """How often new values are expected, in days: older data says it is outdated."""
+
+    WEEK = 7, _("Every week")
+    MONTH = 31, _("Every month")
+    QUARTER = 92, _("Every quarter")
+    TERTIAL = 123, _("Every tertial")
+    YEAR = 366, _("Every year")
+
+
+LANGUAGES = ("sv", "da", "nb", "en")
+
+
 class Indicator(models.Model):
     """A measure. Base measures (sum) are imported; a ratio is computed from two of them."""
 
     code = models.CharField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    # The name in each interface language ({"sv": ..., "da": ..., "nb": ..., "en": ...});
+    # ``name`` is shown where a language has none.
+    names = models.JSONField(_("names in other languages"), default=dict, blank=True)
     description = models.TextField(_("description"), blank=True)
     measure_unit = models.CharField(_("unit"), max_length=20, choices=MeasureUnit.choices)
     direction = models.CharField(
@@ -105,6 +122,20 @@ class Indicator(models.Model):
         help_text=_("A ratio is multiplied by this, e.g. 100 for a percentage."),
     )
     allow_negative = models.BooleanField(_("negative values allowed"), default=False)
+    reported_by = models.CharField(
+        _("reported by"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who delivers the values, e.g. the payroll office or Statistics Denmark."),
+    )
+    update_frequency = models.PositiveSmallIntegerField(
+        _("expected update frequency"),
+        choices=UpdateFrequency.choices,
+        null=True,
+        blank=True,
+        help_text=_("When the newest value is older than this, the indicator says it is outdated."),
+    )
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
 
@@ -120,6 +151,12 @@ class Indicator(models.Model):
         return reverse("indicators:indicator_detail", args=[self.code])
 
     def clean(self) -> None:
+        code_problem = indicator_code_problem(self.code)
+        if code_problem:
+            raise ValidationError({"code": code_problem})
+        unknown = set(self.names or {}) - set(LANGUAGES)
+        if unknown or not all(isinstance(v, str) for v in (self.names or {}).values()):
+            raise ValidationError({"names": _("Names are given per language: sv, da, nb, en.")})
         problem = aggregation_problem(
             ratio=self.aggregation == Aggregation.RATIO,
             weighted_mean=self.aggregation == Aggregation.WEIGHTED_MEAN,
@@ -137,6 +174,16 @@ class Indicator(models.Model):
     @property
     def is_derived(self) -> bool:
         return self.aggregation == Aggregation.RATIO
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language, else ``name``."""
+        language = (get_language() or "en").split("-")[0]
+        return str((self.names or {}).get(language) or self.name)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def lower_is_better(self) -> bool:
@@ -317,3 +364,109 @@ class KpiGoal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.goal} ← {self.indicator}"
+
+
+class StatisticsSource(models.TextChoices):
+    KOLADA = "kolada", _("Kolada (Sweden)")
+    STATBANK = "statbank", _("Statistics Denmark (StatBank)")
+    SSB = "ssb", _("Statistics Norway (SSB)")
+
+
+class AreaMapping(models.Model):
+    """Which of our units a national statistics source's area is (a municipality, a region):
+    kept once, reused by every fetch from that source, in the browser and by ``fetch-kpi``."""
+
+    source = models.CharField(_("source"), max_length=20, choices=StatisticsSource.choices)
+    area = models.CharField(_("area code in the source"), max_length=50)
+    label = models.CharField(_("area name in the source"), max_length=200, blank=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["source", "area"]
+        verbose_name = _("area mapping")
+        verbose_name_plural = _("area mappings")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "area"], name="one_unit_per_source_area")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.area} → {self.unit_id}"
+
+
+class Schedule(models.TextChoices):
+    MANUAL = "manual", _("Only when asked")
+    DAILY = "daily", _("Every day")
+    WEEKLY = "weekly", _("Every week")
+    MONTHLY = "monthly", _("Every month")
+
+
+class FetchStatus(models.TextChoices):
+    NEVER = "never", _("Not run yet")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Fetched")
+    FAILED = "failed", _("Failed")
+
+
+class SourceFetch(models.Model):
+    """A series of a national statistics source fetched into an indicator: which series, the
+    value picked or the sum asked for each dimension beyond area and time, the periods, the
+    schedule, and how the last run went. Areas map to units through :class:`AreaMapping`."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="fetches"
+    )
+    source = models.CharField(_("source"), max_length=20, choices=StatisticsSource.choices)
+    series = models.CharField(_("series"), max_length=50)
+    series_label = models.CharField(_("series name"), max_length=300, blank=True)
+    area_dimension = models.CharField(_("area dimension"), max_length=50, blank=True)
+    time_dimension = models.CharField(_("time dimension"), max_length=50, blank=True)
+    picks = models.JSONField(_("values picked"), default=dict, blank=True)
+    sums = models.JSONField(_("summed over"), default=list, blank=True)
+    periods = models.JSONField(_("periods"), default=list, blank=True)
+    schedule = models.CharField(
+        _("schedule"), max_length=10, choices=Schedule.choices, default=Schedule.MANUAL
+    )
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=FetchStatus.choices, default=FetchStatus.NEVER
+    )
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    last_fetched = models.PositiveIntegerField(_("values fetched"), default=0)
+    last_kept = models.PositiveIntegerField(_("values for our units"), default=0)
+    last_created = models.PositiveIntegerField(_("values created"), default=0)
+    last_updated = models.PositiveIntegerField(_("values updated"), default=0)
+    last_errors = models.JSONField(_("errors"), default=list, blank=True)
+    last_batch = models.ForeignKey(
+        ImportBatch,
+        verbose_name=_("import"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["status", "next_run_at"])
+
+    class Meta:
+        ordering = ["indicator__code", "pk"]
+        verbose_name = _("statistics fetch")
+        verbose_name_plural = _("statistics fetches")
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.series} → {self.indicator_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("indicators:fetch_detail", args=[self.pk])

@@ -1,10 +1,28 @@
+"""Background work of indicators, run by ``pejling db_worker``: confirmed uploads, fetches of
+national statistics (queued by *Fetch now*), and the periodic check that queues the fetches
+whose schedule is due (it queues itself again every quarter of an hour)."""
+
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.tasks import task
+from datetime import datetime, timedelta
+from functools import partial
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+from pejling.indicators import fetching
 from pejling.indicators.imports import confirm_import
-from pejling.indicators.models import ImportBatch, ImportStatus
+from pejling.indicators.models import (
+    FetchStatus,
+    ImportBatch,
+    ImportStatus,
+    Schedule,
+    SourceFetch,
+)
+
+CHECK_EVERY = timedelta(minutes=15)
 
 
 @task()
@@ -20,3 +38,54 @@ def run_import(batch_id: int, user_id: int | None) -> str:
 
     batch = confirm_import(batch=batch, by=user, progress=progress)
     return str(batch.status)
+
+
+@task()
+def run_fetch(fetch_id: int, user_id: int | None) -> str:
+    """Fetch a series of national statistics into its indicator; the outcome is kept on the
+    fetch (``fetching.run``)."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    return str(fetching.run(fetch_id, user).status)
+
+
+def enqueue_due(now: datetime | None = None) -> list[int]:
+    """Queue every scheduled fetch that is due and not already queued or running; their ids.
+    Each row is locked and re-checked, so two checks never queue one fetch twice."""
+    now = now or timezone.now()
+    queued = []
+    with transaction.atomic():
+        due = (
+            SourceFetch.objects.select_for_update(skip_locked=True)
+            .exclude(schedule=Schedule.MANUAL)
+            .exclude(status__in=(FetchStatus.QUEUED, FetchStatus.RUNNING))
+            .filter(next_run_at__lte=now, indicator__archived_at__isnull=True)
+        )
+        for fetch in due:
+            fetch.status = FetchStatus.QUEUED
+            fetch.save(update_fields=["status"])
+            queued.append(fetch.pk)
+            transaction.on_commit(partial(run_fetch.enqueue, fetch.pk, None))
+    return queued
+
+
+@task()
+def check_scheduled_fetches() -> int:
+    """The periodic check: queue the due fetches, then come back in a quarter of an hour."""
+    queued = enqueue_due()
+    ensure_schedule_check()
+    return len(queued)
+
+
+def ensure_schedule_check() -> None:
+    """Make sure the periodic check is waiting in the queue (once: with the database worker,
+    a waiting check is looked for first)."""
+    try:
+        from django_tasks_db.models import DBTaskResult
+
+        if DBTaskResult.objects.filter(
+            task_path=check_scheduled_fetches.module_path, status="READY"
+        ).exists():
+            return
+    except (ImportError, LookupError, RuntimeError):
+        pass
+    check_scheduled_fetches.using(run_after=timezone.now() + CHECK_EVERY).enqueue()

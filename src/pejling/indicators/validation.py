@@ -41,3 +41,32 @@ def negative_problem(value: Decimal, *, allow_negative: bool) -> str | None:
     if value < 0 and not allow_negative:
         return _("The value is negative; this indicator only takes values of zero or more.")
     return None
+
+
+# The aggregations whose values add up (a count, kronor, a stock): only these may be summed
+# over a source's sex or age. A percentage or a mean summed over sex means nothing.
+ADDITIVE_AGGREGATIONS = ("sum", "latest")
+
+
+def sum_problem(aggregation: str) -> str | None:
+    """Summing a source's breakdown (sex, age) is only meaningful for values that add up."""
+    if aggregation not in ADDITIVE_AGGREGATIONS:
+        return _(
+            "Only values that add up (a sum or a stock) can be summed over a breakdown; "
+            "pick one value instead."
+        )
+    return None
+
+
+def indicator_code_problem(code: str) -> str | None:
+    """A code appears in addresses and files: letters, digits, '-', '_' and '.' only."""
+    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+    if not code or not set(code.casefold()) <= allowed:
+        return _("A code has letters a–z, digits, '-', '_' and '.' only, without spaces.")
+    if code.casefold() in RESERVED_CODES:
+        return _("“%(code)s” is a word the addresses use; choose another code.") % {"code": code}
+    return None
+
+
+# Words of the indicators' addresses (/indicators/new/, /indicators/imports/ …).
+RESERVED_CODES = frozenset({"new", "imports", "goals", "units", "fetches", "areas", "template"})

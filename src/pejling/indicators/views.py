@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from pejling.core.http import HtmxHttpRequest, render_panel
-from pejling.indicators import charts, rollups
+from pejling.indicators import charts, completeness, rollups
 from pejling.indicators.evaluation import evaluate_kpi
 from pejling.indicators.forms import ImportForm
 from pejling.indicators.imports import (
@@ -33,8 +36,18 @@ def _root() -> Unit | None:
 
 
 def indicator_list(request: HttpRequest) -> HttpResponse:
-    indicators = list(Indicator.objects.select_related("numerator", "denominator", "weight"))
-    return render(request, "indicators/indicator_list.html", {"indicators": indicators})
+    archived = request.GET.get("archived") == "1"
+    indicators = list(
+        Indicator.objects.select_related("numerator", "denominator", "weight").filter(
+            archived_at__isnull=not archived
+        )
+    )
+    outdated = completeness.outdated_ids(indicators, timezone.localdate())
+    return render(
+        request,
+        "indicators/indicator_list.html",
+        {"indicators": indicators, "outdated": outdated, "archived": archived},
+    )
 
 
 def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
@@ -51,14 +64,17 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
         else (periods[0] if periods else None)
     )
     breakdown = rollups.breakdown(indicator, unit, period) if unit and period else None
+    judged = completeness.completeness(indicator, unit) if points and unit else {}
     chart = None
     if points and unit:
         chart = charts.series_chart(
-            title=f"{indicator.name} – {unit.name}",
+            title=f"{indicator.display_name} – {unit.name}",
             description=indicator.get_aggregation_display(),
             points=points,
             unit_label=indicator.get_measure_unit_display(),
+            incomplete=judged,
         )
+    office = is_strategy_office(request.user)
     context = {
         "indicator": indicator,
         "unit": unit,
@@ -67,6 +83,15 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
         "period": period,
         "periods": periods[:36],
         "breakdown": breakdown,
+        "period_completeness": judged.get(period) if period else None,
+        "missing_units": (
+            Unit.objects.filter(pk__in=judged[period].missing).order_by("name")[:20]
+            if period in judged and not judged[period].complete
+            else []
+        ),
+        "outdated": completeness.outdated(indicator, timezone.localdate()),
+        "fetches": list(indicator.fetches.all()) if office else [],
+        "has_values": IndicatorValue.objects.filter(indicator=indicator).exists(),
     }
     return render(request, "indicators/indicator_detail.html", context)
 
@@ -166,20 +191,31 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         ImportBatch.objects.select_related("created_by", "default_indicator"), pk=pk
     )
     preview = []
+    period_completeness: list[tuple[Any, completeness.PeriodCompleteness]] = []
     if batch.status == ImportStatus.PREVIEW and batch.payload is not None:
         _rows, checked = read_and_check(
             bytes(batch.payload), batch.filename, indicator=batch.default_indicator
         )
         preview = checked.preview
+        if not checked.errors:
+            period_completeness = _upload_completeness(checked)
     context = {
         "batch": batch,
         "errors": batch_errors(batch),
         "preview": preview[:PREVIEW_ROWS],
+        "incomplete": [c for c in period_completeness if not c[1].complete],
         "running": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
     }
     if request.htmx:
         return render(request, "indicators/import_detail.html#status", context)
     return render(request, "indicators/import_detail.html", context)
+
+
+def _upload_completeness(checked: Any) -> list[tuple[Any, completeness.PeriodCompleteness]]:
+    """How complete each indicator's periods will be with the upload: (indicator, result)."""
+    judged = completeness.of_upload(completeness.incoming_units(checked))
+    names = Indicator.objects.in_bulk({indicator_id for indicator_id, _p in judged})
+    return [(names[indicator_id], c) for (indicator_id, _p), c in judged.items()]
 
 
 @require_POST

@@ -3,7 +3,8 @@ region and period, every other dimension pinned to one category."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from .records import (
     PeriodError,
     parse_period,
 )
+from .totals import parts_of, total_of
 
 RegionMapper = Callable[[str], str | None] | Mapping[str, str]
 
@@ -40,6 +42,7 @@ def observations_from_dataset(
     filters: Mapping[str, str] | None = None,
     region_codes: RegionMapper | None = None,
     nonnegative: bool = False,
+    sums: Collection[str] = (),
 ) -> ParseResult:
     """Turn a dataset into observations of one indicator.
 
@@ -53,6 +56,10 @@ def observations_from_dataset(
       with more than one category (for example ``{"ContentsCode":
       "Personer1"}``). An unfiltered dimension with several categories is an
       ``ambiguous_dimension`` error, as it would give duplicate rows.
+    - ``sums``: dimensions to sum over (sex, age): the source's own total category where the
+      dataset carries one (by its label, see :mod:`.totals`), else the sum of every other
+      category; a cell missing in any part leaves that sum out (skipped). ``result.sums`` says
+      which was done.
 
     Null cells become ``skipped`` entries (``null_value``) that carry the
     cell's status symbol. Errors have ``row=None`` and name the dimension in
@@ -65,17 +72,23 @@ def observations_from_dataset(
     filters = dict(filters or {})
     if region is None and not unit:
         raise ValueError("Pass either region (a dimension id) or unit (a fixed unit code).")
+    sums = [name for name in sums if name not in filters]
     result.errors.extend(
-        _missing_dimensions(dataset, [time, *([region] if region else []), *filters])
-    )
-    if result.errors:
-        return result
-    fixed = _pinned_positions(
-        dataset, varying=(time, region), filters=filters, errors=result.errors
+        _missing_dimensions(dataset, [time, *([region] if region else []), *filters, *sums])
     )
     if result.errors:
         return result
     strides = dict(zip(dataset.ids, dataset.strides, strict=True))
+    parts = _summed_parts(dataset, sums, filters, result)
+    fixed = _pinned_positions(
+        dataset, varying=(time, region, *parts), filters=filters, errors=result.errors
+    )
+    if result.errors:
+        return result
+    offsets = [
+        sum(pos * strides[dim_id] for dim_id, pos in zip(parts, combination, strict=True))
+        for combination in itertools.product(*parts.values())
+    ]
     cells = _DatasetCells(
         dataset=dataset,
         result=result,
@@ -85,11 +98,32 @@ def observations_from_dataset(
         nonnegative=nonnegative,
         base=sum(pos * strides[dim_id] for dim_id, pos in fixed.items()),
         strides=strides,
+        offsets=offsets,
     )
     periods = _periods_of(dataset.dimensions[time], result.errors)
     units = _units_of(dataset, region, unit, region_codes, result.errors)
     cells.read(periods, units)
     return result
+
+
+def _summed_parts(
+    dataset: Dataset, sums: list[str], filters: dict[str, str], result: ParseResult
+) -> dict[str, list[int]]:
+    """For each dimension summed over: pin its total (added to ``filters``) where the dataset
+    carries one, else the positions of the parts to add up (returned)."""
+    parts: dict[str, list[int]] = {}
+    for dim_id in sums:
+        dimension = dataset.dimensions[dim_id]
+        categories = [(c, dimension.label_of(c)) for c in dimension.categories]
+        total = total_of(categories)
+        if total is not None or len(dimension) == 1:
+            filters[dim_id] = total if total is not None else dimension.categories[0]
+            result.sums[dim_id] = filters[dim_id]
+        else:
+            codes = parts_of(categories)
+            parts[dim_id] = [dimension.positions[c] for c in codes]
+            result.sums[dim_id] = len(codes)
+    return parts
 
 
 def _missing_dimensions(dataset: Dataset, names: list[str]) -> list[ParseError]:
@@ -108,7 +142,7 @@ def _missing_dimensions(dataset: Dataset, names: list[str]) -> list[ParseError]:
 def _pinned_positions(
     dataset: Dataset,
     *,
-    varying: tuple[str, str | None],
+    varying: tuple[str | None, ...],
     filters: Mapping[str, str],
     errors: list[ParseError],
 ) -> dict[str, int]:
@@ -202,6 +236,7 @@ class _DatasetCells:
     nonnegative: bool
     base: int
     strides: dict[str, int]
+    offsets: list[int]
 
     def read(self, periods: dict[str, Period], units: dict[str, str]) -> None:
         time_categories = self.dataset.dimensions[self.time].categories
@@ -234,7 +269,20 @@ class _DatasetCells:
                 )
 
     def _value(self, index: int, where: str) -> Decimal | None:
-        """The cell's value, or None: a null is skipped, anything else bad an error."""
+        """The cell's value (the sum of the parts' cells when a dimension is summed over), or
+        None: a null in any part is skipped, anything else bad an error."""
+        if len(self.offsets) == 1:
+            return self._cell(index + self.offsets[0], where)
+        total = Decimal(0)
+        for offset in self.offsets:
+            value = self._cell(index + offset, where)
+            if value is None:
+                return None
+            total += value
+        return total
+
+    def _cell(self, index: int, where: str) -> Decimal | None:
+        """One cell's value, or None: a null is skipped, anything else bad an error."""
         raw = self.dataset.value_at(index)
         if raw is None:
             status = self.dataset.status_at(index)

@@ -240,6 +240,9 @@ class ParseResult:
     observations: list[Observation] = field(default_factory=list)
     errors: list[ParseError] = field(default_factory=list)
     skipped: list[ParseError] = field(default_factory=list)
+    # How each dimension asked to be summed over was read: the source's own total (its code,
+    # a str) or the number of parts added up (an int).
+    sums: dict[str, str | int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

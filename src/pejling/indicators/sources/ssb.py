@@ -24,7 +24,7 @@ Codes such as ``K-Rest`` (not a municipality) are kept as they are.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,7 @@ def parse_ssb_jsonstat(
     strip_region_prefix: bool = True,
     nonnegative: bool = False,
     dataset_name: str | None = None,
+    sums: Collection[str] = (),
 ) -> ParseResult:
     """Observations from an SSB JSON-stat answer (2.0, or a 1.x bundle).
 
@@ -91,6 +92,7 @@ def parse_ssb_jsonstat(
         filters=filters,
         region_codes=mapper,
         nonnegative=nonnegative,
+        sums=sums,
     )
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -42,6 +42,7 @@ from .records import (
     PeriodError,
     parse_period,
 )
+from .totals import parts_of, total_of
 
 STATBANK_BASE_URL = "https://api.statbank.dk/v1"
 VALUE_COLUMN = "INDHOLD"
@@ -307,6 +308,7 @@ def parse_statbank_csv(
     region_codes: RegionMapper | None = None,
     value_column: str = VALUE_COLUMN,
     nonnegative: bool = False,
+    sums: Collection[str] = (),
 ) -> ParseResult:
     """Observations from a StatBank ``/v1/data`` CSV answer.
 
@@ -318,6 +320,9 @@ def parse_statbank_csv(
     - ``filters``: column -> wanted cell (text or code), for example
       ``{"CIVILSTAND": "I alt"}``; other rows are ignored. Any other column
       with more than one distinct value is an ``ambiguous_dimension`` error.
+    - ``sums``: columns to sum over (sex, age): the answer's own total where it carries one
+      (``I alt``, ``Alder i alt``; see :mod:`.totals`), else the sum of every part; a cell
+      missing in any part leaves the sum out (skipped). ``result.sums`` says which.
 
     Columns are matched case-insensitively. Rows are numbered like the file
     (header = row 1). Values may use a decimal comma (``lang=da``) or point.
@@ -335,8 +340,11 @@ def parse_statbank_csv(
         return result
     header = rows[0]
     filters = dict(filters or {})
+    sums = [name for name in sums if name not in filters]
     positions = _column_positions(
-        header, [time, value_column, *([region] if region else []), *filters], result.errors
+        header,
+        [time, value_column, *([region] if region else []), *filters, *sums],
+        result.errors,
     )
     if result.errors:
         return result
@@ -349,9 +357,17 @@ def parse_statbank_csv(
         for n, r in body
         if len(r) >= width and all(_matches(r[p], v) for p, v in filter_pos.items())
     ]
+    selected, summed = _select_sums(selected, {name: positions[name] for name in sums}, result)
     result.errors.extend(_ambiguous_columns(header, set(positions.values()), selected))
     if result.errors:
         return result
+    if summed:
+        selected = _summed_rows(
+            selected,
+            keys=[positions[time], *([positions[region]] if region else [])],
+            value_at=positions[value_column],
+            result=result,
+        )
 
     result.errors.extend(
         ParseError(n, None, "invalid_payload", f"Row has {len(r)} cells, the header {width}.")
@@ -373,6 +389,53 @@ def parse_statbank_csv(
     return result
 
 
+def _select_sums(
+    rows: list[tuple[int, list[str]]], columns: dict[str, int], result: ParseResult
+) -> tuple[list[tuple[int, list[str]]], bool]:
+    """Keep, for each column summed over, its total's rows (the source's own total) or else
+    every part's rows; whether any column is left to be added up."""
+    summed = False
+    for name, pos in columns.items():
+        distinct = list(dict.fromkeys(r[pos].strip() for _, r in rows))
+        total = total_of([(value, None) for value in distinct])
+        if total is not None:
+            rows = [(n, r) for n, r in rows if r[pos].strip() == total]
+            result.sums[name] = total
+        else:
+            parts = set(parts_of([(value, None) for value in distinct]))
+            rows = [(n, r) for n, r in rows if r[pos].strip() in parts]
+            result.sums[name] = len(parts)
+            summed = summed or len(parts) > 1
+    return rows, summed
+
+
+def _summed_rows(
+    rows: list[tuple[int, list[str]]], *, keys: list[int], value_at: int, result: ParseResult
+) -> list[tuple[int, list[str]]]:
+    """One row per period (and area): its value the sum of the parts' values, written with a
+    decimal comma; ``..`` (missing) when any part is missing or not a number."""
+    groups: dict[tuple[str, ...], tuple[int, list[str], Decimal | None]] = {}
+    for n, r in rows:
+        key = tuple(r[k].strip() for k in keys)
+        raw = r[value_at].strip()
+        try:
+            value: Decimal | None = (
+                None if raw in MISSING_MARKERS or not raw else parse_decimal(raw)
+            )
+        except NumberError:
+            value = None
+        if key not in groups:
+            groups[key] = (n, list(r), value)
+        else:
+            first, cells, total = groups[key]
+            groups[key] = (first, cells, None if total is None or value is None else total + value)
+    out = []
+    for first, cells, total in groups.values():
+        cells[value_at] = ".." if total is None else str(total).replace(".", ",")
+        out.append((first, cells))
+    return out
+
+
 def parse_statbank_jsonstat(
     payload: Any,
     *,
@@ -383,6 +446,7 @@ def parse_statbank_jsonstat(
     filters: Mapping[str, str] | None = None,
     region_codes: RegionMapper | None = None,
     nonnegative: bool = False,
+    sums: Collection[str] = (),
 ) -> ParseResult:
     """Observations from a StatBank ``format: jsonstat`` answer (JSON-stat 1).
 
@@ -399,6 +463,7 @@ def parse_statbank_jsonstat(
         filters=filters,
         region_codes=region_codes,
         nonnegative=nonnegative,
+        sums=sums,
     )
 
 

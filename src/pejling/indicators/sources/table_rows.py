@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -41,14 +42,27 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "indicator_id",
         "kpi",
         "kpi_id",
+        "kpi_code",
+        "measure",
+        "measure_code",
+        "metric",
         "indikator",
+        "indikatorkod",
+        "indikatorkode",
         "nyckeltal",
         "nyckeltal_id",
+        "nyckeltalskod",
+        "nyckeltal_kod",
+        "mått",
         "nøgletal",
+        "nøgletalskode",
+        "nøgletal_kode",
         "nøkkeltall",
         "nøkkeltal",
+        "nøkkeltallskode",
         "nokkeltall",
         "noegletal",
+        "styringsindikator",
     ),
     "unit": (
         "unit",
@@ -100,11 +114,21 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 _REQUIRED = ("unit", "period", "value")
 
 
-_ALIAS_LOOKUP: dict[str, tuple[str, int]] = {
-    normalise_header(alias): (field_name, priority)
-    for field_name, aliases in HEADER_ALIASES.items()
-    for priority, alias in enumerate(aliases)
-}
+def _header_key(cell: object) -> str:
+    """A header as it is looked up: :func:`normalise_header`, then without accents and with the
+    Nordic letters spelt plainly (``Nøgletal``, ``NOEGLETAL`` and ``nogletal`` are one name)."""
+    key = normalise_header(cell)
+    for letter, plain in (("æ", "ae"), ("ø", "o"), ("œ", "oe"), ("ß", "ss")):
+        key = key.replace(letter, plain)
+    key = unicodedata.normalize("NFKD", key)
+    key = "".join(c for c in key if not unicodedata.combining(c))
+    return key.replace("oe", "o").replace("aa", "a")
+
+
+_ALIAS_LOOKUP: dict[str, tuple[str, int]] = {}
+for _field_name, _aliases in HEADER_ALIASES.items():
+    for _priority, _alias in enumerate(_aliases):
+        _ALIAS_LOOKUP.setdefault(_header_key(_alias), (_field_name, _priority))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +145,7 @@ def _match_header(cells: Sequence[Any]) -> _Columns:
     for position, cell in enumerate(cells):
         if cell is None:
             continue
-        found = _ALIAS_LOOKUP.get(normalise_header(cell))
+        found = _ALIAS_LOOKUP.get(_header_key(cell))
         if found is None:
             continue
         field_name, priority = found

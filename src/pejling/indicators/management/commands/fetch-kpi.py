@@ -18,36 +18,19 @@ or ``--base-url``. Data from Kolada must be credited "Källa: Kolada".
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pejling.indicators import national
 from pejling.indicators.imports import batch_errors, import_observations
 from pejling.indicators.models import Aggregation, ImportStatus, Indicator
-from pejling.indicators.sources import (
-    KoladaClient,
-    ParseResult,
-    SsbClient,
-    StatbankClient,
-    parse_ssb_jsonstat,
-    parse_statbank_csv,
-    parse_statbank_jsonstat,
-)
-from pejling.indicators.sources._http import SourceHttpError
-from pejling.indicators.sources.jsonstat import JsonStatError
 from pejling.indicators.sources.kolada import SOURCE_CREDIT
+from pejling.indicators.validation import sum_problem
 from pejling.organisation.models import Unit
 
 SOURCES = ("kolada", "statbank", "ssb")
-BASE_URL_SETTINGS = {
-    "kolada": "PEJLING_KOLADA_URL",
-    "statbank": "PEJLING_STATBANK_URL",
-    "ssb": "PEJLING_SSB_URL",
-}
-REGION_VARIABLES = {"statbank": "OMRÅDE", "ssb": "Region"}
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -69,9 +52,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--map",
             action="append",
-            required=True,
             metavar="REGION=UNITCODE",
-            help="a region of the source and our unit it is (repeat for more)",
+            help="a region of the source and our unit it is (repeat for more); added to the "
+            "mapping kept in Pejling for the source",
+        )
+        parser.add_argument(
+            "--sum",
+            action="append",
+            metavar="VAR",
+            help="sum over this variable (sex, age): the source's total where the answer has "
+            "one, else every value added up (repeat for more)",
         )
         parser.add_argument("--base-url", help="the API's base URL (default: from the settings)")
         parser.add_argument(
@@ -115,21 +105,48 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         source: str = options["source"]
         indicator = _indicator(options["indicator"])
-        mapping = _pairs(options["map"], "--map")
+        sums = list(options["sum"] or [])
+        problem = sum_problem(indicator.aggregation) if sums else None
+        if problem:
+            raise CommandError(problem)
+        # The stored area → unit mapping (kept from the browser), with --map on top of it.
+        mapping = {**national.stored_mapping(source), **_pairs(options["map"], "--map")}
+        if not mapping:
+            raise CommandError(
+                f"No area of {source} is mapped to a unit: pass --map REGION=UNITCODE."
+            )
         known = set(Unit.objects.filter(code__in=mapping.values()).values_list("code", flat=True))
         unknown = sorted(set(mapping.values()) - known)
         if unknown:
             raise CommandError(f"No unit has the code {', '.join(unknown)} (in --map).")
         user = _user(options["user"])
-        url, label, result = self._fetch(source, indicator, mapping, options)
-        kept, unit_codes = self._keep_mapped(result, indicator, mapping, url)
+        query = self._query(source, indicator, mapping, options, sums)
+        try:
+            fetched = national.fetch(query)
+        except national.SourceUnavailable as exc:
+            raise CommandError(f"Could not fetch from {source}: {exc}") from exc
+        kept = national.keep_mapped(fetched.result, mapping, indicator.code)
+        self.stdout.write(
+            f"Fetched {kept.fetched:,} values from {fetched.url}: "
+            f"{kept.fetched - kept.ignored:,} for mapped regions, "
+            f"{kept.ignored:,} for other regions left out, "
+            f"{len(kept.result.skipped):,} empty in the source."
+        )
+        for name, how in kept.result.sums.items():
+            self.stdout.write(
+                f"{name}: the source's total {how!r} is used."
+                if isinstance(how, str)
+                else f"{name}: {how} values summed."
+            )
+        if kept.missing:
+            self.stderr.write(f"No values for the mapped region(s) {', '.join(kept.missing)}.")
         batch = import_observations(
-            result=result,
-            source=label,
+            result=kept.result,
+            source=fetched.label,
             by=user,
-            filename=url[:255],
+            filename=fetched.url[:255],
             indicator=indicator,
-            unit_codes=unit_codes,
+            unit_codes=kept.unit_codes,
             dry_run=options["dry_run"],
         )
         if batch.status == ImportStatus.FAILED:
@@ -140,7 +157,8 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"{kept:,} values for {indicator.code} are valid (dry run, nothing written)."
+                    f"{len(kept.result.observations):,} values for {indicator.code} are valid "
+                    "(dry run, nothing written)."
                 )
             )
         else:
@@ -153,104 +171,48 @@ class Command(BaseCommand):
         if source == "kolada":
             self.stdout.write(SOURCE_CREDIT)
 
-    def _fetch(
-        self, source: str, indicator: Indicator, mapping: dict[str, str], options: dict[str, Any]
-    ) -> tuple[str, str, ParseResult]:
-        """The answer's URL, the batch's source label and the parsed answer."""
-        base_url = options["base_url"] or getattr(settings, BASE_URL_SETTINGS[source])
-        fetch = {"kolada": self._kolada, "statbank": self._statbank}.get(source, self._ssb)
-        try:
-            return fetch(base_url, indicator, mapping, options)
-        except (OSError, SourceHttpError, JsonStatError, ValueError, RuntimeError) as exc:
-            raise CommandError(f"Could not fetch from {source}: {exc}") from exc
-
-    def _keep_mapped(
-        self, result: ParseResult, indicator: Indicator, mapping: dict[str, str], url: str
-    ) -> tuple[int, dict[str, str]]:
-        """The source answers for regions that are not ours: keep the mapped ones only (as
-        values of ``indicator``), say so; returns how many were kept and their unit codes."""
-        lookup = {region.casefold(): code for region, code in mapping.items()}
-        kept = [o for o in result.observations if o.unit.casefold() in lookup]
-        ignored = len(result.observations) - len(kept)
-        result.observations = [dataclasses.replace(o, indicator=indicator.code) for o in kept]
-        self.stdout.write(
-            f"Fetched {len(kept) + ignored:,} values from {url}: {len(kept):,} for mapped regions, "
-            f"{ignored:,} for other regions left out, {len(result.skipped):,} empty in the source."
-        )
-        missing = sorted(set(lookup) - {o.unit.casefold() for o in kept})
-        if missing:
-            self.stderr.write(f"No values for the mapped region(s) {', '.join(missing)}.")
-        return len(kept), {o.unit: lookup[o.unit.casefold()] for o in kept}
-
-    def _kolada(
-        self, base_url: str, indicator: Indicator, mapping: dict[str, str], options: dict[str, Any]
-    ) -> tuple[str, str, ParseResult]:
-        kpi = options["kpi"]
-        if not kpi:
-            raise CommandError("Kolada needs --kpi (for example N00090).")
-        client = KoladaClient(base_url)
-        municipalities = options["municipality"] or list(mapping)
-        years = options["year"] or None
-        url = client.data_url(kpi, municipalities, years)
-        result = client.fetch_data(kpi, municipalities, years, gender=options["gender"])
-        return url, f"kolada {kpi}", result
-
-    def _statbank(
-        self, base_url: str, indicator: Indicator, mapping: dict[str, str], options: dict[str, Any]
-    ) -> tuple[str, str, ParseResult]:
-        table = options["table"]
-        if not table:
-            raise CommandError("StatBank needs --table (for example FOLK1A).")
-        region = options["region_variable"] or REGION_VARIABLES["statbank"]
-        time = options["time_variable"]
+    def _query(
+        self,
+        source: str,
+        indicator: Indicator,
+        mapping: dict[str, str],
+        options: dict[str, Any],
+        sums: list[str],
+    ) -> national.Query:
         filters = _pairs(options["filter"], "--filter")
-        as_text = options["presentation"] == "text"
-        # The API selects by code; with texts in the answer, ask for every value and pick here.
-        variables: dict[str, list[str]] = {
-            name: ["*"] if as_text else [value] for name, value in filters.items()
-        }
-        variables[region] = ["*"] if as_text else list(mapping)
-        if options["period"]:
-            variables[time] = list(options["period"])
-        client = StatbankClient(base_url, lang=options["lang"] or "da")
-        body = client.data(
-            table,
-            variables,
+        if source == "kolada":
+            if not options["kpi"]:
+                raise CommandError("Kolada needs --kpi (for example N00090).")
+            return national.Query(
+                source=source,
+                series=options["kpi"],
+                indicator=indicator.code,
+                areas=options["municipality"] or list(mapping),
+                picks={"gender": options["gender"]},
+                sums=sums,
+                periods=options["year"] or [],
+                url=options["base_url"],
+            )
+        if not options["table"]:
+            example = "FOLK1A" if source == "statbank" else "07459"
+            name = "StatBank" if source == "statbank" else "SSB"
+            raise CommandError(f"{name} needs --table (for example {example}).")
+        return national.Query(
+            source=source,
+            series=options["table"],
+            indicator=indicator.code,
+            areas=list(mapping),
+            picks=filters,
+            sums=sums,
+            periods=options["period"] or [],
+            area_dimension=options["region_variable"] or national.AREA_DIMENSIONS[source],
+            time_dimension=options["time_variable"],
+            url=options["base_url"],
+            lang=options["lang"],
             fmt=options["format"],
-            value_presentation="Default" if as_text else "Code",
+            as_text=options["presentation"] == "text",
+            codelists=_pairs(options["codelist"], "--codelist"),
         )
-        url = client.url("data")
-        if options["format"] == "csv":
-            result = parse_statbank_csv(
-                body, indicator=indicator.code, time=time, region=region, filters=filters
-            )
-        else:
-            result = parse_statbank_jsonstat(
-                body, indicator=indicator.code, time=time, region=region, filters=filters
-            )
-        return f"{url} ({table})", f"statbank {table}", result
-
-    def _ssb(
-        self, base_url: str, indicator: Indicator, mapping: dict[str, str], options: dict[str, Any]
-    ) -> tuple[str, str, ParseResult]:
-        table = options["table"]
-        if not table:
-            raise CommandError("SSB needs --table (for example 07459).")
-        region = options["region_variable"] or REGION_VARIABLES["ssb"]
-        time = options["time_variable"]
-        filters = _pairs(options["filter"], "--filter")
-        codelists = _pairs(options["codelist"], "--codelist")
-        # Every region (codes may carry a code list's prefix such as K-); the mapped ones are kept.
-        value_codes: dict[str, str] = {**filters, region: "*"}
-        if options["period"]:
-            value_codes[time] = ",".join(options["period"])
-        client = SsbClient(base_url, lang=options["lang"] or "no")
-        url = client.data_url(table, value_codes, codelists)
-        payload = client.fetch(table, value_codes, codelists)
-        result = parse_ssb_jsonstat(
-            payload, indicator=indicator.code, region=region, time=time, filters=filters
-        )
-        return url, f"ssb {table}", result
 
 
 def _indicator(code: str) -> Indicator:
