@@ -18,7 +18,14 @@ from django.utils.translation import gettext as _
 
 from pejling.publication import selectors
 from pejling.publication.accessibility import statement
-from pejling.publication.web import LANGUAGES, PREVIEW, namespace_of, not_found, public_page
+from pejling.publication.web import (
+    LANGUAGES,
+    PREVIEW,
+    guard,
+    namespace_of,
+    not_found,
+    public_page,
+)
 
 SEARCH_MIN, SEARCH_MAX = 2, 100
 
@@ -48,15 +55,18 @@ def _redirect(request: HttpRequest, name: str) -> HttpResponse:
 @login_not_required
 def root(request: HttpRequest) -> HttpResponse:
     """``/open/``: the start page in the reader's language."""
-    if namespace_of(request) != PREVIEW and not selectors.site_is_live():
+    try:
+        refused = guard(request)
+    except Http404:
         return not_found(request)
-    return _redirect(request, "home")
+    return refused if isinstance(refused, HttpResponse) else _redirect(request, "home")
 
 
 @login_not_required
 def accessibility_root(request: HttpRequest) -> HttpResponse:
     """``/open/accessibility/``: the statement in the reader's language (never switched off)."""
-    return _redirect(request, "accessibility")
+    refused = guard(request, always=True)
+    return refused if isinstance(refused, HttpResponse) else _redirect(request, "accessibility")
 
 
 @public_page()

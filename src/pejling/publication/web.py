@@ -66,7 +66,7 @@ def alternates(request: HttpRequest, lang: str) -> list[dict[str, Any]]:
     return result
 
 
-def _guard(request: HttpRequest, *, always: bool = False) -> str | HttpResponse:
+def guard(request: HttpRequest, *, always: bool = False) -> str | HttpResponse:
     """The namespace to answer in, or the refusal: preview needs the strategy office; the
     public needs the site live (``always``: the accessibility statement is never off)."""
     namespace = namespace_of(request)
@@ -91,7 +91,7 @@ def public_page(*, always: bool = False) -> Callable[..., Any]:
             if lang not in LANGUAGES:
                 return not_found(request)
             try:
-                namespace = _guard(request, always=always)
+                namespace = guard(request, always=always)
                 if isinstance(namespace, HttpResponse):
                     return namespace
                 with translation.override(lang):
@@ -142,7 +142,7 @@ def data_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         lang = request.GET.get("lang", "")
         lang = lang if lang in LANGUAGES else settings.LANGUAGE_CODE
         try:
-            namespace = _guard(request)
+            namespace = guard(request)
             if isinstance(namespace, HttpResponse):
                 return namespace
             with translation.override(lang):
