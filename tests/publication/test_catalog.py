@@ -57,7 +57,9 @@ def test_the_catalogue_meets_the_shapes_of_dcat_ap_se(published, client):
 
 def test_the_shapes_catch_a_catalogue_without_a_contact_e_mail(published, client):
     graph = _graph(client, "catalog.ttl", "turtle")
-    for contact in list(graph.subjects(RDF.type, URIRef("http://www.w3.org/2006/vcard/ns#Organization"))):
+    for contact in list(
+        graph.subjects(RDF.type, URIRef("http://www.w3.org/2006/vcard/ns#Organization"))
+    ):
         graph.remove((contact, URIRef("http://www.w3.org/2006/vcard/ns#hasEmail"), None))
     conforms, _report, _text = validate(graph, shacl_graph=Graph().parse(SHAPES, format="turtle"))
     assert not conforms

@@ -41,7 +41,7 @@ def conditional_public(
     conditional = get_conditional_response(
         request, etag=etag, last_modified=timestamp, response=response
     )
-    if conditional is not response:
+    if conditional is not None and conditional is not response:
         response = conditional
     response["ETag"] = etag
     response["Last-Modified"] = http_date(timestamp)

@@ -12,7 +12,9 @@ media type (IANA), licence, title, issued and modified.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -83,7 +85,9 @@ def catalog_graph(request: HttpRequest) -> Graph:
     modified = Literal(selectors.last_modified(), datatype=XSD.dateTime)
     issued = Literal(_issued(row, selectors.last_modified()), datatype=XSD.dateTime)
     licence = URIRef(row.licence)
-    base = reverse(f"{namespace}:data_file", kwargs={"filename": "catalog.jsonld"}).rsplit("/", 1)[0]
+    base = reverse(f"{namespace}:data_file", kwargs={"filename": "catalog.jsonld"}).rsplit("/", 1)[
+        0
+    ]
 
     g = Graph()
     g.bind("dcat", DCAT)
@@ -106,7 +110,13 @@ def catalog_graph(request: HttpRequest) -> Graph:
 
     g.add((catalog, RDF.type, DCAT.Catalog))
     for text in _texts(translation.gettext_lazy("Open data of %(organisation)s")):
-        g.add((catalog, DCTERMS.title, Literal(str(text) % {"organisation": name}, lang=text.language)))
+        g.add(
+            (
+                catalog,
+                DCTERMS.title,
+                Literal(str(text) % {"organisation": name}, lang=text.language),
+            )
+        )
     for text in _texts(
         translation.gettext_lazy(
             "Strategies, goals, indicators and annual agreements that %(organisation)s "
@@ -114,7 +124,11 @@ def catalog_graph(request: HttpRequest) -> Graph:
         )
     ):
         g.add(
-            (catalog, DCTERMS.description, Literal(str(text) % {"organisation": name}, lang=text.language))
+            (
+                catalog,
+                DCTERMS.description,
+                Literal(str(text) % {"organisation": name}, lang=text.language),
+            )
         )
     g.add((catalog, DCTERMS.publisher, publisher))
     g.add((catalog, FOAF.homepage, absolute(reverse(f"{namespace}:root"))))
@@ -125,41 +139,72 @@ def catalog_graph(request: HttpRequest) -> Graph:
         g.add((catalog, DCTERMS.language, uri))
 
     for dataset in DATASETS:
-        node = absolute(f"{base}/datasets/{dataset.key}")
-        g.add((catalog, DCAT.dataset, node))
-        g.add((node, RDF.type, DCAT.Dataset))
-        g.add((node, DCTERMS.identifier, Literal(str(node))))
-        for text in _texts(dataset.title):
-            g.add((node, DCTERMS.title, text))
-        for text in _texts(dataset.description):
-            g.add((node, DCTERMS.description, text))
-        for text in _texts(dataset.keywords):
-            for word in str(text).split(","):
-                g.add((node, DCAT.keyword, Literal(word.strip(), lang=text.language)))
-        g.add((node, DCTERMS.publisher, publisher))
-        g.add((node, DCAT.contactPoint, contact))
-        g.add((node, DCAT.theme, THEME_GOVERNMENT))
-        g.add((node, DCTERMS.accessRights, ACCESS_PUBLIC))
-        g.add((node, DCAT.landingPage, page(dataset.landing)))
-        g.add((node, DCTERMS.issued, issued))
-        g.add((node, DCTERMS.modified, modified))
-        for uri in LANGUAGE_URIS.values():
-            g.add((node, DCTERMS.language, uri))
-        for dist in dataset.distributions:
-            url = absolute(reverse(f"{namespace}:data_file", kwargs={"filename": dist.filename}))
-            item = URIRef(str(url) + "#distribution")
-            g.add((node, DCAT.distribution, item))
-            g.add((item, RDF.type, DCAT.Distribution))
-            g.add((item, DCAT.accessURL, url))
-            g.add((item, DCAT.downloadURL, url))
-            g.add((item, DCTERMS.format, FILE_TYPES[dist.format]))
-            g.add((item, DCAT.mediaType, MEDIA_TYPES[dist.format]))
-            g.add((item, DCTERMS.license, licence))
-            g.add((item, DCTERMS.issued, issued))
-            g.add((item, DCTERMS.modified, modified))
-            for text in _texts(dist.title):
-                g.add((item, DCTERMS.title, text))
+        _add_dataset(
+            g,
+            dataset,
+            absolute=absolute,
+            page=page,
+            catalog=catalog,
+            base=base,
+            publisher=publisher,
+            contact=contact,
+            licence=licence,
+            issued=issued,
+            modified=modified,
+            namespace=namespace,
+        )
     return g
+
+
+def _add_dataset(
+    g: Graph,
+    dataset: Any,
+    *,
+    absolute: Callable[[str], URIRef],
+    page: Callable[[str], URIRef],
+    catalog: URIRef,
+    base: str,
+    publisher: URIRef,
+    contact: URIRef,
+    licence: URIRef,
+    issued: Literal,
+    modified: Literal,
+    namespace: str,
+) -> None:
+    node = absolute(f"{base}/datasets/{dataset.key}")
+    g.add((catalog, DCAT.dataset, node))
+    g.add((node, RDF.type, DCAT.Dataset))
+    g.add((node, DCTERMS.identifier, Literal(str(node))))
+    for text in _texts(dataset.title):
+        g.add((node, DCTERMS.title, text))
+    for text in _texts(dataset.description):
+        g.add((node, DCTERMS.description, text))
+    for text in _texts(dataset.keywords):
+        for word in str(text).split(","):
+            g.add((node, DCAT.keyword, Literal(word.strip(), lang=text.language)))
+    g.add((node, DCTERMS.publisher, publisher))
+    g.add((node, DCAT.contactPoint, contact))
+    g.add((node, DCAT.theme, THEME_GOVERNMENT))
+    g.add((node, DCTERMS.accessRights, ACCESS_PUBLIC))
+    g.add((node, DCAT.landingPage, page(dataset.landing)))
+    g.add((node, DCTERMS.issued, issued))
+    g.add((node, DCTERMS.modified, modified))
+    for uri in LANGUAGE_URIS.values():
+        g.add((node, DCTERMS.language, uri))
+    for dist in dataset.distributions:
+        url = absolute(reverse(f"{namespace}:data_file", kwargs={"filename": dist.filename}))
+        item = URIRef(str(url) + "#distribution")
+        g.add((node, DCAT.distribution, item))
+        g.add((item, RDF.type, DCAT.Distribution))
+        g.add((item, DCAT.accessURL, url))
+        g.add((item, DCAT.downloadURL, url))
+        g.add((item, DCTERMS.format, FILE_TYPES[dist.format]))
+        g.add((item, DCAT.mediaType, MEDIA_TYPES[dist.format]))
+        g.add((item, DCTERMS.license, licence))
+        g.add((item, DCTERMS.issued, issued))
+        g.add((item, DCTERMS.modified, modified))
+        for text in _texts(dist.title):
+            g.add((item, DCTERMS.title, text))
 
 
 @data_view

@@ -127,7 +127,9 @@ def strategies_content() -> list[dict[str, Any]]:
                     "code": e.code,
                     "parent": codes.get(e.parent_id) if e.parent_id else None,
                     "level": levels[e.level_id].name if e.level_id in levels else "",
-                    "is_goal": bool(levels[e.level_id].holds_goals) if e.level_id in levels else False,
+                    "is_goal": bool(levels[e.level_id].holds_goals)
+                    if e.level_id in levels
+                    else False,
                     "title": e.title,
                     "description": e.description,
                     "measured_as": e.measure_kind or None,
@@ -233,9 +235,21 @@ def _csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
 
 def _strategy_elements_csv() -> HttpResponse:
     headers = [
-        "strategy", "code", "parent", "level", "is_goal", "title", "description", "measured_as",
-        "baseline", "baseline_date", "target", "target_text", "target_date", "unit_of_measure",
-    ]  # fmt: skip
+        "strategy",
+        "code",
+        "parent",
+        "level",
+        "is_goal",
+        "title",
+        "description",
+        "measured_as",
+        "baseline",
+        "baseline_date",
+        "target",
+        "target_text",
+        "target_date",
+        "unit_of_measure",
+    ]
     return _csv(
         headers,
         (
@@ -248,10 +262,24 @@ def _strategy_elements_csv() -> HttpResponse:
 
 def _goals_csv() -> HttpResponse:
     headers = [
-        "strategy", "code", "title", "year", "measured_as", "status", "status_label", "value",
-        "latest_period", "baseline", "baseline_date", "target", "target_text", "target_date",
-        "unit_of_measure", "indicator", "reason",
-    ]  # fmt: skip
+        "strategy",
+        "code",
+        "title",
+        "year",
+        "measured_as",
+        "status",
+        "status_label",
+        "value",
+        "latest_period",
+        "baseline",
+        "baseline_date",
+        "target",
+        "target_text",
+        "target_date",
+        "unit_of_measure",
+        "indicator",
+        "reason",
+    ]
     return _csv(headers, ([g[h] for h in headers] for g in goals_content()))
 
 
@@ -267,7 +295,15 @@ def _goal_values_csv() -> HttpResponse:
 
 
 def _indicators_csv() -> HttpResponse:
-    headers = ["code", "name", "description", "unit_of_measure", "direction", "periodicity", "source"]
+    headers = [
+        "code",
+        "name",
+        "description",
+        "unit_of_measure",
+        "direction",
+        "periodicity",
+        "source",
+    ]
     return _csv(headers, ([i[h] for h in headers] for i in indicators_content()))
 
 
@@ -284,11 +320,29 @@ def _indicator_values_csv() -> HttpResponse:
 
 def _agreements_csv() -> HttpResponse:
     return _csv(
-        ["unit", "unit_name", "year", "state", "version", "agreed_at", "published_at",
-         "initiatives", "summary"],  # fmt: skip
+        [
+            "unit",
+            "unit_name",
+            "year",
+            "state",
+            "version",
+            "agreed_at",
+            "published_at",
+            "initiatives",
+            "summary",
+        ],
         (
-            [a["unit"], a["unit_name"], a["year"], a["state"], a["version"], a["agreed_at"],
-             a["published_at"], len(a["initiatives"]), a["summary"]]  # fmt: skip
+            [
+                a["unit"],
+                a["unit_name"],
+                a["year"],
+                a["state"],
+                a["version"],
+                a["agreed_at"],
+                a["published_at"],
+                len(a["initiatives"]),
+                a["summary"],
+            ]
             for a in agreements_content()
         ),
     )
@@ -296,12 +350,29 @@ def _agreements_csv() -> HttpResponse:
 
 def _initiatives_csv() -> HttpResponse:
     return _csv(
-        ["unit", "year", "title", "description", "status", "start_date", "end_date", "owner",
-         "goals"],  # fmt: skip
+        [
+            "unit",
+            "year",
+            "title",
+            "description",
+            "status",
+            "start_date",
+            "end_date",
+            "owner",
+            "goals",
+        ],
         (
-            [a["unit"], a["year"], i["title"], i["description"], i["status"], i["start_date"],
-             i["end_date"], i["owner"],
-             " ".join(f"{g['strategy']}/{g['code']}" for g in i["goals"])]  # fmt: skip
+            [
+                a["unit"],
+                a["year"],
+                i["title"],
+                i["description"],
+                i["status"],
+                i["start_date"],
+                i["end_date"],
+                i["owner"],
+                " ".join(f"{g['strategy']}/{g['code']}" for g in i["goals"]),
+            ]
             for a in agreements_content()
             for i in a["initiatives"]
         ),

@@ -41,7 +41,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     statement_form = StatementForm(
         request.POST if which == "statement" else None, instance=row, prefix="statement"
     )
-    form = settings_form if which == "settings" else statement_form if which == "statement" else None
+    form = (
+        settings_form if which == "settings" else statement_form if which == "statement" else None
+    )
     if form is not None and form.is_valid():
         try:
             with transaction.atomic():

@@ -180,7 +180,10 @@ def public_element(strategy: Strategy, code: str) -> Element | None:
 def element_chain(element: Element) -> list[Element]:
     """The element's ancestors within its strategy, the top first (one query)."""
     elements = {
-        e.pk: e for e in Element.objects.filter(strategy_id=element.strategy_id).only("pk", "parent_id", "code", "title", "strategy_id")
+        e.pk: e
+        for e in Element.objects.filter(strategy_id=element.strategy_id).only(
+            "pk", "parent_id", "code", "title", "strategy_id"
+        )
     }
     chain: list[Element] = []
     current = elements.get(element.parent_id) if element.parent_id else None
@@ -420,15 +423,7 @@ def published_analyses(goals: list[Element]) -> dict[int, list[PublicAnalysis]]:
     units = dict(Unit.objects.filter(pk__in={u for _g, u, _r in wanted}).values_list("pk", "name"))
     result: dict[int, list[PublicAnalysis]] = {}
     for goal, writer, report in wanted:
-        frozen = None
-        for row in rows:
-            if (
-                row.goal_id == goal.pk
-                and row.unit_id == writer
-                and row.period_id == report.period_id
-                and row.history_date <= report.finalised_at
-            ):
-                frozen = row
+        frozen = _as_finalised(rows, goal, writer, report)
         if frozen is None or frozen.history_type == "-":
             continue
         assessment_label = dict(Analysis._meta.get_field("assessment").flatchoices).get(
@@ -451,6 +446,20 @@ def published_analyses(goals: list[Element]) -> dict[int, list[PublicAnalysis]]:
     for analyses in result.values():
         analyses.sort(key=lambda a: a.finalised_at, reverse=True)
     return result
+
+
+def _as_finalised(rows: list[Any], goal: Element, writer: int, report: Report) -> Any:
+    """The last history row of the analysis (goal, writer, period) up to the finalisation."""
+    frozen = None
+    for row in rows:
+        if (
+            row.goal_id == goal.pk
+            and row.unit_id == writer
+            and row.period_id == report.period_id
+            and row.history_date <= report.finalised_at
+        ):
+            frozen = row
+    return frozen
 
 
 # Annual agreements ----------------------------------------------------------------------------
@@ -554,7 +563,9 @@ def published_agreements(
         Prefetch("goals", queryset=Element.objects.select_related("strategy"))
     )
     live = list(
-        base.filter(state__in=states).prefetch_related(Prefetch("initiatives", queryset=initiatives))
+        base.filter(state__in=states).prefetch_related(
+            Prefetch("initiatives", queryset=initiatives)
+        )
     )
     result: list[PublicAgreement] = []
     for agreement in live:
@@ -594,7 +605,7 @@ def published_agreements(
             )
         )
     )
-    versions = [(a, list(a.versions.all())[0]) for a in revised]
+    versions = [(a, next(iter(a.versions.all()))) for a in revised]
     goal_ids = {g["id"] for _a, v in versions for i in v.content["initiatives"] for g in i["goals"]}
     goals = {
         e.pk: e
@@ -661,7 +672,9 @@ class TreeNode:
 def agreement_tree(year: int) -> list[TreeNode]:
     """The open units as their tree, each with its public agreement of ``year`` (if any)."""
     agreements = {a.unit.pk: a for a in published_agreements(year=year)}
-    units = list(Unit.objects.filter(closed_on__isnull=True).select_related("level").order_by("path"))
+    units = list(
+        Unit.objects.filter(closed_on__isnull=True).select_related("level").order_by("path")
+    )
     nodes: dict[str, TreeNode] = {}
     roots: list[TreeNode] = []
     for unit in units:
@@ -718,7 +731,11 @@ def search(query: str, *, year: int | None) -> SearchResults:
             for i in agreement.initiatives
             if needle in i.title.casefold() or needle in i.description.casefold()
         ]
-        if hits or needle in agreement.unit.name.casefold() or needle in agreement.summary.casefold():
+        if (
+            hits
+            or needle in agreement.unit.name.casefold()
+            or needle in agreement.summary.casefold()
+        ):
             agreements.append((agreement, hits))
     indicators = list(
         public_indicators().filter(Q(name__icontains=q) | Q(description__icontains=q))

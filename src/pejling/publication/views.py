@@ -147,7 +147,9 @@ def element_detail(
 
 
 @public_page()
-def agreement_list(request: HttpRequest, lang: str, year: int | None = None) -> tuple[str, dict[str, Any]]:
+def agreement_list(
+    request: HttpRequest, lang: str, year: int | None = None
+) -> tuple[str, dict[str, Any]]:
     years = selectors.agreement_years()
     if year is None:
         year = years[0] if years else _this_year()

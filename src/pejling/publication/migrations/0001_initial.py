@@ -7,140 +7,509 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('indicators', '0003_indicator_value_history'),
-        ('strategy', '0003_version'),
+        ("indicators", "0003_indicator_value_history"),
+        ("strategy", "0003_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PublicationSettings',
+            name="PublicationSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enabled', models.BooleanField(default=False, help_text='Citizens can read the public site and the open data without logging in. The installation must allow it too (PEJLING_PUBLIC_SITE).', verbose_name='public site switched on')),
-                ('publisher_name', models.CharField(blank=True, help_text="The organisation's name in the open-data catalogue. Empty: the top unit.", max_length=200, verbose_name='publisher')),
-                ('contact_email', models.EmailField(blank=True, help_text="A shared mailbox of the organisation (never a person's) for questions about the published information and the open data.", max_length=254, verbose_name='contact e-mail')),
-                ('licence', models.CharField(choices=[('http://creativecommons.org/publicdomain/zero/1.0/', 'CC0 1.0 (public domain)'), ('http://creativecommons.org/licenses/by/4.0/', 'CC BY 4.0 (attribution)')], default='http://creativecommons.org/publicdomain/zero/1.0/', max_length=100, verbose_name='licence of the open data')),
-                ('agreements', models.CharField(choices=[('none', 'No annual agreements'), ('published', 'Published annual agreements'), ('agreed', 'Agreed and published annual agreements')], default='published', help_text='Drafts and submitted agreements are never public.', max_length=20, verbose_name='annual agreements shown')),
-                ('show_owner_names', models.BooleanField(default=False, verbose_name='show the names of those responsible for initiatives')),
-                ('a11y_compliance', models.CharField(choices=[('full', 'Fully compliant'), ('partial', 'Partially compliant'), ('none', 'Not compliant')], default='partial', max_length=20, verbose_name='compliance with WCAG 2.1 AA (EN 301 549)')),
-                ('a11y_non_compliance', models.TextField(blank=True, help_text="Empty: the statement's default text.", verbose_name='content that is not accessible, and why')),
-                ('a11y_disproportionate', models.TextField(blank=True, help_text='Empty: none is claimed.', verbose_name='disproportionate burden')),
-                ('a11y_out_of_scope', models.TextField(blank=True, help_text="Empty: the statement's default text.", verbose_name='content outside the scope of the law')),
-                ('a11y_feedback', models.TextField(blank=True, help_text='Empty: the contact e-mail above.', verbose_name='how to report a problem')),
-                ('a11y_enforcement', models.TextField(blank=True, help_text="Empty: the enforcement body of the installation's language.", verbose_name='enforcement body')),
-                ('a11y_method', models.CharField(choices=[('self', 'A self-assessment'), ('third_party', 'An assessment by a third party')], default='self', max_length=20, verbose_name='how it was assessed')),
-                ('a11y_assessed_on', models.DateField(blank=True, null=True, verbose_name='date of the last assessment')),
-                ('a11y_prepared_on', models.DateField(blank=True, null=True, verbose_name='date the statement was prepared')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "enabled",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Citizens can read the public site and the open data without logging in. The installation must allow it too (PEJLING_PUBLIC_SITE).",
+                        verbose_name="public site switched on",
+                    ),
+                ),
+                (
+                    "publisher_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="The organisation's name in the open-data catalogue. Empty: the top unit.",
+                        max_length=200,
+                        verbose_name="publisher",
+                    ),
+                ),
+                (
+                    "contact_email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="A shared mailbox of the organisation (never a person's) for questions about the published information and the open data.",
+                        max_length=254,
+                        verbose_name="contact e-mail",
+                    ),
+                ),
+                (
+                    "licence",
+                    models.CharField(
+                        choices=[
+                            (
+                                "http://creativecommons.org/publicdomain/zero/1.0/",
+                                "CC0 1.0 (public domain)",
+                            ),
+                            (
+                                "http://creativecommons.org/licenses/by/4.0/",
+                                "CC BY 4.0 (attribution)",
+                            ),
+                        ],
+                        default="http://creativecommons.org/publicdomain/zero/1.0/",
+                        max_length=100,
+                        verbose_name="licence of the open data",
+                    ),
+                ),
+                (
+                    "agreements",
+                    models.CharField(
+                        choices=[
+                            ("none", "No annual agreements"),
+                            ("published", "Published annual agreements"),
+                            ("agreed", "Agreed and published annual agreements"),
+                        ],
+                        default="published",
+                        help_text="Drafts and submitted agreements are never public.",
+                        max_length=20,
+                        verbose_name="annual agreements shown",
+                    ),
+                ),
+                (
+                    "show_owner_names",
+                    models.BooleanField(
+                        default=False,
+                        verbose_name="show the names of those responsible for initiatives",
+                    ),
+                ),
+                (
+                    "a11y_compliance",
+                    models.CharField(
+                        choices=[
+                            ("full", "Fully compliant"),
+                            ("partial", "Partially compliant"),
+                            ("none", "Not compliant"),
+                        ],
+                        default="partial",
+                        max_length=20,
+                        verbose_name="compliance with WCAG 2.1 AA (EN 301 549)",
+                    ),
+                ),
+                (
+                    "a11y_non_compliance",
+                    models.TextField(
+                        blank=True,
+                        help_text="Empty: the statement's default text.",
+                        verbose_name="content that is not accessible, and why",
+                    ),
+                ),
+                (
+                    "a11y_disproportionate",
+                    models.TextField(
+                        blank=True,
+                        help_text="Empty: none is claimed.",
+                        verbose_name="disproportionate burden",
+                    ),
+                ),
+                (
+                    "a11y_out_of_scope",
+                    models.TextField(
+                        blank=True,
+                        help_text="Empty: the statement's default text.",
+                        verbose_name="content outside the scope of the law",
+                    ),
+                ),
+                (
+                    "a11y_feedback",
+                    models.TextField(
+                        blank=True,
+                        help_text="Empty: the contact e-mail above.",
+                        verbose_name="how to report a problem",
+                    ),
+                ),
+                (
+                    "a11y_enforcement",
+                    models.TextField(
+                        blank=True,
+                        help_text="Empty: the enforcement body of the installation's language.",
+                        verbose_name="enforcement body",
+                    ),
+                ),
+                (
+                    "a11y_method",
+                    models.CharField(
+                        choices=[
+                            ("self", "A self-assessment"),
+                            ("third_party", "An assessment by a third party"),
+                        ],
+                        default="self",
+                        max_length=20,
+                        verbose_name="how it was assessed",
+                    ),
+                ),
+                (
+                    "a11y_assessed_on",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="date of the last assessment"
+                    ),
+                ),
+                (
+                    "a11y_prepared_on",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="date the statement was prepared"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
             ],
             options={
-                'verbose_name': 'publication settings',
-                'verbose_name_plural': 'publication settings',
+                "verbose_name": "publication settings",
+                "verbose_name_plural": "publication settings",
             },
         ),
         migrations.CreateModel(
-            name='HistoricalIndicatorPublication',
+            name="HistoricalIndicatorPublication",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('public', models.BooleanField(default=False, verbose_name='public')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('indicator', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='indicators.indicator', verbose_name='indicator')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("public", models.BooleanField(default=False, verbose_name="public")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="indicators.indicator",
+                        verbose_name="indicator",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical public indicator',
-                'verbose_name_plural': 'historical public indicators',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical public indicator",
+                "verbose_name_plural": "historical public indicators",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPublicationSettings',
+            name="HistoricalPublicationSettings",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('enabled', models.BooleanField(default=False, help_text='Citizens can read the public site and the open data without logging in. The installation must allow it too (PEJLING_PUBLIC_SITE).', verbose_name='public site switched on')),
-                ('publisher_name', models.CharField(blank=True, help_text="The organisation's name in the open-data catalogue. Empty: the top unit.", max_length=200, verbose_name='publisher')),
-                ('contact_email', models.EmailField(blank=True, help_text="A shared mailbox of the organisation (never a person's) for questions about the published information and the open data.", max_length=254, verbose_name='contact e-mail')),
-                ('licence', models.CharField(choices=[('http://creativecommons.org/publicdomain/zero/1.0/', 'CC0 1.0 (public domain)'), ('http://creativecommons.org/licenses/by/4.0/', 'CC BY 4.0 (attribution)')], default='http://creativecommons.org/publicdomain/zero/1.0/', max_length=100, verbose_name='licence of the open data')),
-                ('agreements', models.CharField(choices=[('none', 'No annual agreements'), ('published', 'Published annual agreements'), ('agreed', 'Agreed and published annual agreements')], default='published', help_text='Drafts and submitted agreements are never public.', max_length=20, verbose_name='annual agreements shown')),
-                ('show_owner_names', models.BooleanField(default=False, verbose_name='show the names of those responsible for initiatives')),
-                ('a11y_compliance', models.CharField(choices=[('full', 'Fully compliant'), ('partial', 'Partially compliant'), ('none', 'Not compliant')], default='partial', max_length=20, verbose_name='compliance with WCAG 2.1 AA (EN 301 549)')),
-                ('a11y_non_compliance', models.TextField(blank=True, help_text="Empty: the statement's default text.", verbose_name='content that is not accessible, and why')),
-                ('a11y_disproportionate', models.TextField(blank=True, help_text='Empty: none is claimed.', verbose_name='disproportionate burden')),
-                ('a11y_out_of_scope', models.TextField(blank=True, help_text="Empty: the statement's default text.", verbose_name='content outside the scope of the law')),
-                ('a11y_feedback', models.TextField(blank=True, help_text='Empty: the contact e-mail above.', verbose_name='how to report a problem')),
-                ('a11y_enforcement', models.TextField(blank=True, help_text="Empty: the enforcement body of the installation's language.", verbose_name='enforcement body')),
-                ('a11y_method', models.CharField(choices=[('self', 'A self-assessment'), ('third_party', 'An assessment by a third party')], default='self', max_length=20, verbose_name='how it was assessed')),
-                ('a11y_assessed_on', models.DateField(blank=True, null=True, verbose_name='date of the last assessment')),
-                ('a11y_prepared_on', models.DateField(blank=True, null=True, verbose_name='date the statement was prepared')),
-                ('updated_at', models.DateTimeField(blank=True, editable=False, verbose_name='updated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "enabled",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Citizens can read the public site and the open data without logging in. The installation must allow it too (PEJLING_PUBLIC_SITE).",
+                        verbose_name="public site switched on",
+                    ),
+                ),
+                (
+                    "publisher_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="The organisation's name in the open-data catalogue. Empty: the top unit.",
+                        max_length=200,
+                        verbose_name="publisher",
+                    ),
+                ),
+                (
+                    "contact_email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="A shared mailbox of the organisation (never a person's) for questions about the published information and the open data.",
+                        max_length=254,
+                        verbose_name="contact e-mail",
+                    ),
+                ),
+                (
+                    "licence",
+                    models.CharField(
+                        choices=[
+                            (
+                                "http://creativecommons.org/publicdomain/zero/1.0/",
+                                "CC0 1.0 (public domain)",
+                            ),
+                            (
+                                "http://creativecommons.org/licenses/by/4.0/",
+                                "CC BY 4.0 (attribution)",
+                            ),
+                        ],
+                        default="http://creativecommons.org/publicdomain/zero/1.0/",
+                        max_length=100,
+                        verbose_name="licence of the open data",
+                    ),
+                ),
+                (
+                    "agreements",
+                    models.CharField(
+                        choices=[
+                            ("none", "No annual agreements"),
+                            ("published", "Published annual agreements"),
+                            ("agreed", "Agreed and published annual agreements"),
+                        ],
+                        default="published",
+                        help_text="Drafts and submitted agreements are never public.",
+                        max_length=20,
+                        verbose_name="annual agreements shown",
+                    ),
+                ),
+                (
+                    "show_owner_names",
+                    models.BooleanField(
+                        default=False,
+                        verbose_name="show the names of those responsible for initiatives",
+                    ),
+                ),
+                (
+                    "a11y_compliance",
+                    models.CharField(
+                        choices=[
+                            ("full", "Fully compliant"),
+                            ("partial", "Partially compliant"),
+                            ("none", "Not compliant"),
+                        ],
+                        default="partial",
+                        max_length=20,
+                        verbose_name="compliance with WCAG 2.1 AA (EN 301 549)",
+                    ),
+                ),
+                (
+                    "a11y_non_compliance",
+                    models.TextField(
+                        blank=True,
+                        help_text="Empty: the statement's default text.",
+                        verbose_name="content that is not accessible, and why",
+                    ),
+                ),
+                (
+                    "a11y_disproportionate",
+                    models.TextField(
+                        blank=True,
+                        help_text="Empty: none is claimed.",
+                        verbose_name="disproportionate burden",
+                    ),
+                ),
+                (
+                    "a11y_out_of_scope",
+                    models.TextField(
+                        blank=True,
+                        help_text="Empty: the statement's default text.",
+                        verbose_name="content outside the scope of the law",
+                    ),
+                ),
+                (
+                    "a11y_feedback",
+                    models.TextField(
+                        blank=True,
+                        help_text="Empty: the contact e-mail above.",
+                        verbose_name="how to report a problem",
+                    ),
+                ),
+                (
+                    "a11y_enforcement",
+                    models.TextField(
+                        blank=True,
+                        help_text="Empty: the enforcement body of the installation's language.",
+                        verbose_name="enforcement body",
+                    ),
+                ),
+                (
+                    "a11y_method",
+                    models.CharField(
+                        choices=[
+                            ("self", "A self-assessment"),
+                            ("third_party", "An assessment by a third party"),
+                        ],
+                        default="self",
+                        max_length=20,
+                        verbose_name="how it was assessed",
+                    ),
+                ),
+                (
+                    "a11y_assessed_on",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="date of the last assessment"
+                    ),
+                ),
+                (
+                    "a11y_prepared_on",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="date the statement was prepared"
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="updated"),
+                ),
+                (
+                    "version",
+                    models.PositiveIntegerField(default=1, editable=False, verbose_name="version"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical publication settings',
-                'verbose_name_plural': 'historical publication settings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical publication settings",
+                "verbose_name_plural": "historical publication settings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalStrategyPublication',
+            name="HistoricalStrategyPublication",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('public', models.BooleanField(default=False, verbose_name='public')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('strategy', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='strategy.strategy', verbose_name='strategy')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("public", models.BooleanField(default=False, verbose_name="public")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="strategy.strategy",
+                        verbose_name="strategy",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical public strategy',
-                'verbose_name_plural': 'historical public strategies',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical public strategy",
+                "verbose_name_plural": "historical public strategies",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='IndicatorPublication',
+            name="IndicatorPublication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public', models.BooleanField(default=False, verbose_name='public')),
-                ('indicator', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='publication', to='indicators.indicator', verbose_name='indicator')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public", models.BooleanField(default=False, verbose_name="public")),
+                (
+                    "indicator",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="publication",
+                        to="indicators.indicator",
+                        verbose_name="indicator",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'public indicator',
-                'verbose_name_plural': 'public indicators',
+                "verbose_name": "public indicator",
+                "verbose_name_plural": "public indicators",
             },
         ),
         migrations.CreateModel(
-            name='StrategyPublication',
+            name="StrategyPublication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public', models.BooleanField(default=False, verbose_name='public')),
-                ('strategy', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='publication', to='strategy.strategy', verbose_name='strategy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public", models.BooleanField(default=False, verbose_name="public")),
+                (
+                    "strategy",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="publication",
+                        to="strategy.strategy",
+                        verbose_name="strategy",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'public strategy',
-                'verbose_name_plural': 'public strategies',
+                "verbose_name": "public strategy",
+                "verbose_name_plural": "public strategies",
             },
         ),
     ]
