@@ -17,7 +17,12 @@ from django.db import transaction
 from django.test import Client
 
 from pejling.agreements.models import Agreement, AgreementState, Initiative
-from pejling.demo.publication import DRAFT_STRATEGY, HIDDEN_INDICATOR, INTERNAL_COMMENT
+from pejling.demo.publication import (
+    DRAFT_GOAL,
+    DRAFT_STRATEGY,
+    HIDDEN_INDICATOR,
+    INTERNAL_COMMENT,
+)
 from pejling.followup.models import Comment
 from pejling.publication import selectors
 from pejling.publication.data import DATASETS, FILES
@@ -54,6 +59,7 @@ def secrets() -> list[str]:
     emails = [e for e in get_user_model().objects.values_list("email", flat=True) if e]
     return [
         DRAFT_STRATEGY["title"],
+        DRAFT_GOAL,
         SUBMITTED_SECRET,
         DRAFT_SECRET,
         HIDDEN_INDICATOR["name"],

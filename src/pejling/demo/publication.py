@@ -19,7 +19,7 @@ from pejling.indicators.models import Aggregation, Direction, Indicator, Measure
 from pejling.publication import selectors, services
 from pejling.publication.models import AgreementExposure, Compliance, Licence
 from pejling.strategy import services as strategy_services
-from pejling.strategy.models import Strategy, StrategyStatus
+from pejling.strategy.models import Element, Strategy, StrategyLevel, StrategyStatus
 from pejling.strategy.selectors import PUBLIC_STATUSES
 
 DRAFT_STRATEGY = {
@@ -29,6 +29,7 @@ DRAFT_STRATEGY = {
     "start_year": 2027,
     "end_year": 2030,
 }
+DRAFT_GOAL = "Kommunens egna fordon går på förnybart bränsle"
 HIDDEN_INDICATOR = {
     "code": "OVERTID_INTERN",
     "name": "Övertidstimmar per chef (intern uppföljning)",
@@ -42,7 +43,7 @@ INTERNAL_COMMENT = "Intern fråga: kan vi stämma av bemanningen på nästa arbe
 
 
 def load_publication(office: Any) -> None:
-    save_if_changed(
+    draft, _ = save_if_changed(
         Strategy,
         save=lambda s: strategy_services.strategy_save(strategy=s, by=SYSTEM),
         code=DRAFT_STRATEGY["code"],
@@ -51,6 +52,20 @@ def load_publication(office: Any) -> None:
             "status": StrategyStatus.DRAFT,
             "position": 9,
         },
+    )
+    level, _ = save_if_changed(
+        StrategyLevel,
+        save=lambda lv: strategy_services.strategy_level_save(level=lv, by=SYSTEM),
+        strategy=draft,
+        depth=1,
+        defaults={"name": "Fokusområde", "name_plural": "Fokusområden", "holds_goals": True},
+    )
+    save_if_changed(
+        Element,
+        save=lambda e: strategy_services.element_save(element=e, by=SYSTEM),
+        strategy=draft,
+        code="K1",
+        defaults={"title": DRAFT_GOAL, "level": level, "parent": None, "position": 1},
     )
     save_if_changed(
         Indicator,
