@@ -1065,15 +1065,21 @@ def _publication_cases() -> list[Case]:
         "accessibility": {"lang": "en"},
     }
     always = {"accessibility", "accessibility_root"}
-    # Pages of things that do not exist answer 404 in the preview too.
-    missing = {"strategy", "element", "agreement", "indicator", "agreement_year"}
+    # Pages of things that do not exist (or are not public: A's agreement is a draft) answer
+    # 404 in the preview too.
+    missing = {"strategy", "element", "agreement", "indicator"}
     cases = []
     for name, kwargs in pages.items():
         cases.append(
             Case(f"public:{name}", "GET", ALL if name in always else NOBODY, lambda w, k=kwargs: k)
         )
         cases.append(
-            Case(f"preview:{name}", "GET", NOBODY if name in missing else OFFICE, lambda w, k=kwargs: k)
+            Case(
+                f"preview:{name}",
+                "GET",
+                NOBODY if name in missing else OFFICE,
+                lambda w, k=kwargs: k,
+            )
         )
     cases += [
         Case("publication:settings", "GET", OFFICE),
@@ -1081,8 +1087,11 @@ def _publication_cases() -> list[Case]:
             "publication:settings",
             "POST",
             OFFICE,
-            data=lambda w: {"form": "statement", "statement-a11y_compliance": "full",
-                            "statement-a11y_method": "self"},
+            data=lambda w: {
+                "form": "statement",
+                "statement-a11y_compliance": "full",
+                "statement-a11y_method": "self",
+            },
         ),
         Case("publication:history", "GET", OFFICE),
     ]

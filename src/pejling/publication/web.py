@@ -149,7 +149,8 @@ def data_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                 response = view(request, **kwargs)
         except Http404:
             return not_found(request, lang=lang)
-        response["Access-Control-Allow-Origin"] = "*" if namespace == PUBLIC else "null"
+        if namespace == PUBLIC:
+            response["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
         return finish(request, response, namespace)
 
     return wrapper
