@@ -163,7 +163,12 @@ def not_found(request: HttpRequest, *, lang: str = "") -> HttpResponse:
     with translation.override(lang):
         html = render_to_string(
             "publication/not_found.html",
-            {"lang": lang, "ns": PUBLIC, "languages": [], "organisation": ""},
+            {
+                "lang": lang,
+                "ns": PUBLIC,
+                "languages": [],
+                "organisation": selectors.organisation_name(),
+            },
         )
     response = HttpResponse(html, status=404)
     patch_cache_control(response, private=True, no_cache=True)
