@@ -58,7 +58,7 @@ migrate: install
 demo: migrate static
 	$(BIN)/pejling demo
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops)"
-	PEJLING_BIND=127.0.0.1:8000 $(BIN)/pejling serve
+	PEJLING_PUBLIC_SITE=true PEJLING_BIND=127.0.0.1:8000 $(BIN)/pejling serve
 
 serve: static
 	$(BIN)/pejling serve

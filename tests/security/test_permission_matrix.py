@@ -1084,7 +1084,71 @@ def _route_names() -> set[str]:
     return {name for name, _pattern, _route in _routes()}
 
 
-CASES = WEB + API_CASES + _admin_cases() + portfolio_cases(Case) + portfolio_api_cases(_api)
+def _publication_cases() -> list[Case]:
+    """The public site (``public``) with the installation's default, the site off: nobody
+    reads it (404) but the accessibility statement, which is never off. Its preview
+    (``preview``): the strategy office, site on or off. The publisher's page: the office."""
+    pages = {
+        "root": {},
+        "accessibility_root": {},
+        "catalog": {},
+        "catalog_ttl": {},
+        "catalog_rdf": {},
+        "data_file": {"filename": "goals.json"},
+        "home": {"lang": "sv"},
+        "strategy": {"lang": "sv", "code": "x"},
+        "element": {"lang": "sv", "code": "x", "element": "y"},
+        "agreement_list": {"lang": "sv"},
+        "agreement_year": {"lang": "sv", "year": YEAR},
+        "agreement": {"lang": "sv", "year": YEAR, "unit": "unit-a1a"},
+        "indicator_list": {"lang": "sv"},
+        "indicator": {"lang": "sv", "code": "x"},
+        "search": {"lang": "sv"},
+        "open_data": {"lang": "sv"},
+        "accessibility": {"lang": "en"},
+    }
+    always = {"accessibility", "accessibility_root"}
+    # Pages of things that do not exist (or are not public: A's agreement is a draft) answer
+    # 404 in the preview too.
+    missing = {"strategy", "element", "agreement", "indicator"}
+    cases = []
+    for name, kwargs in pages.items():
+        cases.append(
+            Case(f"public:{name}", "GET", ALL if name in always else NOBODY, lambda w, k=kwargs: k)
+        )
+        cases.append(
+            Case(
+                f"preview:{name}",
+                "GET",
+                NOBODY if name in missing else OFFICE,
+                lambda w, k=kwargs: k,
+            )
+        )
+    cases += [
+        Case("publication:settings", "GET", OFFICE),
+        Case(
+            "publication:settings",
+            "POST",
+            OFFICE,
+            data=lambda w: {
+                "form": "statement",
+                "statement-a11y_compliance": "full",
+                "statement-a11y_method": "self",
+            },
+        ),
+        Case("publication:history", "GET", OFFICE),
+    ]
+    return cases
+
+
+CASES = (
+    WEB
+    + API_CASES
+    + _admin_cases()
+    + portfolio_cases(Case)
+    + portfolio_api_cases(_api)
+    + _publication_cases()
+)
 
 
 # The matrix ---------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "pejling.followup",
     "pejling.portfolio",
     "pejling.reports",
+    "pejling.publication",
     "pejling.overview",
     "pejling.audit",
     "pejling.api",
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id, one log line and the metrics for every answer (docs/operations.md).
     "pejling.ops.middleware.RequestIdMiddleware",
+    # An answer that says nothing of caching is private: only the public site says "public".
+    "pejling.core.caching.PrivateByDefaultMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -366,6 +369,13 @@ if PEJLING_SENTRY_DSN:
         release=f"pejling@{app_version()}",
         traces_sample_rate=float(env_str("PEJLING_SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
+
+# The public site for citizens and the open data under /open/ (docs/open-data.md): this
+# installation may publish when true; the strategy office then switches it on and chooses what
+# is public (publication.PublicationSettings). Off by default: /open/ answers 404, except the
+# accessibility statement. Seconds public pages may be kept by browsers and shared caches:
+PEJLING_PUBLIC_SITE = env_bool("PEJLING_PUBLIC_SITE", False)
+PEJLING_PUBLIC_MAX_AGE = int(env_str("PEJLING_PUBLIC_MAX_AGE", "300"))
 
 # Name shown in the header; each installation sets its own.
 PEJLING_ORGANISATION_NAME = env_str("PEJLING_ORGANISATION_NAME", "")

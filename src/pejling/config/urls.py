@@ -10,6 +10,7 @@ from pejling.core import views as core_views
 from pejling.followup import urls as followup_urls
 from pejling.overview import urls as overview_urls
 from pejling.overview import views as overview_views
+from pejling.publication import urls as publication_urls
 from pejling.sso import views as sso_views
 
 # The dashboard and compliance pages moved from followup to overview, keeping their paths and
@@ -38,6 +39,10 @@ urlpatterns = [
     path("portfolio/", include("pejling.portfolio.urls")),
     path("reports/", include("pejling.followup.reporting_urls")),
     path("board-reports/", include("pejling.reports.urls")),
+    # The public site and open data (docs/open-data.md); the office's preview and settings.
+    path("open/", include((publication_urls.site_urlpatterns, "public"))),
+    path("publication/preview/", include((publication_urls.site_urlpatterns, "preview"))),
+    path("publication/", include((publication_urls.publisher_urlpatterns, "publication"))),
     path("audit/", include("pejling.audit.urls")),
     path("sso/", include("pejling.sso.urls")),
     path("sso/oidc/", include("mozilla_django_oidc.urls")),

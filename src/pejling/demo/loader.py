@@ -24,6 +24,7 @@ from pejling.demo import data
 from pejling.demo.followup import load_followup
 from pejling.demo.indicators import load_indicators
 from pejling.demo.portfolio import load_portfolio
+from pejling.demo.publication import load_publication
 from pejling.demo.reports import load_reports
 from pejling.demo.util import save_if_changed
 from pejling.organisation import services as organisation_services
@@ -110,6 +111,7 @@ def load_demo() -> list[DemoLogin]:
     load_followup(office)
     load_portfolio()
     load_reports(office)
+    load_publication(office)
     return logins
 
 
