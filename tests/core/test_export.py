@@ -100,7 +100,10 @@ def test_the_middleware_answers_the_download_of_a_rendered_page() -> None:
     middleware = TableDownloadMiddleware(lambda request: HttpResponse(PAGE))
     request = RequestFactory().get("/dashboard/", {"format": "xlsx", "table": "goals"})
     response = middleware(request)
-    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert (
+        response["Content-Type"]
+        == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][1] == 14.9 and rows[2][1] == 3 and rows[1][2].date() == date(2026, 5, 12)

@@ -14,7 +14,8 @@ in one of two ways:
   as it would (same permission checks, same filters), reads that table out of the HTML
   (:func:`tables_from_html`) and answers the download instead. A cell that is a number or a date
   carries it in ``data-value`` (``{{ value|unlocalize }}``, ``{{ day|date:"Y-m-d" }}``), so the
-  workbook gets the typed value, not the localised text; what a screen reader is told to skip
+  workbook gets the typed value, not the localised text (a cell of plain digits, a year or a
+  count, is a number without it); what a screen reader is told to skip
   (``aria-hidden="true"``) and what is marked ``data-export-skip`` stays out.
 
 Numbers stay numbers and dates stay dates in Excel; CSV follows the reader's language (a
@@ -47,6 +48,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SPACE = re.compile(r"\s+")
+_PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,14}|0")
 # Rows read to size the columns of a workbook (the rest are streamed).
 _SIZING_ROWS = 200
 
@@ -252,6 +254,7 @@ class _TableReader(HTMLParser):
         self._row_spans = False
         self._cell: list[str] | None = None
         self._cell_value: str | None = None
+        self._cell_omit = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -284,6 +287,7 @@ class _TableReader(HTMLParser):
         elif tag in ("td", "th") and self._row is not None:
             self._cell = []
             self._cell_value = attributes.get("data-value")
+            self._cell_omit = "data-export-skip" in attributes  # an actions column
             if (attributes.get("colspan") or "1") != "1":
                 self._row_spans = True
 
@@ -306,18 +310,30 @@ class _TableReader(HTMLParser):
         elif tag == "thead":
             self._in_head = False
         elif tag in ("td", "th") and self._cell is not None and self._row is not None:
-            text = _SPACE.sub(" ", "".join(self._cell)).strip()
-            value = typed_value(self._cell_value) if self._cell_value is not None else text
-            self._row.append(value)
-            self._cell = None
+            self._end_cell(self._row, self._cell)
         elif tag == "tr" and self._row is not None:
-            headers, rows = self._table[2], self._table[3]
-            if self._in_head or not headers:
-                if not headers:
-                    headers.extend(str(v or "") for v in self._row)
-            elif not (self._row_spans and len(self._row) < len(headers)):
-                rows.append(self._row)  # a "nothing here" row spanning the table is left out
-            self._row = None
+            self._end_row(self._row)
+
+    def _end_cell(self, row: list[Cell], parts: list[str]) -> None:
+        text = _SPACE.sub(" ", "".join(parts)).strip()
+        value: Cell = text
+        if self._cell_value is not None:
+            value = typed_value(self._cell_value)
+        elif _PLAIN_INTEGER.fullmatch(text):
+            value = int(text)  # a year, a count: a number without data-value
+        if not self._cell_omit:
+            row.append(value)
+        self._cell = None
+
+    def _end_row(self, row: list[Cell]) -> None:
+        assert self._table is not None
+        headers, rows = self._table[2], self._table[3]
+        if self._in_head or not headers:
+            if not headers:
+                headers.extend(str(v or "") for v in row)
+        elif not (self._row_spans and len(row) < len(headers)):
+            rows.append(row)  # a "nothing here" row spanning the table is left out
+        self._row = None
 
     def handle_data(self, data: str) -> None:
         if self._in_title:

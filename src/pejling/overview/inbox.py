@@ -19,7 +19,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState
-from pejling.agreements.selectors import agreements_readable_by, waits_for
+from pejling.agreements.selectors import (
+    UnitStatus,
+    agreements_readable_by,
+    unit_statuses,
+    waits_for,
+)
 from pejling.agreements.workflow import available_steps
 from pejling.followup.models import Comment, Deadline, DeadlineKind
 from pejling.followup.reporting_views import PeriodState, unit_periods
@@ -53,6 +58,7 @@ class MyUnit:
     role: str
     agreement: Agreement | None
     periods: list[Any] = field(default_factory=list)
+    status: UnitStatus | None = None  # its initiatives (subtree) by status, and the light
 
 
 InboxSource = Callable[[Any, int, date], list[InboxItem]]
@@ -267,7 +273,13 @@ def my_units(user: Any, *, year: int, today: date) -> list[MyUnit]:
     agreements = {
         a.unit_id: a for a in Agreement.objects.filter(year=year, unit__in=[u for u, _r in units])
     }
+    statuses = {s.unit.pk: s for s in unit_statuses(year=year, units=[u for u, _r in units])}
     return [
-        MyUnit(unit=unit, role=str(Role(role).label), agreement=agreements.get(unit.pk))
+        MyUnit(
+            unit=unit,
+            role=str(Role(role).label),
+            agreement=agreements.get(unit.pk),
+            status=statuses.get(unit.pk),
+        )
         for unit, role in units
     ]

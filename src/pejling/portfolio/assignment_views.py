@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from pejling.core.export import Table, requested_format, table_download
 from pejling.core.forms import add_validation_error
 from pejling.core.history import ConcurrentEditError
 from pejling.core.http import HtmxHttpRequest, render_panel
-from pejling.core.export import Table, requested_format, table_download
 from pejling.indicators.charts import Chart
 from pejling.organisation.models import Unit
 from pejling.portfolio import permissions, services
@@ -91,7 +91,7 @@ def assignment_index(request: HttpRequest) -> HttpResponse:
     stage = stage if stage in Stage.values else ""
     year = _int(request.GET.get("year"))
     assignments = list(assignment_list(unit=unit, goal=goal, stage=stage, year=year))
-    if requested_format(request):
+    if requested_format(request) and not request.GET.get("table"):
         return table_download(
             request,
             Table(
@@ -501,7 +501,7 @@ def benefit_overview(request: HttpRequest) -> HttpResponse:
     _require(permissions.can_read_portfolio(request.user))
     unit = Unit.objects.filter(code=request.GET.get("unit", "")).first()
     totals = benefit_totals(unit=unit)
-    if requested_format(request):
+    if requested_format(request) and not request.GET.get("table"):
         return table_download(
             request,
             Table(
@@ -631,7 +631,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
     rows = ledger_balance(within=within)
     totals = ledger_totals(rows)
     entries = ledger_entries(within=within)
-    if requested_format(request):
+    if requested_format(request) and not request.GET.get("table"):
         return table_download(
             request,
             Table(

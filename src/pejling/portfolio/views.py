@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from pejling.core.export import Table, requested_format, table_download
 from pejling.core.forms import add_validation_error
 from pejling.core.history import ConcurrentEditError
-from pejling.core.export import Table, requested_format, table_download
 from pejling.organisation.models import Unit
 from pejling.portfolio import permissions, services
 from pejling.portfolio.forms import (
@@ -82,7 +82,7 @@ def challenge_index(request: HttpRequest) -> HttpResponse:
     state = state if state in ChallengeState.values else ""
     q = request.GET.get("q", "").strip()[:100]
     challenges = challenge_list(kind=kind, state=state, unit=unit, goal=goal, q=q)
-    if requested_format(request):
+    if requested_format(request) and not request.GET.get("table"):
         return table_download(
             request,
             Table(

@@ -13,6 +13,9 @@ register = template.Library()
 
 
 @register.inclusion_tag("core/_download.html", takes_context=True)
-def download_links(context: template.Context, key: str = "") -> dict[str, Any]:
+def download_links(context: template.Context, *key: object) -> dict[str, Any]:
+    """The links for the table ``data-export="<key>"`` (the parts of ``key`` are joined:
+    ``{% download_links "benefit-" benefit.pk %}``)."""
     request = context.get("request")
-    return {"downloads": links_for(request, key) if request is not None else None}
+    name = "".join(str(part) for part in key)
+    return {"downloads": links_for(request, name) if request is not None else None}
