@@ -125,7 +125,9 @@ def reports_due(user: Any, year: int, today: date) -> list[InboxItem]:
     """Follow-up periods open for the units this person reports for (head or editor)."""
     items = []
     for unit in _units_with(user, permissions.WRITE_ROLES):
-        _agreement, periods = unit_periods(unit=unit, year=year, today=today)
+        agreement, periods = unit_periods(unit=unit, year=year, today=today)
+        if agreement is None:
+            continue  # nothing agreed to report on yet
         for period in periods:
             if not period.is_open:
                 continue
