@@ -368,7 +368,7 @@ def page_table(html: str, key: str, title: str = "") -> Table | None:
     if not key:
         found = found[:1]
     first = found[0]
-    rows = [row for table in found for row in table.rows]  # type: ignore[union-attr]
+    rows = [row for table in found for row in table.rows]
     return Table(title=title or first.title, headers=first.headers, rows=rows)
 
 
