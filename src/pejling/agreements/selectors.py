@@ -254,6 +254,10 @@ class LineOfSight:
     beside: list[UnitLine]
     narratives: list[tuple[Strategy, list[Any]]]
     unlinked: list[InitiativeView]
+    # Without a readable agreement: is there one (a draft the reader may not see)? May the
+    # reader start one? (So the page never links to an agreement that would answer 404.)
+    agreement_exists: bool = False
+    can_create: bool = False
 
 
 def _unit_lines(units: list[Unit], year: int, user: Any) -> list[UnitLine]:
@@ -307,6 +311,8 @@ def line_of_sight(*, user: Any, year: int, unit: Unit | None = None) -> LineOfSi
         beside=_unit_lines(list(unit_siblings(unit)), year, user),
         narratives=list(narratives.values()),
         unlinked=[i for i in initiatives if not i.goals],
+        agreement_exists=agreement is not None,
+        can_create=agreement is None and permissions.can_write_agreement(user, unit),
     )
 
 
