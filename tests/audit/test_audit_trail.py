@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
+import openpyxl
 import pytest
 from django.db import connection
 from django.test import Client
@@ -147,12 +149,24 @@ def test_the_export_has_the_same_filters_and_defuses_formulas(org, agreement):
     client = session(org.office)
     response = client.get(reverse("audit:export"), {"model": "agreements.agreement"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    text = b"".join(response.streaming_content).decode().lstrip("\ufeff")
+    delimiter = ";" if text.split("\r\n")[0].count(";") == 12 else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     header, body = rows[0], rows[1:]
     assert len(header) == 13 and body
     assert {row[4] for row in body} == {"agreements.agreement"}
     cells = [cell for row in body for cell in row]
     assert "'=HYPERLINK(1)" in cells and "=HYPERLINK(1)" not in cells
+    # The same entries as an Excel workbook: the time typed, the formula kept as text.
+    response = client.get(
+        reverse("audit:export"), {"model": "agreements.agreement", "format": "xlsx"}
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    table = list(sheet.iter_rows(values_only=True))
+    assert len(table) == len(rows) and isinstance(table[1][0], datetime)
+    assert "=HYPERLINK(1)" in [cell for row in table[1:] for cell in row]
+    formula = [c for row in sheet.iter_rows() for c in row if c.value == "=HYPERLINK(1)"]
+    assert formula and all(c.data_type == "s" for c in formula)
 
 
 def test_a_change_source_is_kept_for_every_history_row_written_in_a_request(org, agreement):

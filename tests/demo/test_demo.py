@@ -14,7 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from pejling.agreements.models import Agreement, AgreementState, AgreementVersion
-from pejling.agreements.selectors import readable_agreement, theme_coverage
+from pejling.agreements.selectors import readable_agreement, theme_coverage, waits_for
 from pejling.demo import data
 from pejling.demo.loader import demo_password
 from pejling.organisation.models import Role, Unit
@@ -85,6 +85,11 @@ def test_the_demo_units_without_an_agreement_have_none(demo):
 def test_the_demo_people_walk_through_the_story(demo):
     assert Agreement.objects.get(unit__code="VOF-HEM-NOR").state == AgreementState.DRAFT
     assert Agreement.objects.get(unit__code="VOF-HEM").state == AgreementState.SUBMITTED
+    # The department head has her unit's revision to agree; its published version stays read.
+    south = Agreement.objects.get(unit__code="VOF-HEM-SYD")
+    department_head = get_user_model().objects.get(username="avdelningschef")
+    assert south.state == AgreementState.SUBMITTED and waits_for(department_head, south)
+    assert south.versions.filter(state=AgreementState.PUBLISHED).exists()
     for username, *_rest in data.PEOPLE:
         assert username in demo
         user = authenticate(username=username, password=demo_password(username))

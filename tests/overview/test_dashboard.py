@@ -4,11 +4,13 @@ organisation."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import openpyxl
 import pytest
 import time_machine
 from django.db import connection
@@ -448,6 +450,34 @@ def test_the_overview_asks_an_anonymous_visitor_to_log_in(client, org, page):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def _sheet(response: Any) -> list[tuple]:
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    return list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+
+
+def test_the_dashboard_tables_download_with_the_pages_filters_and_permissions(
+    client, org, cascade, scene
+):
+    office = login(client, org.office)
+    url = reverse("followup:dashboard")
+    query = {"year": YEAR, "level": level(4).pk, "format": "xlsx"}
+    rows = _sheet(office.get(url, {**query, "table": "compliance"}))
+    assert [row[0] for row in rows[1:]] == ["Unit A1a", "Unit A1b", "Unit A2a", "Unit B1a"]
+    rows = _sheet(office.get(url, {**query, "table": "compliance", "unit": "dept-a1"}))
+    assert [row[0] for row in rows[1:]] == ["Unit A1a", "Unit A1b"]
+    # Initiatives by unit: counts as numbers, the light in words.
+    rows = _sheet(office.get(url, {**query, "table": "initiatives"}))
+    assert [row[0] for row in rows[1:]] == ["Unit A1a", "Unit A1b", "Unit A2a", "Unit B1a"]
+    assert all(isinstance(n, int) for row in rows[1:] for n in row[2:7])
+    # CSV in the reader's language; someone who may not see the page gets no file.
+    response = office.get(url, {**query, "table": "goals", "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert login(client, org.employee).get(url, query).status_code == 403
+    head = login(client, org.parent_head)
+    rows = _sheet(head.get(reverse("followup:compliance"), query))
+    assert [row[0] for row in rows[1:]] == ["Unit A1a", "Unit A1b"]  # her own units only
 
 
 def test_the_navigation_links_to_the_dashboard_only_for_those_who_may_see_it(client, org):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -117,6 +121,37 @@ STATUS_TONES = {
     InitiativeStatus.EVALUATED: "success",
     InitiativeStatus.CANCELLED: "neutral",
 }
+# The marker's icon per tone (shown with the text, hidden from screen readers).
+TONE_ICONS = {"success": "✓", "warning": "!", "danger": "✕", "info": "▶", "neutral": "○"}
+
+
+@dataclass(frozen=True)
+class TrafficLight:
+    """A unit's (or any group's) traffic light from its initiatives' statuses: the worst one
+    reported (off track, then at risk, then on track), with its tone, icon and text."""
+
+    tone: str
+    label: str
+
+    @property
+    def icon(self) -> str:
+        return TONE_ICONS[self.tone]
+
+
+def traffic_light(counts: Mapping[str, int]) -> TrafficLight:
+    """The light of a group of initiatives, from how many there are of each status (cancelled
+    ones do not count; planned and started ones have no report to judge yet)."""
+    for status in (InitiativeStatus.OFF_TRACK, InitiativeStatus.AT_RISK):
+        if counts.get(status):
+            return TrafficLight(STATUS_TONES[status], str(status.label))
+    if any(
+        counts.get(s)
+        for s in (InitiativeStatus.ON_TRACK, InitiativeStatus.DONE, InitiativeStatus.EVALUATED)
+    ):
+        return TrafficLight("success", str(InitiativeStatus.ON_TRACK.label))
+    if any(n for s, n in counts.items() if s != InitiativeStatus.CANCELLED):
+        return TrafficLight("neutral", gettext("No report yet"))
+    return TrafficLight("neutral", gettext("No initiatives"))
 
 
 class Initiative(models.Model):

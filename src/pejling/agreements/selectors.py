@@ -6,15 +6,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_date
 
 from pejling.agreements.coverage import counted_initiatives
 from pejling.agreements.models import (
+    STATUS_TONES,
+    TONE_ICONS,
     Agreement,
     AgreementState,
     AgreementVersion,
     Initiative,
+    InitiativeStatus,
+    TrafficLight,
+    traffic_light,
 )
 from pejling.core.utils import person_name
 from pejling.organisation import permissions
@@ -244,6 +249,10 @@ class LineOfSight:
     beside: list[UnitLine]
     narratives: list[tuple[Strategy, list[Any]]]
     unlinked: list[InitiativeView]
+    # Without a readable agreement: is there one (a draft the reader may not see)? May the
+    # reader start one? (So the page never links to an agreement that would answer 404.)
+    agreement_exists: bool = False
+    can_create: bool = False
 
 
 def _unit_lines(units: list[Unit], year: int, user: Any) -> list[UnitLine]:
@@ -297,6 +306,8 @@ def line_of_sight(*, user: Any, year: int, unit: Unit | None = None) -> LineOfSi
         beside=_unit_lines(list(unit_siblings(unit)), year, user),
         narratives=list(narratives.values()),
         unlinked=[i for i in initiatives if not i.goals],
+        agreement_exists=agreement is not None,
+        can_create=agreement is None and permissions.can_write_agreement(user, unit),
     )
 
 
@@ -318,3 +329,100 @@ def _chains(goals: list[Element]) -> dict[int, list[Element]]:
             chain.insert(0, current)
         chains[goal.pk] = chain
     return chains
+
+
+# Initiative status per unit ------------------------------------------------------------------
+
+
+@dataclass
+class StatusPart:
+    status: str
+    label: str
+    tone: str
+    icon: str
+    count: int
+
+
+@dataclass
+class UnitStatus:
+    """How the initiatives of a unit (and every unit below it) stand this year, from the
+    latest reports: how many of each status, the traffic light, and when last reported."""
+
+    unit: Unit
+    counts: dict[str, int] = field(default_factory=dict)
+    reported_at: Any = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def light(self) -> TrafficLight:
+        return traffic_light(self.counts)
+
+    @property
+    def parts(self) -> list[StatusPart]:
+        return [
+            StatusPart(
+                s.value,
+                str(s.label),
+                STATUS_TONES[s],
+                TONE_ICONS[STATUS_TONES[s]],
+                self.counts[s.value],
+            )
+            for s in InitiativeStatus
+            if self.counts.get(s.value)
+        ]
+
+    def _sum(self, *statuses: InitiativeStatus) -> int:
+        return sum(self.counts.get(s.value, 0) for s in statuses)
+
+    @property
+    def on_track(self) -> int:
+        return self._sum(InitiativeStatus.ON_TRACK)
+
+    @property
+    def at_risk(self) -> int:
+        return self._sum(InitiativeStatus.AT_RISK)
+
+    @property
+    def off_track(self) -> int:
+        return self._sum(InitiativeStatus.OFF_TRACK)
+
+    @property
+    def done(self) -> int:
+        return self._sum(InitiativeStatus.DONE, InitiativeStatus.EVALUATED)
+
+    @property
+    def not_reported(self) -> int:
+        """Planned or started: no follow-up report has judged them yet."""
+        return self._sum(InitiativeStatus.PLANNED, InitiativeStatus.STARTED)
+
+
+def unit_statuses(*, year: int, units: list[Unit]) -> list[UnitStatus]:
+    """Each unit's initiative statuses for ``year``, its subtree rolled up: one grouped query,
+    whatever the number of units. Every agreement of the year counts (a draft's initiatives are
+    planned: they have no report yet)."""
+    result = [UnitStatus(unit=u) for u in units]
+    if not units:
+        return result
+    by_path = {s.unit.path: s for s in result}
+    lengths = sorted({len(p) for p in by_path})
+    q = Q()
+    for unit in units:
+        q |= Q(agreement__unit__path__startswith=unit.path)
+    rows = (
+        Initiative.objects.filter(q, agreement__year=year)
+        .values("agreement__unit__path", "status")
+        .annotate(n=Count("pk"), last=Max("status_reported_at"))
+    )
+    for row in rows:
+        path = row["agreement__unit__path"]
+        for length in lengths:
+            summary = by_path.get(path[:length])
+            if summary is None:
+                continue
+            summary.counts[row["status"]] = summary.counts.get(row["status"], 0) + row["n"]
+            if row["last"] and (summary.reported_at is None or row["last"] > summary.reported_at):
+                summary.reported_at = row["last"]
+    return result

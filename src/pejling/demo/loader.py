@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from pejling.agreements import services as agreement_services
-from pejling.agreements.models import Agreement, InitiativeStatus
+from pejling.agreements.models import Agreement, AgreementState, InitiativeStatus
 from pejling.core.history import SYSTEM
 from pejling.demo import data
 from pejling.demo.followup import load_followup
@@ -105,14 +105,35 @@ def load_demo() -> list[DemoLogin]:
     strategies = _load_strategies()
     logins = _load_people(units)
     heads = _unit_heads(units)
-    _load_agreements(units, heads, strategies)
+    first_time = _load_agreements(units, heads, strategies)
     office = get_user_model().objects.get(username="strategi")
     load_indicators(office)
     load_followup(office)
     load_portfolio()
     load_reports(office)
     load_publication(office)
+    if first_time:
+        _revision_for_the_department_head(heads)
     return logins
+
+
+# A published agreement that is revised and submitted again once its first reports are in.
+REVISED_AND_SUBMITTED = "VOF-HEM-SYD"
+
+
+def _revision_for_the_department_head(heads: dict[str, Any]) -> None:
+    """Hemtjänst syd revises its published agreement after two follow-up periods and submits
+    the revision: it waits for the department head (avdelningschef) to agree or return, while
+    everyone still reads the published version and the unit keeps reporting on it."""
+    agreement = Agreement.objects.filter(
+        unit__code=REVISED_AND_SUBMITTED, year=data.YEAR, state=AgreementState.PUBLISHED
+    ).first()
+    if agreement is None:
+        return
+    head = heads[REVISED_AND_SUBMITTED]
+    forget_memberships(head)
+    agreement_services.agreement_revise(agreement=agreement, by=head)
+    agreement_services.agreement_submit(agreement=agreement, by=head)
 
 
 def _load_units() -> dict[str, Unit]:
@@ -309,10 +330,11 @@ def _unit_heads(units: dict[str, Unit]) -> dict[str, Any]:
 
 def _load_agreements(
     units: dict[str, Unit], heads: dict[str, Any], strategies: dict[str, Strategy]
-) -> None:
+) -> bool:
+    """The year's agreements, spread over the workflow; ``False`` when they were there."""
     year = data.YEAR
     if Agreement.objects.filter(year=year, unit__code__in=units.keys()).exists():
-        return  # already loaded; never duplicate or overwrite what users have written
+        return False  # already loaded; never duplicate or overwrite what users have written
     goals = {
         e.code: e
         for e in Element.objects.filter(
@@ -383,6 +405,7 @@ def _load_agreements(
                 goals=linked,
             )
         _advance(agreement, unit, head, approver, index)
+    return True
 
 
 def _advance(agreement: Agreement, unit: Unit, head: Any, approver: Any, index: int) -> None:

@@ -20,7 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from pejling.agreements.models import Agreement, AgreementState
-from pejling.agreements.selectors import agreements_readable_by, waits_for
+from pejling.agreements.selectors import (
+    UnitStatus,
+    agreements_readable_by,
+    unit_statuses,
+    waits_for,
+)
 from pejling.agreements.workflow import available_steps
 from pejling.core.utils import person_name
 from pejling.followup.models import Comment, Deadline, DeadlineKind
@@ -55,6 +60,7 @@ class MyUnit:
     role: str
     agreement: Agreement | None
     periods: list[Any] = field(default_factory=list)
+    status: UnitStatus | None = None  # its initiatives (subtree) by status, and the light
 
 
 InboxSource = Callable[[Any, int, date], list[InboxItem]]
@@ -121,7 +127,9 @@ def reports_due(user: Any, year: int, today: date) -> list[InboxItem]:
     """Follow-up periods open for the units this person reports for (head or editor)."""
     items = []
     for unit in _units_with(user, permissions.WRITE_ROLES):
-        _agreement, periods = unit_periods(unit=unit, year=year, today=today)
+        agreement, periods = unit_periods(unit=unit, year=year, today=today)
+        if agreement is None:
+            continue  # nothing agreed to report on yet
         for period in periods:
             if not period.is_open:
                 continue
@@ -272,7 +280,13 @@ def my_units(user: Any, *, year: int, today: date) -> list[MyUnit]:
     agreements = {
         a.unit_id: a for a in Agreement.objects.filter(year=year, unit__in=[u for u, _r in units])
     }
+    statuses = {s.unit.pk: s for s in unit_statuses(year=year, units=[u for u, _r in units])}
     return [
-        MyUnit(unit=unit, role=str(Role(role).label), agreement=agreements.get(unit.pk))
+        MyUnit(
+            unit=unit,
+            role=str(Role(role).label),
+            agreement=agreements.get(unit.pk),
+            status=statuses.get(unit.pk),
+        )
         for unit, role in units
     ]

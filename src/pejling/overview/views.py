@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pejling.agreements.selectors import line_of_sight
+from pejling.agreements.selectors import line_of_sight, unit_statuses
 from pejling.core.utils import int_param, requested_year
 from pejling.followup.evaluation import readable_evaluations
 from pejling.followup.selectors import compliance_matrix, overdue_agreements, overdue_reports
@@ -89,6 +89,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         list(Element.objects.filter(strategy=strategy, parent__isnull=True)) if strategy else []
     )
     counts = status_counts(e.status for e in evaluations)
+    level_units = Unit.objects.filter(closed_on__isnull=True).order_by("path")
+    if level is not None:
+        level_units = level_units.filter(level=level)
+    if within is not None:
+        level_units = level_units.filter(within.subtree_q())
+    unit_status = unit_statuses(year=year, units=list(level_units))
     context = {
         "year": year,
         "within": within,
@@ -106,6 +112,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             o for o in overdue_reports(year=year, today=today, within=within) if o.units
         ],
         "show_portfolio": portfolio_permissions.sees_everything(request.user),
+        "unit_status": unit_status,
     }
     return render(request, "overview/dashboard.html", context)
 
@@ -135,11 +142,18 @@ def compliance(request: HttpRequest) -> HttpResponse:
         (lv for lv in levels if lv.pk == int_param(request.GET.get("level"))),
         rule.unit_level if rule else None,
     )
-    within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
+    within = Unit.objects.select_related("level").filter(code=request.GET.get("unit", "")).first()
     if subtrees is not None and not (
         within and any(within.path.startswith(top.path) for top in subtrees)
     ):
         within = subtrees[0]
+    if subtrees is not None and within is not None and level is not None:
+        # A head's own units: a level above (or at) her unit would show nothing; take the
+        # level just below it (or her unit's own when it has none below).
+        own_depth = within.level.depth
+        if level.depth <= own_depth and int_param(request.GET.get("level")) is None:
+            below = [lv for lv in levels if lv.depth > own_depth]
+            level = min(below, key=lambda lv: lv.depth) if below else within.level
     matrix = compliance_matrix(year=year, strategy=strategy, level=level, within=within)
     only_gaps = request.GET.get("gaps") == "1"
     rows = [r for r in matrix.rows if not r.complete] if only_gaps else matrix.rows

@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from pejling.core.export import Table, requested_format, table_download
 from pejling.core.forms import add_validation_error
 from pejling.core.history import ConcurrentEditError
 from pejling.core.http import HtmxHttpRequest, render_panel
 from pejling.core.utils import int_param, person_name, require
-from pejling.core.xlsx import xlsx_response
 from pejling.indicators.charts import Chart
 from pejling.organisation.models import Unit
 from pejling.portfolio import permissions, services
@@ -79,36 +79,38 @@ def assignment_index(request: HttpRequest) -> HttpResponse:
     stage = stage if stage in Stage.values else ""
     year = int_param(request.GET.get("year"))
     assignments = list(assignment_list(unit=unit, goal=goal, stage=stage, year=year))
-    if request.GET.get("format") == "xlsx":
-        return xlsx_response(
-            filename=_("assignments"),
-            title=_("Assignments"),
-            headers=[
-                _("Assignment"),
-                _("Owner unit"),
-                _("Lead"),
-                _("Stage"),
-                _("Year"),
-                _("Report by"),
-                _("Origin"),
-                _("Themes"),
-                _("Goals"),
-                _("In the annual agreement"),
-            ],
-            rows=(
-                [
-                    a.shown_title,
-                    a.unit.name,
-                    person_name(a.lead),
-                    a.get_stage_display(),
-                    a.year,
-                    a.due_date,
-                    a.issued_by or a.get_origin_display(),
-                    _themes(a),
-                    _goal_labels(a),
-                    _("yes") if a.initiative_id else _("no"),
-                ]
-                for a in assignments
+    if requested_format(request) and not request.GET.get("table"):
+        return table_download(
+            request,
+            Table(
+                title=_("Assignments"),
+                headers=[
+                    _("Assignment"),
+                    _("Owner unit"),
+                    _("Lead"),
+                    _("Stage"),
+                    _("Year"),
+                    _("Report by"),
+                    _("Origin"),
+                    _("Themes"),
+                    _("Goals"),
+                    _("In the annual agreement"),
+                ],
+                rows=(
+                    [
+                        a.shown_title,
+                        a.unit.name,
+                        person_name(a.lead),
+                        a.get_stage_display(),
+                        a.year,
+                        a.due_date,
+                        a.issued_by or a.get_origin_display(),
+                        _themes(a),
+                        _goal_labels(a),
+                        _("yes") if a.initiative_id else _("no"),
+                    ]
+                    for a in assignments
+                ),
             ),
         )
     groups: dict[str, list[Assignment]] = {}
@@ -487,32 +489,34 @@ def benefit_overview(request: HttpRequest) -> HttpResponse:
     require(permissions.can_read_portfolio(request.user))
     unit = Unit.objects.filter(code=request.GET.get("unit", "")).first()
     totals = benefit_totals(unit=unit)
-    if request.GET.get("format") == "xlsx":
-        return xlsx_response(
-            filename=_("benefits"),
-            title=_("Benefits"),
-            headers=[
-                _("Year"),
-                _("Class"),
-                _("Measured in"),
-                _("Expected"),
-                _("Pessimistic"),
-                _("Optimistic"),
-                _("Realised"),
-                _("Realised share, per cent"),
-            ],
-            rows=(
-                [
-                    t.year,
-                    t.class_label,
-                    t.measure,
-                    t.expected,
-                    t.pessimistic,
-                    t.optimistic,
-                    t.realised,
-                    t.share,
-                ]
-                for t in totals
+    if requested_format(request) and not request.GET.get("table"):
+        return table_download(
+            request,
+            Table(
+                title=_("Benefits"),
+                headers=[
+                    _("Year"),
+                    _("Class"),
+                    _("Measured in"),
+                    _("Expected"),
+                    _("Pessimistic"),
+                    _("Optimistic"),
+                    _("Realised"),
+                    _("Realised share, per cent"),
+                ],
+                rows=(
+                    [
+                        t.year,
+                        t.class_label,
+                        t.measure,
+                        t.expected,
+                        t.pessimistic,
+                        t.optimistic,
+                        t.realised,
+                        t.share,
+                    ]
+                    for t in totals
+                ),
             ),
         )
     benefits = (
@@ -615,30 +619,32 @@ def ledger(request: HttpRequest) -> HttpResponse:
     rows = ledger_balance(within=within)
     totals = ledger_totals(rows)
     entries = ledger_entries(within=within)
-    if request.GET.get("format") == "xlsx":
-        return xlsx_response(
-            filename=_("reinvestment ledger"),
-            title=_("Reinvestment ledger"),
-            headers=[
-                _("Year"),
-                _("Unit"),
-                _("Measured in"),
-                _("Freed"),
-                _("Reinvested"),
-                _("Returned to the budget"),
-                _("Not yet placed"),
-            ],
-            rows=(
-                [
-                    r.year,
-                    r.unit.name if r.unit else "",
-                    r.measure_label,
-                    r.freed,
-                    r.reinvested,
-                    r.returned,
-                    r.unplaced,
-                ]
-                for r in rows
+    if requested_format(request) and not request.GET.get("table"):
+        return table_download(
+            request,
+            Table(
+                title=_("Reinvestment ledger"),
+                headers=[
+                    _("Year"),
+                    _("Unit"),
+                    _("Measured in"),
+                    _("Freed"),
+                    _("Reinvested"),
+                    _("Returned to the budget"),
+                    _("Not yet placed"),
+                ],
+                rows=(
+                    [
+                        r.year,
+                        r.unit.name if r.unit else "",
+                        r.measure_label,
+                        r.freed,
+                        r.reinvested,
+                        r.returned,
+                        r.unplaced,
+                    ]
+                    for r in rows
+                ),
             ),
         )
     placeable = [

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from pejling.core.export import Table, requested_format, table_download
 from pejling.core.forms import add_validation_error
 from pejling.core.history import ConcurrentEditError
 from pejling.core.utils import int_param, require
-from pejling.core.xlsx import xlsx_response
 from pejling.organisation.models import Unit
 from pejling.portfolio import permissions, services
 from pejling.portfolio.forms import (
@@ -69,32 +69,34 @@ def challenge_index(request: HttpRequest) -> HttpResponse:
     state = state if state in ChallengeState.values else ""
     q = request.GET.get("q", "").strip()[:100]
     challenges = challenge_list(kind=kind, state=state, unit=unit, goal=goal, q=q)
-    if request.GET.get("format") == "xlsx":
-        return xlsx_response(
-            filename=_("challenges"),
-            title=_("Challenges and ideas"),
-            headers=[
-                _("Title"),
-                _("Kind"),
-                _("Unit"),
-                _("State"),
-                _("Supports"),
-                _("Submitted"),
-                _("Workshop"),
-                _("Themes and goals"),
-            ],
-            rows=(
-                [
-                    c.title,
-                    c.get_kind_display(),
-                    c.unit.name,
-                    c.get_state_display(),
-                    c.support_count,  # type: ignore[attr-defined]
-                    timezone.localtime(c.created_at).date(),
-                    c.workshop.title if c.workshop else "",
-                    "; ".join(f"{g.code} {g.title}" for g in c.goals.all()),
-                ]
-                for c in challenges
+    if requested_format(request) and not request.GET.get("table"):
+        return table_download(
+            request,
+            Table(
+                title=_("Challenges and ideas"),
+                headers=[
+                    _("Title"),
+                    _("Kind"),
+                    _("Unit"),
+                    _("State"),
+                    _("Supports"),
+                    _("Submitted"),
+                    _("Workshop"),
+                    _("Themes and goals"),
+                ],
+                rows=(
+                    [
+                        c.title,
+                        c.get_kind_display(),
+                        c.unit.name,
+                        c.get_state_display(),
+                        c.support_count,  # type: ignore[attr-defined]
+                        timezone.localtime(c.created_at).date(),
+                        c.workshop.title if c.workshop else "",
+                        "; ".join(f"{g.code} {g.title}" for g in c.goals.all()),
+                    ]
+                    for c in challenges
+                ),
             ),
         )
     funnel = challenge_funnel(unit=unit)
