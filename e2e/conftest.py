@@ -33,20 +33,32 @@ from e2e.database import flush_by_delete, restore_snapshot, take_snapshot
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
-    """A test database of its own (``test_<name>_e2e``), so that the browser tests never
-    collide with a unit-test run on the same PostgreSQL server.
+def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
+    """A test database of its own (``test_<name>_e2e``, ``test_<name>_e2e_gw0`` … under
+    pytest-xdist: each worker has its own database, live server and Chromium), so that the
+    browser tests never collide with a unit-test run on the same PostgreSQL server.
 
     The schema is created from the models, not by running the migrations (seconds saved):
     the unit tests run the migrations, and none of them carries data. Set
     ``PEJLING_E2E_MIGRATE=1`` to run them here too.
+
+    The live server commits after every request: on PostgreSQL the test connections do not
+    wait for the WAL to reach the disk (``synchronous_commit=off``; the database is dropped
+    at the end).
     """
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
     for alias in connections:
         settings_dict = connections[alias].settings_dict
         test_settings = settings_dict.setdefault("TEST", {})
         if connections[alias].vendor != "sqlite" and not test_settings.get("NAME"):
-            test_settings["NAME"] = f"test_{settings_dict['NAME']}_e2e"
+            name = f"test_{settings_dict['NAME']}_e2e"
+            test_settings["NAME"] = f"{name}_{worker}" if worker else name
         test_settings.setdefault("MIGRATE", os.environ.get("PEJLING_E2E_MIGRATE", "") == "1")
+        if connections[alias].vendor == "postgresql":
+            options = settings_dict.setdefault("OPTIONS", {})
+            flags = options.get("options", "")
+            if "synchronous_commit" not in flags:
+                options["options"] = f"{flags} -c synchronous_commit=off".strip()
 
 
 @pytest.fixture(scope="session")
