@@ -27,6 +27,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 from django.test import override_settings
+from e2e.database import flush_by_delete
 
 from pejling.organisation.models import Role, Unit
 from pejling.strategy.models import Element, Strategy
@@ -56,6 +57,16 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
             flags = options.get("options", "")
             if "synchronous_commit" not in flags:
                 options["options"] = f"{flags} -c synchronous_commit=off".strip()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """After a transactional test (the live-server and race tests) Django empties every table;
+    on PostgreSQL it does so with one TRUNCATE of all of them, which takes a lock and files
+    per table and costs about a second each time. DELETE of the few rows such a test wrote
+    leaves the same empty tables (see e2e/database.py, which the browser tests use as well)."""
+    with flush_by_delete(connections["default"]):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
