@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from typing import Any
+from urllib.request import urlopen
 
 import pytest
 
@@ -122,8 +123,18 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+@pytest.fixture(scope="session")
+def warm_server(live_server: Any) -> str:
+    """The live server, asked once for the log-in page before any browser goes there: its first
+    answer imports the URLs, views and templates, seconds on a busy machine (two workers start
+    at once), which would otherwise count against the first test's navigation timeout."""
+    with urlopen(f"{live_server.url}/accounts/login/", timeout=120) as answer:  # noqa: S310
+        answer.read()
+    return str(live_server.url)
+
+
 @pytest.fixture
-def page(browser: Browser, live_server: Any) -> Iterator[Page]:
+def page(browser: Browser, live_server: Any, warm_server: str) -> Iterator[Page]:
     """A fresh page with its own cookies, in a context that bypasses CSP so that axe-core
     can be injected. Fails the test on console errors, failed same-origin requests and pages
     visited without an axe check."""
@@ -136,7 +147,7 @@ def page(browser: Browser, live_server: Any) -> Iterator[Page]:
 
 
 @pytest.fixture
-def strict_page(browser: Browser, live_server: Any) -> Iterator[Page]:
+def strict_page(browser: Browser, live_server: Any, warm_server: str) -> Iterator[Page]:
     """A page that obeys the app's Content-Security-Policy (so axe-core cannot be injected).
     Fails the test on console errors (CSP violations among them) and failed requests."""
     context, page = open_page(browser, live_server.url, bypass_csp=False)
