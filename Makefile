@@ -9,13 +9,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/pejling
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Compiled bytecode is kept (__pycache__, ignored by git; `make clean` removes it): with
+# PYTHONDONTWRITEBYTECODE set, every test process and every `pejling` the tests start compiles
+# the project again, and pytest rewrites the asserts of its plugins (hypothesis, schemathesis,
+# faker) again, some seconds of each process.
+unexport PYTHONDONTWRITEBYTECODE
+# The test passes use both cores. --dist loadscope keeps a test module on one worker, so that
+# module-scoped set-ups (the demo organisation, the permission matrix's scene, the identity
+# providers of the SSO tests) are built once rather than on each worker.
+PYTEST_PARALLEL := -n 2 --dist loadscope
 
 .PHONY: help install demo serve migrate messages static lint typecheck audit test test-sqlite test-postgres test-browser bench clean
 
 help:
 	@echo "make demo   install, migrate, load the demo organisation and serve on http://127.0.0.1:8000"
 	@echo "make test   everything: lint, type-check, tests on SQLite and PostgreSQL, browser tests"
-	@echo "            (about 20-30 minutes on 2 cores; the narrower targets below take a few minutes each)"
+	@echo "            (make test takes about 15 minutes on 2 cores, idle; the narrower targets below take a few minutes each)"
 	@echo "make lint | typecheck | test-sqlite | test-postgres | test-browser | audit | bench"
 	@echo "make clean  remove everything make and the tests wrote (.venv, node_modules, data, caches, compiled catalogues)"
 
@@ -78,16 +87,16 @@ audit: install
 		--progress-spinner off || { echo "make audit: FAILED: a known vulnerability is listed above, or PyPI's vulnerability data (https://pypi.org/pypi/<name>/<version>/json) could not be reached."; exit 1; }
 
 test-sqlite: install
-	DATABASE_URL= $(BIN)/pytest tests -q -p no:cacheprovider -n 2
+	DATABASE_URL= $(BIN)/pytest tests -q -p no:cacheprovider $(PYTEST_PARALLEL)
 
 test-postgres: install
 	bash scripts/ensure-postgres.sh
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests -q -p no:cacheprovider -n 2
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests -q -p no:cacheprovider $(PYTEST_PARALLEL)
 
 test-browser: install
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-postgres.sh
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest e2e -q -p no:cacheprovider
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest e2e -q -p no:cacheprovider $(PYTEST_PARALLEL)
 
 test: lint typecheck test-sqlite test-postgres test-browser
 	@echo "All checks passed."

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from typing import Any
+from urllib.request import urlopen
 
 import pytest
 
@@ -33,20 +34,32 @@ from e2e.database import flush_by_delete, restore_snapshot, take_snapshot
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
-    """A test database of its own (``test_<name>_e2e``), so that the browser tests never
-    collide with a unit-test run on the same PostgreSQL server.
+def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
+    """A test database of its own (``test_<name>_e2e``, ``test_<name>_e2e_gw0`` … under
+    pytest-xdist: each worker has its own database, live server and Chromium), so that the
+    browser tests never collide with a unit-test run on the same PostgreSQL server.
 
     The schema is created from the models, not by running the migrations (seconds saved):
     the unit tests run the migrations, and none of them carries data. Set
     ``PEJLING_E2E_MIGRATE=1`` to run them here too.
+
+    The live server commits after every request: on PostgreSQL the test connections do not
+    wait for the WAL to reach the disk (``synchronous_commit=off``; the database is dropped
+    at the end).
     """
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
     for alias in connections:
         settings_dict = connections[alias].settings_dict
         test_settings = settings_dict.setdefault("TEST", {})
         if connections[alias].vendor != "sqlite" and not test_settings.get("NAME"):
-            test_settings["NAME"] = f"test_{settings_dict['NAME']}_e2e"
+            name = f"test_{settings_dict['NAME']}_e2e"
+            test_settings["NAME"] = f"{name}_{worker}" if worker else name
         test_settings.setdefault("MIGRATE", os.environ.get("PEJLING_E2E_MIGRATE", "") == "1")
+        if connections[alias].vendor == "postgresql":
+            options = settings_dict.setdefault("OPTIONS", {})
+            flags = options.get("options", "")
+            if "synchronous_commit" not in flags:
+                options["options"] = f"{flags} -c synchronous_commit=off".strip()
 
 
 @pytest.fixture(scope="session")
@@ -110,8 +123,18 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+@pytest.fixture(scope="session")
+def warm_server(live_server: Any) -> str:
+    """The live server, asked once for the log-in page before any browser goes there: its first
+    answer imports the URLs, views and templates, seconds on a busy machine (two workers start
+    at once), which would otherwise count against the first test's navigation timeout."""
+    with urlopen(f"{live_server.url}/accounts/login/", timeout=120) as answer:  # noqa: S310
+        answer.read()
+    return str(live_server.url)
+
+
 @pytest.fixture
-def page(browser: Browser, live_server: Any) -> Iterator[Page]:
+def page(browser: Browser, live_server: Any, warm_server: str) -> Iterator[Page]:
     """A fresh page with its own cookies, in a context that bypasses CSP so that axe-core
     can be injected. Fails the test on console errors, failed same-origin requests and pages
     visited without an axe check."""
@@ -124,7 +147,7 @@ def page(browser: Browser, live_server: Any) -> Iterator[Page]:
 
 
 @pytest.fixture
-def strict_page(browser: Browser, live_server: Any) -> Iterator[Page]:
+def strict_page(browser: Browser, live_server: Any, warm_server: str) -> Iterator[Page]:
     """A page that obeys the app's Content-Security-Policy (so axe-core cannot be injected).
     Fails the test on console errors (CSP violations among them) and failed requests."""
     context, page = open_page(browser, live_server.url, bypass_csp=False)

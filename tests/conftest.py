@@ -25,7 +25,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.test import override_settings
+from e2e.database import flush_by_delete
 
 from pejling.organisation.models import Role, Unit
 from pejling.strategy.models import Element, Strategy
@@ -40,6 +42,74 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """PostgreSQL test databases commit without waiting for the WAL to reach the disk
+    (``synchronous_commit=off``, for the tests' own connections only): a crash could lose the
+    last commits of a database that is dropped at the end anyway. Transactional tests commit
+    and flush after every test, and each of those commits otherwise waits for an fsync."""
+    for alias in connections:
+        settings_dict = connections[alias].settings_dict
+        if connections[alias].vendor == "postgresql":
+            options = settings_dict.setdefault("OPTIONS", {})
+            flags = options.get("options", "")
+            if "synchronous_commit" not in flags:
+                options["options"] = f"{flags} -c synchronous_commit=off".strip()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """After a transactional test (the live-server and race tests) Django empties every table;
+    on PostgreSQL it does so with one TRUNCATE of all of them, which takes a lock and files
+    per table and costs about a second each time. DELETE of the few rows such a test wrote
+    leaves the same empty tables (see e2e/database.py, which the browser tests use as well)."""
+    with flush_by_delete(connections["default"]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_scanned_once() -> Iterator[None]:
+    """WhiteNoise walks every static file (the finders' directories, node_modules' fonts and
+    CSS among them) whenever its middleware is built, and Django's test client builds the
+    middleware anew for every client: about a tenth of a second per test that uses a client.
+    The static files do not change during a run, so the walk is done once per distinct
+    configuration and its result (the same ``StaticFile`` objects) handed to later instances."""
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    scanned: dict[str, dict[str, Any]] = {}
+    original = WhiteNoiseMiddleware.add_files_from_finders
+
+    def add_files_from_finders(self: WhiteNoiseMiddleware) -> None:
+        key = repr(
+            (
+                self.max_age,
+                self.allow_all_origins,
+                self.charset,
+                self.add_headers_function,
+                self.index_file,
+                getattr(self.immutable_file_test, "__func__", self.immutable_file_test),
+                self.static_prefix,
+                settings.STATICFILES_DIRS,
+                settings.STATICFILES_FINDERS,
+                settings.INSTALLED_APPS,
+                settings.STORAGES,
+            )
+        )
+        if key not in scanned:
+            found, self.files = self.files, {}
+            try:
+                original(self)
+                scanned[key] = self.files
+            finally:
+                self.files = found | self.files
+            return
+        self.files.update(scanned[key])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders  # type: ignore[method-assign]
+    yield
+    WhiteNoiseMiddleware.add_files_from_finders = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session", autouse=True)

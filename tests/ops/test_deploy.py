@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -86,11 +87,11 @@ def test_systemd_verify_would_catch_a_broken_unit(tmp_path: Path) -> None:
     assert done.returncode != 0 or done.stderr
 
 
-def test_doctor_reports_an_installation(tmp_path: Path) -> None:
+def test_doctor_reports_an_installation(tmp_path: Path, migrated: Callable[[Path], None]) -> None:
     env = child_env(
         tmp_path, PEJLING_TASK_BACKEND="django.tasks.backends.immediate.ImmediateBackend"
     )
-    assert pejling(env, "migrate", "-v0").returncode == 0
+    migrated(tmp_path)
     done = pejling(env, "doctor", "--no-probe")
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
@@ -110,7 +111,9 @@ def test_doctor_names_a_stopped_database_without_a_traceback(tmp_path: Path) -> 
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def test_doctor_says_when_an_integration_does_not_answer(tmp_path: Path) -> None:
+def test_doctor_says_when_an_integration_does_not_answer(
+    tmp_path: Path, migrated: Callable[[Path], None]
+) -> None:
     env = child_env(
         tmp_path,
         PEJLING_TASK_BACKEND="django.tasks.backends.immediate.ImmediateBackend",
@@ -119,7 +122,7 @@ def test_doctor_says_when_an_integration_does_not_answer(tmp_path: Path) -> None
         PEJLING_STATBANK_URL="",
         PEJLING_SSB_URL="",
     )
-    assert pejling(env, "migrate", "-v0").returncode == 0
+    migrated(tmp_path)
     done = pejling(env, "doctor", "--timeout", "1")
     assert done.returncode == 1
     assert "OS2mo: http://127.0.0.1:1/: does not answer" in done.stdout
