@@ -14,8 +14,11 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from pejling.core.tabular import has_control_characters
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -96,3 +99,30 @@ class PrivateCacheMiddleware:
         if not response.has_header("Cache-Control") or _is_private(request):
             response["Cache-Control"] = PRIVATE_NO_STORE
         return response
+
+
+class RefuseControlCharactersMiddleware:
+    """400 for an address whose path or query string holds a control character (``%00``,
+    ``%1b``, …), before any view reads it; see docs/security.md."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.GET
+        if (
+            has_control_characters(request.path_info)
+            or any(has_control_characters(key) for key in query)
+            or any(
+                has_control_characters(v, allow_breaks=True)
+                for _key, values in query.lists()
+                for v in values
+            )
+        ):
+            response = HttpResponseBadRequest(
+                _("The address holds a control character, which is not allowed."),
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Cache-Control"] = PRIVATE_NO_STORE
+            return response
+        return self.get_response(request)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pejling.core.history import save_as
+from pejling.core.tabular import escape_control_characters
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator
 from pejling.indicators.sources.records import ParseResult
 
@@ -98,6 +99,11 @@ def _write_checked(
     return batch
 
 
+def stored_filename(filename: str) -> str:
+    """An uploaded file's name as kept on its batch: control characters shown, not stored."""
+    return escape_control_characters(filename)[:255]
+
+
 def import_file(
     *,
     data: bytes,
@@ -108,6 +114,7 @@ def import_file(
     batch: ImportBatch | None = None,
     progress: Progress | None = None,
 ) -> ImportBatch:
+    filename = stored_filename(filename)
     if len(data) > MAX_UPLOAD_BYTES:
         batch = batch or ImportBatch(source="file", filename=filename, created_by=by)
         batch.status = ImportStatus.FAILED
@@ -138,6 +145,7 @@ def preview_upload(
     *, data: bytes, filename: str, by: Any, indicator: Indicator | None = None
 ) -> tuple[ImportBatch, Checked]:
     """Parse and check an upload without writing values; keep the file for the confirmation."""
+    filename = stored_filename(filename)
     rows_total, checked = read_and_check(data, filename, indicator=indicator)
     batch = ImportBatch(
         source="file",
