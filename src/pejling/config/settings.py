@@ -340,6 +340,9 @@ PEJLING_METRICS_ALLOW = env_list("PEJLING_METRICS_ALLOW")
 # PEJLING_HEALTH_MIN_FREE_MB in the data directory means not ready.
 PEJLING_WORKER_HEARTBEAT_SECONDS = float(env_str("PEJLING_WORKER_HEARTBEAT_SECONDS", "10"))
 PEJLING_WORKER_STALE_SECONDS = int(env_str("PEJLING_WORKER_STALE_SECONDS", "60"))
+# A running job whose worker has not beaten for this long died with it: the next worker's
+# heartbeat fails it and marks its import interrupted (ops/jobs.py, docs/operations.md).
+PEJLING_JOB_STALE_SECONDS = float(env_str("PEJLING_JOB_STALE_SECONDS", "30"))
 PEJLING_HEALTH_MIN_FREE_MB = int(env_str("PEJLING_HEALTH_MIN_FREE_MB", "200"))
 
 # A shared cache (Redis) for several server processes: PEJLING_CACHE_URL=redis://host:6379/0.

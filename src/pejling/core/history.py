@@ -102,7 +102,8 @@ REASONS = {
     "token revoked": gettext_lazy("API token revoked"),
     "calendar reset": gettext_lazy("calendar address replaced"),
     "version frozen": gettext_lazy("version frozen"),
-    "interrupted": gettext_lazy("interrupted: its worker stopped"),
+    "interrupted": gettext_lazy("interrupted: its job stopped"),
+    "confirmed": gettext_lazy("confirmed"),
 }
 
 

@@ -48,6 +48,14 @@ MESSAGES = {
     "file_too_large": gettext_lazy("The file is too large."),
     "invalid_payload": gettext_lazy("The response does not have the expected structure."),
     "empty_file": gettext_lazy("The file holds no values."),
+    "interrupted": gettext_lazy(
+        "The import was interrupted: the background worker stopped while writing it. Nothing"
+        " was written; confirm again to retry."
+    ),
+    "job_failed": gettext_lazy(
+        "The import failed unexpectedly while writing. Nothing was written; confirm again to"
+        " retry, or tell your administrator if it fails again."
+    ),
 }
 
 
