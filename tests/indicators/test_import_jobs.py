@@ -124,7 +124,7 @@ def _worker(worker_id: str) -> subprocess.Popen[str]:
         "PEJLING_JOB_STALE_SECONDS": "1.5",
         "PEJLING_LOG_LEVEL": "ERROR",
     }
-    return subprocess.Popen(
+    return subprocess.Popen(  # noqa: S603 (our own interpreter and command)
         [
             sys.executable,
             "-m",

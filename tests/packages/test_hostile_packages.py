@@ -53,7 +53,9 @@ def test_a_few_aliases_are_still_read() -> None:
 def test_deep_yaml_is_refused_without_a_recursion_error(depth: int) -> None:
     found = problems("a: " + "[" * depth + "]" * depth)
     assert found == [f"line 1: refused YAML: nested more than {MAX_DEPTH} levels deep"]
-    block = "".join(f"{'  ' * level}k{level}:\n" for level in range(depth if depth < 1000 else 1000))
+    block = "".join(
+        f"{'  ' * level}k{level}:\n" for level in range(depth if depth < 1000 else 1000)
+    )
     assert "nested more than" in problems(block + "  " * 1000 + "x: 1\n")[0]
 
 
@@ -110,7 +112,7 @@ def test_the_refusals_take_little_memory_in_a_process_of_their_own(tmp_path: Pat
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 (our own interpreter and script)
         [sys.executable, "-c", script],
         cwd=tmp_path,
         env=env,

@@ -23,6 +23,7 @@ import socket
 import threading
 import time
 from contextvars import Token
+from datetime import timedelta
 from typing import Any
 
 from django.db import close_old_connections, transaction
@@ -162,14 +163,14 @@ def recover_abandoned_jobs(
     earlier process with the same id, which is gone too. Each job is failed on its locked row
     (two workers checking at once fail it once), then its task's ``ON_ABANDONED`` runs."""
     from django.conf import settings
-    from django_tasks_db.models import DBTaskResult
     from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
 
     stale = stale_seconds if stale_seconds is not None else settings.PEJLING_JOB_STALE_SECONDS
     now = timezone.now()
     alive = set(
         WorkerHeartbeat.objects.filter(
-            seen_at__gte=now - timezone.timedelta(seconds=stale)
+            seen_at__gte=now - timedelta(seconds=stale)
         ).values_list("worker_id", flat=True)
     )
     recovered = []

@@ -128,13 +128,13 @@ def _json_depth_problem(text: str) -> str:
     """Where JSON text nests deeper than :data:`MAX_DEPTH` (strings skipped), or ""."""
     depth = 0
     for match in _JSON_TOKEN.finditer(text):
-        token = match.group()
-        if token in "[{":
+        found = match.group()
+        if found in "[{":
             depth += 1
             if depth > MAX_DEPTH:
                 line = text.count("\n", 0, match.start()) + 1
                 return f"line {line}: nested more than {MAX_DEPTH} levels deep"
-        elif token in "]}":
+        elif found in "]}":
             depth -= 1
     return ""
 

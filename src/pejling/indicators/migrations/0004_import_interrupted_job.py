@@ -4,30 +4,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('indicators', '0003_indicator_value_history'),
+        ("indicators", "0003_indicator_value_history"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalimportbatch',
-            name='job_id',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='job'),
+            model_name="historicalimportbatch",
+            name="job_id",
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="job"),
         ),
         migrations.AddField(
-            model_name='importbatch',
-            name='job_id',
-            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='job'),
+            model_name="importbatch",
+            name="job_id",
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="job"),
         ),
         migrations.AlterField(
-            model_name='historicalimportbatch',
-            name='status',
-            field=models.CharField(choices=[('preview', 'Waiting for confirmation'), ('queued', 'Queued'), ('running', 'Running'), ('done', 'Imported'), ('failed', 'Rejected'), ('interrupted', 'Interrupted')], default='preview', max_length=20, verbose_name='status'),
+            model_name="historicalimportbatch",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("preview", "Waiting for confirmation"),
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("done", "Imported"),
+                    ("failed", "Rejected"),
+                    ("interrupted", "Interrupted"),
+                ],
+                default="preview",
+                max_length=20,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='importbatch',
-            name='status',
-            field=models.CharField(choices=[('preview', 'Waiting for confirmation'), ('queued', 'Queued'), ('running', 'Running'), ('done', 'Imported'), ('failed', 'Rejected'), ('interrupted', 'Interrupted')], default='preview', max_length=20, verbose_name='status'),
+            model_name="importbatch",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("preview", "Waiting for confirmation"),
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("done", "Imported"),
+                    ("failed", "Rejected"),
+                    ("interrupted", "Interrupted"),
+                ],
+                default="preview",
+                max_length=20,
+                verbose_name="status",
+            ),
         ),
     ]

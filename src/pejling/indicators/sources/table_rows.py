@@ -454,9 +454,7 @@ def _read_value_rows(
         add_observation(make(indicator, unit, period, value, row_no))  # type: ignore[arg-type]
 
 
-def _control_cell(
-    row: Sequence[Any], layout: _Layout, row_no: int, add_error: Any
-) -> bool:
+def _control_cell(row: Sequence[Any], layout: _Layout, row_no: int, add_error: Any) -> bool:
     """Report each read cell holding a control character (a NUL, an escape): never a value,
     a code or a period, and PostgreSQL stores no NUL. True when the row had one."""
     found = False

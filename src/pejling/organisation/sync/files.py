@@ -23,9 +23,9 @@ from datetime import date, datetime
 from typing import Any
 
 from pejling.core.tabular import (
+    decode_text,
     escape_control_characters,
     has_control_characters,
-    decode_text,
     normalise_header,
     sniff_delimiter,
     xlsx_too_large,
