@@ -66,9 +66,10 @@ def test_a_web_upload_with_a_nul_byte_shows_the_row_and_column(sick: Any, org: A
     batch = ImportBatch.objects.get()
     assert batch.status == ImportStatus.FAILED
     assert "\x00" not in batch.filename
-    with translation.override("en"):
-        page = client.get(reverse("indicators:import_detail", args=[batch.pk])).content.decode()
-    assert "control character" in page
+    page = client.get(
+        reverse("indicators:import_detail", args=[batch.pk]), headers={"accept-language": "sv"}
+    ).content.decode()
+    assert "Cellen innehåller ett styrtecken" in page
 
 
 def test_import_kpi_names_the_cell_and_keeps_the_failed_batch(
@@ -94,3 +95,42 @@ def test_sync_org_from_a_file_with_a_nul_byte_names_the_cell_and_changes_nothing
         call_command("sync-org", "--source", "file", str(path), stderr=err)
     assert "row 2, column Namn: The cell holds a control character" in err.getvalue()
     assert Unit.objects.count() == 0
+
+
+# Hostile shape ------------------------------------------------------------------------------
+
+
+def test_a_csv_file_with_a_million_columns_is_refused_before_parsing_naming_the_limit(
+    sick: Any, org: Any, tmp_path: Path
+) -> None:
+    wide = (";".join([""] * 1_000_000) + "\n" + "SICK;unit-a1a;2019-03;4\n").encode()
+    assert len(wide) < 1_048_576  # the whole header line is looked at and counted
+    assert (
+        imports.import_file(data=wide, filename="bred.csv", by=org.office).errors[0]["detail"]
+        == "1000000"
+    )
+    wide = (";".join(["x"] * 1_000_000) + "\n" + "SICK;unit-a1a;2019-03;4\n").encode()
+    batch = imports.import_file(data=wide, filename="bred.csv", by=org.office)
+    assert batch.status == ImportStatus.FAILED
+    assert [(e.row, e.code) for e in imports.batch_errors(batch)] == [(1, "too_many_columns")]
+    assert str(imports.reading.MAX_COLUMNS) in imports.MESSAGES["too_many_columns"]
+    # The command refuses the same file the same way.
+    path = tmp_path / "bred.csv"
+    path.write_bytes(wide)
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 bad row"):
+        call_command("import-kpi", str(path), "--dry-run", stdout=StringIO(), stderr=err)
+    assert "too many columns" in err.getvalue()
+
+
+def test_a_header_line_longer_than_a_megabyte_is_refused(sick: Any, org: Any) -> None:
+    data = ("Enhet;" + "x" * 2_000_000 + "\nunit-a1a;1\n").encode()
+    batch = imports.import_file(data=data, filename="lang.csv", by=org.office)
+    assert [e.code for e in imports.batch_errors(batch)] == ["too_many_columns"]
+
+
+def test_a_file_with_some_extra_columns_is_still_read(sick: Any, org: Any) -> None:
+    extra = ";".join(f"x{i}" for i in range(50))
+    data = (f"Indikator;Enhet;Period;Värde;{extra}\nSICK;unit-a1a;2019-03;4;{extra}\n").encode()
+    batch = imports.import_file(data=data, filename="extra.csv", by=org.office)
+    assert (batch.status, batch.created) == (ImportStatus.DONE, 1)

@@ -169,9 +169,9 @@ def recover_abandoned_jobs(
     stale = stale_seconds if stale_seconds is not None else settings.PEJLING_JOB_STALE_SECONDS
     now = timezone.now()
     alive = set(
-        WorkerHeartbeat.objects.filter(
-            seen_at__gte=now - timedelta(seconds=stale)
-        ).values_list("worker_id", flat=True)
+        WorkerHeartbeat.objects.filter(seen_at__gte=now - timedelta(seconds=stale)).values_list(
+            "worker_id", flat=True
+        )
     )
     recovered = []
     for job in DBTaskResult.objects.running().only("id", "worker_ids", "started_at"):

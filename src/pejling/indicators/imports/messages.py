@@ -46,6 +46,10 @@ MESSAGES = {
     "unsupported_format": gettext_lazy("Only CSV and Excel (xlsx) files can be imported."),
     "unreadable_file": gettext_lazy("The file could not be read."),
     "file_too_large": gettext_lazy("The file is too large."),
+    "too_many_columns": gettext_lazy(
+        "The file has too many columns: at most 200 are read (four are needed: indicator, unit,"
+        " period and value)."
+    ),
     "invalid_payload": gettext_lazy("The response does not have the expected structure."),
     "empty_file": gettext_lazy("The file holds no values."),
     "interrupted": gettext_lazy(
