@@ -120,7 +120,7 @@ def test_a_csv_file_with_a_million_columns_is_refused_before_parsing_naming_the_
     err = StringIO()
     with pytest.raises(CommandError, match="1 bad row"):
         call_command("import-kpi", str(path), "--dry-run", stdout=StringIO(), stderr=err)
-    assert "too many columns" in err.getvalue()
+    assert err.getvalue().startswith("row 1: ") and "200" in err.getvalue()
 
 
 def test_a_header_line_longer_than_a_megabyte_is_refused(sick: Any, org: Any) -> None:

@@ -63,7 +63,7 @@ def previewed(org: Any) -> ImportBatch:
 def test_confirming_twice_runs_the_import_once_and_tells_the_second(
     org: Any, previewed: ImportBatch
 ) -> None:
-    client = Client()
+    client = Client(headers={"accept-language": "en"})
     client.force_login(org.office)
     url = reverse("indicators:import_confirm", args=[previewed.pk])
     client.post(url)
@@ -96,7 +96,7 @@ def test_a_job_whose_worker_stopped_beating_is_failed_and_its_import_interrupted
     assert recover_abandoned_jobs(stale_seconds=60) == []  # once
     assert DBTaskResult.objects.get(pk=job.id).exception_class_path.endswith("WorkerDied")
     assert status(previewed) == ImportStatus.INTERRUPTED
-    client = Client()
+    client = Client(headers={"accept-language": "en"})
     client.force_login(org.office)
     page = client.get(reverse("indicators:import_detail", args=[previewed.pk])).content.decode()
     assert "the background worker stopped" in page and "Try the import again" in page
