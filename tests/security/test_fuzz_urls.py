@@ -85,9 +85,15 @@ def test_control_characters_in_any_path_or_query_are_refused_not_a_server_error(
     "address", ["/organisation/?q=%00", "/indicators/%00/", "/indicators/?unit=%00"]
 )
 def test_the_reported_addresses_answer_400(office_client: Client, address: str) -> None:
-    response = office_client.get(address)
+    response = office_client.get(address, headers={"accept-language": "en"})
     assert response.status_code == 400
     assert "control character" in response.content.decode()
+
+
+def test_the_api_answers_its_own_error_shape(office_client: Client) -> None:
+    response = office_client.get("/api/v1/units", {"within": "\x00"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
 
 
 def test_a_tab_in_a_search_is_a_search(office_client: Client) -> None:

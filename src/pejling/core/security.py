@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -119,10 +119,15 @@ class RefuseControlCharactersMiddleware:
                 for v in values
             )
         ):
-            response = HttpResponseBadRequest(
-                _("The address holds a control character, which is not allowed."),
-                content_type="text/plain; charset=utf-8",
-            )
+            message = _("The address holds a control character, which is not allowed.")
+            response: HttpResponse
+            if request.path_info.startswith("/api/"):
+                # The API's one error shape (api/errors.py), as its OpenAPI document says.
+                response = JsonResponse(
+                    {"code": "invalid", "message": message, "fields": {}}, status=400
+                )
+            else:
+                response = HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
             response["Cache-Control"] = PRIVATE_NO_STORE
             return response
         return self.get_response(request)
