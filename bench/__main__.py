@@ -195,6 +195,22 @@ def timed_import(data: bytes, expected: tuple[int, int]) -> float:
     return seconds
 
 
+def print_storage(values: str, history: str) -> None:
+    """What the values and their history take on disk (PostgreSQL), after a first import."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        sizes = []
+        for table in (values, history):
+            cursor.execute("SELECT pg_total_relation_size(%s::regclass)", [table])
+            row = cursor.fetchone()
+            sizes.append(int(row[0]) if row else 0)
+    print(
+        f"storage after the first import: values {sizes[0] / 2**20:,.0f} MiB, their history"
+        f" {sizes[1] / 2**20:,.0f} MiB (+{100 * sizes[1] / max(sizes[0], 1):.0f} %)"
+    )
+
+
 def bench_import(rows: int) -> tuple[list[tuple[str, float, int]], float, float, float]:
     """Seconds for reading and importing ``rows`` values, and for COPYing the same rows.
 
@@ -227,6 +243,7 @@ def bench_import(rows: int) -> tuple[list[tuple[str, float, int]], float, float,
     settle()
     import_seconds = timed_import(csv_data, (rows, 0))
     results.append(("import_file, all values new", import_seconds, rows))
+    print_storage(table, IndicatorValue.history.model._meta.db_table)
     results.append(("import_file again, nothing changed", timed_import(csv_data, (0, 0)), rows))
     results.append(("import_file, every value changed", timed_import(changed_csv, (0, rows)), rows))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -102,3 +102,30 @@ def test_a_bad_file_is_refused_row_by_row_then_the_corrected_file_is_imported(
     expect(newest).to_contain_text(_("web page"))
     expect(newest).to_contain_text("Sara Strand")
     assert IndicatorValue.objects.count() == stored + created
+
+
+def test_an_interrupted_import_says_so_and_is_tried_again(page: Page) -> None:
+    """An import whose worker died (see tests/indicators/test_import_jobs.py) tells the person
+    and offers to try again; trying again imports it."""
+    from pejling.indicators.imports import interrupt_import, queue_import
+
+    log_in(page, "strategi")
+    visit(page, "/indicators/imports/new/")
+    upload(page, "avbruten.csv", GOOD)
+    batch = ImportBatch.objects.get(filename="avbruten.csv")
+    queue_import(batch_id=batch.pk, by=batch.created_by)
+    interrupt_import(batch_id=batch.pk)
+
+    visit(page, f"/indicators/imports/{batch.pk}/")
+    alert = page.locator("#import-status [role=alert]")
+    expect(alert).to_contain_text(
+        _(
+            "The import was interrupted: the background worker stopped while writing it."
+            " Nothing was written; confirm again to retry."
+        )
+    )
+    submit(page, page.get_by_role("button", name=_("Try the import again")))
+    expect(page.locator("#import-status")).to_contain_text(
+        _("Imported: %(created)s values created, %(updated)s updated.").split(":")[0]
+    )
+    assert ImportBatch.objects.get(pk=batch.pk).status == ImportStatus.DONE

@@ -151,7 +151,7 @@ def test_the_tokens_page_makes_a_token_and_shows_its_secret_once(browser: Client
     assert token.key_hash == hash_secret(secret)
     assert token.scope == TokenScope.READ
     assert secret in response.content.decode()
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "private, no-store"
     listed = browser.get("/api/tokens/")
     assert "HR sync" in listed.content.decode()
     assert secret not in listed.content.decode()

@@ -280,6 +280,10 @@ class AgreementVersion(models.Model):
         related_name="+",
     )
 
+    # Who froze which version when, in the audit trail (the content is the row itself, which is
+    # never changed: not copied into the history).
+    history = HistoricalRecords(excluded_fields=["content"])
+
     class Meta:
         ordering = ["agreement", "-number"]
         verbose_name = _("agreement version")

@@ -424,9 +424,11 @@ def _snapshot(agreement: Agreement, by: Any) -> AgreementVersion:
     number = (
         agreement.versions.order_by("-number").values_list("number", flat=True).first() or 0
     ) + 1
-    return AgreementVersion.objects.create(
+    version = AgreementVersion(
         agreement=agreement, number=number, state=agreement.state, content=content, created_by=by
     )
+    save_as(version, by, reason="version frozen")
+    return version
 
 
 UNFINISHED = (

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pejling.api.models import ApiToken, TokenScope
+from pejling.core.history import save_as
 
 PREFIX = "pjl_"
 MAX_EXPIRY_DAYS = 366
@@ -50,7 +51,7 @@ def token_create(*, user: Any, name: str, scope: str, expires_in_days: int) -> N
     if errors:
         raise ValidationError(errors)
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
+    token = ApiToken(
         user=user,
         name=name[:100],
         prefix=secret[:10],
@@ -58,6 +59,7 @@ def token_create(*, user: Any, name: str, scope: str, expires_in_days: int) -> N
         scope=scope,
         expires_at=timezone.now() + timedelta(days=expires_in_days),
     )
+    save_as(token, user, reason="token created")
     return NewToken(token, secret)
 
 
@@ -67,7 +69,7 @@ def token_revoke(*, token: ApiToken, by: Any) -> ApiToken:
         raise PermissionDenied
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        save_as(token, by, reason="token revoked", update_fields=["revoked_at"])
     return token
 
 

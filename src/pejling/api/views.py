@@ -37,7 +37,7 @@ def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "tokens": list(ApiToken.objects.filter(user=request.user)),
     }
     response = render(request, "api/tokens.html", context, status=status)
-    response["Cache-Control"] = "no-store"  # the page may hold a new token's secret
+    response["Cache-Control"] = "private, no-store"  # the page may hold a new token's secret
     return response
 
 

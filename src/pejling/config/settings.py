@@ -78,17 +78,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id, one log line and the metrics for every answer (docs/operations.md).
     "pejling.ops.middleware.RequestIdMiddleware",
-    # An answer that says nothing of caching is private: only the public site says "public".
-    "pejling.core.caching.PrivateByDefaultMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A NUL or other control character in the address: 400 before any view (docs/security.md).
+    "pejling.core.security.RefuseControlCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Signed-in pages, API answers and exports are never kept by a cache (docs/security.md).
+    "pejling.core.security.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -341,6 +343,9 @@ PEJLING_METRICS_ALLOW = env_list("PEJLING_METRICS_ALLOW")
 # PEJLING_HEALTH_MIN_FREE_MB in the data directory means not ready.
 PEJLING_WORKER_HEARTBEAT_SECONDS = float(env_str("PEJLING_WORKER_HEARTBEAT_SECONDS", "10"))
 PEJLING_WORKER_STALE_SECONDS = int(env_str("PEJLING_WORKER_STALE_SECONDS", "60"))
+# A running job whose worker has not beaten for this long died with it: the next worker's
+# heartbeat fails it and marks its import interrupted (ops/jobs.py, docs/operations.md).
+PEJLING_JOB_STALE_SECONDS = float(env_str("PEJLING_JOB_STALE_SECONDS", "30"))
 PEJLING_HEALTH_MIN_FREE_MB = int(env_str("PEJLING_HEALTH_MIN_FREE_MB", "200"))
 
 # A shared cache (Redis) for several server processes: PEJLING_CACHE_URL=redis://host:6379/0.

@@ -1,33 +1,18 @@
 """Caching headers that know no domain.
 
-``PrivateByDefaultMiddleware``: an answer that sets no ``Cache-Control`` is marked
-``private, no-cache``, so a page of a signed-in person is never kept by a shared cache (a
-proxy, a CDN) and is revalidated by the browser. Only views that say so (the public site,
-``publication``) answer ``public``; static files carry WhiteNoise's own header.
-
-``conditional_public``: the headers and the conditional GET of a public answer.
+``conditional_public``: the headers and the conditional GET of a public answer (the public
+site, ``publication``). Every other answer is kept by no cache:
+``core/security.py: PrivateCacheMiddleware`` marks it ``private, no-store``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
-
-
-class PrivateByDefaultMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if not response.has_header("Cache-Control"):
-            patch_cache_control(response, private=True, no_cache=True)
-        return response
 
 
 def conditional_public(

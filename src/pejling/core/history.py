@@ -100,6 +100,12 @@ REASONS = {
     "rejected": gettext_lazy("rejected"),
     "uploaded": gettext_lazy("uploaded"),
     "sso": gettext_lazy("from the identity provider's groups at sign-in"),
+    "token created": gettext_lazy("API token created"),
+    "token revoked": gettext_lazy("API token revoked"),
+    "calendar reset": gettext_lazy("calendar address replaced"),
+    "version frozen": gettext_lazy("version frozen"),
+    "interrupted": gettext_lazy("interrupted: its job stopped"),
+    "confirmed": gettext_lazy("confirmed"),
 }
 
 

@@ -9,10 +9,27 @@ both read their files with these.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
 BOM_UTF8 = b"\xef\xbb\xbf"
+
+# Control characters (C0 and DEL): never meant in a cell, an address or a name; PostgreSQL
+# refuses NUL in text outright. Tab, line feed and carriage return are allowed where a text
+# may hold them (a cell with a line break, a pasted search), never in a code.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_NOT_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_characters(text: str, *, allow_breaks: bool = False) -> bool:
+    """Whether ``text`` holds a control character (tab and line breaks allowed if asked)."""
+    return (_CONTROL_NOT_BREAKS if allow_breaks else _CONTROL).search(text) is not None
+
+
+def escape_control_characters(text: str) -> str:
+    """``text`` with each control character shown as ``\\xNN``, safe to store and show."""
+    return _CONTROL_NOT_BREAKS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -245,6 +245,9 @@ class CalendarFeed(models.Model):
     )
     token = models.CharField(max_length=64, unique=True, default=new_feed_token)
 
+    # Creation and resets in the audit trail; never the secret itself.
+    history = HistoricalRecords(excluded_fields=["token"])
+
     def __str__(self) -> str:
         return f"{self.user}"
 

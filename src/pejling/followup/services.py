@@ -20,12 +20,14 @@ from pejling.agreements.models import Agreement, AgreementState, Initiative
 from pejling.agreements.services import record_reported_status
 from pejling.core.history import SYSTEM, StateConflictError, delete_as, save_as
 from pejling.followup.models import (
+    CalendarFeed,
     Comment,
     Deadline,
     DeadlineKind,
     DerivedGoal,
     ReportStatus,
     StatusReport,
+    new_feed_token,
 )
 from pejling.followup.permissions import can_read_subject
 from pejling.followup.tasks import notify_mentions
@@ -338,3 +340,19 @@ def derived_goal_save(*, derived: DerivedGoal, by: Any) -> DerivedGoal:
 def derived_goal_delete(*, derived: DerivedGoal, by: Any) -> None:
     _require_office(by)
     delete_as(derived, by)
+
+
+# Calendar feeds ------------------------------------------------------------------------------
+
+
+def calendar_feed_reset(*, user: Any) -> CalendarFeed:
+    """Give the person a new secret calendar address; the old one stops working at once.
+    Recorded in the audit trail (without the secret)."""
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied
+    with transaction.atomic():
+        feed = CalendarFeed.objects.select_for_update().filter(user=user).first()
+        feed = feed or CalendarFeed(user=user)
+        feed.token = new_feed_token()
+        save_as(feed, user, reason="calendar reset")
+    return feed

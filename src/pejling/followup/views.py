@@ -18,6 +18,7 @@ from pejling.core.utils import requested_year
 from pejling.followup.forms import AssessmentForm
 from pejling.followup.models import CalendarFeed, Deadline, GoalAssessment
 from pejling.followup.selectors import unit_overdue
+from pejling.followup.services import calendar_feed_reset
 from pejling.organisation.models import Unit
 from pejling.organisation.permissions import can_see_overview
 from pejling.strategy.models import Element, MeasureKind
@@ -43,7 +44,7 @@ def cycle(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @require_POST
 def calendar_reset(request: AuthenticatedHttpRequest) -> HttpResponse:
-    CalendarFeed.objects.filter(user=request.user).delete()
+    calendar_feed_reset(user=request.user)
     messages.success(request, _("Your calendar address was replaced; the old one no longer works."))
     return redirect("followup:cycle")
 
@@ -74,6 +75,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         calendar.add_component(event)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="pejling.ics"'
+    # A person's own calendar, by a secret address: never kept by a shared cache.
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -196,6 +196,7 @@ class ImportStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Imported")
     FAILED = "failed", _("Rejected")
+    INTERRUPTED = "interrupted", _("Interrupted")
 
 
 class ImportBatch(models.Model):
@@ -229,6 +230,8 @@ class ImportBatch(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The background job writing it (its heartbeat is its worker's, see ops/jobs.py).
+    job_id = models.CharField(_("job"), max_length=64, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["payload", "rows_done"])
 

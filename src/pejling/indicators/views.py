@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pejling.core.http import HtmxHttpRequest, render_panel
@@ -16,12 +18,13 @@ from pejling.indicators.forms import ImportForm
 from pejling.indicators.imports import (
     PREVIEW_ROWS,
     batch_errors,
-    confirm_import,
     preview_upload,
+    queue_import,
     read_and_check,
+    start_import,
 )
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue, KpiGoal
-from pejling.indicators.tasks import run_import
+from pejling.indicators.tasks import run_import, run_started_import
 from pejling.organisation.models import Unit
 from pejling.organisation.permissions import is_strategy_office
 from pejling.organisation.selectors import unit_ancestors
@@ -199,12 +202,16 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         preview = checked.preview
         if not checked.errors:
             period_completeness = _upload_completeness(checked)
+    errors = batch_errors(batch)
+    interrupted = batch.status == ImportStatus.INTERRUPTED
     context = {
         "batch": batch,
-        "errors": batch_errors(batch),
+        "errors": [] if interrupted else errors,
+        "interruption": errors[0].message if interrupted and errors else "",
         "preview": preview[:PREVIEW_ROWS],
         "incomplete": [c for c in period_completeness if not c[1].complete],
         "running": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
+        "retry": interrupted and batch.payload is not None,
     }
     if request.htmx:
         return render(request, "indicators/import_detail.html#status", context)
@@ -220,15 +227,25 @@ def _upload_completeness(checked: Any) -> list[tuple[Any, completeness.PeriodCom
 
 @require_POST
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm an upload (or retry an interrupted one): it runs once, however often and
+    however concurrently this is posted; a second confirmation is told where the import is."""
     _require_office(request)
-    batch = get_object_or_404(ImportBatch, pk=pk)
-    if batch.status != ImportStatus.PREVIEW:
+    batch = get_object_or_404(ImportBatch.objects.defer("payload"), pk=pk)
+    batch, queued = queue_import(batch_id=batch.pk, by=request.user)
+    if not queued:
+        messages.info(request, _already_confirmed(batch))
         return redirect("indicators:import_detail", pk=batch.pk)
+    user_id = request.user.pk
     if batch.rows_total > INLINE_IMPORT_ROWS:
-        batch.status = ImportStatus.QUEUED
-        batch.save(update_fields=["status"])
-        user_id = request.user.pk
         transaction.on_commit(lambda: run_import.enqueue(batch.pk, user_id))
-    else:
-        confirm_import(batch=batch, by=request.user)
+    elif start_import(batch_id=batch.pk):
+        run_started_import(batch.pk, user_id)
     return redirect("indicators:import_detail", pk=batch.pk)
+
+
+def _already_confirmed(batch: ImportBatch) -> str:
+    if batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return _("This import was already confirmed and is running.")
+    if batch.status == ImportStatus.DONE:
+        return _("This import was already confirmed and is done.")
+    return _("This import is not waiting for confirmation.")

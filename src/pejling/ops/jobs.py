@@ -7,7 +7,12 @@
 * When the job finishes, one log line (logger ``pejling.job``): task, job id, state, duration,
   request id.
 * ``Heartbeat``: a thread of ``pejling db_worker`` touching ``WorkerHeartbeat`` every few
-  seconds; readiness reports a stale one.
+  seconds; readiness reports a stale one. A running job's heartbeat is its worker's (the job
+  names the worker that claimed it), so:
+* ``recover_abandoned_jobs``: a running job whose worker has not beaten for
+  ``PEJLING_JOB_STALE_SECONDS`` died with its worker: it is marked failed, and what it was
+  doing is told (an import becomes "interrupted", retryable). Every worker runs it when it
+  starts (its own earlier jobs, under a reused worker id, died with it) and at every beat.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ import socket
 import threading
 import time
 from contextvars import Token
+from datetime import timedelta
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.tasks.signals import task_enqueued, task_finished, task_started
 from django.utils import timezone
 
@@ -118,6 +124,7 @@ class Heartbeat(threading.Thread):
     def beat_once(self) -> None:
         try:
             beat(self.worker_id, self.started_at)
+            recover_abandoned_jobs(own_worker_id=self.worker_id, own_started_at=self.started_at)
         except Exception:  # the database is away: readiness will say so
             log.warning("worker heartbeat could not be written", exc_info=True)
 
@@ -128,3 +135,84 @@ class Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+class WorkerDied(Exception):
+    """The worker running a job stopped (killed, out of memory, the machine restarted)."""
+
+
+def _interrupt_import(args: list[Any], kwargs: dict[str, Any]) -> None:
+    from pejling.indicators.imports import interrupt_import
+
+    batch_id = args[0] if args else kwargs.get("batch_id")
+    if batch_id is not None:
+        interrupt_import(batch_id=int(batch_id))
+
+
+# What an abandoned job of each task leaves to put right (by task path).
+ON_ABANDONED = {"pejling.indicators.tasks.run_import": _interrupt_import}
+
+
+def recover_abandoned_jobs(
+    *, own_worker_id: str = "", own_started_at: Any = None, stale_seconds: float | None = None
+) -> list[str]:
+    """Fail every running job whose worker is gone; returns their ids.
+
+    A worker is gone when its heartbeat is older than ``PEJLING_JOB_STALE_SECONDS`` (or it
+    never beat). A job that ``own_worker_id`` claimed before ``own_started_at`` belonged to an
+    earlier process with the same id, which is gone too. Each job is failed on its locked row
+    (two workers checking at once fail it once), then its task's ``ON_ABANDONED`` runs."""
+    from django.conf import settings
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    stale = stale_seconds if stale_seconds is not None else settings.PEJLING_JOB_STALE_SECONDS
+    now = timezone.now()
+    alive = set(
+        WorkerHeartbeat.objects.filter(seen_at__gte=now - timedelta(seconds=stale)).values_list(
+            "worker_id", flat=True
+        )
+    )
+    recovered = []
+    for job in DBTaskResult.objects.running().only("id", "worker_ids", "started_at"):
+        worker = job.worker_ids[-1] if job.worker_ids else ""
+        earlier_self = (
+            bool(own_worker_id)
+            and worker == own_worker_id
+            and own_started_at is not None
+            and job.started_at is not None
+            and job.started_at < own_started_at
+        )
+        if worker in alive and not earlier_self:
+            continue
+        with transaction.atomic():
+            locked = DBTaskResult.objects.select_for_update().running().filter(pk=job.pk).first()
+            if locked is None:
+                continue
+            reason = WorkerDied(f"worker {worker or '?'} stopped while running this job")
+            locked.status = TaskResultStatus.FAILED
+            locked.finished_at = now
+            locked.exception_class_path = f"{__name__}.WorkerDied"
+            locked.traceback = f"{__name__}.WorkerDied: {reason}\n"
+            locked.return_value = None
+            locked.save(
+                update_fields=[
+                    "status",
+                    "finished_at",
+                    "exception_class_path",
+                    "traceback",
+                    "return_value",
+                ]
+            )
+            handler = ON_ABANDONED.get(locked.task_path)
+            if handler is not None:
+                args_kwargs = locked.args_kwargs or {}
+                handler(list(args_kwargs.get("args", [])), dict(args_kwargs.get("kwargs", {})))
+        log.error(
+            "job %s abandoned: worker %s stopped",
+            locked.task_path,
+            worker,
+            extra={"job_id": str(job.pk), "task": locked.task_path, "status": "failed"},
+        )
+        recovered.append(str(job.pk))
+    return recovered

@@ -4,6 +4,7 @@ the problems found in a file, each with its path (``strategies[1].elements[0].co
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -50,8 +51,45 @@ def path_text(parts: Any) -> str:
 # Reading ----------------------------------------------------------------------------------------
 
 
+# Hostile structure is refused before it costs time or memory: a package is text of at most
+# MAX_PACKAGE_BYTES, nested at most MAX_DEPTH deep (mappings and lists), and a YAML package
+# repeats at most MAX_ALIASES anchored parts (``*name``; ten levels of nine aliases each, the
+# "billion laughs", would otherwise expand to 9**10 items while being checked).
+MAX_PACKAGE_BYTES = 20 * 1024 * 1024
+MAX_DEPTH = 40
+MAX_ALIASES = 20
+
+
+class _Limited(Exception):
+    """A limit of the reader crossed; the message says which."""
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe YAML with dates kept as text (the schema checks them) and duplicate keys refused."""
+    """Safe YAML with dates kept as text (the schema checks them), duplicate keys refused, and
+    at most :data:`MAX_DEPTH` levels and :data:`MAX_ALIASES` aliases."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise _Limited(
+                    f"line {mark.line + 1}: more than {MAX_ALIASES} aliases (*name); "
+                    "write the repeated parts out"
+                )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _Limited(f"line {mark.line + 1}: nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
@@ -83,12 +121,55 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _json_depth_problem(text: str) -> str:
+    """Where JSON text nests deeper than :data:`MAX_DEPTH` (strings skipped), or ""."""
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        found = match.group()
+        if found in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                return f"line {line}: nested more than {MAX_DEPTH} levels deep"
+        elif found in "]}":
+            depth -= 1
+    return ""
+
+
+def size_problem(size: int) -> Problem | None:
+    """A package too large to read, before it is read."""
+    if size > MAX_PACKAGE_BYTES:
+        limit = (
+            f"{MAX_PACKAGE_BYTES // (1024 * 1024)} MB"
+            if MAX_PACKAGE_BYTES >= 1024 * 1024
+            else f"{MAX_PACKAGE_BYTES} bytes"
+        )
+        return Problem("", f"the file is larger than {limit}, the limit")
+    return None
+
+
 def parse(text: str, *, fmt: str = "yaml") -> Any:
-    """Parse package text; a syntax error becomes a :class:`PackageError` with its line."""
+    """Parse package text; a syntax error becomes a :class:`PackageError` with its line, and so
+    does text beyond the reader's limits (size, depth, YAML aliases)."""
+    too_large = size_problem(len(text.encode("utf-8", "surrogatepass")))
+    if too_large is not None:
+        raise PackageError([too_large])
+    kind = "JSON" if fmt == "json" else "YAML"
     try:
         if fmt == "json":
+            deep = _json_depth_problem(text)
+            if deep:
+                raise _Limited(deep)
             return json.loads(text, parse_float=Decimal, object_pairs_hook=_no_duplicates)
         return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except _Limited as exc:
+        where, _sep, what = str(exc).partition(": ")
+        raise PackageError([Problem(where, f"refused {kind}: {what}")]) from None
+    except RecursionError:  # pragma: no cover - the depth limit comes first
+        raise PackageError([Problem("", f"refused {kind}: nested too deep")]) from None
     except json.JSONDecodeError as exc:
         raise PackageError([Problem(f"line {exc.lineno}", f"not valid JSON: {exc.msg}")]) from None
     except ValueError as exc:

@@ -13,12 +13,16 @@ The parsers (``sources/``) know formats; this package knows Pejling:
 """
 
 from .batches import (
+    CONFIRMABLE,
     MAX_UPLOAD_BYTES,
     Progress,
     confirm_import,
     import_file,
     import_observations,
+    interrupt_import,
     preview_upload,
+    queue_import,
+    start_import,
 )
 from .checking import (
     MAX_INTEGER_DIGITS,
@@ -34,6 +38,7 @@ from .writing import Values, write_values
 
 __all__ = [
     "COLUMN_LABELS",
+    "CONFIRMABLE",
     "FAST_CSV_MIN_BYTES",
     "MAX_INTEGER_DIGITS",
     "MAX_UPLOAD_BYTES",
@@ -51,9 +56,12 @@ __all__ = [
     "confirm_import",
     "import_file",
     "import_observations",
+    "interrupt_import",
     "iter_errors",
     "parse_upload",
     "preview_upload",
+    "queue_import",
     "read_and_check",
+    "start_import",
     "write_values",
 ]

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pejling.core.history import save_as
+from pejling.core.history import SYSTEM, save_as
+from pejling.core.tabular import escape_control_characters
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator
 from pejling.indicators.sources.records import ParseResult
 
@@ -98,6 +99,11 @@ def _write_checked(
     return batch
 
 
+def stored_filename(filename: str) -> str:
+    """An uploaded file's name as kept on its batch: control characters shown, not stored."""
+    return escape_control_characters(filename)[:255]
+
+
 def import_file(
     *,
     data: bytes,
@@ -108,6 +114,7 @@ def import_file(
     batch: ImportBatch | None = None,
     progress: Progress | None = None,
 ) -> ImportBatch:
+    filename = stored_filename(filename)
     if len(data) > MAX_UPLOAD_BYTES:
         batch = batch or ImportBatch(source="file", filename=filename, created_by=by)
         batch.status = ImportStatus.FAILED
@@ -138,6 +145,7 @@ def preview_upload(
     *, data: bytes, filename: str, by: Any, indicator: Indicator | None = None
 ) -> tuple[ImportBatch, Checked]:
     """Parse and check an upload without writing values; keep the file for the confirmation."""
+    filename = stored_filename(filename)
     rows_total, checked = read_and_check(data, filename, indicator=indicator)
     batch = ImportBatch(
         source="file",
@@ -153,9 +161,70 @@ def preview_upload(
     return batch, checked
 
 
+# What a person may confirm: a preview, or an import whose worker stopped (nothing of it was
+# written: retrying is safe).
+CONFIRMABLE = (ImportStatus.PREVIEW, ImportStatus.INTERRUPTED)
+
+
+def queue_import(*, batch_id: int, by: Any) -> tuple[ImportBatch, bool]:
+    """Confirm an upload: on the locked row, a preview (or an interrupted import) becomes
+    queued, once. ``(batch, False)`` when it was not waiting for confirmation (a second
+    confirmation of the same import: it is queued, running or done), and nothing changes."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
+        if batch.status not in CONFIRMABLE or not _has_payload(batch_id):
+            return batch, False
+        batch.status = ImportStatus.QUEUED
+        batch.errors = []
+        batch.finished_at = None
+        save_as(batch, by, reason="confirmed", update_fields=["status", "errors", "finished_at"])
+    return batch, True
+
+
+def _has_payload(batch_id: int) -> bool:
+    return ImportBatch.objects.filter(pk=batch_id, payload__isnull=False).exists()
+
+
+def start_import(*, batch_id: int, job_id: str = "") -> bool:
+    """The worker (or the request, for a small file) takes a queued import: on the locked row,
+    queued becomes running, once; False when someone else took it (or it was interrupted)."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
+        if batch.status != ImportStatus.QUEUED:
+            return False
+        batch.status = ImportStatus.RUNNING
+        batch.job_id = job_id[:64]
+        batch.save(update_fields=["status", "job_id"])
+    return True
+
+
+def interrupt_import(*, batch_id: int, code: str = "interrupted") -> bool:
+    """Mark a queued or running import whose job will never finish (its worker stopped, or it
+    failed unexpectedly) as interrupted: nothing of it was written (one transaction), the file
+    is kept, and the page offers to confirm it again. False when it was not queued or running."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
+        if batch.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+            return False
+        batch.status = ImportStatus.INTERRUPTED
+        batch.errors = [RowError(None, None, code).as_dict()]
+        batch.rows_done = 0
+        batch.finished_at = timezone.now()
+        save_as(
+            batch,
+            SYSTEM,
+            reason="interrupted",
+            update_fields=["status", "errors", "rows_done", "finished_at"],
+        )
+    return True
+
+
 def confirm_import(*, batch: ImportBatch, by: Any, progress: Progress | None = None) -> ImportBatch:
-    """Write a previewed upload (re-parsed and re-checked: the database may have changed)."""
-    if batch.status not in (ImportStatus.PREVIEW, ImportStatus.QUEUED) or batch.payload is None:
+    """Write a confirmed upload (re-parsed and re-checked: the database may have changed)."""
+    if (
+        batch.status not in (ImportStatus.PREVIEW, ImportStatus.QUEUED, ImportStatus.RUNNING)
+        or batch.payload is None
+    ):
         raise ValueError(_("This import is not waiting for confirmation."))
     batch.status = ImportStatus.RUNNING
     save_as(batch, by)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 
-from pejling.core.tabular import cell_place
+from pejling.core.tabular import cell_place, escape_control_characters
 from pejling.indicators.models import ImportBatch
 
 # Translated messages for the parsers' stable error codes and our own mapping checks.
@@ -18,6 +18,9 @@ MESSAGES = {
         "A required column is missing (unit, period, value, and indicator unless one is chosen)."
     ),
     "missing_value": gettext_lazy("The cell is empty."),
+    "control_character": gettext_lazy(
+        "The cell holds a control character (such as a NUL byte), which is not allowed."
+    ),
     "not_a_number": gettext_lazy("The value is not a number."),
     "unknown_period": gettext_lazy(
         "The period is not one of 2019, 2019-03, 2019M03, 2019T1 or 2019Q1."
@@ -43,8 +46,20 @@ MESSAGES = {
     "unsupported_format": gettext_lazy("Only CSV and Excel (xlsx) files can be imported."),
     "unreadable_file": gettext_lazy("The file could not be read."),
     "file_too_large": gettext_lazy("The file is too large."),
+    "too_many_columns": gettext_lazy(
+        "The file has too many columns: at most 200 are read (four are needed: indicator, unit,"
+        " period and value)."
+    ),
     "invalid_payload": gettext_lazy("The response does not have the expected structure."),
     "empty_file": gettext_lazy("The file holds no values."),
+    "interrupted": gettext_lazy(
+        "The import was interrupted: the background worker stopped while writing it. Nothing"
+        " was written; confirm again to retry."
+    ),
+    "job_failed": gettext_lazy(
+        "The import failed unexpectedly while writing. Nothing was written; confirm again to"
+        " retry, or tell your administrator if it fails again."
+    ),
 }
 
 
@@ -94,7 +109,10 @@ class RowError:
         return text + (f" ({self.detail})" if self.detail else "")
 
     def as_dict(self) -> dict[str, Any]:
-        data = {"row": self.row, "column": self.column, "code": self.code, "detail": self.detail}
+        """As stored: control characters shown as ``\\xNN`` (PostgreSQL keeps no NUL)."""
+        column = None if self.column is None else escape_control_characters(self.column)
+        detail = escape_control_characters(self.detail)
+        data = {"row": self.row, "column": column, "code": self.code, "detail": detail}
         if self.other_row is not None:
             data["other_row"] = self.other_row
         return data

@@ -208,6 +208,8 @@ class ParseError:
 ERROR_CODES: dict[str, str] = {
     "missing_column": "A required column or dimension is not in the input.",
     "missing_value": "A required cell is empty.",
+    "control_character": "A cell holds a control character (a NUL byte, an escape).",
+    "too_many_columns": "The header line has more columns than are read.",
     "not_a_number": "A value cell is not a number.",
     "unknown_period": "A period is not in a supported form.",
     "negative_count": "A value is negative although only non-negative values are allowed.",

@@ -17,7 +17,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pejling.core.tabular import normalise_header
+from pejling.core.tabular import (
+    escape_control_characters,
+    has_control_characters,
+    normalise_header,
+)
 
 from .numbers import NumberError, parse_decimal
 from .records import (
@@ -448,6 +452,8 @@ def _read_value_rows(
         unit = _text(row[unit_at])
         if not unit and _is_blank(row):
             continue
+        if _control_cell(row, layout, row_no, add_error):
+            continue
         before = len(errors)
         indicator = cells.indicator(row, row_no)
         if not unit:
@@ -470,3 +476,31 @@ def _read_value_rows(
             )
             continue
         add_observation(make(indicator, unit, period, value, row_no))  # type: ignore[arg-type]
+
+
+def _control_cell(row: Sequence[Any], layout: _Layout, row_no: int, add_error: Any) -> bool:
+    """Report each read cell holding a control character (a NUL, an escape): never a value,
+    a code or a period, and PostgreSQL stores no NUL. True when the row had one."""
+    found = False
+    places = [
+        (layout.unit, layout.unit_name),
+        (layout.period, layout.period_name),
+        (layout.value, layout.value_name),
+    ]
+    if layout.indicator is not None:
+        places.insert(0, (layout.indicator, layout.indicator_name))
+    for at, name in places:
+        cell = row[at]
+        if type(cell) is str and has_control_characters(cell, allow_breaks=True):
+            shown = escape_control_characters(cell.strip())
+            add_error(
+                ParseError(
+                    row_no,
+                    name,
+                    "control_character",
+                    f"{shown!r} holds a control character.",
+                    shown,
+                )
+            )
+            found = True
+    return found

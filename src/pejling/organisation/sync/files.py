@@ -24,6 +24,8 @@ from typing import Any
 
 from pejling.core.tabular import (
     decode_text,
+    escape_control_characters,
+    has_control_characters,
     normalise_header,
     sniff_delimiter,
     xlsx_too_large,
@@ -257,6 +259,13 @@ class _RowReader:
     def read(self, row: list[Any], row_no: int) -> FileRow:
         """The row as read (only meaningful when no error was added)."""
         index = self.index
+        for field_name, at in index.items():
+            cell = row[at]
+            if isinstance(cell, str) and has_control_characters(cell, allow_breaks=True):
+                shown = escape_control_characters(cell)
+                self._error(row_no, field_name, "control_character", f"{shown!r}")
+                row = [*row]
+                row[at] = shown  # read on as shown: the row is refused anyway
         code = self._code(_text(row[index["code"]]), row_no)
         name = self._name(_text(row[index["name"]]), row_no)
         parent = _text(row[index["parent"]])

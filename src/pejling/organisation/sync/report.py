@@ -13,13 +13,16 @@ from uuid import UUID
 
 from django.utils.translation import gettext_lazy
 
-from pejling.core.tabular import cell_place
+from pejling.core.tabular import cell_place, escape_control_characters
 
 MESSAGES = {
     "missing_column": gettext_lazy(
         "A required column is missing (unit code, name, parent code and level)."
     ),
     "missing_value": gettext_lazy("The cell is empty."),
+    "control_character": gettext_lazy(
+        "The cell holds a control character (such as a NUL byte), which is not allowed."
+    ),
     "too_long": gettext_lazy("The text is too long."),
     "bad_code": gettext_lazy("A unit code cannot contain a slash (/)."),
     "duplicate_code": gettext_lazy("The same unit code occurs more than once in the file."),
@@ -48,7 +51,9 @@ class RowError:
         return str(MESSAGES.get(self.code, self.code))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "code": self.code, "detail": self.detail}
+        column = None if self.column is None else escape_control_characters(self.column)
+        detail = escape_control_characters(self.detail)
+        return {"row": self.row, "column": column, "code": self.code, "detail": detail}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RowError:

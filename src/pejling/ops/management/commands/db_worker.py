@@ -15,7 +15,9 @@ class Command(WorkerCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         heartbeat = Heartbeat(options["worker_id"], settings.PEJLING_WORKER_HEARTBEAT_SECONDS)
-        heartbeat.beat_once()  # at once, before the first job: the worker is there
+        # At once, before the first job: the worker is there, and jobs of dead workers (also an
+        # earlier process with this worker id) are failed and their imports marked interrupted.
+        heartbeat.beat_once()
         heartbeat.start()
         try:
             super().handle(*args, **options)

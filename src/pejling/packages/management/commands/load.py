@@ -6,7 +6,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pejling.packages.formats import PackageError, format_for, parse
+from pejling.packages.formats import (
+    MAX_PACKAGE_BYTES,
+    PackageError,
+    format_for,
+    parse,
+    size_problem,
+)
 from pejling.packages.loading import load_package
 
 
@@ -29,9 +35,18 @@ class Command(BaseCommand):
         name = options["file"]
         fmt = options["format"] or format_for(name)
         try:
-            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+            # Never more than the limit (and one byte to see it passed) is read into memory.
+            raw = (
+                _read_stdin(MAX_PACKAGE_BYTES + 1)
+                if name == "-"
+                else _read_at_most(Path(name), MAX_PACKAGE_BYTES + 1)
+            )
+            text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read {name}: {exc}") from None
+        too_large = size_problem(len(raw))
+        if too_large is not None:
+            raise CommandError(f"{name}: {too_large}; nothing was written.")
         try:
             report = load_package(parse(text, fmt=fmt), dry_run=options["dry_run"])
         except PackageError as exc:
@@ -48,3 +63,15 @@ class Command(BaseCommand):
         verb = "Checked (dry run, nothing written)" if options["dry_run"] else "Loaded"
         outcome = "" if report.changed else " (no changes)"
         self.stdout.write(self.style.SUCCESS(f"{verb} {name}{outcome}."))
+
+
+def _read_at_most(path: Path, size: int) -> bytes:
+    with path.open("rb") as file:
+        return file.read(size)
+
+
+def _read_stdin(size: int) -> bytes:
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        return bytes(buffer.read(size))
+    return sys.stdin.read(size).encode("utf-8")
