@@ -11,6 +11,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from pejling.core.history import SYSTEM, delete_as, save_as
+from pejling.indicators import aggregate
 from pejling.indicators.models import Indicator, KpiGoal
 from pejling.organisation.permissions import is_strategy_office
 
@@ -26,7 +27,15 @@ def indicator_save(*, indicator: Indicator, by: Any) -> Indicator:
     weight, nothing is computed from itself)."""
     _require_office(by)
     indicator.full_clean()
+    stored_weight = (
+        Indicator.objects.filter(pk=indicator.pk).values_list("weight_id", flat=True).first()
+        if indicator.pk
+        else None
+    )
     save_as(indicator, by)
+    aggregate.on_indicator_saved(
+        indicator=indicator, weight_changed=stored_weight != indicator.weight_id
+    )
     return indicator
 
 
