@@ -559,6 +559,9 @@ WEB: list[Case] = [
     Case("indicators:indicator_detail", "GET", SIGNED, lambda w: {"code": "SICK"}),
     Case("indicators:goal_panel", "GET", SIGNED, lambda w: {"pk": w.goal.pk}),
     Case("indicators:unit_panel", "GET", SIGNED, lambda w: {"code": "unit-a1a"}),
+    Case(
+        "indicators:unit_chart", "GET", SIGNED, lambda w: {"code": "unit-a1a", "indicator": "SICK"}
+    ),
     Case("indicators:import_list", "GET", OFFICE),
     Case("indicators:import_new", "GET", OFFICE),
     Case("indicators:import_new", "POST", OFFICE, data=lambda w: {}),

@@ -345,7 +345,7 @@ class IndicatorRollup(models.Model):
     total = models.DecimalField(max_digits=30, decimal_places=6)
     lowest = models.DecimalField(max_digits=20, decimal_places=6)
     highest = models.DecimalField(max_digits=20, decimal_places=6)
-    weighted = models.DecimalField(max_digits=40, decimal_places=12, null=True)  # Σ value × w
+    weighted = models.DecimalField(max_digits=36, decimal_places=6, null=True)  # Σ value × w
     weights = models.DecimalField(max_digits=30, decimal_places=6, null=True)  # Σ w
 
     class Meta:

@@ -195,6 +195,82 @@ def breakdown(indicator: Indicator, unit: Unit, period: str) -> Breakdown:
     )
 
 
+@dataclass(frozen=True)
+class CountedPoint:
+    """A point with how many stored values (units) stand behind it."""
+
+    period: str
+    period_start: date
+    value: Decimal
+    count: int
+
+
+def _range(start: date | None, end: date | None) -> dict[str, date]:
+    filters = {}
+    if start is not None:
+        filters["period_start__gte"] = start
+    if end is not None:
+        filters["period_start__lte"] = end
+    return filters
+
+
+def _points(
+    indicator: Indicator, cells: dict[str, tuple[date, dict[int, Cell]]]
+) -> list[CountedPoint]:
+    points = []
+    for period, (period_start, found) in cells.items():
+        value = value_of(indicator, found)
+        if value is not None:
+            points.append(CountedPoint(period, period_start, value, count_of(indicator, found)))
+    return sorted(points, key=lambda p: p.period_start)
+
+
+def subtree_series(
+    indicator: Indicator, units: list[Unit], *, start: date | None = None, end: date | None = None
+) -> dict[int, list[CountedPoint]]:
+    """Each unit's rolled-up series side by side (one query for any number of units)."""
+    by_unit: dict[int, dict[str, tuple[date, dict[int, Cell]]]] = {u.pk: {} for u in units}
+    for (unit_id, period), found in cells_by(
+        indicator, [u.pk for u in units], **_range(start, end)
+    ).items():
+        by_unit[unit_id][period] = found
+    return {pk: _points(indicator, cells) for pk, cells in by_unit.items()}
+
+
+def own_series(
+    indicator: Indicator, unit: Unit, *, start: date | None = None, end: date | None = None
+) -> list[CountedPoint]:
+    """The unit's own stored values by the indicator's rule, without its subtree (one query)."""
+    ids = base_ids(indicator)
+    weight_id = indicator.weight_id if indicator.aggregation == Aggregation.WEIGHTED_MEAN else None
+    stored: dict[str, tuple[date, dict[int, Decimal]]] = {}
+    for indicator_id, period, period_start, value in IndicatorValue.objects.filter(
+        indicator_id__in=[*ids, *([weight_id] if weight_id else [])],
+        unit=unit,
+        **_range(start, end),
+    ).values_list("indicator_id", "period", "period_start", "value"):
+        stored.setdefault(period, (period_start, {}))[1][indicator_id] = _dec(value)
+    cells: dict[str, tuple[date, dict[int, Cell]]] = {}
+    for period, (period_start, values) in stored.items():
+        weight = values.get(weight_id) if weight_id else None
+        cells[period] = (
+            period_start,
+            {
+                pk: Cell(
+                    1,
+                    values[pk],
+                    values[pk],
+                    values[pk],
+                    None if weight is None else values[pk] * weight,
+                    weight,
+                )
+                for pk in ids
+                if pk in values
+            },
+        )
+    return _points(indicator, cells)
+
+
 def latest_periods(indicator: Indicator, limit: int = 24) -> list[str]:
     """The newest periods with a value anywhere (read from the roots' cached rows)."""
     rows = (
@@ -224,6 +300,7 @@ def units_with_values(indicator: Indicator) -> QuerySet[Unit]:
 __all__ = [
     "Breakdown",
     "Cell",
+    "CountedPoint",
     "Point",
     "base_ids",
     "breakdown",
@@ -231,7 +308,9 @@ __all__ = [
     "count_of",
     "indicator_ids_with_data",
     "latest_periods",
+    "own_series",
     "series",
+    "subtree_series",
     "units_with_values",
     "value_of",
 ]

@@ -3,6 +3,7 @@ the system, ``SYSTEM``, loading a strategy package); values come in through impo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from pejling.core.history import SYSTEM, delete_as, save_as
 from pejling.indicators import aggregate
-from pejling.indicators.models import Indicator, KpiGoal
+from pejling.indicators.models import Indicator, IndicatorValue, KpiGoal
 from pejling.organisation.permissions import is_strategy_office
 
 
@@ -65,3 +66,31 @@ def kpi_goal_save(*, kpi: KpiGoal, by: Any) -> KpiGoal:
 def kpi_goal_delete(*, kpi: KpiGoal, by: Any) -> None:
     _require_office(by)
     delete_as(kpi, by)
+
+
+@transaction.atomic
+def values_delete(
+    *,
+    by: Any,
+    indicator: Indicator,
+    unit_ids: Iterable[int] | None = None,
+    periods: Iterable[str] | None = None,
+) -> int:
+    """Remove stored values of ``indicator`` (of some units, some periods, or all); each gets
+    its history row, and the roll-up cache follows. Returns how many were removed."""
+    _require_office(by)
+    qs = IndicatorValue.objects.filter(indicator=indicator)
+    if unit_ids is not None:
+        qs = qs.filter(unit_id__in=list(unit_ids))
+    if periods is not None:
+        qs = qs.filter(period__in=list(periods))
+    scope = list(qs.values_list("unit_id", "period"))
+    if not scope:
+        return 0
+    qs.delete()  # history rows by signal
+    aggregate.apply_value_changes(
+        indicator_ids=[indicator.pk],
+        periods={period for _unit, period in scope},
+        unit_ids={unit for unit, _period in scope},
+    )
+    return len(scope)

@@ -11,5 +11,6 @@ urlpatterns = [
     path("imports/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
     path("goals/<int:pk>/", views.goal_panel, name="goal_panel"),
     path("units/<str:code>/", views.unit_panel, name="unit_panel"),
+    path("units/<str:code>/<str:indicator>/", views.unit_chart, name="unit_chart"),
     path("<str:code>/", views.indicator_detail, name="indicator_detail"),
 ]

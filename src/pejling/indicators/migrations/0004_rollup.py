@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('total', models.DecimalField(decimal_places=6, max_digits=30)),
                 ('lowest', models.DecimalField(decimal_places=6, max_digits=20)),
                 ('highest', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('weighted', models.DecimalField(decimal_places=12, max_digits=40, null=True)),
+                ('weighted', models.DecimalField(decimal_places=6, max_digits=36, null=True)),
                 ('weights', models.DecimalField(decimal_places=6, max_digits=30, null=True)),
                 ('indicator', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='indicators.indicator')),
                 ('unit', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisation.unit')),
