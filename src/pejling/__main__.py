@@ -31,6 +31,9 @@ def _serve(args: list[str]) -> None:
         workers,
         # No control socket: gunicorn would otherwise write one under $HOME (~/.gunicorn).
         "--no-control-socket",
+        # Load (and warm up, config/wsgi.py) the application once in the master, then fork:
+        # no worker pays for importing it at its first request, and they share its memory.
+        "--preload",
         *args,
         "pejling.config.wsgi:application",
     ]

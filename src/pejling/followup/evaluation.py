@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from pejling.agreements.coverage import committed_links
 from pejling.agreements.models import InitiativeGoal
 from pejling.followup.models import AssessmentStatus, CountsWhat, DerivedGoal, GoalAssessment
-from pejling.indicators.evaluation import Evaluation, evaluate_kpi
+from pejling.indicators.evaluation import Evaluation, evaluate_kpi, kpi_series
 from pejling.organisation.models import Unit
 from pejling.strategy.goal_status import GoalStatus
 from pejling.strategy.models import Element, MeasureKind
@@ -246,10 +246,15 @@ def all_goal_evaluations(*, year: int, today: date | None = None) -> list[Evalua
         "created_at"
     ):
         assessments[assessment.goal_id] = assessment  # the latest wins
+    points = kpi_series(goals, root)  # every KPI goal's series in one query
     result = []
     for goal in goals:
         if goal.measure_kind == MeasureKind.KPI:
-            result.append(evaluate_kpi(goal, getattr(goal, "kpi", None), root, today=today))
+            result.append(
+                evaluate_kpi(
+                    goal, getattr(goal, "kpi", None), root, today=today, points=points.get(goal.pk)
+                )
+            )
         elif goal.measure_kind == MeasureKind.COUNT:
             result.append(evaluate_count(goal, year, today))
         elif goal.measure_kind == MeasureKind.COVERAGE:

@@ -141,6 +141,33 @@ def series(
     return sorted(points, key=lambda p: p.period_start)
 
 
+def series_of_many(pairs: list[tuple[Indicator, Unit]]) -> dict[tuple[int, int], list[Point]]:
+    """The series of many (indicator, unit) pairs in one query, keyed by their ids: goal
+    evaluation reads every KPI goal's series at once, whatever the number of goals."""
+    if not pairs:
+        return {}
+    bases = {pk for indicator, _unit in pairs for pk in base_ids(indicator)}
+    units = {unit.pk for _indicator, unit in pairs}
+    cells: dict[tuple[int, str], tuple[date, dict[int, Cell]]] = {}
+    for row in IndicatorRollup.objects.filter(indicator_id__in=bases, unit_id__in=units).values(
+        "indicator_id", "unit_id", "period", "period_start", *_CELL
+    ):
+        key = (row["unit_id"], row["period"])
+        cells.setdefault(key, (row["period_start"], {}))[1][row["indicator_id"]] = _cell(row)
+    by_unit: dict[int, list[tuple[str, date, dict[int, Cell]]]] = {}
+    for (unit_id, period), (period_start, found) in cells.items():
+        by_unit.setdefault(unit_id, []).append((period, period_start, found))
+    result: dict[tuple[int, int], list[Point]] = {}
+    for indicator, unit in pairs:
+        points = []
+        for period, period_start, found in by_unit.get(unit.pk, []):
+            value = value_of(indicator, found)
+            if value is not None:
+                points.append(Point(period, period_start, value))
+        result[(indicator.pk, unit.pk)] = sorted(points, key=lambda p: p.period_start)
+    return result
+
+
 @dataclass(frozen=True)
 class Breakdown:
     """One period of a unit broken down: its own value and each child's rolled-up value."""
@@ -310,6 +337,7 @@ __all__ = [
     "latest_periods",
     "own_series",
     "series",
+    "series_of_many",
     "subtree_series",
     "units_with_values",
     "value_of",
