@@ -9,11 +9,11 @@ again (``pejling rebuild-rollups``). Tests prove rebuild = incremental after ran
 moves, on SQLite and PostgreSQL. The values stay as imported: the cache is never a second truth.
 
 How it is computed, set-based, the same way for a rebuild and an update: the rows in scope are
-deleted; each unit's own values become rows (count 1, the value as total and extremes, value ×
-weight and the weight for a weighted mean); then, from the deepest level up, each parent's row
-is its own row combined with its children's rows (Σ counts, Σ totals, the extremes of the
-extremes, Σ weighted, Σ weights), one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` per level.
-Every column is decomposable, so a level reads only the level below it. An update narrows the
+deleted; then, from the deepest level up, each unit's row is its own value (count 1, the value
+as total and extremes, value × weight and the weight for a weighted mean) combined with its
+children's rows (Σ counts, Σ totals, the extremes of the extremes, Σ weighted, Σ weights): one
+``INSERT … SELECT … GROUP BY`` per level. Every column is decomposable, so a level reads only
+its own values and the rows of the level below it. An update narrows the
 scope to the indicators and periods written and, for a few units, to those units and their
 ancestors: the rows of every other unit are still right.
 """
@@ -48,68 +48,57 @@ def _in(column: str, values: Collection[Any] | None) -> tuple[str, list[Any]]:
     return f" AND {column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
-def _combine(left: str, right: str) -> str:
-    """SQL for Σ of two nullable sums: NULL only when both are."""
-    return (
-        f"CASE WHEN {left} IS NULL THEN {right} WHEN {right} IS NULL THEN {left}"
-        f" ELSE {left} + {right} END"
-    )
-
-
 def _recompute(
     *,
     indicator_ids: Collection[int] | None,
     periods: Collection[str] | None,
     unit_ids: Collection[int] | None,
 ) -> None:
-    """Derive the cache's rows in scope (``None``: no limit on that axis) from the values."""
-    lowest, highest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
-    steplen = Unit.steplen
+    """Derive the cache's rows in scope (``None``: no limit on that axis) from the values.
+
+    The rows in scope are deleted, then written level by level from the deepest up: a unit's
+    row is its own value (with its weight) combined with its children's rows, written just
+    before. Plain inserts, one statement per level, each reading only its level."""
+    ind_sql, ind_params = _in("indicator_id", indicator_ids)
+    per_sql, per_params = _in("period", periods)
+    unit_sql, unit_params = _in("unit_id", unit_ids)
+    scope = ind_params + per_params + unit_params
+    v_ind, _p = _in("v.indicator_id", indicator_ids)
+    v_per, _p = _in("v.period", periods)
+    v_unit, _p = _in("v.unit_id", unit_ids)
+    r_ind, _p = _in("r.indicator_id", indicator_ids)
+    r_per, _p = _in("r.period", periods)
+    p_unit, _p = _in("p.id", unit_ids)
     with connection.cursor() as cursor:
-        ind_sql, ind_params = _in("indicator_id", indicator_ids)
-        per_sql, per_params = _in("period", periods)
-        unit_sql, unit_params = _in("unit_id", unit_ids)
         cursor.execute(
             f"DELETE FROM {_ROLLUP} WHERE 1 = 1{ind_sql}{per_sql}{unit_sql}",  # noqa: S608 - names from the models
-            ind_params + per_params + unit_params,
-        )
-        # Each unit's own values (with the weight of a weighted mean beside each value).
-        v_ind, _p = _in("v.indicator_id", indicator_ids)
-        v_per, _p = _in("v.period", periods)
-        v_unit, _p = _in("v.unit_id", unit_ids)
-        cursor.execute(
-            f"INSERT INTO {_ROLLUP} ({_COLUMNS})"  # noqa: S608 - names from the models
-            " SELECT v.indicator_id, v.unit_id, v.period, v.period_start, 1, v.value, v.value,"
-            " v.value, v.value * w.value, w.value"
-            f" FROM {_VALUES} v JOIN {_INDICATORS} i ON i.id = v.indicator_id"
-            f" LEFT JOIN {_VALUES} w ON w.indicator_id = i.weight_id AND w.unit_id = v.unit_id"
-            f" AND w.period = v.period WHERE 1 = 1{v_ind}{v_per}{v_unit}",
-            ind_params + per_params + unit_params,
+            scope,
         )
         cursor.execute(f"SELECT MAX(depth) FROM {_UNITS}")  # noqa: S608 - name from the model
         row = cursor.fetchone()
         deepest = (row[0] if row else None) or 0
-        r_ind, _p = _in("r.indicator_id", indicator_ids)
-        r_per, _p = _in("r.period", periods)
-        p_unit, _p = _in("p.id", unit_ids)
-        for depth in range(deepest - 1, 0, -1):
-            # The parents at ``depth``: their own row (if any) plus their children's rows.
+        for depth in range(deepest, 0, -1):
             cursor.execute(
                 f"INSERT INTO {_ROLLUP} ({_COLUMNS})"  # noqa: S608 - names from the models
-                " SELECT r.indicator_id, p.id, r.period, MIN(r.period_start), SUM(r.count),"
-                " SUM(r.total), MIN(r.lowest), MAX(r.highest), SUM(r.weighted), SUM(r.weights)"
+                " SELECT indicator_id, unit_id, period, MIN(period_start), SUM(count), SUM(total),"
+                " MIN(lowest), MAX(highest), SUM(weighted), SUM(weights) FROM ("
+                # the units' own values at this depth, each with its weight (weighted means)
+                " SELECT v.indicator_id, v.unit_id, v.period, v.period_start, 1 AS count,"
+                " v.value AS total, v.value AS lowest, v.value AS highest,"
+                " v.value * w.value AS weighted, w.value AS weights"
+                f" FROM {_VALUES} v JOIN {_UNITS} u ON u.id = v.unit_id"
+                f" JOIN {_INDICATORS} i ON i.id = v.indicator_id"
+                f" LEFT JOIN {_VALUES} w ON w.indicator_id = i.weight_id"
+                " AND w.unit_id = v.unit_id AND w.period = v.period"
+                f" WHERE u.depth = %s{v_ind}{v_per}{v_unit}"
+                # and their children's rows, written by the previous statement
+                " UNION ALL SELECT r.indicator_id, p.id, r.period, r.period_start, r.count,"
+                " r.total, r.lowest, r.highest, r.weighted, r.weights"
                 f" FROM {_ROLLUP} r JOIN {_UNITS} c ON c.id = r.unit_id"
                 f" JOIN {_UNITS} p ON p.path = SUBSTR(c.path, 1, %s)"
                 f" WHERE c.depth = %s{r_ind}{r_per}{p_unit}"
-                " GROUP BY r.indicator_id, p.id, r.period"
-                " ON CONFLICT (indicator_id, unit_id, period) DO UPDATE SET"
-                f" count = {_ROLLUP}.count + excluded.count,"
-                f" total = {_ROLLUP}.total + excluded.total,"
-                f" lowest = {lowest}({_ROLLUP}.lowest, excluded.lowest),"
-                f" highest = {highest}({_ROLLUP}.highest, excluded.highest),"
-                f" weighted = {_combine(f'{_ROLLUP}.weighted', 'excluded.weighted')},"
-                f" weights = {_combine(f'{_ROLLUP}.weights', 'excluded.weights')}",
-                [depth * steplen, depth + 1, *ind_params, *per_params, *unit_params],
+                ") level GROUP BY indicator_id, unit_id, period",
+                [depth, *scope, depth * Unit.steplen, depth + 1, *scope],
             )
 
 
@@ -210,16 +199,45 @@ def snapshot(*, indicator_ids: Collection[int] | None = None) -> Snapshot:
 def rebuild(*, indicator_ids: Collection[int] | None = None) -> tuple[int, int]:
     """Derive the whole cache (or that of some indicators) from the values.
 
-    Returns the rows after the rebuild and how many rows the rebuild changed, added or removed
-    (0 when the incremental upkeep had kept the cache right).
+    Returns the rows after the rebuild and how many rows the rebuild added, changed or removed
+    (0 when the upkeep on write had kept the cache right), compared in SQL (numbers to six
+    decimals) without reading the rows into Python.
     """
-    with transaction.atomic():
-        before = snapshot(indicator_ids=indicator_ids)
+    ind_sql, ind_params = _in("indicator_id", indicator_ids)
+    keys = "indicator_id, unit_id, period"
+    numbers = ", ".join(
+        f"ROUND({c}, 6)" for c in ("total", "lowest", "highest", "weighted", "weights")
+    )
+    columns = f"{keys}, period_start, count, {numbers}"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pejling_rollup_before")
+        cursor.execute(
+            f"CREATE TEMP TABLE pejling_rollup_before AS SELECT * FROM {_ROLLUP}"  # noqa: S608 - names from the models
+            f" WHERE 1 = 1{ind_sql}",
+            ind_params,
+        )
         _recompute(indicator_ids=indicator_ids, periods=None, unit_ids=None)
-        after = snapshot(indicator_ids=indicator_ids)
-    differing = sum(before.get(key) != row for key, row in after.items())
-    differing += len(before.keys() - after.keys())
-    return len(after), differing
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT {columns} FROM {_ROLLUP} WHERE 1 = 1{ind_sql}"  # noqa: S608
+            f" EXCEPT SELECT {columns} FROM pejling_rollup_before) changed",
+            ind_params,
+        )
+        changed = _scalar(cursor)
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT {keys} FROM pejling_rollup_before"  # noqa: S608
+            f" EXCEPT SELECT {keys} FROM {_ROLLUP} WHERE 1 = 1{ind_sql}) removed",
+            ind_params,
+        )
+        removed = _scalar(cursor)
+        cursor.execute(f"SELECT COUNT(*) FROM {_ROLLUP} WHERE 1 = 1{ind_sql}", ind_params)  # noqa: S608
+        rows = _scalar(cursor)
+        cursor.execute("DROP TABLE pejling_rollup_before")
+    return rows, changed + removed
+
+
+def _scalar(cursor: Any) -> int:
+    row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 __all__ = [
