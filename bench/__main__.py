@@ -256,7 +256,8 @@ def bench_import(rows: int) -> tuple[list[tuple[str, float, int]], float, float,
     return results, copy_seconds / import_seconds, plain_seconds / import_seconds, peak
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["testserver"]
     # Pages without a collectstatic manifest (`make bench` does not collect static files), as
@@ -267,6 +268,11 @@ def main() -> int:
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
     ).enable()
+    if argv:
+        # `pejling bench --scale small|large [--json]`: the organisation at scale (bench/scale.py).
+        from bench.scale import main as scale_main
+
+        return scale_main(argv)
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     results: list[tuple[str, float, int]] = []
     try:

@@ -20,9 +20,11 @@ ancestors: the rows of every other unit are still right.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from pejling.indicators.models import Indicator, IndicatorRollup, IndicatorValue
@@ -37,6 +39,34 @@ _VALUES = IndicatorValue._meta.db_table
 _UNITS = Unit._meta.db_table
 _INDICATORS = Indicator._meta.db_table
 _COLUMNS = "indicator_id, unit_id, period, period_start, count, total, lowest, highest, weighted, weights"
+
+
+VERSION_KEY = "indicators:rollups:version"
+
+
+def version() -> int:
+    """The roll-ups' generation: answers cached from them (the API's series) carry it in their
+    key, so every server process sharing the cache (Redis) stops reading them at once when
+    values change. Raised after the commit of every write that changes the cache."""
+    current = cache.get(VERSION_KEY)
+    if current is None:
+        cache.add(VERSION_KEY, 1, timeout=None)
+        current = cache.get(VERSION_KEY, 1)
+    return int(current)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not in the cache (evicted, or a fresh cache): start a new generation
+        cache.set(VERSION_KEY, int(time.time()), timeout=None)
+
+
+def _changed() -> None:
+    """Now (this process reads its own writes) and again at the commit (another process may
+    have cached the old figures under the new generation meanwhile)."""
+    _bump()
+    transaction.on_commit(_bump)
 
 
 def _in(column: str, values: Collection[Any] | None) -> tuple[str, list[Any]]:
@@ -82,15 +112,17 @@ def _recompute(
                 f"INSERT INTO {_ROLLUP} ({_COLUMNS})"  # noqa: S608 - names from the models
                 " SELECT indicator_id, unit_id, period, MIN(period_start), SUM(count), SUM(total),"
                 " MIN(lowest), MAX(highest), SUM(weighted), SUM(weights) FROM ("
-                # the units' own values at this depth, each with its weight (weighted means)
-                " SELECT v.indicator_id, v.unit_id, v.period, v.period_start, 1 AS count,"
-                " v.value AS total, v.value AS lowest, v.value AS highest,"
-                " v.value * w.value AS weighted, w.value AS weights"
+                # the units' own values at this depth, each with its weight (weighted means
+                # only: the weight is looked up by the unique key, and only for them)
+                " SELECT indicator_id, unit_id, period, period_start, 1 AS count, value AS total,"
+                " value AS lowest, value AS highest, value * w AS weighted, w AS weights FROM ("
+                " SELECT v.indicator_id, v.unit_id, v.period, v.period_start, v.value,"
+                " CASE WHEN i.weight_id IS NULL THEN NULL ELSE"
+                f" (SELECT w.value FROM {_VALUES} w WHERE w.indicator_id = i.weight_id"
+                " AND w.unit_id = v.unit_id AND w.period = v.period) END AS w"
                 f" FROM {_VALUES} v JOIN {_UNITS} u ON u.id = v.unit_id"
                 f" JOIN {_INDICATORS} i ON i.id = v.indicator_id"
-                f" LEFT JOIN {_VALUES} w ON w.indicator_id = i.weight_id"
-                " AND w.unit_id = v.unit_id AND w.period = v.period"
-                f" WHERE u.depth = %s{v_ind}{v_per}{v_unit}"
+                f" WHERE u.depth = %s{v_ind}{v_per}{v_unit}) own"
                 # and their children's rows, written by the previous statement
                 " UNION ALL SELECT r.indicator_id, p.id, r.period, r.period_start, r.count,"
                 " r.total, r.lowest, r.highest, r.weighted, r.weights"
@@ -135,6 +167,7 @@ def apply_value_changes(
     scope: set[int] | None = None
     if unit_ids is not None and len(unit_ids) <= UNIT_SCOPE_LIMIT:
         scope = _with_ancestors(unit_ids)
+    _changed()
     with transaction.atomic():
         _recompute(
             indicator_ids=sorted(ids),
@@ -161,6 +194,7 @@ def on_unit_moved(*, unit_id: int, old_ancestor_ids: Collection[int], **_kwargs:
     if not indicator_ids:
         return
     periods = set(below.values_list("period", flat=True).distinct())
+    _changed()
     with transaction.atomic():
         _recompute(
             indicator_ids=sorted(_with_weighted(indicator_ids)),
@@ -170,7 +204,9 @@ def on_unit_moved(*, unit_id: int, old_ancestor_ids: Collection[int], **_kwargs:
 
 
 def on_indicator_saved(*, indicator: Indicator, weight_changed: bool) -> None:
-    """A weighted mean's rows read its weight's values: a new weight derives them again."""
+    """A weighted mean's rows read its weight's values: a new weight derives them again. Any
+    change of an indicator (its rule, its scale) starts a new generation of cached answers."""
+    _changed()
     if weight_changed:
         with transaction.atomic():
             _recompute(indicator_ids=[indicator.pk], periods=None, unit_ids=None)
@@ -210,6 +246,7 @@ def rebuild(*, indicator_ids: Collection[int] | None = None) -> tuple[int, int]:
     )
     columns = f"{keys}, period_start, count, {numbers}"
     with transaction.atomic(), connection.cursor() as cursor:
+        _changed()
         cursor.execute("DROP TABLE IF EXISTS pejling_rollup_before")
         cursor.execute(
             f"CREATE TEMP TABLE pejling_rollup_before AS SELECT * FROM {_ROLLUP}"  # noqa: S608 - names from the models
@@ -247,4 +284,5 @@ __all__ = [
     "on_unit_moved",
     "rebuild",
     "snapshot",
+    "version",
 ]

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from enum import StrEnum
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
 from django.http import HttpRequest
@@ -21,7 +23,7 @@ from pejling.api.endpoints.organisation import within_unit
 from pejling.api.errors import ApiError, invalid, not_found
 from pejling.api.pagination import paginate
 from pejling.api.schemas import NO_NUL, Cursor, Limit, Within, responses
-from pejling.indicators import rollups
+from pejling.indicators import aggregate, rollups
 from pejling.indicators.imports import MESSAGES, import_observations
 from pejling.indicators.models import Indicator, IndicatorValue
 from pejling.indicators.sources.records import (
@@ -194,6 +196,25 @@ def indicator_series(
     period_to: PeriodText = None,
 ) -> SeriesOut:
     principal(request)
+    # Cached in the shared cache under the roll-ups' generation: any write of values, move in
+    # the tree or change of an indicator starts a new one, for every server process at once.
+    key = "api:series:" + json.dumps(
+        [aggregate.version(), code, unit, scope, period_from, period_to]
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return SeriesOut.model_validate(cached)
+    answer = _series(code, unit, scope, period_from, period_to)
+    cache.set(key, answer.model_dump(mode="json"), timeout=SERIES_CACHE_SECONDS)
+    return answer
+
+
+SERIES_CACHE_SECONDS = 3600
+
+
+def _series(
+    code: str, unit: str | None, scope: SeriesScope, period_from: str | None, period_to: str | None
+) -> SeriesOut:
     indicator = Indicator.objects.filter(code=code).first()
     if indicator is None:
         raise not_found()
