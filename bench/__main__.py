@@ -13,6 +13,7 @@ reader and a COPY into an index-less scratch table. ``PEJLING_BENCH_IMPORT_ROWS=
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import statistics
@@ -304,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for name, c, url in pages:
             c.get(url)  # warm up
-            ms, q = timed(lambda c=c, url=url: c.get(url), repeat=5)
+            ms, q = timed(functools.partial(c.get, url), repeat=5)
             results.append((name, ms, q))
         root = Unit.objects.get(depth=1)
         ms, q = timed(

@@ -147,7 +147,7 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
 
 # Indicators -------------------------------------------------------------------------------------
 
-from pejling.indicators import aggregate
+from pejling.indicators import aggregate  # noqa: E402
 from pejling.indicators.models import (  # noqa: E402
     Aggregation,
     Direction,

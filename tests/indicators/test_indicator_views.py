@@ -196,8 +196,12 @@ def test_the_unit_panel_charts_every_indicator_with_values_below_the_unit(
     assert chart.content.decode().count("<svg") == 1
     assert "Sick days per FTE" in chart.content.decode()
     assert "<html" in client.get(lazy).content.decode()  # without JavaScript: a page
-    assert client.get(reverse("indicators:unit_chart", args=["unit-a1b", "SICK"])).status_code == 404
-    assert client.get(reverse("indicators:unit_chart", args=["centre-a", "NONE"])).status_code == 404
+    assert (
+        client.get(reverse("indicators:unit_chart", args=["unit-a1b", "SICK"])).status_code == 404
+    )
+    assert (
+        client.get(reverse("indicators:unit_chart", args=["centre-a", "NONE"])).status_code == 404
+    )
     page = client.get(url)
     assert page.status_code == 200
     assert "<html" in page.content.decode()

@@ -93,7 +93,7 @@ def servers(tmp_path: Path) -> Iterator[list[Served]]:
             "PEJLING_DATA_DIR": str(tmp_path),
             "PEJLING_DEBUG": "0",
         }
-        process = subprocess.Popen(  # noqa: S603 - our own command
+        process = subprocess.Popen(
             [sys.executable, "-m", "pejling", "serve", "--log-level", "warning"],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -145,7 +145,11 @@ def test_two_servers_serve_the_same_people_and_drop_a_cached_answer_written_thro
     assert value_on(b) == 3.0  # server B reads the same cached answer
     status, body = b.post(
         "/api/v1/values",
-        {"values": [{"indicator": "SICK_DAYS", "unit": "unit-a1a", "period": "2026-01", "value": 7}]},
+        {
+            "values": [
+                {"indicator": "SICK_DAYS", "unit": "unit-a1a", "period": "2026-01", "value": 7}
+            ]
+        },
         office,
     )
     assert status == 201, body

@@ -146,6 +146,344 @@ def _copy_rows(rows: Iterator[str]) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
+def _units(
+    rng: random.Random, units: int
+) -> tuple[list[Unit], list[int], list[UnitLevel], list[tuple[int, int]]]:
+    # The tree: paths computed as treebeard would (siblings in name order).
+    levels = [
+        UnitLevel.objects.get_or_create(depth=d, defaults={"name": n, "name_plural": p})[0]
+        for d, (n, p) in enumerate(LEVELS, 1)
+    ]
+    shape = _tree(rng, units)
+    children: list[int] = [0] * len(shape)
+    paths: list[str] = []
+    rows = []
+    for n, (parent, depth) in enumerate(shape):
+        if parent < 0:
+            path = Unit._get_path(None, 1, 1)
+            code, name = ROOT_CODE, "Fjärdviks kommun"
+        else:
+            children[parent] += 1
+            path = Unit._get_path(paths[parent], depth, children[parent])
+            code, name = f"G{n:05d}", f"{LEVELS[depth - 1][0]} {n:05d}"
+        paths.append(path)
+        rows.append(
+            Unit(
+                path=path,
+                depth=depth,
+                numchild=0,
+                code=code,
+                name=name,
+                level=levels[depth - 1],
+            )
+        )
+    for unit, count in zip(rows, children, strict=True):
+        unit.numchild = count
+    created = Unit.objects.bulk_create(rows, batch_size=2000)
+    return created, children, levels, shape
+
+
+def _people(created: list[Unit], children: list[int]) -> None:
+    # People who read the pages: the office and the director on the root, a unit head.
+    users = get_user_model().objects
+    people = {}
+    for username, first, last in (
+        ("strategi", "Sara", "Strand"),
+        ("direktor", "Karin", "Dahl"),
+        ("enhetschef", "Maria", "Lind"),
+    ):
+        person, fresh = users.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last}
+        )
+        if fresh:
+            person.set_unusable_password()
+            person.save(update_fields=["password"])
+        people[username] = person
+    leaf = next(u for u, count in zip(created, children, strict=True) if count == 0)
+    Membership.objects.bulk_create(
+        [
+            Membership(user=people["strategi"], unit=created[0], role=Role.STRATEGY_OFFICE),
+            Membership(user=people["direktor"], unit=created[0], role=Role.EXECUTIVE),
+            Membership(user=people["enhetschef"], unit=leaf, role=Role.UNIT_HEAD),
+            Membership(user=people["enhetschef"], unit=leaf, role=Role.MEMBER),
+        ]
+    )
+
+
+def _indicators(indicators: int) -> tuple[list[Indicator], Indicator, Indicator]:
+    # Indicators: base measures, a ratio and a weighted mean over them.
+    base = Indicator.objects.bulk_create(
+        [
+            Indicator(
+                code=f"M{i + 1:02d}",
+                name=f"Mått {i + 1:02d}",
+                measure_unit=[MeasureUnit.DAYS, MeasureUnit.FTE, MeasureUnit.PERCENT][i]
+                if i < 3
+                else MeasureUnit.COUNT,
+                direction=Direction.LOWER if i == 0 else Direction.HIGHER,
+            )
+            for i in range(indicators)
+        ]
+    )
+    ratio = Indicator.objects.create(
+        code=RATIO_CODE,
+        name="Sjukfrånvarodagar per 100 årsarbetare",
+        measure_unit=MeasureUnit.DAYS_PER_FTE,
+        direction=Direction.LOWER,
+        aggregation=Aggregation.RATIO,
+        numerator=base[0],
+        denominator=base[1],
+        scale=100,
+    )
+    weighted = Indicator.objects.create(
+        code=WEIGHTED_CODE,
+        name="Nöjdhet, vägd med årsarbetare",
+        measure_unit=MeasureUnit.PERCENT,
+        aggregation=Aggregation.WEIGHTED_MEAN,
+        weight=base[1],
+    )
+    Indicator.objects.filter(pk=base[2].pk).update(aggregation=Aggregation.MEAN)
+
+    return base, ratio, weighted
+
+
+def _strategy(
+    rng: random.Random,
+    year: int,
+    units: int,
+    levels: list[UnitLevel],
+    ratio: Indicator,
+    weighted: Indicator,
+) -> list[Element]:
+    # A group strategy: themes, and goals of every kind below each.
+    strategy = Strategy.objects.create(
+        code=f"koncernstrategi-{year - 1}-{year + 1}",
+        title="Koncernstrategi",
+        summary="Kommunens gemensamma riktning för verksamheterna.",
+        start_year=year - 1,
+        end_year=year + 1,
+        status=StrategyStatus.PUBLISHED,
+    )
+    theme_level = StrategyLevel.objects.create(
+        strategy=strategy, depth=1, name="Tema", name_plural="Teman"
+    )
+    goal_level = StrategyLevel.objects.create(
+        strategy=strategy, depth=2, name="Mål", name_plural="Mål", holds_goals=True
+    )
+    goals: list[Element] = []
+    kpi_goals: list[KpiGoal] = []
+    derived: list[DerivedGoal] = []
+    assessments: list[GoalAssessment] = []
+    for t, title in enumerate(THEMES, 1):
+        theme = Element.objects.create(
+            strategy=strategy, level=theme_level, code=f"T{t}", title=title, position=t
+        )
+        for g, kind in enumerate(GOAL_KINDS, 1):
+            goal = Element.objects.create(
+                strategy=strategy,
+                parent=theme,
+                level=goal_level,
+                code=f"T{t}.{g}",
+                title=f"{title}: mål {g}",
+                position=g,
+                measure_kind=kind,
+                baseline_value=Decimal(8) if kind == MeasureKind.KPI else None,
+                baseline_date=date(year - 2, 12, 31) if kind == MeasureKind.KPI else None,
+                target_value={
+                    MeasureKind.KPI: Decimal(6),
+                    MeasureKind.COUNT: Decimal(units // 4),
+                    MeasureKind.COVERAGE: Decimal(90),
+                }.get(kind),
+                target_date=date(year, 12, 31),
+            )
+            goals.append(goal)
+            if kind == MeasureKind.KPI:
+                kpi_goals.append(KpiGoal(goal=goal, indicator=ratio if t % 2 else weighted))
+            elif kind == MeasureKind.COUNT:
+                derived.append(
+                    DerivedGoal(
+                        goal=goal,
+                        counts=CountsWhat.INITIATIVES,
+                        statuses=[InitiativeStatus.DONE],
+                    )
+                )
+            elif kind == MeasureKind.COVERAGE:
+                derived.append(
+                    DerivedGoal(goal=goal, counts=CountsWhat.UNITS, unit_level=levels[1])
+                )
+            else:
+                assessments.append(
+                    GoalAssessment(
+                        goal=goal,
+                        year=year,
+                        status=rng.choice(list(AssessmentStatus.values)),
+                        justification="Bedömt vid ledningsgruppens genomgång.",
+                    )
+                )
+    KpiGoal.objects.bulk_create(kpi_goals)
+    DerivedGoal.objects.bulk_create(derived)
+    GoalAssessment.objects.bulk_create(assessments)
+    AgreementRule.objects.create(
+        strategy=strategy,
+        name="Varje förvaltning bidrar till varje tema",
+        kind=RuleKind.EACH_TOP_ELEMENT,
+        unit_level=levels[1],
+    )
+    return goals
+
+
+def _cycle(year: int, levels: list[UnitLevel]) -> Deadline:
+    # The annual cycle: agreement deadlines for two levels, three follow-up periods.
+    deadlines = Deadline.objects.bulk_create(
+        [
+            Deadline(
+                year=year,
+                kind=DeadlineKind.AGREEMENT,
+                title="Förvaltningarnas överenskommelser",
+                due_date=date(year, 1, 31),
+                unit_level=levels[1],
+            ),
+            Deadline(
+                year=year,
+                kind=DeadlineKind.AGREEMENT,
+                title="Enheternas överenskommelser",
+                due_date=date(year, 2, 28),
+                unit_level=levels[4],
+            ),
+            *(
+                Deadline(
+                    year=year,
+                    kind=DeadlineKind.REPORT,
+                    title=f"Uppföljning {period}",
+                    due_date=due,
+                    period=period,
+                )
+                for period, due in (
+                    ("T1", date(year, 5, 15)),
+                    ("T2", date(year, 9, 15)),
+                    ("T3", date(year + 1, 1, 15)),
+                )
+            ),
+        ]
+    )
+    return deadlines[2]
+
+
+def _agreements(
+    rng: random.Random,
+    year: int,
+    unit_ids: list[int],
+    goals: list[Element],
+    report_deadline: Deadline,
+) -> tuple[int, int]:
+    # One agreement per unit, initiatives linked to goals, reports for the first period.
+    agreements = Agreement.objects.bulk_create(
+        [Agreement(unit_id=pk, year=year, state=rng.choice(STATES)) for pk in unit_ids],
+        batch_size=2000,
+    )
+    initiatives = []
+    for agreement in agreements:
+        for position in range(1, rng.randint(2, 5) + 1):
+            initiatives.append(
+                Initiative(
+                    agreement=agreement,
+                    title=f"{rng.choice(INITIATIVE_WORDS)} {rng.choice(INITIATIVE_NOUNS)}",
+                    position=position,
+                    status=rng.choice(list(InitiativeStatus.values)),
+                    start_date=date(year, 1, 1),
+                    end_date=date(year, 12, 31),
+                )
+            )
+    initiatives = Initiative.objects.bulk_create(initiatives, batch_size=2000)
+    goal_ids = [g.pk for g in goals]
+    links = []
+    for initiative in initiatives:
+        for goal_id in rng.sample(goal_ids, rng.randint(1, 2)):
+            links.append(InitiativeGoal(initiative=initiative, goal_id=goal_id))
+    InitiativeGoal.objects.bulk_create(links, batch_size=5000)
+    committed = {
+        a.pk for a in agreements if a.state in (AgreementState.AGREED, AgreementState.PUBLISHED)
+    }
+    StatusReport.objects.bulk_create(
+        [
+            StatusReport(
+                initiative=initiative,
+                deadline=report_deadline,
+                status=rng.choice(list(ReportStatus.values)),
+            )
+            for initiative in initiatives
+            if initiative.agreement_id in committed and rng.random() < 0.7
+        ],
+        batch_size=5000,
+    )
+    return len(agreements), len(initiatives)
+
+
+def _values(
+    rng: random.Random,
+    year: int,
+    months: int,
+    unit_ids: list[int],
+    base: list[Indicator],
+    shape: list[tuple[int, int]],
+) -> int:
+    # The values: every unit (inner ones too), every measure, every month.
+    first = date(year - 1, 12, 1)
+    periods = []
+    for m in range(months):
+        total = first.year * 12 + first.month - 1 - (months - 1 - m)
+        y, mo = divmod(total, 12)
+        start = date(y, mo + 1, 1)
+        end = date(y + (mo + 1) // 12, (mo + 1) % 12 + 1, 1)
+        periods.append(
+            (
+                f"{y}-{mo + 1:02d}",
+                start.isoformat(),
+                date.fromordinal(end.toordinal() - 1).isoformat(),
+            )
+        )
+    indicator_ids = [i.pk for i in base]
+    level_of = [depth for _parent, depth in shape]
+
+    def values() -> Iterator[str]:
+        for n, unit_id in enumerate(unit_ids):
+            size = 40 if level_of[n] >= 5 else 10
+            for i, indicator_id in enumerate(indicator_ids):
+                centre = size * (1 + i % 7) * (0.5 + rng.random())
+                for period, start, end in periods:
+                    value = round(centre * (0.85 + 0.3 * rng.random()), 2)
+                    yield f"{indicator_id}\t{unit_id}\t{period}\t{start}\t{end}\t{value}\n"
+
+    table = IndicatorValue._meta.db_table
+    columns = "indicator_id, unit_id, period, period_start, period_end, value"
+    if connection.vendor == "postgresql":
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            for chunk in _copy_rows(values()):
+                copy.write(chunk)
+    else:
+        batch: list[IndicatorValue] = []
+        for line in values():
+            ind, unit, period, first_day, last_day, value = line.rstrip("\n").split("\t")
+            batch.append(
+                IndicatorValue(
+                    indicator_id=int(ind),
+                    unit_id=int(unit),
+                    period=period,
+                    period_start=date.fromisoformat(first_day),
+                    period_end=date.fromisoformat(last_day),
+                    value=Decimal(value),
+                )
+            )
+            if len(batch) == 5000:
+                IndicatorValue.objects.bulk_create(batch)
+                batch = []
+        IndicatorValue.objects.bulk_create(batch)
+    return len(unit_ids) * len(indicator_ids) * len(periods)
+
+
 def generate(
     *,
     units: int,
@@ -160,7 +498,7 @@ def generate(
         raise ValueError("The database already has units: generate into an empty database.")
     if units < 2 or indicators < 3 or months < 1:
         raise ValueError("At least 2 units, 3 indicators and 1 month.")
-    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    rng = random.Random(seed)
     done = Generated()
     clock = time.perf_counter()
 
@@ -172,309 +510,19 @@ def generate(
         clock = now
 
     with transaction.atomic():
-        # The tree: paths computed as treebeard would (siblings in name order).
-        levels = [
-            UnitLevel.objects.get_or_create(depth=d, defaults={"name": n, "name_plural": p})[0]
-            for d, (n, p) in enumerate(LEVELS, 1)
-        ]
-        shape = _tree(rng, units)
-        children: list[int] = [0] * len(shape)
-        paths: list[str] = []
-        rows = []
-        for n, (parent, depth) in enumerate(shape):
-            if parent < 0:
-                path = Unit._get_path(None, 1, 1)
-                code, name = ROOT_CODE, "Fjärdviks kommun"
-            else:
-                children[parent] += 1
-                path = Unit._get_path(paths[parent], depth, children[parent])
-                code, name = f"G{n:05d}", f"{LEVELS[depth - 1][0]} {n:05d}"
-            paths.append(path)
-            rows.append(
-                Unit(
-                    path=path,
-                    depth=depth,
-                    numchild=0,
-                    code=code,
-                    name=name,
-                    level=levels[depth - 1],
-                )
-            )
-        for unit, count in zip(rows, children, strict=True):
-            unit.numchild = count
-        created = Unit.objects.bulk_create(rows, batch_size=2000)
+        created, children, levels, shape = _units(rng, units)
         unit_ids = [u.pk for u in created]
         done.units = len(created)
+        _people(created, children)
         lap("units")
-
-        # People who read the pages: the office and the director on the root, a unit head.
-        users = get_user_model().objects
-        people = {}
-        for username, first, last in (
-            ("strategi", "Sara", "Strand"),
-            ("direktor", "Karin", "Dahl"),
-            ("enhetschef", "Maria", "Lind"),
-        ):
-            person, fresh = users.get_or_create(
-                username=username, defaults={"first_name": first, "last_name": last}
-            )
-            if fresh:
-                person.set_unusable_password()
-                person.save(update_fields=["password"])
-            people[username] = person
-        leaf = next(u for u, count in zip(created, children, strict=True) if count == 0)
-        Membership.objects.bulk_create(
-            [
-                Membership(user=people["strategi"], unit=created[0], role=Role.STRATEGY_OFFICE),
-                Membership(user=people["direktor"], unit=created[0], role=Role.EXECUTIVE),
-                Membership(user=people["enhetschef"], unit=leaf, role=Role.UNIT_HEAD),
-                Membership(user=people["enhetschef"], unit=leaf, role=Role.MEMBER),
-            ]
-        )
-
-        # Indicators: base measures, a ratio and a weighted mean over them.
-        base = Indicator.objects.bulk_create(
-            [
-                Indicator(
-                    code=f"M{i + 1:02d}",
-                    name=f"Mått {i + 1:02d}",
-                    measure_unit=[MeasureUnit.DAYS, MeasureUnit.FTE, MeasureUnit.PERCENT][i]
-                    if i < 3
-                    else MeasureUnit.COUNT,
-                    direction=Direction.LOWER if i == 0 else Direction.HIGHER,
-                )
-                for i in range(indicators)
-            ]
-        )
-        ratio = Indicator.objects.create(
-            code=RATIO_CODE,
-            name="Sjukfrånvarodagar per 100 årsarbetare",
-            measure_unit=MeasureUnit.DAYS_PER_FTE,
-            direction=Direction.LOWER,
-            aggregation=Aggregation.RATIO,
-            numerator=base[0],
-            denominator=base[1],
-            scale=100,
-        )
-        weighted = Indicator.objects.create(
-            code=WEIGHTED_CODE,
-            name="Nöjdhet, vägd med årsarbetare",
-            measure_unit=MeasureUnit.PERCENT,
-            aggregation=Aggregation.WEIGHTED_MEAN,
-            weight=base[1],
-        )
-        Indicator.objects.filter(pk=base[2].pk).update(aggregation=Aggregation.MEAN)
-
-        # A group strategy: themes, and goals of every kind below each.
-        strategy = Strategy.objects.create(
-            code=f"koncernstrategi-{year - 1}-{year + 1}",
-            title="Koncernstrategi",
-            summary="Kommunens gemensamma riktning för verksamheterna.",
-            start_year=year - 1,
-            end_year=year + 1,
-            status=StrategyStatus.PUBLISHED,
-        )
-        theme_level = StrategyLevel.objects.create(
-            strategy=strategy, depth=1, name="Tema", name_plural="Teman"
-        )
-        goal_level = StrategyLevel.objects.create(
-            strategy=strategy, depth=2, name="Mål", name_plural="Mål", holds_goals=True
-        )
-        goals: list[Element] = []
-        kpi_goals: list[KpiGoal] = []
-        derived: list[DerivedGoal] = []
-        assessments: list[GoalAssessment] = []
-        for t, title in enumerate(THEMES, 1):
-            theme = Element.objects.create(
-                strategy=strategy, level=theme_level, code=f"T{t}", title=title, position=t
-            )
-            for g, kind in enumerate(GOAL_KINDS, 1):
-                goal = Element.objects.create(
-                    strategy=strategy,
-                    parent=theme,
-                    level=goal_level,
-                    code=f"T{t}.{g}",
-                    title=f"{title}: mål {g}",
-                    position=g,
-                    measure_kind=kind,
-                    baseline_value=Decimal(8) if kind == MeasureKind.KPI else None,
-                    baseline_date=date(year - 2, 12, 31) if kind == MeasureKind.KPI else None,
-                    target_value={
-                        MeasureKind.KPI: Decimal(6),
-                        MeasureKind.COUNT: Decimal(units // 4),
-                        MeasureKind.COVERAGE: Decimal(90),
-                    }.get(kind),
-                    target_date=date(year, 12, 31),
-                )
-                goals.append(goal)
-                if kind == MeasureKind.KPI:
-                    kpi_goals.append(KpiGoal(goal=goal, indicator=ratio if t % 2 else weighted))
-                elif kind == MeasureKind.COUNT:
-                    derived.append(
-                        DerivedGoal(
-                            goal=goal,
-                            counts=CountsWhat.INITIATIVES,
-                            statuses=[InitiativeStatus.DONE],
-                        )
-                    )
-                elif kind == MeasureKind.COVERAGE:
-                    derived.append(
-                        DerivedGoal(goal=goal, counts=CountsWhat.UNITS, unit_level=levels[1])
-                    )
-                else:
-                    assessments.append(
-                        GoalAssessment(
-                            goal=goal,
-                            year=year,
-                            status=rng.choice(list(AssessmentStatus.values)),
-                            justification="Bedömt vid ledningsgruppens genomgång.",
-                        )
-                    )
-        KpiGoal.objects.bulk_create(kpi_goals)
-        DerivedGoal.objects.bulk_create(derived)
-        GoalAssessment.objects.bulk_create(assessments)
-        AgreementRule.objects.create(
-            strategy=strategy,
-            name="Varje förvaltning bidrar till varje tema",
-            kind=RuleKind.EACH_TOP_ELEMENT,
-            unit_level=levels[1],
-        )
+        base, ratio, weighted = _indicators(indicators)
+        goals = _strategy(rng, year, units, levels, ratio, weighted)
         done.goals = len(goals)
         lap("strategy")
-
-        # The annual cycle: agreement deadlines for two levels, three follow-up periods.
-        deadlines = Deadline.objects.bulk_create(
-            [
-                Deadline(
-                    year=year,
-                    kind=DeadlineKind.AGREEMENT,
-                    title="Förvaltningarnas överenskommelser",
-                    due_date=date(year, 1, 31),
-                    unit_level=levels[1],
-                ),
-                Deadline(
-                    year=year,
-                    kind=DeadlineKind.AGREEMENT,
-                    title="Enheternas överenskommelser",
-                    due_date=date(year, 2, 28),
-                    unit_level=levels[4],
-                ),
-                *(
-                    Deadline(
-                        year=year,
-                        kind=DeadlineKind.REPORT,
-                        title=f"Uppföljning {period}",
-                        due_date=due,
-                        period=period,
-                    )
-                    for period, due in (
-                        ("T1", date(year, 5, 15)),
-                        ("T2", date(year, 9, 15)),
-                        ("T3", date(year + 1, 1, 15)),
-                    )
-                ),
-            ]
-        )
-        report_deadline = deadlines[2]
-
-        # One agreement per unit, initiatives linked to goals, reports for the first period.
-        agreements = Agreement.objects.bulk_create(
-            [Agreement(unit_id=pk, year=year, state=rng.choice(STATES)) for pk in unit_ids],
-            batch_size=2000,
-        )
-        initiatives = []
-        for agreement in agreements:
-            for position in range(1, rng.randint(2, 5) + 1):
-                initiatives.append(
-                    Initiative(
-                        agreement=agreement,
-                        title=f"{rng.choice(INITIATIVE_WORDS)} {rng.choice(INITIATIVE_NOUNS)}",
-                        position=position,
-                        status=rng.choice(list(InitiativeStatus.values)),
-                        start_date=date(year, 1, 1),
-                        end_date=date(year, 12, 31),
-                    )
-                )
-        initiatives = Initiative.objects.bulk_create(initiatives, batch_size=2000)
-        goal_ids = [g.pk for g in goals]
-        links = []
-        for initiative in initiatives:
-            for goal_id in rng.sample(goal_ids, rng.randint(1, 2)):
-                links.append(InitiativeGoal(initiative=initiative, goal_id=goal_id))
-        InitiativeGoal.objects.bulk_create(links, batch_size=5000)
-        committed = {
-            a.pk for a in agreements if a.state in (AgreementState.AGREED, AgreementState.PUBLISHED)
-        }
-        StatusReport.objects.bulk_create(
-            [
-                StatusReport(
-                    initiative=initiative,
-                    deadline=report_deadline,
-                    status=rng.choice(list(ReportStatus.values)),
-                )
-                for initiative in initiatives
-                if initiative.agreement_id in committed and rng.random() < 0.7
-            ],
-            batch_size=5000,
-        )
-        done.agreements, done.initiatives = len(agreements), len(initiatives)
+        report_deadline = _cycle(year, levels)
+        done.agreements, done.initiatives = _agreements(rng, year, unit_ids, goals, report_deadline)
         lap("agreements")
-
-        # The values: every unit (inner ones too), every measure, every month.
-        first = date(year - 1, 12, 1)
-        periods = []
-        for m in range(months):
-            total = first.year * 12 + first.month - 1 - (months - 1 - m)
-            y, mo = divmod(total, 12)
-            start = date(y, mo + 1, 1)
-            end = date(y + (mo + 1) // 12, (mo + 1) % 12 + 1, 1)
-            periods.append(
-                (
-                    f"{y}-{mo + 1:02d}",
-                    start.isoformat(),
-                    date.fromordinal(end.toordinal() - 1).isoformat(),
-                )
-            )
-        indicator_ids = [i.pk for i in base]
-        level_of = [depth for _parent, depth in shape]
-
-        def values() -> Iterator[str]:
-            for n, unit_id in enumerate(unit_ids):
-                size = 40 if level_of[n] >= 5 else 10
-                for i, indicator_id in enumerate(indicator_ids):
-                    centre = size * (1 + i % 7) * (0.5 + rng.random())
-                    for period, start, end in periods:
-                        value = round(centre * (0.85 + 0.3 * rng.random()), 2)
-                        yield f"{indicator_id}\t{unit_id}\t{period}\t{start}\t{end}\t{value}\n"
-
-        table = IndicatorValue._meta.db_table
-        columns = "indicator_id, unit_id, period, period_start, period_end, value"
-        if connection.vendor == "postgresql":
-            with (
-                connection.cursor() as cursor,
-                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-            ):
-                for chunk in _copy_rows(values()):
-                    copy.write(chunk)
-        else:
-            batch: list[IndicatorValue] = []
-            for line in values():
-                ind, unit, period, start, end, value = line.rstrip("\n").split("\t")
-                batch.append(
-                    IndicatorValue(
-                        indicator_id=int(ind),
-                        unit_id=int(unit),
-                        period=period,
-                        period_start=date.fromisoformat(start),
-                        period_end=date.fromisoformat(end),
-                        value=Decimal(value),
-                    )
-                )
-                if len(batch) == 5000:
-                    IndicatorValue.objects.bulk_create(batch)
-                    batch = []
-            IndicatorValue.objects.bulk_create(batch)
-        done.values = len(unit_ids) * len(indicator_ids) * len(periods)
+        done.values = _values(rng, year, months, unit_ids, base, shape)
         lap("values")
         aggregate.derive_all()
         done.rollup_rows = IndicatorRollup.objects.count()

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from pejling.agreements.coverage import COMMITTED_STATES, committed_links, is_committed
 from pejling.agreements.models import Agreement, AgreementState, RuleJustification

@@ -38,7 +38,9 @@ _ROLLUP = IndicatorRollup._meta.db_table
 _VALUES = IndicatorValue._meta.db_table
 _UNITS = Unit._meta.db_table
 _INDICATORS = Indicator._meta.db_table
-_COLUMNS = "indicator_id, unit_id, period, period_start, count, total, lowest, highest, weighted, weights"
+_COLUMNS = (
+    "indicator_id, unit_id, period, period_start, count, total, lowest, highest, weighted, weights"
+)
 
 
 VERSION_KEY = "indicators:rollups:version"

@@ -236,8 +236,7 @@ def evaluate_kpi(
         evaluation.reason = _("No indicator is linked to this goal.")
         return evaluation
     evaluation.expected = _expected_by(goal, today)
-    if points is None:
-        points = series(indicator, unit)
+    points = series(indicator, unit) if points is None else points
     evaluation.points = points
     if not points:
         evaluation.reason = _("No values have been imported for %(indicator)s yet.") % {
@@ -360,6 +359,8 @@ def goal_evaluations(*, year: int | None = None, today: date | None = None) -> l
     goals = list(kpi_goals(year))
     points = kpi_series(goals, root)
     return [
-        evaluate_kpi(goal, getattr(goal, "kpi", None), root, today=today, points=points.get(goal.pk))
+        evaluate_kpi(
+            goal, getattr(goal, "kpi", None), root, today=today, points=points.get(goal.pk)
+        )
         for goal in goals
     ]

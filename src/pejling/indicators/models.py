@@ -336,9 +336,7 @@ class IndicatorRollup(models.Model):
     indicator = models.ForeignKey(
         Indicator, on_delete=models.CASCADE, db_constraint=False, related_name="+"
     )
-    unit = models.ForeignKey(
-        Unit, on_delete=models.CASCADE, db_constraint=False, related_name="+"
-    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, db_constraint=False, related_name="+")
     period = models.CharField(max_length=10)
     period_start = models.DateField()
     count = models.PositiveIntegerField()  # values in the subtree

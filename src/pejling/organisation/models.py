@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -22,7 +24,7 @@ class UnitManager(MP_NodeManager):
     """Treebeard's manager; :meth:`move` also announces the move (``unit_moved``), so every
     caller (the unit page, the organisation sync) keeps the trees' dependants current."""
 
-    def move(self, node, target, pos=None):  # type: ignore[no-untyped-def]
+    def move(self, node: Any, target: Any, pos: str | None = None) -> Any:
         step = node.steplen
         fresh_path = self.filter(pk=node.pk).values_list("path", flat=True).first() or node.path
         old_ids = set(

@@ -99,9 +99,7 @@ oidc_urlpatterns = [
     ),
     path(
         "logout/",
-        lazy_view(
-            "mozilla_django_oidc.views.OIDCLogoutView", enabled="PEJLING_OIDC", public=False
-        ),
+        lazy_view("mozilla_django_oidc.views.OIDCLogoutView", enabled="PEJLING_OIDC", public=False),
         name="oidc_logout",
     ),
 ]

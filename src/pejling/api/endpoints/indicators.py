@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from enum import StrEnum
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 
 from django.core.cache import cache
@@ -224,16 +224,16 @@ def _series(
     start = _period_start(period_from, "period_from")
     end = _period_start(period_to, "period_to")
     if scope == SeriesScope.OWN:
-        series = [_unit_series(found, 1, rollups.own_series(indicator, found, start=start, end=end))]
+        series = [
+            _unit_series(found, 1, rollups.own_series(indicator, found, start=start, end=end))
+        ]
     elif scope == SeriesScope.SUBTREE:
         units = Unit.objects.filter(path__startswith=found.path).count()
         points = rollups.subtree_series(indicator, [found], start=start, end=end)[found.pk]
         series = [_unit_series(found, units, points)]
     else:
         children = list(
-            Unit.objects.filter(path__startswith=found.path, depth=found.depth + 1).order_by(
-                "name"
-            )
+            Unit.objects.filter(path__startswith=found.path, depth=found.depth + 1).order_by("name")
         )
         prefix = len(found.path) + found.steplen
         sizes = dict(

@@ -12,33 +12,59 @@ def derive_rollups(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('indicators', '0003_indicator_value_history'),
-        ('organisation', '0003_historicalmembership_source_membership_source'),
+        ("indicators", "0003_indicator_value_history"),
+        ("organisation", "0003_historicalmembership_source_membership_source"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IndicatorRollup',
+            name="IndicatorRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(max_length=10)),
-                ('period_start', models.DateField()),
-                ('count', models.PositiveIntegerField()),
-                ('total', models.DecimalField(decimal_places=6, max_digits=30)),
-                ('lowest', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('highest', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('weighted', models.DecimalField(decimal_places=6, max_digits=36, null=True)),
-                ('weights', models.DecimalField(decimal_places=6, max_digits=30, null=True)),
-                ('indicator', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='indicators.indicator')),
-                ('unit', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisation.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(max_length=10)),
+                ("period_start", models.DateField()),
+                ("count", models.PositiveIntegerField()),
+                ("total", models.DecimalField(decimal_places=6, max_digits=30)),
+                ("lowest", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("highest", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("weighted", models.DecimalField(decimal_places=6, max_digits=36, null=True)),
+                ("weights", models.DecimalField(decimal_places=6, max_digits=30, null=True)),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="indicators.indicator",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisation.unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'indicator roll-up',
-                'verbose_name_plural': 'indicator roll-ups',
-                'indexes': [models.Index(fields=['unit', 'indicator'], name='rollup_unit_indicator')],
-                'constraints': [models.UniqueConstraint(fields=('indicator', 'unit', 'period'), name='one_rollup_per_unit_period')],
+                "verbose_name": "indicator roll-up",
+                "verbose_name_plural": "indicator roll-ups",
+                "indexes": [
+                    models.Index(fields=["unit", "indicator"], name="rollup_unit_indicator")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("indicator", "unit", "period"), name="one_rollup_per_unit_period"
+                    )
+                ],
             },
         ),
         migrations.RunPython(derive_rollups, migrations.RunPython.noop),
