@@ -93,7 +93,7 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own command
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "pejling", "serve", "--log-level", "warning"],
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -241,6 +241,7 @@ def run(scale: str, *, profile: bool = False) -> dict[str, Any]:
     server: Server | None = None
     try:
         from django.contrib.auth import get_user_model
+
         from pejling.api.tokens import token_create
         from pejling.demo.generate import RATIO_CODE, generate
         from pejling.followup.evaluation import all_goal_evaluations
@@ -248,7 +249,7 @@ def run(scale: str, *, profile: bool = False) -> dict[str, Any]:
         from pejling.organisation.models import Unit
 
         started = time.perf_counter()
-        generated = generate(
+        generate(
             units=config["units"],
             indicators=config["indicators"],
             months=config["months"],
@@ -263,11 +264,7 @@ def run(scale: str, *, profile: bool = False) -> dict[str, Any]:
         director = Client()
         director.force_login(users.get(username="direktor"))
         root = Unit.objects.get(depth=1)
-        widest = (
-            Unit.objects.order_by("-numchild", "path")
-            .values_list("code", "numchild")
-            .first()
-        )
+        widest = Unit.objects.order_by("-numchild", "path").values_list("code", "numchild").first()
         assert widest is not None
         result["unit_page_children"] = widest[1]
         ratio = Indicator.objects.get(code=RATIO_CODE)
@@ -295,7 +292,7 @@ def run(scale: str, *, profile: bool = False) -> dict[str, Any]:
             print(profile_of(pages[slowest]), file=sys.stderr)
 
         # The production server over loopback HTTP.
-        subprocess.run(  # noqa: S603 - our own command
+        subprocess.run(
             [sys.executable, "-m", "pejling", "collectstatic", "--noinput", "-v0"],
             env={**os.environ, "PEJLING_DATA_DIR": str(data_dir)},
             check=True,
@@ -323,14 +320,19 @@ def run(scale: str, *, profile: bool = False) -> dict[str, Any]:
             "Cookie": f"{settings.SESSION_COOKIE_NAME}="
             f"{director.cookies[settings.SESSION_COOKIE_NAME].value}"
         }
-        units = list(Unit.objects.filter(depth__lte=4).order_by("path").values_list("code", flat=True))
+        units = list(
+            Unit.objects.filter(depth__lte=4).order_by("path").values_list("code", flat=True)
+        )
         mix: list[tuple[str, dict[str, str]]] = []
         for n in range(12):
             mix.append((f"/followup/dashboard/?year={YEAR}", session))
             mix.append((f"/organisation/{units[n * 7 % len(units)]}/", session))
             mix.append((f"/organisation/{units[n * 13 % len(units)]}/", session))
             mix.append(
-                (f"/api/v1/indicators/{RATIO_CODE}/series?unit={units[n * 5 % len(units)]}&{SERIES_QUERY}", api)
+                (
+                    f"/api/v1/indicators/{RATIO_CODE}/series?unit={units[n * 5 % len(units)]}&{SERIES_QUERY}",
+                    api,
+                )
             )
         result.update(load(server, mix, config["load_s"]))
         result["rss_mb"] = server.peak_rss_mb()
