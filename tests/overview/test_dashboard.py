@@ -606,8 +606,25 @@ def test_the_dashboard_reads_as_many_queries_with_more_deadlines_kpi_goals_and_i
                 IndicatorValueFactory(
                     indicator=indicator, unit=org.unit, period=f"{YEAR}-{month:02d}", value=n
                 )
+        for n, kind in enumerate([MeasureKind.COUNT, MeasureKind.COVERAGE] * 2):
+            goal = Element.objects.create(
+                strategy=cascade.group,
+                parent=cascade.theme_2,
+                level=cascade.goal_3.level,
+                code=f"T2.D{n}",
+                title=f"Derived {n}",
+                measure_kind=kind,
+                target_value=Decimal(5),
+            )
+            DerivedGoalFactory(
+                goal=goal,
+                counts=CountsWhat.UNITS,
+                unit_level=level(4 - n % 2),
+                scope_strategy=cascade.group,
+            )
         with django_assert_num_queries(small):
             response = client.get(url)
     measured = [e for _theme, group in response.context["groups"] for e in group]
     assert sum(e.goal.code.startswith("T2.M") and e.value is not None for e in measured) == 4
+    assert sum(e.goal.code.startswith("T2.D") and e.value is not None for e in measured) == 4
     assert len(response.context["late_reports"]) >= 3
