@@ -864,6 +864,13 @@ API_CASES: list[Case] = [
     _api("GET", "/agreement-rules/{rule_id}", "get_rule", SIGNED, lambda w: {"rule_id": w.rule.pk}),
     _api("GET", "/indicators", "list_indicators", SIGNED),
     _api("GET", "/indicators/{code}", "get_indicator", SIGNED, lambda w: {"code": "SICK"}),
+    _api(
+        "GET",
+        "/indicators/{code}/series",
+        "indicator_series",
+        SIGNED,
+        lambda w: {"code": "SICK"},
+    ),
     _api("GET", "/values", "list_values", SIGNED),
     _api(
         "POST",

@@ -24,19 +24,20 @@ View = Callable[..., HttpResponse]
 def lazy_view(
     dotted: str | Callable[[], str],
     *,
-    enabled: str,
+    enabled: str | None,
     public: bool = True,
     exempt_csrf: bool = False,
 ) -> View:
     """A view that imports the class-based view ``dotted`` at its first call, and answers 404
-    while the setting ``enabled`` (``PEJLING_SAML`` or ``PEJLING_OIDC``) is not enabled.
+    while the setting ``enabled`` (``PEJLING_SAML`` or ``PEJLING_OIDC``; ``None``: always on)
+    is not enabled.
 
     The markers the middleware reads before a view runs (no log-in required, no CSRF check)
     are set here, matching the real view's."""
     loaded: dict[str, View] = {}
 
     def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not (getattr(settings, enabled, None) or {}).get("enabled"):
+        if enabled is not None and not (getattr(settings, enabled, None) or {}).get("enabled"):
             raise Http404
         if "view" not in loaded:
             name = dotted() if callable(dotted) else dotted
@@ -99,7 +100,8 @@ oidc_urlpatterns = [
     ),
     path(
         "logout/",
-        lazy_view("mozilla_django_oidc.views.OIDCLogoutView", enabled="PEJLING_OIDC", public=False),
+        # Signs out locally whether OIDC is on or not, as mozilla-django-oidc's own route does.
+        lazy_view("mozilla_django_oidc.views.OIDCLogoutView", enabled=None, public=False),
         name="oidc_logout",
     ),
 ]
