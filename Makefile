@@ -101,9 +101,11 @@ test-browser: install
 test: lint typecheck test-sqlite test-postgres test-browser
 	@echo "All checks passed."
 
+BENCH_SCALE ?= small
 bench: install
 	bash scripts/ensure-postgres.sh
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/pejling_bench $(BIN)/python -m bench
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/pejling_bench $(BIN)/pejling bench --scale $(BENCH_SCALE) --json
 
 # Everything make, the tests and the tools write inside the project folder (nothing is written outside it).
 clean:

@@ -13,6 +13,7 @@ reader and a COPY into an index-less scratch table. ``PEJLING_BENCH_IMPORT_ROWS=
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import statistics
@@ -273,7 +274,8 @@ def bench_import(rows: int) -> tuple[list[tuple[str, float, int]], float, float,
     return results, copy_seconds / import_seconds, plain_seconds / import_seconds, peak
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["testserver"]
     # Pages without a collectstatic manifest (`make bench` does not collect static files), as
@@ -284,6 +286,11 @@ def main() -> int:
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
     ).enable()
+    if argv:
+        # `pejling bench --scale small|large [--json]`: the organisation at scale (bench/scale.py).
+        from bench.scale import main as scale_main
+
+        return scale_main(argv)
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     results: list[tuple[str, float, int]] = []
     try:
@@ -315,7 +322,7 @@ def main() -> int:
         ]
         for name, c, url in pages:
             c.get(url)  # warm up
-            ms, q = timed(lambda c=c, url=url: c.get(url), repeat=5)
+            ms, q = timed(functools.partial(c.get, url), repeat=5)
             results.append((name, ms, q))
         root = Unit.objects.get(depth=1)
         ms, q = timed(

@@ -137,6 +137,15 @@ def _no_login_lockout(settings: Any) -> None:
     settings.AXES_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: answers cached by one test (the API's series,
+    rate-limit counters) never leak into the next, whose database was rolled back."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def year() -> int:
     return YEAR

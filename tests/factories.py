@@ -147,6 +147,7 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
 
 # Indicators -------------------------------------------------------------------------------------
 
+from pejling.indicators import aggregate  # noqa: E402
 from pejling.indicators.models import (  # noqa: E402
     Aggregation,
     Direction,
@@ -193,7 +194,12 @@ class IndicatorValueFactory(factory.django.DjangoModelFactory):
         kwargs["period"] = str(parsed)
         kwargs.setdefault("period_start", parsed.start_date())
         kwargs.setdefault("period_end", parsed.end_date())
-        return super()._create(model_class, *args, **kwargs)
+        value = super()._create(model_class, *args, **kwargs)
+        # A write of values like any other: the roll-up cache follows.
+        aggregate.apply_value_changes(
+            indicator_ids=[value.indicator_id], periods=[value.period], unit_ids=[value.unit_id]
+        )
+        return value
 
 
 class KpiGoalFactory(factory.django.DjangoModelFactory):

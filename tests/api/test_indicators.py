@@ -139,3 +139,45 @@ def test_an_empty_or_malformed_bulk_write_is_a_422(api: Any, org: Any) -> None:
         422,
     )
     assert "values.0.value" in body["fields"]
+
+
+def test_a_series_is_rolled_up_for_a_unit_its_own_values_or_its_children_side_by_side(
+    api: Any, org: Any, django_assert_max_num_queries: Any
+) -> None:
+    days = IndicatorFactory(code="SICK_DAYS")
+    fte = IndicatorFactory(code="FTE", aggregation=Aggregation.LATEST)
+    IndicatorFactory(
+        code="SICK_RATE", aggregation=Aggregation.RATIO, numerator=days, denominator=fte, scale=100
+    )
+    for unit, d, f in ((org.unit, 3, 10), (org.sibling, 1, 10), (org.unit_b1a, 6, 20)):
+        for period in ("2026-01", "2026-02"):
+            IndicatorValueFactory(indicator=days, unit=unit, period=period, value=d)
+            IndicatorValueFactory(indicator=fte, unit=unit, period=period, value=f)
+    IndicatorValueFactory(indicator=days, unit=org.dept_a1, period="2026-02", value=2)
+    client = api(org.employee)
+
+    whole = client.get("/indicators/SICK_RATE/series", period_from="2026-02").json()
+    assert (whole["aggregation"], whole["unit"], whole["scope"]) == ("ratio", "exec", "subtree")
+    [series] = whole["series"]
+    [point] = series["points"]
+    assert point["period"] == "2026-02"
+    assert point["value"] == 12 / 40 * 100  # Σ days ÷ Σ FTE, never a mean of ratios
+    assert point["count"] == 4
+    assert point["completeness"] == round(4 / series["units"], 4)
+
+    own = client.get("/indicators/SICK_DAYS/series", unit="dept-a1", scope="own").json()
+    assert [(p["period"], p["value"]) for p in own["series"][0]["points"]] == [("2026-02", 2.0)]
+
+    children = client.get("/indicators/SICK_DAYS/series", unit="dept-a1", scope="children")
+    assert children.status_code == 200
+    by_unit = {s["unit"]: [p["value"] for p in s["points"]] for s in children.json()["series"]}
+    assert by_unit["unit-a1a"] == [3.0, 3.0]
+    assert by_unit["unit-a1b"] == [1.0, 1.0]
+
+    # Its cost does not grow with the tree: the same queries for the root and a department.
+    with django_assert_max_num_queries(12):
+        assert client.get("/indicators/SICK_DAYS/series", scope="children").status_code == 200
+
+    assert_error(client.get("/indicators/NOPE/series"), 404, "not_found")
+    assert_error(client.get("/indicators/SICK_DAYS/series", unit="nowhere"), 400, "invalid")
+    assert client.get("/indicators/SICK_DAYS/series", scope="everything").status_code == 422

@@ -186,7 +186,22 @@ def test_the_unit_panel_charts_every_indicator_with_values_below_the_unit(
     assert fragment.status_code == 200
     assert "<html" not in fragment.content.decode()
     assert [i.code for i, _chart in fragment.context["items"]] == ["FTE", "SICK", "SICK_PER_FTE"]
-    assert fragment.content.decode().count("<svg") == 3
+    # The first charts are drawn at once, the others load as they scroll into view.
+    html = fragment.content.decode()
+    assert html.count("<svg") == views.INLINE_CHARTS == 2
+    lazy = reverse("indicators:unit_chart", args=["centre-a", "SICK_PER_FTE"])
+    assert f'hx-get="{lazy}" hx-trigger="revealed"' in html
+    chart = client.get(lazy, **HTMX)
+    assert chart.status_code == 200
+    assert chart.content.decode().count("<svg") == 1
+    assert "Sick days per FTE" in chart.content.decode()
+    assert "<html" in client.get(lazy).content.decode()  # without JavaScript: a page
+    assert (
+        client.get(reverse("indicators:unit_chart", args=["unit-a1b", "SICK"])).status_code == 404
+    )
+    assert (
+        client.get(reverse("indicators:unit_chart", args=["centre-a", "NONE"])).status_code == 404
+    )
     page = client.get(url)
     assert page.status_code == 200
     assert "<html" in page.content.decode()
@@ -384,3 +399,30 @@ def test_the_import_status_fragment_reports_progress(
     )
     assert response.status_code == 200
     assert re.search(r'<progress max="100" value="25"', response.content.decode())
+
+
+def test_the_unit_panel_costs_the_same_queries_whatever_the_units_and_indicators(
+    client: Any, org: Any, kpis: dict[str, Indicator], django_assert_max_num_queries: Any
+) -> None:
+    from tests.factories import UnitFactory
+
+    client = login(client, org.employee)
+    url = reverse("indicators:unit_panel", args=[org.root.code])
+
+    def queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, **HTMX).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = queries()
+    for n in range(6):
+        extra = IndicatorFactory(code=f"EXTRA{n}", name=f"Extra {n}")
+        unit = UnitFactory(parent=org.dept_a1, code=f"more-{n}")
+        for month in ("2019-03", "2019-04"):
+            IndicatorValueFactory(indicator=extra, unit=unit, period=month, value=n + 1)
+            IndicatorValueFactory(indicator=kpis["days"], unit=unit, period=month, value=n)
+    assert queries() == before
+    assert len(client.get(url, **HTMX).context["items"]) == 3 + 6

@@ -241,8 +241,8 @@ def grow_tree(org: Any, indicators: list[Indicator], extra: int) -> None:
 
 
 @pytest.mark.parametrize(("kind", "series_queries", "breakdown_queries"), [
-    ("days", 1, 4),
-    ("ratio", 2, 7),
+    ("days", 1, 3),
+    ("ratio", 1, 3),
 ])  # fmt: skip
 def test_series_and_breakdown_take_a_fixed_number_of_queries_whatever_the_tree_size(
     org: Any,

@@ -604,3 +604,57 @@ def test_the_overview_reads_as_many_queries_for_60_units_as_for_10(
         kpi = response.context["groups"][0][1][0]
         assert kpi.goal == cascade.goal_1
         assert kpi.value is not None
+
+
+def test_the_dashboard_reads_as_many_queries_with_more_deadlines_kpi_goals_and_indicators(
+    client, org, cascade, busy, django_assert_num_queries
+):
+    url = f"/followup/dashboard/?year={YEAR}"
+    login(client, org.executive)
+    with time_machine.travel(AUTUMN, tick=False):
+        client.get(url)  # warm up (session, content types) before counting
+        small = queries_of(client, url)
+        grow(org, cascade, busy, 12)
+        for n, due in enumerate((date(YEAR, 3, 1), date(YEAR, 4, 1), date(YEAR, 6, 1))):
+            DeadlineFactory(kind=DeadlineKind.REPORT, period=f"P{n}", due_date=due, title=f"R{n}")
+        DeadlineFactory(
+            kind=DeadlineKind.AGREEMENT, unit_level=level(4), due_date=date(YEAR, 3, 3), title="A"
+        )
+        for n in range(4):
+            goal = Element.objects.create(
+                strategy=cascade.group,
+                parent=cascade.theme_2,
+                level=cascade.goal_3.level,
+                code=f"T2.M{n}",
+                title=f"Measured {n}",
+                measure_kind=MeasureKind.KPI,
+                target_value=Decimal(10),
+            )
+            indicator = IndicatorFactory(code=f"MORE{n}")
+            KpiGoalFactory(goal=goal, indicator=indicator)
+            for month in (1, 2, 3, 4):
+                IndicatorValueFactory(
+                    indicator=indicator, unit=org.unit, period=f"{YEAR}-{month:02d}", value=n
+                )
+        for n, kind in enumerate([MeasureKind.COUNT, MeasureKind.COVERAGE] * 2):
+            goal = Element.objects.create(
+                strategy=cascade.group,
+                parent=cascade.theme_2,
+                level=cascade.goal_3.level,
+                code=f"T2.D{n}",
+                title=f"Derived {n}",
+                measure_kind=kind,
+                target_value=Decimal(5),
+            )
+            DerivedGoalFactory(
+                goal=goal,
+                counts=CountsWhat.UNITS,
+                unit_level=level(4 - n % 2),
+                scope_strategy=cascade.group,
+            )
+        with django_assert_num_queries(small):
+            response = client.get(url)
+    measured = [e for _theme, group in response.context["groups"] for e in group]
+    assert sum(e.goal.code.startswith("T2.M") and e.value is not None for e in measured) == 4
+    assert sum(e.goal.code.startswith("T2.D") and e.value is not None for e in measured) == 4
+    assert len(response.context["late_reports"]) >= 3

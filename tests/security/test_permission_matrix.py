@@ -563,6 +563,9 @@ WEB: list[Case] = [
     Case("indicators:indicator_detail", "GET", SIGNED, lambda w: {"code": "SICK"}),
     Case("indicators:goal_panel", "GET", SIGNED, lambda w: {"pk": w.goal.pk}),
     Case("indicators:unit_panel", "GET", SIGNED, lambda w: {"code": "unit-a1a"}),
+    Case(
+        "indicators:unit_chart", "GET", SIGNED, lambda w: {"code": "unit-a1a", "indicator": "SICK"}
+    ),
     Case("indicators:import_list", "GET", OFFICE),
     Case("indicators:import_new", "GET", OFFICE),
     Case("indicators:import_new", "POST", OFFICE, data=lambda w: {}),
@@ -904,6 +907,13 @@ API_CASES: list[Case] = [
     _api("GET", "/agreement-rules/{rule_id}", "get_rule", SIGNED, lambda w: {"rule_id": w.rule.pk}),
     _api("GET", "/indicators", "list_indicators", SIGNED),
     _api("GET", "/indicators/{code}", "get_indicator", SIGNED, lambda w: {"code": "SICK"}),
+    _api(
+        "GET",
+        "/indicators/{code}/series",
+        "indicator_series",
+        SIGNED,
+        lambda w: {"code": "SICK"},
+    ),
     _api("GET", "/values", "list_values", SIGNED),
     _api(
         "POST",

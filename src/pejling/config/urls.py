@@ -11,6 +11,7 @@ from pejling.followup import urls as followup_urls
 from pejling.overview import urls as overview_urls
 from pejling.overview import views as overview_views
 from pejling.publication import urls as publication_urls
+from pejling.sso import lazy as sso_lazy
 from pejling.sso import views as sso_views
 
 # The dashboard and compliance pages moved from followup to overview, keeping their paths and
@@ -45,8 +46,9 @@ urlpatterns = [
     path("publication/", include((publication_urls.publisher_urlpatterns, "publication"))),
     path("audit/", include("pejling.audit.urls")),
     path("sso/", include("pejling.sso.urls")),
-    path("sso/oidc/", include("mozilla_django_oidc.urls")),
-    path("sso/saml/", include("pejling.sso.saml")),  # SAML 2.0 service provider
+    # OpenID Connect and SAML 2.0: their libraries are imported at first use (sso/lazy.py).
+    path("sso/oidc/", include(sso_lazy.oidc_urlpatterns)),
+    path("sso/saml/", include(sso_lazy.saml_urlpatterns)),  # SAML 2.0 service provider
     path("api/v1/", api.urls),
     path("api/", include("pejling.api.urls")),
     path("admin/", admin.site.urls),

@@ -7,8 +7,9 @@ draft state (a draft is not yet a commitment), never cancelled initiatives.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,10 +17,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from pejling.agreements.coverage import committed_links
-from pejling.agreements.models import InitiativeGoal
+from pejling.agreements.coverage import committed_links, initiative_counts
 from pejling.followup.models import AssessmentStatus, CountsWhat, DerivedGoal, GoalAssessment
-from pejling.indicators.evaluation import Evaluation, evaluate_kpi
+from pejling.indicators.evaluation import Evaluation, evaluate_kpi, kpi_series
 from pejling.organisation.models import Unit
 from pejling.strategy.goal_status import GoalStatus
 from pejling.strategy.models import Element, MeasureKind
@@ -56,17 +56,66 @@ def goals_for_year(year: int) -> QuerySet[Element]:
     )
 
 
-def _links(goal: Element, derived: DerivedGoal, year: int) -> QuerySet[InitiativeGoal]:
-    links = committed_links(year=year, statuses=derived.counted_statuses())
-    if derived.scope_strategy_id:
-        links = links.filter(
-            goal__strategy_id=derived.scope_strategy_id, goal__level__holds_goals=True
+class _Link(NamedTuple):
+    """One committed goal link of the year, with what count and coverage goals read of it."""
+
+    goal_id: int
+    strategy_id: int
+    holds_goals: bool
+    initiative_id: int
+    status: str
+    title: str
+    unit_id: int
+    unit_name: str
+    unit_level_id: int
+
+
+def year_links(year: int) -> list[_Link]:
+    """Every committed goal link of ``year`` (``agreements.coverage``), in one query: count and
+    coverage goals pick theirs from it, whatever their number."""
+    return [
+        _Link(*row)
+        for row in committed_links(year=year).values_list(
+            "goal_id",
+            "goal__strategy_id",
+            "goal__level__holds_goals",
+            "initiative_id",
+            "initiative__status",
+            "initiative__title",
+            "initiative__agreement__unit_id",
+            "initiative__agreement__unit__name",
+            "initiative__agreement__unit__level_id",
         )
-    else:
-        links = links.filter(goal=goal)
-    if derived.unit_level_id:
-        links = links.filter(initiative__agreement__unit__level_id=derived.unit_level_id)
-    return links
+    ]
+
+
+def _links(goal: Element, derived: DerivedGoal, links: list[_Link]) -> list[_Link]:
+    """The links that count for ``goal``: of the counted statuses; of any goal of the scope
+    strategy, or of the goal itself; of units of the goal's level if it names one."""
+    statuses = {s for s in derived.counted_statuses() if initiative_counts(s)}
+    return [
+        link
+        for link in links
+        if link.status in statuses
+        and (
+            (link.strategy_id == derived.scope_strategy_id and link.holds_goals)
+            if derived.scope_strategy_id
+            else link.goal_id == goal.pk
+        )
+        and (not derived.unit_level_id or link.unit_level_id == derived.unit_level_id)
+    ]
+
+
+def open_units_by_level(level_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """The open units (id, name) of each level, by name, in one query."""
+    found: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pk, name, level_id in (
+        Unit.objects.filter(level_id__in=level_ids, closed_on__isnull=True)
+        .order_by("name")
+        .values_list("pk", "name", "level_id")
+    ):
+        found[level_id].append((pk, name))
+    return found
 
 
 def _expected_share(goal: Element, year: int, today: date) -> float:
@@ -112,7 +161,10 @@ def _judge(
         )
 
 
-def evaluate_count(goal: Element, year: int, today: date) -> Evaluation:
+def evaluate_count(
+    goal: Element, year: int, today: date, links: list[_Link] | None = None
+) -> Evaluation:
+    """``links``: the year's committed links when read already (``year_links``)."""
     derived = getattr(goal, "derived", None)
     target = float(goal.target_value) if goal.target_value is not None else None
     evaluation = Evaluation(
@@ -121,17 +173,13 @@ def evaluate_count(goal: Element, year: int, today: date) -> Evaluation:
     if derived is None or target is None:
         evaluation.reason = _("The goal does not say what to count or how many.")
         return evaluation
-    links = _links(goal, derived, year)
+    mine = _links(goal, derived, year_links(year) if links is None else links)
     if derived.counts == CountsWhat.INITIATIVES:
-        rows = list(
-            links.values_list("initiative__title", "initiative__agreement__unit__name").distinct()
-        )
+        rows = sorted({(link.title, link.unit_name) for link in mine})
         evaluation.behind = [f"{title} ({unit})" for title, unit in rows]
-        value = float(len(set(links.values_list("initiative_id", flat=True))))
+        value = float(len({link.initiative_id for link in mine}))
     else:
-        units = dict(
-            links.values_list("initiative__agreement__unit_id", "initiative__agreement__unit__name")
-        )
+        units = {link.unit_id: link.unit_name for link in mine}
         evaluation.behind = sorted(units.values())
         value = float(len(units))
     evaluation.value = value
@@ -151,7 +199,14 @@ def evaluate_count(goal: Element, year: int, today: date) -> Evaluation:
     return evaluation
 
 
-def evaluate_coverage(goal: Element, year: int, today: date) -> Evaluation:
+def evaluate_coverage(
+    goal: Element,
+    year: int,
+    today: date,
+    links: list[_Link] | None = None,
+    units_by_level: dict[int, list[tuple[int, str]]] | None = None,
+) -> Evaluation:
+    """``links``, ``units_by_level``: read already for every goal (``all_goal_evaluations``)."""
     derived = getattr(goal, "derived", None)
     target = float(goal.target_value) if goal.target_value is not None else 100.0
     evaluation = Evaluation(
@@ -160,21 +215,20 @@ def evaluate_coverage(goal: Element, year: int, today: date) -> Evaluation:
     if derived is None or derived.unit_level_id is None:
         evaluation.reason = _("The goal does not say which level must be covered.")
         return evaluation
-    units = list(
-        Unit.objects.filter(level_id=derived.unit_level_id, closed_on__isnull=True).order_by("name")
-    )
+    if units_by_level is None:
+        units_by_level = open_units_by_level({derived.unit_level_id})
+    units = units_by_level.get(derived.unit_level_id, [])
     if not units:
         evaluation.reason = _("There are no units of that level.")
         return evaluation
-    covered = set(
-        _links(goal, derived, year).values_list("initiative__agreement__unit_id", flat=True)
-    )
-    missing = [u for u in units if u.pk not in covered]
+    mine = _links(goal, derived, year_links(year) if links is None else links)
+    covered = {link.unit_id for link in mine}
+    missing = [name for pk, name in units if pk not in covered]
     value = round(100.0 * (len(units) - len(missing)) / len(units), 1)
     evaluation.value = value
     evaluation.progress = round(min(100.0, value / target * 100), 1) if target else None
-    evaluation.behind = [u.name for u in units if u.pk in covered]
-    evaluation.missing = [u.name for u in missing]
+    evaluation.behind = [name for pk, name in units if pk in covered]
+    evaluation.missing = missing
     expected = target * _expected_share(goal, year, today)
     level = derived.unit_level
     words = {
@@ -246,14 +300,28 @@ def all_goal_evaluations(*, year: int, today: date | None = None) -> list[Evalua
         "created_at"
     ):
         assessments[assessment.goal_id] = assessment  # the latest wins
+    points = kpi_series(goals, root)  # every KPI goal's series in one query
+    derived = [
+        g.derived
+        for g in goals
+        if g.measure_kind in (MeasureKind.COUNT, MeasureKind.COVERAGE)
+        and getattr(g, "derived", None)
+    ]
+    links = year_links(year) if derived else []  # every count and coverage goal's links
+    levels = {d.unit_level_id for d in derived if d.unit_level_id}
+    units_by_level = open_units_by_level(levels) if levels else {}
     result = []
     for goal in goals:
         if goal.measure_kind == MeasureKind.KPI:
-            result.append(evaluate_kpi(goal, getattr(goal, "kpi", None), root, today=today))
+            result.append(
+                evaluate_kpi(
+                    goal, getattr(goal, "kpi", None), root, today=today, points=points.get(goal.pk)
+                )
+            )
         elif goal.measure_kind == MeasureKind.COUNT:
-            result.append(evaluate_count(goal, year, today))
+            result.append(evaluate_count(goal, year, today, links))
         elif goal.measure_kind == MeasureKind.COVERAGE:
-            result.append(evaluate_coverage(goal, year, today))
+            result.append(evaluate_coverage(goal, year, today, links, units_by_level))
         elif goal.measure_kind == MeasureKind.ASSESSED:
             result.append(evaluate_assessed(goal, year, assessments.get(goal.pk)))
     for evaluation in result:

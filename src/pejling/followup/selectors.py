@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from pejling.agreements.coverage import COMMITTED_STATES, committed_links, is_committed
 from pejling.agreements.models import Agreement, AgreementState, RuleJustification
@@ -123,56 +123,89 @@ def compliance_matrix(
     return ComplianceMatrix(strategy, level, columns, rows)
 
 
+# An overdue list names at most this many units (the page links the rest through the count).
+OVERDUE_LISTED = 100
+
+
 @dataclass
 class Overdue:
     deadline: Deadline
-    units: list[Unit] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)  # the first OVERDUE_LISTED, in tree order
+    count: int = 0  # every late unit
+
+
+def _overdue(deadlines: list[Deadline], late: dict[int, list[int]]) -> list[Overdue]:
+    """Each deadline with its late units (ids in tree order): the first ones read in one query."""
+    listed = {pk for ids in late.values() for pk in ids[:OVERDUE_LISTED]}
+    units = Unit.objects.in_bulk(list(listed)) if listed else {}
+    return [
+        Overdue(
+            d,
+            [units[pk] for pk in late.get(d.pk, [])[:OVERDUE_LISTED]],
+            len(late.get(d.pk, [])),
+        )
+        for d in deadlines
+    ]
 
 
 def overdue_agreements(*, year: int, today: date, within: Unit | None = None) -> list[Overdue]:
-    """For each passed agreement deadline, the units of its level whose agreement is not submitted."""
-    result = []
-    deadlines = Deadline.objects.filter(
-        year=year, kind=DeadlineKind.AGREEMENT, due_date__lt=today, unit_level__isnull=False
-    ).select_related("unit_level")
-    for deadline in deadlines:
-        units = Unit.objects.filter(level=deadline.unit_level, closed_on__isnull=True)
-        if within is not None:
-            units = units.filter(path__startswith=within.path)
-        # One subquery on the agreements: ``exclude(agreements__year=..., agreements__state__in=...)``
-        # could match two different agreements (last year's published one, this year's draft).
-        done = Agreement.objects.filter(year=year, state__in=COMMITTED_STATES).values("unit_id")
-        late = units.exclude(pk__in=done).order_by("path")
-        result.append(Overdue(deadline, list(late)))
-    return result
+    """For each passed agreement deadline, the units of its level whose agreement is not
+    submitted. Three queries whatever the number of deadlines and units."""
+    deadlines = list(
+        Deadline.objects.filter(
+            year=year, kind=DeadlineKind.AGREEMENT, due_date__lt=today, unit_level__isnull=False
+        ).select_related("unit_level")
+    )
+    if not deadlines:
+        return []
+    units = Unit.objects.filter(
+        level_id__in={d.unit_level_id for d in deadlines}, closed_on__isnull=True
+    )
+    if within is not None:
+        units = units.filter(path__startswith=within.path)
+    # One subquery on the agreements: ``exclude(agreements__year=..., agreements__state__in=...)``
+    # could match two different agreements (last year's published one, this year's draft).
+    done = Agreement.objects.filter(year=year, state__in=COMMITTED_STATES).values("unit_id")
+    by_level: dict[int, list[int]] = defaultdict(list)
+    for pk, level_id in units.exclude(pk__in=done).order_by("path").values_list("pk", "level_id"):
+        by_level[level_id].append(pk)
+    return _overdue(deadlines, {d.pk: by_level.get(d.unit_level_id or 0, []) for d in deadlines})
 
 
 def overdue_reports(*, year: int, today: date, within: Unit | None = None) -> list[Overdue]:
     """For each passed report deadline, the units with an agreed agreement that have not
-    reported on every initiative."""
-    result = []
-    for deadline in Deadline.objects.filter(
-        year=year, kind=DeadlineKind.REPORT, due_date__lt=today
-    ):
-        agreements = Agreement.objects.filter(
-            year=year, state__in=[AgreementState.AGREED, AgreementState.PUBLISHED]
-        ).annotate(
-            n_initiatives=Count("initiatives", distinct=True),
-            n_reports=Count(
-                "initiatives__reports",
-                filter=Q(initiatives__reports__deadline=deadline),
-                distinct=True,
-            ),
+    reported on every initiative. Four queries whatever the number of deadlines and units:
+    counts per agreement and per (agreement, deadline), compared as numbers."""
+    deadlines = list(
+        Deadline.objects.filter(year=year, kind=DeadlineKind.REPORT, due_date__lt=today)
+    )
+    if not deadlines:
+        return []
+    agreements = Agreement.objects.filter(
+        year=year, state__in=[AgreementState.AGREED, AgreementState.PUBLISHED]
+    )
+    if within is not None:
+        agreements = agreements.filter(unit__path__startswith=within.path)
+    sizes = list(
+        agreements.annotate(n=Count("initiatives"))
+        .order_by("unit__path")
+        .values_list("pk", "unit_id", "n")
+    )
+    reported: dict[tuple[int, int], int] = {
+        (agreement_id, deadline_id): n
+        for agreement_id, deadline_id, n in StatusReport.objects.filter(
+            deadline__in=deadlines, initiative__agreement__in=agreements
         )
-        if within is not None:
-            agreements = agreements.filter(unit__path__startswith=within.path)
-        late = [
-            a.unit
-            for a in agreements.select_related("unit").order_by("unit__path")
-            if a.n_reports < a.n_initiatives
-        ]
-        result.append(Overdue(deadline, late))
-    return result
+        .values_list("initiative__agreement_id", "deadline_id")
+        .annotate(n=Count("initiative_id", distinct=True))
+        .values_list("initiative__agreement_id", "deadline_id", "n")
+        .order_by()
+    }
+    late = {
+        d.pk: [unit_id for pk, unit_id, n in sizes if reported.get((pk, d.pk), 0) < n]
+        for d in deadlines
+    }
+    return _overdue(deadlines, late)
 
 
 def unit_overdue(unit: Unit, *, year: int, today: date) -> list[Deadline]:

@@ -6,3 +6,10 @@ class IndicatorsConfig(AppConfig):
     name = "pejling.indicators"
     label = "indicators"
     verbose_name = _("indicators")
+
+    def ready(self) -> None:
+        from pejling.indicators import aggregate
+        from pejling.organisation.models import unit_moved
+
+        # A unit moved in the tree: the roll-up cache of the units it left and joined.
+        unit_moved.connect(aggregate.on_unit_moved, dispatch_uid="indicators.rollups.moved")

@@ -7,17 +7,21 @@ description and a data table (see the ``indicators/_chart.html`` template).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import vl_convert
+from django.core.cache import cache
 from django.utils.translation import get_language, gettext
 
 from pejling.indicators.completeness import PeriodCompleteness
 from pejling.indicators.evaluation import Evaluation
 from pejling.indicators.rollups import Point
+
+CHART_CACHE_SECONDS = 7 * 24 * 3600
 
 COLORS = {
     "value": "#1e5aa8",
@@ -40,10 +44,19 @@ class Chart:
 
     @property
     def svg(self) -> str:
-        """The chart in the active language: its numbers' separators, months and dates."""
-        return render_svg(
-            json.dumps(self.spec, sort_keys=True, default=str), get_language() or "en"
-        )
+        """The chart in the active language: its numbers' separators, months and dates.
+
+        Cached by content (the specification with its data, and the language) in the shared
+        cache: the same figures are drawn once for every reader and every server process, and
+        new figures make a new key, so nothing needs invalidating."""
+        spec_json = json.dumps(self.spec, sort_keys=True, default=str)
+        language = get_language() or "en"
+        key = "chart-svg:" + hashlib.sha256(f"{language}\n{spec_json}".encode()).hexdigest()
+        svg = cache.get(key)
+        if svg is None:
+            svg = render_svg(spec_json, language)
+            cache.set(key, svg, timeout=CHART_CACHE_SECONDS)
+        return str(svg)
 
 
 # Vega's number format (d3-format) and time format (d3-time-format) locales per UI language:

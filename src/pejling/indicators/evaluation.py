@@ -40,7 +40,7 @@ from pejling.indicators.completeness import (
     outdated,
 )
 from pejling.indicators.models import Indicator, KpiGoal, Periodicity
-from pejling.indicators.rollups import Point, series
+from pejling.indicators.rollups import Point, series, series_of_many
 from pejling.organisation.models import Unit
 from pejling.strategy.goal_status import GoalStatus, status_label, tone
 from pejling.strategy.models import Element, MeasureKind
@@ -246,8 +246,15 @@ def _complete_points(
 
 
 def evaluate_kpi(
-    goal: Element, kpi: KpiGoal | None, root: Unit | None, *, today: date | None = None
+    goal: Element,
+    kpi: KpiGoal | None,
+    root: Unit | None,
+    *,
+    today: date | None = None,
+    points: list[Point] | None = None,
 ) -> Evaluation:
+    """How a KPI goal stands; ``points``: its series when read already (``goal_evaluations``
+    reads every goal's series in one query)."""
     today = today or timezone.localdate()
     unit = (kpi.unit if kpi and kpi.unit_id else None) or root
     indicator = kpi.indicator if kpi else None
@@ -266,7 +273,7 @@ def evaluate_kpi(
         evaluation.reason = _("No indicator is linked to this goal.")
         return evaluation
     evaluation.expected = _expected_by(goal, today)
-    all_points = series(indicator, unit)
+    all_points = series(indicator, unit) if points is None else points
     evaluation.points = all_points
     points = _complete_points(evaluation, indicator, unit, all_points, today)
     if not points:
@@ -388,9 +395,26 @@ def kpi_goals(year: int | None = None) -> QuerySet[Element]:
     return qs.order_by("strategy__position", "position", "code")
 
 
+def kpi_series(goals: list[Element], root: Unit | None) -> dict[int, list[Point]]:
+    """The series of every KPI goal among ``goals`` by goal id, in one query."""
+    measured: dict[int, tuple[Indicator, Unit]] = {}
+    for goal in goals:
+        kpi = getattr(goal, "kpi", None) if goal.measure_kind == MeasureKind.KPI else None
+        unit = (kpi.unit if kpi and kpi.unit_id else None) or root
+        if kpi is not None and unit is not None:
+            measured[goal.pk] = (kpi.indicator, unit)
+    found = series_of_many(list(measured.values()))
+    return {pk: found[(ind.pk, unit.pk)] for pk, (ind, unit) in measured.items()}
+
+
 def goal_evaluations(*, year: int | None = None, today: date | None = None) -> list[Evaluation]:
+    """Every KPI goal evaluated: three queries whatever the number of goals."""
     root = Unit.objects.filter(depth=1).order_by("path").first()
+    goals = list(kpi_goals(year))
+    points = kpi_series(goals, root)
     return [
-        evaluate_kpi(goal, getattr(goal, "kpi", None), root, today=today)
-        for goal in kpi_goals(year)
+        evaluate_kpi(
+            goal, getattr(goal, "kpi", None), root, today=today, points=points.get(goal.pk)
+        )
+        for goal in goals
     ]

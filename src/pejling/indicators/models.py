@@ -473,3 +473,44 @@ class SourceFetch(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("indicators:fetch_detail", args=[self.pk])
+
+
+class IndicatorRollup(models.Model):
+    """A cache: one base indicator's values over one unit's whole subtree for one period.
+
+    Derived from :class:`IndicatorValue` and kept current by ``indicators/aggregate.py`` in the
+    transaction of every write of values and every move in the tree; ``pejling rebuild-rollups``
+    derives it again from the values, and the tests prove the two agree. Every column is a
+    decomposable aggregate (a parent's row is its own value combined with its children's rows),
+    so each rule reads what it needs: ``sum``/``latest`` the total, ``mean`` total ÷ count,
+    ``max``/``min`` the extremes, ``weighted_mean`` Σ(value × weight) ÷ Σ weight over the units
+    that carry both, ``ratio`` the totals of its numerator and denominator.
+    """
+
+    # No foreign-key checks in the database (a cache written set-based, rebuilt from the values
+    # at will); deleting an indicator deletes its rows.
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    period = models.CharField(max_length=10)
+    period_start = models.DateField()
+    count = models.PositiveIntegerField()  # values in the subtree
+    total = models.DecimalField(max_digits=30, decimal_places=6)
+    lowest = models.DecimalField(max_digits=20, decimal_places=6)
+    highest = models.DecimalField(max_digits=20, decimal_places=6)
+    weighted = models.DecimalField(max_digits=36, decimal_places=6, null=True)  # Σ value × w
+    weights = models.DecimalField(max_digits=30, decimal_places=6, null=True)  # Σ w
+
+    class Meta:
+        verbose_name = _("indicator roll-up")
+        verbose_name_plural = _("indicator roll-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "unit", "period"], name="one_rollup_per_unit_period"
+            )
+        ]
+        indexes = [models.Index(fields=["unit", "indicator"], name="rollup_unit_indicator")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.unit_id} {self.period}"

@@ -3,6 +3,7 @@ the system, ``SYSTEM``, loading a strategy package); values come in through impo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pejling.core.history import SYSTEM, StateConflictError, delete_as, save_as
+from pejling.indicators import aggregate
 from pejling.indicators.fetching import next_run
 from pejling.indicators.models import (
     AreaMapping,
@@ -42,7 +44,15 @@ def indicator_save(*, indicator: Indicator, by: Any) -> Indicator:
     weight, nothing is computed from itself)."""
     _require_office(by)
     indicator.full_clean()
+    stored_weight = (
+        Indicator.objects.filter(pk=indicator.pk).values_list("weight_id", flat=True).first()
+        if indicator.pk
+        else None
+    )
     save_as(indicator, by)
+    aggregate.on_indicator_saved(
+        indicator=indicator, weight_changed=stored_weight != indicator.weight_id
+    )
     return indicator
 
 
@@ -192,3 +202,30 @@ def fetch_delete(*, fetch: SourceFetch, by: Any) -> None:
     """Stop fetching a series (the values already imported stay)."""
     _require_office(by)
     delete_as(fetch, by)
+
+
+def values_delete(
+    *,
+    by: Any,
+    indicator: Indicator,
+    unit_ids: Iterable[int] | None = None,
+    periods: Iterable[str] | None = None,
+) -> int:
+    """Remove stored values of ``indicator`` (of some units, some periods, or all); each gets
+    its history row, and the roll-up cache follows. Returns how many were removed."""
+    _require_office(by)
+    qs = IndicatorValue.objects.filter(indicator=indicator)
+    if unit_ids is not None:
+        qs = qs.filter(unit_id__in=list(unit_ids))
+    if periods is not None:
+        qs = qs.filter(period__in=list(periods))
+    scope = list(qs.values_list("unit_id", "period"))
+    if not scope:
+        return 0
+    qs.delete()  # history rows by signal
+    aggregate.apply_value_changes(
+        indicator_ids=[indicator.pk],
+        periods={period for _unit, period in scope},
+        unit_ids={unit for unit, _period in scope},
+    )
+    return len(scope)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("goals/<int:pk>/", views.goal_panel, name="goal_panel"),
     path("goals/<int:pk>/link/", manage_views.goal_link, name="goal_link"),
     path("units/<str:code>/", views.unit_panel, name="unit_panel"),
+    path("units/<str:code>/<str:indicator>/", views.unit_chart, name="unit_chart"),
     path("<str:code>/", views.indicator_detail, name="indicator_detail"),
     path("<str:code>/edit/", manage_views.indicator_edit, name="indicator_edit"),
     path("<str:code>/archive/", manage_views.indicator_archive, name="indicator_archive"),

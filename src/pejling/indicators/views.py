@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -124,39 +124,54 @@ def goal_panel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def unit_panel(request: HtmxHttpRequest, code: str) -> HttpResponse:
-    """Every indicator with values in the unit's subtree, as charts with data tables."""
-    unit = get_object_or_404(Unit, code=code)
-    indicators = Indicator.objects.select_related("numerator", "denominator").order_by("code")
-    with_data = set(
-        IndicatorValue.objects.filter(unit__path__startswith=unit.path)
-        .values_list("indicator_id", flat=True)
-        .distinct()
+# The unit panel draws this many charts at once; the rest are fetched as they scroll into view.
+INLINE_CHARTS = 2
+
+
+def _unit_chart(indicator: Indicator, unit: Unit) -> charts.Chart | None:
+    points = rollups.series(indicator, unit)
+    if not points:
+        return None
+    return charts.series_chart(
+        title=indicator.name,
+        description=f"{unit.name}: {indicator.get_aggregation_display()}",
+        points=points[-24:],
+        unit_label=indicator.get_measure_unit_display(),
     )
-    items = []
-    for indicator in indicators:
-        base_ids = (
-            {indicator.numerator_id, indicator.denominator_id}
-            if indicator.is_derived
-            else {indicator.pk}
-        )
-        if not base_ids <= with_data:
-            continue
-        points = rollups.series(indicator, unit)
-        if points:
-            items.append(
-                (
-                    indicator,
-                    charts.series_chart(
-                        title=indicator.name,
-                        description=f"{unit.name}: {indicator.get_aggregation_display()}",
-                        points=points[-24:],
-                        unit_label=indicator.get_measure_unit_display(),
-                    ),
-                )
-            )
+
+
+def unit_panel(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """Every indicator with values in the unit's subtree: the first charts drawn, the others
+    loaded as they scroll into view. Which indicators have data is read from the roll-up cache
+    (one indexed query), so the cost does not grow with the subtree or the indicators."""
+    unit = get_object_or_404(Unit, code=code)
+    with_data = rollups.indicator_ids_with_data(unit)
+    indicators = [
+        indicator
+        for indicator in Indicator.objects.order_by("code")
+        if with_data and set(rollups.base_ids(indicator)) <= with_data
+    ]
+    items = [
+        (indicator, _unit_chart(indicator, unit) if n < INLINE_CHARTS else None)
+        for n, indicator in enumerate(indicators)
+    ]
     return render_panel(
         request, "indicators/unit_panel.html", unit.name, {"unit": unit, "items": items}
+    )
+
+
+def unit_chart(request: HtmxHttpRequest, code: str, indicator: str) -> HttpResponse:
+    """One indicator's chart for a unit's subtree (the unit panel loads it lazily)."""
+    unit = get_object_or_404(Unit, code=code)
+    found = get_object_or_404(Indicator, code=indicator)
+    chart = _unit_chart(found, unit)
+    if chart is None:
+        raise Http404
+    return render_panel(
+        request,
+        "indicators/_unit_chart.html",
+        f"{found.name} – {unit.name}",
+        {"unit": unit, "indicator": found, "chart": chart},
     )
 
 

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
-from treebeard.mp_tree import MP_Node
+from treebeard.mp_tree import MP_Node, MP_NodeManager
+
+# Sent after a unit moved with its subtree to another place in the tree (in the move's
+# transaction), with ``unit_id`` and ``old_ancestor_ids``: apps that keep something per subtree
+# (the indicators' roll-up cache) bring it in line. Renumbering among siblings is no move.
+unit_moved = Signal()
+
+
+class UnitManager(MP_NodeManager):
+    """Treebeard's manager; :meth:`move` also announces the move (``unit_moved``), so every
+    caller (the unit page, the organisation sync) keeps the trees' dependants current."""
+
+    def move(self, node: Any, target: Any, pos: str | None = None) -> Any:
+        step = node.steplen
+        fresh_path = self.filter(pk=node.pk).values_list("path", flat=True).first() or node.path
+        old_ids = set(
+            self.filter(
+                path__in=[fresh_path[:i] for i in range(step, len(fresh_path), step)]
+            ).values_list("pk", flat=True)
+        )
+        result = super().move(node, target, pos)
+        unit_moved.send(sender=self.model, unit_id=node.pk, old_ancestor_ids=old_ids)
+        return result
 
 
 class UnitLevel(models.Model):  # type: ignore[django-manager-missing]
@@ -48,6 +73,7 @@ class Unit(MP_Node):
 
     node_order_by = ["name"]
     history = HistoricalRecords()
+    objects = UnitManager()
 
     class Meta:
         verbose_name = _("unit")

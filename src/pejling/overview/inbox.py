@@ -217,9 +217,7 @@ def portfolio_decisions(user: Any, year: int, today: date) -> list[InboxItem]:
     meetings = (
         Meeting.objects.filter(Q(team__members=user) | Q(team__chair=user), held_on__gte=today)
         .annotate(
-            waiting=Count(
-                "agenda", filter=Q(agenda__state=ChallengeState.ON_AGENDA), distinct=True
-            )
+            waiting=Count("agenda", filter=Q(agenda__state=ChallengeState.ON_AGENDA), distinct=True)
         )
         .filter(waiting__gt=0)
         .select_related("team")

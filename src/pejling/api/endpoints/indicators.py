@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Substr
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,6 +23,7 @@ from pejling.api.endpoints.organisation import within_unit
 from pejling.api.errors import ApiError, invalid, not_found
 from pejling.api.pagination import paginate
 from pejling.api.schemas import NO_NUL, Cursor, Limit, Within, responses
+from pejling.indicators import aggregate, rollups
 from pejling.indicators.imports import MESSAGES, import_observations
 from pejling.indicators.models import Indicator, IndicatorValue
 from pejling.indicators.sources.records import (
@@ -28,6 +33,7 @@ from pejling.indicators.sources.records import (
     PeriodError,
     parse_period,
 )
+from pejling.organisation.models import Unit
 from pejling.organisation.permissions import is_strategy_office
 
 router = Router(tags=["indicators"])
@@ -104,6 +110,151 @@ def get_indicator(request: HttpRequest, code: IndicatorCode) -> IndicatorOut:
     if indicator is None:
         raise not_found()
     return indicator_out(indicator)
+
+
+# Series ----------------------------------------------------------------------------------------
+
+
+class SeriesScope(StrEnum):
+    OWN = "own"
+    SUBTREE = "subtree"
+    CHILDREN = "children"
+
+
+SeriesUnit = Annotated[
+    str | None,
+    Query(
+        None,
+        max_length=50,
+        pattern=NO_NUL,
+        description="A unit code (without it: the whole organisation)",
+    ),
+]
+
+
+class SeriesPointOut(Schema):
+    period: str
+    period_start: date
+    value: float
+    count: int = Field(description="Stored values behind the value (for a ratio: numerator's)")
+    completeness: float = Field(description="count ÷ units, from 0 to 1")
+
+
+class UnitSeriesOut(Schema):
+    unit: str
+    unit_name: str
+    units: int = Field(description="Units the value covers (the unit, or its whole subtree)")
+    points: list[SeriesPointOut]
+
+
+class SeriesOut(Schema):
+    indicator: str
+    aggregation: str = Field(description="The rule that rolls the values up the tree")
+    measure_unit: str
+    scale: float
+    unit: str
+    scope: SeriesScope
+    series: list[UnitSeriesOut]
+
+
+def _unit_series(unit: Unit, units: int, points: list[rollups.CountedPoint]) -> UnitSeriesOut:
+    return UnitSeriesOut(
+        unit=unit.code,
+        unit_name=unit.name,
+        units=units,
+        points=[
+            SeriesPointOut(
+                period=p.period,
+                period_start=p.period_start,
+                value=float(p.value),
+                count=p.count,
+                completeness=round(min(1.0, p.count / units), 4) if units else 0.0,
+            )
+            for p in points
+        ],
+    )
+
+
+@router.get(
+    "/indicators/{code}/series",
+    response=responses(SeriesOut),
+    summary="An indicator rolled up for a unit: own, subtree, or its children side by side",
+    description=(
+        "Read from the roll-up cache kept current on every write: `subtree` (default) is the "
+        "unit's value over its whole subtree by the indicator's rule, `own` its own stored "
+        "values only, `children` each child's subtree value side by side. Without `unit`, the "
+        "whole organisation (the first root). `completeness` is the share of the units covered "
+        "that have a stored value for the period."
+    ),
+)
+def indicator_series(
+    request: HttpRequest,
+    code: IndicatorCode,
+    unit: SeriesUnit = None,
+    scope: SeriesScope = SeriesScope.SUBTREE,
+    period_from: PeriodText = None,
+    period_to: PeriodText = None,
+) -> SeriesOut:
+    principal(request)
+    # Cached in the shared cache under the roll-ups' generation: any write of values, move in
+    # the tree or change of an indicator starts a new one, for every server process at once.
+    key = "api:series:" + json.dumps(
+        [aggregate.version(), code, unit, scope, period_from, period_to]
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return SeriesOut.model_validate(cached)
+    answer = _series(code, unit, scope, period_from, period_to)
+    cache.set(key, answer.model_dump(mode="json"), timeout=SERIES_CACHE_SECONDS)
+    return answer
+
+
+SERIES_CACHE_SECONDS = 3600
+
+
+def _series(
+    code: str, unit: str | None, scope: SeriesScope, period_from: str | None, period_to: str | None
+) -> SeriesOut:
+    indicator = Indicator.objects.filter(code=code).first()
+    if indicator is None:
+        raise not_found()
+    found = within_unit(unit, "unit") or Unit.objects.filter(depth=1).order_by("path").first()
+    if found is None:
+        raise not_found()
+    start = _period_start(period_from, "period_from")
+    end = _period_start(period_to, "period_to")
+    if scope == SeriesScope.OWN:
+        series = [
+            _unit_series(found, 1, rollups.own_series(indicator, found, start=start, end=end))
+        ]
+    elif scope == SeriesScope.SUBTREE:
+        units = Unit.objects.filter(path__startswith=found.path).count()
+        points = rollups.subtree_series(indicator, [found], start=start, end=end)[found.pk]
+        series = [_unit_series(found, units, points)]
+    else:
+        children = list(
+            Unit.objects.filter(path__startswith=found.path, depth=found.depth + 1).order_by("name")
+        )
+        prefix = len(found.path) + found.steplen
+        sizes = dict(
+            Unit.objects.filter(path__startswith=found.path, depth__gt=found.depth)
+            .annotate(branch=Substr("path", 1, prefix))
+            .values("branch")
+            .annotate(n=Count("pk"))
+            .values_list("branch", "n")
+            .order_by()
+        )
+        by_child = rollups.subtree_series(indicator, children, start=start, end=end)
+        series = [_unit_series(c, sizes.get(c.path, 1), by_child[c.pk]) for c in children]
+    return SeriesOut(
+        indicator=indicator.code,
+        aggregation=indicator.aggregation,
+        measure_unit=indicator.measure_unit,
+        scale=float(indicator.scale),
+        unit=found.code,
+        scope=scope,
+        series=series,
+    )
 
 
 # Values ----------------------------------------------------------------------------------------

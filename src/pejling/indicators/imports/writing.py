@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 from django.utils import timezone
 
+from pejling.indicators import aggregate
 from pejling.indicators.models import ImportBatch, IndicatorValue
 
 from .checking import MappedValue
@@ -31,12 +32,32 @@ def write_values(values: Values, batch: ImportBatch) -> tuple[int, int]:
     """Store the values (inside the caller's transaction); returns (created, updated).
 
     A value already stored with the same number is left alone and not counted as updated.
+    The roll-up cache follows in the same transaction.
     """
     if connection.vendor == "postgresql":
-        return _write_postgresql(values, batch)
-    if not isinstance(values, list):
-        values = _mapped(values)
-    return _write_generic(values, batch)
+        counts = _write_postgresql(values, batch)
+    else:
+        if not isinstance(values, list):
+            values = _mapped(values)
+        counts = _write_generic(values, batch)
+    if any(counts):
+        aggregate.apply_value_changes(**_scope(values))
+    return counts
+
+
+def _scope(values: Values) -> dict[str, list]:
+    """What the written values touch: their indicators, periods and units (for the cache)."""
+    if isinstance(values, list):
+        return {
+            "indicator_ids": list({v.indicator_id for v in values}),
+            "periods": list({v.period for v in values}),
+            "unit_ids": list({v.unit_id for v in values}),
+        }
+    return {
+        "indicator_ids": values.get_column("indicator_id").unique().to_list(),
+        "periods": values.get_column("period").unique().to_list(),
+        "unit_ids": values.get_column("unit_id").unique().to_list(),
+    }
 
 
 def _mapped(frame: pl.DataFrame) -> list[MappedValue]:

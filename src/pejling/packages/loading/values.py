@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from pejling.indicators import aggregate
 from pejling.indicators.models import Indicator, IndicatorValue
 from pejling.indicators.sources.records import Period, parse_period
 from pejling.packages.formats import to_decimal
@@ -61,6 +62,8 @@ class ValueWriter(WriterBase):
         )
         gone = [pk for pk, _value in existing.values()]
         IndicatorValue.objects.filter(pk__in=gone).delete()  # history rows by signal
+        if new or changed or gone:
+            aggregate.apply_value_changes(indicator_ids=[indicator.pk])  # the roll-up cache
         self.report.count("indicator value", "created", len(new))
         self.report.count("indicator value", "updated", len(changed))
         self.report.count("indicator value", "removed", len(gone))
