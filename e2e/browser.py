@@ -294,7 +294,8 @@ def _route_to_crawl(path: str) -> str | None:
 
 def _linked_paths(page: Page, watch: PageWatch) -> list[str]:
     """The same-origin paths (with query) the page links to, static files left out."""
-    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    # Download links (a table as Excel or CSV) are files, not pages: left out.
+    hrefs = page.eval_on_selector_all("a[href]:not([download])", "links => links.map(a => a.href)")
     paths = []
     for href in hrefs:
         if not watch.same_origin(href):
