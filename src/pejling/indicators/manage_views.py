@@ -226,6 +226,7 @@ def fetch_new(request: HttpRequest, code: str) -> HttpResponse:
                 time_dimension=time_dim.id if time_dim else "",
                 picks=picks,
                 sums=sums,
+                labels=form.labels(),
                 periods=form.cleaned_data.get("periods") or [],
                 schedule=form.cleaned_data["schedule"],
                 created_by=request.user if request.user.is_authenticated else None,
