@@ -170,3 +170,41 @@ def test_the_office_runs_an_indicator_from_the_browser(
         page.locator("figure.chart svg text").filter(has_text=re.compile(r"^\d+/\d+$"))
     ).to_have_count(1)
     shoot(page, "indicator-incomplete")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_office_picks_organisational_units_of_kolada(
+    page: Page, recorded: RecordedSources, language: str
+) -> None:
+    """Kolada's organisational units: choose them over municipalities, find a municipality's
+    schools, map one to our unit, preview, save (answers constructed in Kolada's shape)."""
+    t = lambda message: _(message, language)  # noqa: E731
+    log_in(page, "strategi")
+    if language != "sv":
+        choose_language(page, language)
+    indicator = Indicator.objects.create(
+        code="BEHORIGA", name="Behöriga elever", measure_unit="%", periodicity="year",
+        aggregation="mean", direction="higher",
+    )  # fmt: skip
+    visit(page, f"/indicators/{indicator.code}/fetches/new/?source=kolada&series=U15011")
+    page.get_by_label(t("Organisational units (schools, care homes…)")).check()
+    submit(page, page.get_by_role("button", name=t("Show")))
+    expect(page.locator("main")).to_contain_text(
+        t("Choose a municipality above to find its units.")
+    )
+    page.get_by_label(t("Municipality of the units")).select_option("1440")
+    page.get_by_label(t("Name of the unit (optional)")).fill("skola")
+    submit(page, page.get_by_role("button", name=t("Find units")))
+    expect(page.get_by_role("status")).to_contain_text("3")
+    shoot(page, "fetch-kolada-ou")
+    page.locator("[name=area-V15E144001301]").fill("BUF")
+    page.locator("[name=periods][value='2023']").check()
+    page.locator("[name=periods][value='2024']").check()
+    submit(page, page.get_by_role("button", name=t("Preview")))
+    preview = page.locator("section[aria-labelledby=preview-heading]")
+    expect(preview.locator("tbody tr")).to_have_count(2)
+    expect(preview).to_contain_text("V15E144001301")
+    submit(page, page.get_by_role("button", name=t("Save")))
+    fetch = SourceFetch.objects.get(indicator=indicator)
+    assert fetch.area_dimension == "ou"
+    shoot(page, "fetch-kolada-ou-detail")

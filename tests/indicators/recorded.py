@@ -21,7 +21,9 @@ from pejling.indicators import national
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# (host part of the base URL, path after the base, method) → fixture file
+# (source, path after the base) → fixture file; the longest route the request's path starts
+# with answers. A route with a query (``/kpi?id=U15011``) is matched against the path and the
+# query, so it answers before the bare path.
 ROUTES: dict[tuple[str, str], Path] = {
     ("kolada", "/kpi"): FIXTURES
     / "kolada"
@@ -30,6 +32,11 @@ ROUTES: dict[tuple[str, str], Path] = {
     ("kolada", "/data/kpi/N00090"): FIXTURES
     / "kolada"
     / "data-v3-N00090-0180-1480-2023-2024.constructed.json",
+    ("kolada", "/kpi?id=U15011"): FIXTURES / "kolada" / "kpi-v3-id-U15011.constructed.json",
+    ("kolada", "/ou"): FIXTURES / "kolada" / "ou-v3-municipality-1440-title-skola.constructed.json",
+    ("kolada", "/oudata/kpi/U15011"): FIXTURES
+    / "kolada"
+    / "oudata-v3-U15011-V15E144001301-V15E144001401-2023-2024.constructed.json",
     ("statbank", "/tables"): FIXTURES / "statbank" / "tables-da.constructed.json",
     ("statbank", "/tableinfo"): FIXTURES / "statbank" / "tableinfo-FOLK1A-da.constructed.json",
     ("statbank", "/data"): FIXTURES
@@ -71,7 +78,10 @@ class RecordedSources:
         self.requests.append((request.get_method(), url, body))
         for source, base in BASES.items():
             if url.startswith(base):
-                path = urllib.parse.urlsplit(url).path[len(urllib.parse.urlsplit(base).path) :]
+                parts = urllib.parse.urlsplit(url)
+                path = parts.path[len(urllib.parse.urlsplit(base).path) :]
+                if parts.query:
+                    path += "?" + parts.query
                 for (route_source, prefix), fixture in sorted(
                     ROUTES.items(), key=lambda item: -len(item[0][1])
                 ):

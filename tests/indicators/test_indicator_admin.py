@@ -453,6 +453,9 @@ def test_save_fetch_now_and_the_outcome_on_the_page(
     assert stored["2024Q1"] == Decimal(321548 + 331012)
     page = text(client.get(fetch.get_absolute_url()))
     assert "Fetched" in page and "Values for our units</dt><dd>4" in page
+    # The picks by the source's names, the code beside the value.
+    assert "<dt>civilstand</dt><dd>I alt (TOT)</dd>" in page
+    assert "<dt>køn</dt><dd>Sum over all (the source" in page
     detail = text(client.get(population.get_absolute_url()))
     assert "Fetched from national statistics" in detail and "4 created, 0 updated" in detail
     # Again: nothing changed, nothing written.

@@ -70,7 +70,7 @@ class Preview:
 
 def preview(fetch: SourceFetch) -> Preview:
     """Fetch and check without writing anything."""
-    mapping = national.stored_mapping(fetch.source)
+    mapping = national.stored_mapping(fetch.source, fetch.area_dimension)
     fetched = national.fetch(query_of(fetch, mapping))
     kept = national.keep_mapped(fetched.result, mapping, fetch.indicator.code)
     checked = check_observations(kept.result, unit_codes=kept.unit_codes)
@@ -94,7 +94,7 @@ def run(fetch_id: int, by: Any) -> SourceFetch:
     """Run the fetch and record how it went (never raises for the source's faults)."""
     fetch = SourceFetch.objects.select_related("indicator").get(pk=fetch_id)
     SourceFetch.objects.filter(pk=fetch_id).update(status=FetchStatus.RUNNING)
-    mapping = national.stored_mapping(fetch.source)
+    mapping = national.stored_mapping(fetch.source, fetch.area_dimension)
     outcome: dict[str, Any] = {
         "last_run_at": timezone.now(),
         "last_fetched": 0,

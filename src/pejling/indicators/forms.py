@@ -182,3 +182,17 @@ class SeriesForm(forms.Form):
             else:
                 picks[dim.id] = value
         return picks, sums
+
+    def labels(self) -> dict[str, dict[str, str]]:
+        """The source's names of the dimensions and of the values picked, kept on the fetch
+        so its page shows "Kön: Totalt (T)" rather than codes."""
+        picks, _sums = self.picks_and_sums()
+        out: dict[str, dict[str, str]] = {}
+        for dim in self.info.others:
+            named = {"label": dim.label or dim.id}
+            if dim.id in picks:
+                category = next((c for c in dim.categories if c.code == picks[dim.id]), None)
+                if category is not None and category.label:
+                    named["value"] = category.label
+            out[dim.id] = named
+        return out

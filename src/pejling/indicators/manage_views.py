@@ -184,7 +184,13 @@ def fetch_new(request: HttpRequest, code: str) -> HttpResponse:
                 context["hits"] = national.search(source, search_form.cleaned_data["q"])
                 context["searched"] = True
             return render(request, "indicators/fetch_new.html", context)
-        info = national.describe(source, series)
+        if source == StatisticsSource.KOLADA and params.get("areas") == national.KOLADA_OU:
+            context |= _kolada_ou_search(params)
+            info = national.describe(
+                source, series, area_kind=national.KOLADA_OU, ous=context["ous"]
+            )
+        else:
+            info = national.describe(source, series)
     except national.SourceUnavailable as exc:
         context["source_problem"] = str(exc)
         return render(request, "indicators/fetch_new.html", context)
@@ -226,6 +232,7 @@ def fetch_new(request: HttpRequest, code: str) -> HttpResponse:
                 time_dimension=time_dim.id if time_dim else "",
                 picks=picks,
                 sums=sums,
+                labels=form.labels(),
                 periods=form.cleaned_data.get("periods") or [],
                 schedule=form.cleaned_data["schedule"],
                 created_by=request.user if request.user.is_authenticated else None,
@@ -259,6 +266,26 @@ def fetch_new(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "indicators/fetch_new.html", context)
 
 
+def _kolada_ou_search(params: Any) -> dict[str, Any]:
+    """Kolada's organisational units to map: those mapped already and those of the chosen
+    municipality whose name holds the words typed."""
+    municipality = str(params.get("ou_municipality", "")).strip()
+    words = str(params.get("ou_q", "")).strip()
+    ous = list(national.stored_ous())
+    known = {c.code for c in ous}
+    hits = national.search_ous(municipality, words) if municipality else []
+    ous += [national.Category(h.id, h.label) for h in hits if h.id not in known]
+    return {
+        "area_kind": national.KOLADA_OU,
+        "ou_municipality": municipality,
+        "ou_q": words,
+        "ou_searched": bool(municipality),
+        "ou_hits": len(hits),
+        "municipalities": national.kolada_municipalities(),
+        "ous": tuple(ous),
+    }
+
+
 def fetch_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _require_office(request)
     fetch = get_object_or_404(SourceFetch.objects.select_related("indicator", "last_batch"), pk=pk)
@@ -266,7 +293,11 @@ def fetch_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "fetch": fetch,
         "indicator": fetch.indicator,
         "running": fetch.status in (FetchStatus.QUEUED, FetchStatus.RUNNING),
-        "mapped": AreaMapping.objects.filter(source=fetch.source).select_related("unit"),
+        # The areas of the kind this fetch asks for (Kolada: its units or its municipalities).
+        "mapped": AreaMapping.objects.filter(
+            source=fetch.source,
+            area__in=list(national.stored_mapping(fetch.source, fetch.area_dimension)),
+        ).select_related("unit"),
     }
     if request.htmx:
         return render(request, "indicators/fetch_detail.html#status", context)

@@ -431,6 +431,9 @@ class SourceFetch(models.Model):
     picks = models.JSONField(_("values picked"), default=dict, blank=True)
     sums = models.JSONField(_("summed over"), default=list, blank=True)
     periods = models.JSONField(_("periods"), default=list, blank=True)
+    # The source's names of the picked or summed dimensions and of the picked values, as
+    # described when the fetch was saved: {dimension id: {"label": …, "value": …}}.
+    labels = models.JSONField(_("labels"), default=dict, blank=True)
     schedule = models.CharField(
         _("schedule"), max_length=10, choices=Schedule.choices, default=Schedule.MANUAL
     )
@@ -473,6 +476,27 @@ class SourceFetch(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("indicators:fetch_detail", args=[self.pk])
+
+    def choices_described(self) -> list[tuple[str, str]]:
+        """Each picked or summed dimension by the source's name, with the value picked by name
+        and code ("Kön: Totalt (T)"); the code alone where no name was kept."""
+        labels = self.labels or {}
+        out = []
+        for dim, code in (self.picks or {}).items():
+            named = labels.get(dim) or {}
+            value = named.get("value")
+            out.append(
+                (str(named.get("label") or dim), f"{value} ({code})" if value else str(code))
+            )
+        for dim in self.sums or []:
+            named = labels.get(dim) or {}
+            out.append(
+                (
+                    str(named.get("label") or dim),
+                    str(_("Sum over all (the source's total where it has one)")),
+                )
+            )
+        return out
 
 
 class IndicatorRollup(models.Model):

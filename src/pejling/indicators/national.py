@@ -34,7 +34,7 @@ from pejling.indicators.sources import (
 )
 from pejling.indicators.sources._http import HttpClient, Opener, SourceHttpError
 from pejling.indicators.sources.jsonstat import JsonStatError, load_json
-from pejling.indicators.sources.kolada import GENDERS
+from pejling.indicators.sources.kolada import GENDERS, is_kolada_ou
 from pejling.indicators.sources.ssb import ssb_region_code
 from pejling.indicators.sources.totals import is_total
 
@@ -46,6 +46,10 @@ BASE_URL_SETTINGS = {
 AREA_DIMENSIONS = {"kolada": "municipality", "statbank": "OMRÅDE", "ssb": "Region"}
 TIME_DIMENSIONS = {"kolada": "year", "statbank": "Tid", "ssb": "Tid"}
 SEARCH_LIMIT = 25
+# Kolada's areas: municipalities (and regions) or organisational units (schools, care homes),
+# the value of a fetch's ``area_dimension``. Both map to units through the same AreaMapping
+# rows of source "kolada": their ids never collide (``sources.kolada.is_kolada_ou``).
+KOLADA_OU = "ou"
 # The errors a source's answer (or its absence) raises; each becomes a message, never a 500.
 FETCH_ERRORS = (OSError, SourceHttpError, JsonStatError, ValueError, RuntimeError, KeyError)
 
@@ -162,12 +166,45 @@ def search(source: str, text: str) -> list[SearchHit]:
     return hits[:SEARCH_LIMIT]
 
 
-def describe(source: str, series: str) -> SeriesInfo:
+def search_ous(municipality: str, text: str = "") -> list[SearchHit]:
+    """Kolada's organisational units (schools, care homes…) of a municipality whose name holds
+    ``text`` (at most 25; detail: the municipality)."""
+    municipality = municipality.strip()
+    if not municipality:
+        return []
+    try:
+        kolada = client("kolada")
+        assert isinstance(kolada, KoladaClient)
+        ous = kolada.ous(municipality, text.strip())
+    except FETCH_ERRORS as exc:
+        raise SourceUnavailable(str(exc)) from exc
+    words = text.strip()
+    hits = [SearchHit(o.id, o.title, o.municipality) for o in ous if _matches(words, o.id, o.title)]
+    return hits[:SEARCH_LIMIT]
+
+
+def kolada_municipalities() -> list[SearchHit]:
+    """Kolada's municipalities (not the regions nor the whole country), by name."""
+    try:
+        kolada = client("kolada")
+        municipalities = parse_kolada_municipalities(kolada.get(kolada.url("municipality")))
+    except FETCH_ERRORS as exc:
+        raise SourceUnavailable(str(exc)) from exc
+    return sorted(
+        (SearchHit(m.id, m.title) for m in municipalities if m.type == "K"),
+        key=lambda m: m.label,
+    )
+
+
+def describe(
+    source: str, series: str, *, area_kind: str = "", ous: tuple[Category, ...] = ()
+) -> SeriesInfo:
     """The series' name and dimensions: its areas, its periods and every other dimension with
-    its categories (the totals marked)."""
+    its categories (the totals marked). For Kolada with ``area_kind`` "ou" the areas are the
+    organisational units ``ous`` (found with :func:`search_ous` or mapped already)."""
     try:
         if source == "kolada":
-            return _describe_kolada(series)
+            return _describe_kolada(series, ous if area_kind == KOLADA_OU else None)
         if source == "statbank":
             return _describe_statbank(series)
         return _describe_ssb(series)
@@ -175,21 +212,25 @@ def describe(source: str, series: str) -> SeriesInfo:
         raise SourceUnavailable(str(exc)) from exc
 
 
-def _describe_kolada(series: str) -> SeriesInfo:
+def _describe_kolada(series: str, ous: tuple[Category, ...] | None) -> SeriesInfo:
     kolada = client("kolada")
     kpis = parse_kolada_kpis(kolada.get(kolada.url("kpi", {"id": series})))
     kpi = next((k for k in kpis if k.id == series), None)
     if kpi is None:
         raise SourceUnavailable(f"Kolada has no KPI {series!r}.")
-    municipalities = parse_kolada_municipalities(kolada.get(kolada.url("municipality")))
-    this_year = timezone.localdate().year
-    dims = [
-        Dimension(
+    if ous is not None:
+        area = Dimension(KOLADA_OU, "Organisatorisk enhet", ous, "area")
+    else:
+        municipalities = parse_kolada_municipalities(kolada.get(kolada.url("municipality")))
+        area = Dimension(
             "municipality",
             "Kommun",
             tuple(Category(m.id, m.title) for m in municipalities),
             "area",
-        ),
+        )
+    this_year = timezone.localdate().year
+    dims = [
+        area,
         Dimension(
             "year",
             "År",
@@ -317,8 +358,13 @@ def _fetch_kolada(query: Query) -> Fetched:
     gender = query.picks.get("gender", "T")
     if "gender" in query.sums:
         gender = "T"  # Kolada's own total
-    url = kolada.data_url(query.series, query.areas, years)
-    result = kolada.fetch_data(query.series, query.areas, years, gender=gender)
+    ou = query.area_dimension == KOLADA_OU
+    # Only the areas of the kind asked for: OU ids in an OU query, municipalities otherwise.
+    areas = [a for a in query.areas if is_kolada_ou(a) == ou]
+    if ou and not areas:
+        raise SourceUnavailable("No organisational unit of Kolada is mapped to a unit yet.")
+    url = kolada.data_url(query.series, areas, years, ou=ou)
+    result = kolada.fetch_data(query.series, areas, years, gender=gender, ou=ou)
     return Fetched(url, f"kolada {query.series}", result)
 
 
@@ -418,8 +464,25 @@ def keep_mapped(result: ParseResult, mapping: Mapping[str, str], indicator: str)
     )
 
 
-def stored_mapping(source: str) -> dict[str, str]:
-    """The source's areas mapped to our units, as stored: area code → unit code."""
-    return dict(
+def stored_mapping(source: str, area_dimension: str = "") -> dict[str, str]:
+    """The source's areas mapped to our units, as stored: area code → unit code. For Kolada
+    only the kind of area of ``area_dimension``: organisational units ("ou") or municipalities
+    (anything else)."""
+    mapping = dict(
         AreaMapping.objects.filter(source=source).values_list("area", "unit__code").order_by()
+    )
+    if source == "kolada":
+        ou = area_dimension == KOLADA_OU
+        mapping = {area: unit for area, unit in mapping.items() if is_kolada_ou(area) == ou}
+    return mapping
+
+
+def stored_ous() -> tuple[Category, ...]:
+    """Kolada's organisational units mapped to our units already, with their names."""
+    return tuple(
+        Category(area, label or area)
+        for area, label in AreaMapping.objects.filter(source="kolada")
+        .values_list("area", "label")
+        .order_by("label", "area")
+        if is_kolada_ou(area)
     )

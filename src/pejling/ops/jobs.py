@@ -13,6 +13,9 @@
   ``PEJLING_JOB_STALE_SECONDS`` died with its worker: it is marked failed, and what it was
   doing is told (an import becomes "interrupted", retryable). Every worker runs it when it
   starts (its own earlier jobs, under a reused worker id, died with it) and at every beat.
+* ``start_periodic_checks``: when a worker starts, the checks that queue themselves again
+  (the scheduled fetches of national statistics) are made sure to be waiting, so a schedule
+  runs after a new installation, a restore or a purged queue without anyone saving a fetch.
 """
 
 from __future__ import annotations
@@ -135,6 +138,17 @@ class Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+def start_periodic_checks() -> None:
+    """Make sure every self-renewing periodic check is waiting in the queue (each looks for a
+    waiting one first, so a second worker starting adds none)."""
+    from pejling.indicators.tasks import ensure_schedule_check
+
+    try:
+        ensure_schedule_check()
+    except Exception:  # the database is away: the worker's loop will say so
+        log.warning("the periodic checks could not be queued", exc_info=True)
 
 
 class WorkerDied(Exception):

@@ -21,8 +21,16 @@ Which shapes were checked against what:
   ``period`` as a number. This parser therefore accepts ``period`` as text or
   number and both ``next_page`` and ``next_url``.
 
+Organisational units (OU: a school, a care home): ``GET /ou?municipality=<id>&title=<text>``
+lists them (``{id, title, municipality}``, the same envelope), and
+``GET /oudata/kpi/<KPI>/ou/<ids>/year/<years>`` gives their values in the ``data`` shape with
+``ou`` in place of ``municipality``. No OU answer is recorded: the tests use answers
+constructed in the documented shape (``tests/indicators/fixtures/README.md``).
+
 Kolada ids: municipalities and regions are four-digit text (``0180``
-Stockholm, ``0000`` Riket, ``0014`` Västra Götalandsregionen); KPIs look like
+Stockholm, ``0000`` Riket, ``0014`` Västra Götalandsregionen); OUs are longer
+and start with a letter (``V15E144001301``: the school form, ``E``, the municipality, a
+number), so the two never collide (:func:`is_kolada_ou`); KPIs look like
 ``N00090``. Every period is a year. Data from Kolada must be credited
 "Källa: Kolada".
 """
@@ -227,6 +235,28 @@ class KoladaKpi:
     publication_date: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class KoladaOu:
+    id: str
+    title: str
+    municipality: str
+
+
+def is_kolada_ou(area: str) -> bool:
+    """Whether a Kolada area id is an organisational unit (``V15E144001301``) rather than a
+    municipality or region (four digits, ``0180``)."""
+    return not (len(area) == 4 and area.isdigit())
+
+
+def parse_kolada_ous(payload: Any) -> list[KoladaOu]:
+    """``/ou`` metadata (envelope or bare list)."""
+    return [
+        KoladaOu(str(o["id"]), str(o.get("title", "")), str(o.get("municipality", "")))
+        for o in kolada_values(payload)
+        if isinstance(o, Mapping) and o.get("id")
+    ]
+
+
 def parse_kolada_municipalities(payload: Any) -> list[KoladaMunicipality]:
     """``/municipality`` metadata (envelope or bare list)."""
     return [
@@ -283,11 +313,19 @@ class KoladaClient(HttpClient):
         kpis: str | Iterable[str],
         municipalities: str | Iterable[str] | None = None,
         years: str | Iterable[str | int] | None = None,
+        *,
+        ou: bool = False,
     ) -> str:
-        """``/data/kpi/<ids>[/municipality/<ids>][/year/<years>]`` (needs two of three)."""
-        path = f"data/kpi/{_ids(kpis)}"
-        if municipalities is not None:
-            path += f"/municipality/{_ids(municipalities)}"
+        """``/data/kpi/<ids>[/municipality/<ids>][/year/<years>]`` (needs two of three); with
+        ``ou``, ``/oudata/kpi/<ids>/ou/<OU ids>[/year/<years>]``."""
+        if ou:
+            if municipalities is None:
+                raise ValueError("Kolada needs organisational units for OU data.")
+            path = f"oudata/kpi/{_ids(kpis)}/ou/{_ids(municipalities)}"
+        else:
+            path = f"data/kpi/{_ids(kpis)}"
+            if municipalities is not None:
+                path += f"/municipality/{_ids(municipalities)}"
         if years is not None:
             path += f"/year/{_ids(years)}"
         if municipalities is None and years is None:
@@ -312,12 +350,13 @@ class KoladaClient(HttpClient):
         years: str | Iterable[str | int] | None = None,
         *,
         gender: str = "T",
+        ou: bool = False,
     ) -> ParseResult:
-        """All pages of a data query. Rows count per page; duplicates are
-        checked across pages too."""
+        """All pages of a data query (of OU data with ``ou``, ``municipalities`` then being
+        OU ids). Rows count per page; duplicates are checked across pages too."""
         result = ParseResult()
         duplicates = DuplicateChecker()
-        for page in self.pages(self.data_url(kpis, municipalities, years)):
+        for page in self.pages(self.data_url(kpis, municipalities, years, ou=ou)):
             parsed = parse_kolada_data(page, gender=gender)
             result.errors.extend(parsed.errors)
             result.skipped.extend(parsed.skipped)
@@ -335,4 +374,12 @@ class KoladaClient(HttpClient):
         found: list[KoladaMunicipality] = []
         for page in self.pages(self.url("municipality")):
             found.extend(parse_kolada_municipalities(page))
+        return found
+
+    def ous(self, municipality: str, title: str = "") -> list[KoladaOu]:
+        """The organisational units of a municipality whose title holds ``title``."""
+        params = {"municipality": municipality} | ({"title": title} if title else {})
+        found: list[KoladaOu] = []
+        for page in self.pages(self.url("ou", params)):
+            found.extend(parse_kolada_ous(page))
         return found

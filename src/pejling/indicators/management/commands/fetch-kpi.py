@@ -75,6 +75,12 @@ class Command(BaseCommand):
             action="append",
             help="Kolada municipality id, e.g. 0180 (default: the mapped regions)",
         )
+        kolada.add_argument(
+            "--ou",
+            action="store_true",
+            help="fetch the values of organisational units (schools, care homes; ids such as "
+            "V15E144001301, mapped with --map or from the browser) instead of municipalities",
+        )
         kolada.add_argument("--year", action="append", help="year (repeat for more)")
         kolada.add_argument("--gender", default="T", choices=("T", "K", "M"))
         tables = parser.add_argument_group("statbank and ssb")
@@ -110,7 +116,11 @@ class Command(BaseCommand):
         if problem:
             raise CommandError(problem)
         # The stored area → unit mapping (kept from the browser), with --map on top of it.
-        mapping = {**national.stored_mapping(source), **_pairs(options["map"], "--map")}
+        area_kind = national.KOLADA_OU if source == "kolada" and options["ou"] else ""
+        mapping = {
+            **national.stored_mapping(source, area_kind),
+            **_pairs(options["map"], "--map"),
+        }
         if not mapping:
             raise CommandError(
                 f"No area of {source} is mapped to a unit: pass --map REGION=UNITCODE."
@@ -188,6 +198,7 @@ class Command(BaseCommand):
                 series=options["kpi"],
                 indicator=indicator.code,
                 areas=options["municipality"] or list(mapping),
+                area_dimension=national.KOLADA_OU if options["ou"] else "",
                 picks={"gender": options["gender"]},
                 sums=sums,
                 periods=options["year"] or [],
