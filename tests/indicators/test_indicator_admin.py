@@ -270,7 +270,8 @@ def test_the_page_marks_the_incomplete_period_in_chart_and_breakdown(client, org
 
 def test_goal_evaluation_uses_the_last_complete_period_and_says_so(org, cascade, monthly) -> None:
     kpi = KpiGoal.objects.create(goal=cascade.goal_1, indicator=monthly)
-    evaluation = evaluate_kpi(cascade.goal_1, kpi, org.root, today=date(2019, 5, 1))
+    with translation.override("en"):
+        evaluation = evaluate_kpi(cascade.goal_1, kpi, org.root, today=date(2019, 5, 1))
     assert evaluation.latest_period == "2019-03"
     assert evaluation.value == 1200
     assert [c.period for c in evaluation.incomplete] == ["2019-04"]
@@ -281,6 +282,24 @@ def test_goal_evaluation_uses_the_last_complete_period_and_says_so(org, cascade,
     assert evaluation.as_dict()["incomplete_periods"] == [
         {"period": "2019-04", "reported": 1, "expected": 4}
     ]
+
+
+def test_goals_evaluated_together_judge_completeness_and_staleness_as_one_goal_alone(
+    org, cascade, monthly
+) -> None:
+    from pejling.indicators.evaluation import kpi_goals, kpi_inputs
+
+    monthly.update_frequency = 31
+    monthly.save()
+    KpiGoal.objects.create(goal=cascade.goal_1, indicator=monthly)
+    today = date(2019, 7, 1)
+    goals = [g for g in kpi_goals() if g.pk == cascade.goal_1.pk]
+    inputs = kpi_inputs(goals, org.root, today)[cascade.goal_1.pk]
+    together = evaluate_kpi(goals[0], goals[0].kpi, org.root, today=today, **inputs)
+    alone = evaluate_kpi(goals[0], goals[0].kpi, org.root, today=today)
+    assert together.as_dict() == alone.as_dict()
+    assert together.latest_period == "2019-03" and together.outdated == alone.outdated
+    assert together.outdated is not None and together.outdated.newest_period == "2019-04"
 
 
 def test_an_indicator_older_than_its_update_frequency_is_outdated(client, org, monthly) -> None:

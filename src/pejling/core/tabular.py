@@ -74,7 +74,7 @@ def strip_preamble(text: str) -> tuple[str, str | None]:
     """
     if text.startswith("\ufeff"):
         text = text[1:]
-    if text[:4].lower() == "sep=" and text[5:6] in ("\r", "\n", ""):
+    if len(text) >= 5 and text[:4].lower() == "sep=" and text[5:6] in ("\r", "\n", ""):
         return text[5:].lstrip("\r\n"), text[4]
     return text, None
 

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from pejling.agreements.coverage import committed_links, initiative_counts
 from pejling.followup.models import AssessmentStatus, CountsWhat, DerivedGoal, GoalAssessment
-from pejling.indicators.evaluation import Evaluation, evaluate_kpi, kpi_series
+from pejling.indicators.evaluation import Evaluation, evaluate_kpi, kpi_inputs
 from pejling.organisation.models import Unit
 from pejling.strategy.goal_status import GoalStatus
 from pejling.strategy.models import Element, MeasureKind
@@ -300,7 +300,7 @@ def all_goal_evaluations(*, year: int, today: date | None = None) -> list[Evalua
         "created_at"
     ):
         assessments[assessment.goal_id] = assessment  # the latest wins
-    points = kpi_series(goals, root)  # every KPI goal's series in one query
+    inputs = kpi_inputs(goals, root, today)  # every KPI goal's series etc. at once
     derived = [
         g.derived
         for g in goals
@@ -315,7 +315,7 @@ def all_goal_evaluations(*, year: int, today: date | None = None) -> list[Evalua
         if goal.measure_kind == MeasureKind.KPI:
             result.append(
                 evaluate_kpi(
-                    goal, getattr(goal, "kpi", None), root, today=today, points=points.get(goal.pk)
+                    goal, getattr(goal, "kpi", None), root, today=today, **inputs.get(goal.pk, {})
                 )
             )
         elif goal.measure_kind == MeasureKind.COUNT:

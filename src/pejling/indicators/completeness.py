@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from pejling.indicators.models import Aggregation, Indicator, IndicatorValue
 from pejling.organisation.models import Unit
@@ -205,3 +205,71 @@ def outdated_ids(indicators: list[Indicator], today: date) -> set[int]:
         and ends.get(bases[i.pk]) is not None
         and ends[bases[i.pk]] + timedelta(days=i.update_frequency or 0) < today
     }
+
+
+# Batches: many goals' completeness and staleness in a fixed number of queries ----------------
+
+RECENT = 12  # the trailing periods judged when a goal is evaluated in a batch
+
+
+def recent_completeness(
+    wanted: dict[tuple[int, int], tuple[Indicator, Unit, list[str]]],
+) -> dict[tuple[int, int], dict[str, PeriodCompleteness]]:
+    """For each (indicator id, unit id) → (indicator, unit, its series' periods oldest first):
+    the completeness of the last ``RECENT`` periods (judged against the ``LOOKBACK`` before
+    them), in one query whatever the number of goals. Older periods are not judged (read as
+    complete), which is all goal evaluation needs: the trailing incomplete periods."""
+    plans: dict[tuple[int, int], tuple[int, str, list[str]]] = {}
+    condition = Q(pk__in=[])
+    for key, (indicator, unit, periods) in wanted.items():
+        recent = periods[-(RECENT + LOOKBACK) :]
+        if not recent:
+            continue
+        base = _base(indicator).pk
+        plans[key] = (base, unit.path, recent)
+        condition |= Q(indicator_id=base, unit__path__startswith=unit.path, period__in=recent)
+    if not plans:
+        return {}
+    rows = IndicatorValue.objects.filter(condition).values_list(
+        "indicator_id", "period", "unit_id", "unit__path"
+    )
+    units: dict[tuple[int, int], dict[str, set[int]]] = {k: defaultdict(set) for k in plans}
+    for indicator_id, period, unit_id, path in rows:
+        for key, (base, prefix, recent) in plans.items():
+            if base == indicator_id and path.startswith(prefix) and period in recent:
+                units[key][period].add(unit_id)
+    out = {}
+    for key, (_base_id, _prefix, recent) in plans.items():
+        judged = judge((period, units[key].get(period, set())) for period in recent)
+        out[key] = {p: c for p, c in judged.items() if p in recent[-RECENT:]}
+    return out
+
+
+def staleness_of(indicators: list[Indicator], today: date) -> dict[int, Staleness | None]:
+    """:func:`outdated` of each of ``indicators`` by id, in one query."""
+    bases = {i.pk: _base(i).pk for i in indicators if i.update_frequency}
+    newest: dict[int, tuple[str, date]] = {}
+    if bases:
+        ends = dict(
+            IndicatorValue.objects.filter(indicator_id__in=set(bases.values()))
+            .values("indicator_id")
+            .annotate(end=Max("period_end"))
+            .values_list("indicator_id", "end")
+        )
+        at_end = Q(pk__in=[])
+        for indicator_id, end in ends.items():
+            at_end |= Q(indicator_id=indicator_id, period_end=end)
+        for indicator_id, period, end in (
+            IndicatorValue.objects.filter(at_end)
+            .values_list("indicator_id", "period", "period_end")
+            .distinct()
+        ):
+            newest.setdefault(indicator_id, (period, end))
+    out: dict[int, Staleness | None] = {}
+    for indicator in indicators:
+        found = newest.get(bases.get(indicator.pk, -1))
+        due = found[1] + timedelta(days=indicator.update_frequency or 0) if found else None
+        out[indicator.pk] = (
+            Staleness(found[0], found[1], due) if found and due and due < today else None
+        )
+    return out

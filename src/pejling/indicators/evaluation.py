@@ -38,6 +38,8 @@ from pejling.indicators.completeness import (
     completeness,
     last_complete,
     outdated,
+    recent_completeness,
+    staleness_of,
 )
 from pejling.indicators.models import Indicator, KpiGoal, Periodicity
 from pejling.indicators.rollups import Point, series, series_of_many
@@ -224,7 +226,13 @@ def _expected_by(goal: Element, today: date) -> float | None:
 
 
 def _complete_points(
-    evaluation: Evaluation, indicator: Indicator, unit: Unit, all_points: list[Point], today: date
+    evaluation: Evaluation,
+    indicator: Indicator,
+    unit: Unit,
+    all_points: list[Point],
+    today: date,
+    judged: dict[str, PeriodCompleteness] | None = None,
+    stale: Staleness | bool | None = False,
 ) -> list[Point]:
     """The points up to the last complete period: a trailing period where too few of the
     usual units have values is not judged (``evaluation.incomplete`` keeps them). Without
@@ -234,8 +242,16 @@ def _complete_points(
             "indicator": indicator.display_name
         }
         return []
-    evaluation.outdated = outdated(indicator, today)
-    _last, trailing = last_complete([p.period for p in all_points], completeness(indicator, unit))
+    evaluation.outdated = (
+        outdated(indicator, today)
+        if stale is False
+        else stale
+        if isinstance(stale, Staleness)
+        else None
+    )
+    if judged is None:
+        judged = completeness(indicator, unit)
+    _last, trailing = last_complete([p.period for p in all_points], judged)
     evaluation.incomplete = trailing
     points = [p for p in all_points if p.period not in {c.period for c in trailing}]
     if not points:
@@ -252,9 +268,12 @@ def evaluate_kpi(
     *,
     today: date | None = None,
     points: list[Point] | None = None,
+    judged: dict[str, PeriodCompleteness] | None = None,
+    stale: Staleness | bool | None = False,
 ) -> Evaluation:
-    """How a KPI goal stands; ``points``: its series when read already (``goal_evaluations``
-    reads every goal's series in one query)."""
+    """How a KPI goal stands; ``points``, ``judged`` (its periods' completeness) and ``stale``
+    (whether it is outdated): what was read already for many goals at once
+    (:func:`kpi_inputs`); read here when not given."""
     today = today or timezone.localdate()
     unit = (kpi.unit if kpi and kpi.unit_id else None) or root
     indicator = kpi.indicator if kpi else None
@@ -275,7 +294,7 @@ def evaluate_kpi(
     evaluation.expected = _expected_by(goal, today)
     all_points = series(indicator, unit) if points is None else points
     evaluation.points = all_points
-    points = _complete_points(evaluation, indicator, unit, all_points, today)
+    points = _complete_points(evaluation, indicator, unit, all_points, today, judged, stale)
     if not points:
         return evaluation
     latest = points[-1]
@@ -407,14 +426,41 @@ def kpi_series(goals: list[Element], root: Unit | None) -> dict[int, list[Point]
     return {pk: found[(ind.pk, unit.pk)] for pk, (ind, unit) in measured.items()}
 
 
+def kpi_inputs(goals: list[Element], root: Unit | None, today: date) -> dict[int, dict[str, Any]]:
+    """What :func:`evaluate_kpi` reads, for every KPI goal among ``goals`` at once (by goal
+    id): the series, the recent periods' completeness and staleness, in a fixed number of
+    queries whatever the number of goals."""
+    points = kpi_series(goals, root)
+    measured: dict[int, tuple[Indicator, Unit]] = {}
+    for goal in goals:
+        kpi = getattr(goal, "kpi", None) if goal.pk in points else None
+        unit = (kpi.unit if kpi and kpi.unit_id else None) or root
+        if kpi is not None and unit is not None:
+            measured[goal.pk] = (kpi.indicator, unit)
+    judged = recent_completeness(
+        {
+            (ind.pk, unit.pk): (ind, unit, [p.period for p in points[pk]])
+            for pk, (ind, unit) in measured.items()
+        }
+    )
+    stale = staleness_of(list({ind.pk: ind for ind, _u in measured.values()}.values()), today)
+    return {
+        pk: {
+            "points": points[pk],
+            "judged": judged.get((ind.pk, unit.pk), {}),
+            "stale": stale.get(ind.pk),
+        }
+        for pk, (ind, unit) in measured.items()
+    }
+
+
 def goal_evaluations(*, year: int | None = None, today: date | None = None) -> list[Evaluation]:
-    """Every KPI goal evaluated: three queries whatever the number of goals."""
+    """Every KPI goal evaluated: a fixed number of queries whatever the number of goals."""
+    today = today or timezone.localdate()
     root = Unit.objects.filter(depth=1).order_by("path").first()
     goals = list(kpi_goals(year))
-    points = kpi_series(goals, root)
+    inputs = kpi_inputs(goals, root, today)
     return [
-        evaluate_kpi(
-            goal, getattr(goal, "kpi", None), root, today=today, points=points.get(goal.pk)
-        )
+        evaluate_kpi(goal, getattr(goal, "kpi", None), root, today=today, **inputs.get(goal.pk, {}))
         for goal in goals
     ]

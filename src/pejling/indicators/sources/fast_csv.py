@@ -29,7 +29,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from pejling.core.tabular import decode_text_as, sniff_delimiter, strip_preamble
+from pejling.core.tabular import (
+    decode_text_as,
+    has_control_characters,
+    sniff_delimiter,
+    strip_preamble,
+)
 
 from .files import file_kind
 from .numbers import NumberError, parse_decimal
@@ -140,6 +145,8 @@ def _body(data: bytes) -> tuple[bytes, str, str]:
         delimiter = sniff_delimiter(body_text)
     if len(delimiter.encode()) != 1 or delimiter in '"\r\n':
         raise _Decline
+    if has_control_characters(body_text, allow_breaks=True):
+        raise _Decline  # the exact parser names the row and column of each
     if encoding == "utf-8":
         # The text is these bytes as UTF-8: skip what strip_preamble dropped, no re-encoding.
         raw = data[3:] if data.startswith(b"\xef\xbb\xbf") else data

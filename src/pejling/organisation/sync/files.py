@@ -28,6 +28,7 @@ from pejling.core.tabular import (
     has_control_characters,
     normalise_header,
     sniff_delimiter,
+    strip_preamble,
     xlsx_too_large,
 )
 
@@ -311,12 +312,7 @@ class _RowReader:
 
 
 def parse_csv_text(text: str) -> FileResult:
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    delimiter = None
-    if text[:4].lower() == "sep=" and text[5:6] in ("\r", "\n", ""):
-        delimiter = text[4]
-        text = text[5:].lstrip("\r\n")
+    text, delimiter = strip_preamble(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text))
     try:
         return parse_rows(reader)
