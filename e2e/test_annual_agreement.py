@@ -142,7 +142,7 @@ def test_an_agreement_is_submitted_agreed_and_published_and_employees_see_their_
     log_in(page, "medarbetare")
     expect(page.locator("main")).not_to_contain_text("Värdegrundssamtal på arbetsplatsträffar")
     expect(page.locator("main")).to_contain_text(
-        _("There is no published annual agreement for this year yet.")
+        _("The annual agreement for this unit and year is not published yet.")
     )
 
     log_in(page, "enhetschef")

@@ -50,7 +50,7 @@ def test_assign_write_approve_finalise_and_download_the_pdf(page: Page) -> None:
     # The head of the centre writes the analysis of the chapter's first goal.
     log_in(page, "forvaltningschef")
     visit(page, f"/board-reports/{report.pk}/sections/{chapter.pk}/")
-    goal_link = page.locator("#goals-heading ~ table a").first
+    goal_link = page.locator("#goals-heading ~ .table-scroll table a").first
     follow(page, goal_link)
     expect(page.get_by_role("heading", name=_("The previous period's analysis"))).to_be_visible()
     page.get_by_label(_("Analysis: what happened, why, and what now")).fill(
