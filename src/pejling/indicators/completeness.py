@@ -234,9 +234,12 @@ def recent_completeness(
         "indicator_id", "period", "unit_id", "unit__path"
     )
     units: dict[tuple[int, int], dict[str, set[int]]] = {k: defaultdict(set) for k in plans}
+    by_base: dict[int, list[tuple[tuple[int, int], str, set[str]]]] = defaultdict(list)
+    for key, (base, prefix, recent) in plans.items():
+        by_base[base].append((key, prefix, set(recent)))
     for indicator_id, period, unit_id, path in rows:
-        for key, (base, prefix, recent) in plans.items():
-            if base == indicator_id and path.startswith(prefix) and period in recent:
+        for key, prefix, recent_set in by_base[indicator_id]:
+            if path.startswith(prefix) and period in recent_set:
                 units[key][period].add(unit_id)
     out = {}
     for key, (_base_id, _prefix, recent) in plans.items():
