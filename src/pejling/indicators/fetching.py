@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pejling.indicators import national
 from pejling.indicators.imports import (
@@ -138,3 +140,24 @@ def run(fetch_id: int, by: Any) -> SourceFetch:
     fetch.next_run_at = next_run(fetch.schedule, timezone.now())
     fetch.save(update_fields=[*outcome, "status", "next_run_at"])
     return fetch
+
+
+def interrupt_fetch(fetch_id: int, *, code: str = "interrupted") -> bool:
+    """Mark a queued or running fetch whose job will never finish (its worker stopped, or it
+    failed unexpectedly) as failed, on the locked row, saying why; nothing of it was written
+    (its import is one transaction) and it can be fetched again at once or at its next run.
+    False when it was not queued or running."""
+    with transaction.atomic():
+        fetch = SourceFetch.objects.select_for_update().filter(pk=fetch_id).first()
+        if fetch is None or fetch.status not in (FetchStatus.QUEUED, FetchStatus.RUNNING):
+            return False
+        fetch.status = FetchStatus.FAILED
+        fetch.last_errors = [
+            _("An unexpected error stopped the fetch; nothing was written.")
+            if code == "job_failed"
+            else _("The background worker stopped during the fetch; nothing was written.")
+        ]
+        fetch.last_run_at = timezone.now()
+        fetch.next_run_at = next_run(fetch.schedule, timezone.now())
+        fetch.save(update_fields=["status", "last_errors", "last_run_at", "next_run_at"])
+    return True

@@ -61,7 +61,11 @@ def run_fetch(fetch_id: int, user_id: int | None) -> str:
     """Fetch a series of national statistics into its indicator; the outcome is kept on the
     fetch (``fetching.run``)."""
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    return str(fetching.run(fetch_id, user).status)
+    try:
+        return str(fetching.run(fetch_id, user).status)
+    except Exception:
+        fetching.interrupt_fetch(fetch_id, code="job_failed")
+        raise
 
 
 def enqueue_due(now: datetime | None = None) -> list[int]:

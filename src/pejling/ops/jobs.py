@@ -163,8 +163,34 @@ def _interrupt_import(args: list[Any], kwargs: dict[str, Any]) -> None:
         interrupt_import(batch_id=int(batch_id))
 
 
-# What an abandoned job of each task leaves to put right (by task path).
-ON_ABANDONED = {"pejling.indicators.tasks.run_import": _interrupt_import}
+def _first_id(args: list[Any], kwargs: dict[str, Any], name: str) -> int | None:
+    value = args[0] if args else kwargs.get(name)
+    return int(value) if value is not None else None
+
+
+def _interrupt_fetch(args: list[Any], kwargs: dict[str, Any]) -> None:
+    from pejling.indicators.fetching import interrupt_fetch
+
+    fetch_id = _first_id(args, kwargs, "fetch_id")
+    if fetch_id is not None:
+        interrupt_fetch(fetch_id)
+
+
+def _interrupt_document(args: list[Any], kwargs: dict[str, Any]) -> None:
+    from pejling.reports.tasks import interrupt_document_job
+
+    job_id = _first_id(args, kwargs, "job_id")
+    if job_id is not None:
+        interrupt_document_job(job_id)
+
+
+# What an abandoned job of each task leaves to put right (by task path): the thing it was
+# working on is marked failed or interrupted, saying so, and can be tried again.
+ON_ABANDONED = {
+    "pejling.indicators.tasks.run_import": _interrupt_import,
+    "pejling.indicators.tasks.run_fetch": _interrupt_fetch,
+    "pejling.reports.tasks.build_document_job": _interrupt_document,
+}
 
 
 def recover_abandoned_jobs(

@@ -15,7 +15,7 @@ from pejling.reports.forms import DocumentForm
 from pejling.reports.models import DocumentFormat, DocumentJob, DocumentKind, JobStatus, Report
 from pejling.reports.permissions import can_read_report
 from pejling.reports.selectors import report_periods, reports_visible
-from pejling.reports.tasks import build_document_job
+from pejling.reports.tasks import build_document_job, retry_document_job
 
 
 def document_list(request: HttpRequest) -> HttpResponse:
@@ -82,6 +82,14 @@ def document_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "reports/document_detail.html#status", context)
     return render(request, "reports/document_detail.html", context)
+
+
+@require_POST
+def document_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Try a failed document again (once, however often this is posted)."""
+    job = _job(request, pk)
+    retry_document_job(job.pk, user_id=request.user.pk)  # type: ignore[arg-type]
+    return redirect("board_reports:document_detail", pk=job.pk)
 
 
 def document_download(request: HttpRequest, pk: int) -> HttpResponse:

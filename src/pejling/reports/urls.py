@@ -38,6 +38,7 @@ urlpatterns = [
     path("documents/", document_views.document_list, name="document_list"),
     path("documents/new/", document_views.document_create, name="document_create"),
     path("documents/<int:pk>/", document_views.document_detail, name="document_detail"),
+    path("documents/<int:pk>/retry/", document_views.document_retry, name="document_retry"),
     path(
         "documents/<int:pk>/download/",
         document_views.document_download,
