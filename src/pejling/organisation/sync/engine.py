@@ -324,7 +324,8 @@ class _Tree:
         existing = plan.existing
         step = Unit.steplen
         moved_paths: list[int] = []
-        updates: dict[frozenset[str], list[Unit]] = {}
+        updates: list[Unit] = []
+        written: set[str] = set()
         for pk, row in existing.items():
             node: Node = ("u", pk)
             fields = dict(self.fields.get(pk, {}))
@@ -335,17 +336,16 @@ class _Tree:
             numchild = len(self.children.get(node, []))
             if numchild != row.numchild:
                 fields["numchild"] = numchild
-            if not fields:
-                continue
-            unit = Unit(pk=pk, **fields)
-            updates.setdefault(frozenset(fields), []).append(unit)
+            if fields:
+                written.update(fields)
+                updates.append(_final(row, fields))
         _park_codes(plan)
         if moved_paths:  # free the paths first: the unique index sees one row at a time
             Unit.objects.filter(pk__in=moved_paths).update(
                 path=Concat(Value("~"), Cast("pk", CharField()))
             )
-        for names, units in updates.items():
-            Unit.objects.bulk_update(units, sorted(names), batch_size=BATCH)
+        if updates:  # one statement a batch: every field any unit changes, for all of them
+            Unit.objects.bulk_update(updates, sorted(written), batch_size=BATCH)
         created = []
         for key, unit in self.new.items():
             node = ("k", key)
@@ -415,6 +415,25 @@ class _Tree:
         }
         if moves:
             units_moved.send(sender=Unit, moves=moves)
+
+
+def _final(row: Existing, fields: dict[str, Any]) -> Unit:
+    """An existing unit as it will be (its fields as read, with ``fields`` changed)."""
+    unit = Unit(
+        pk=row.pk,
+        code=row.code,
+        name=row.name,
+        level_id=row.level_id,
+        unit_type=row.unit_type,
+        closed_on=row.closed_on,
+        external_id=row.external_id,
+        path=row.path,
+        depth=len(row.path) // Unit.steplen,
+        numchild=row.numchild,
+    )
+    for name, value in fields.items():
+        setattr(unit, name, value)
+    return unit
 
 
 # Rows a statement writes at most (bulk updates compare each row with every row of the batch).
