@@ -362,14 +362,14 @@ class _Tree:
         now, the acting person and the reason; and where the change came from."""
         user = history_user(by)
         changed = list(Unit.objects.filter(pk__in=sorted(self.history)))
-        rows = []
+        rows: list[Any] = []
         for units, update in ((created, False), (changed, True)):
             if not units:
                 continue
             for unit in units:
-                unit._history_user = user  # type: ignore[attr-defined]
+                unit._history_user = user
             rows += (
-                Unit.history.bulk_history_create(  # type: ignore[attr-defined]
+                Unit.history.bulk_history_create(
                     units,
                     update=update,
                     default_user=user,
