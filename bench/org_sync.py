@@ -93,6 +93,7 @@ def measure(units: int = UNITS) -> dict[str, float]:
         server.stop()
     for line in summaries:  # what each run did, for the log
         print(f"  sync-org: {line}", file=sys.stderr)
+    print(f"  organisation sync: {result}", file=sys.stderr)
     return result
 
 
