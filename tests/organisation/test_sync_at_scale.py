@@ -156,3 +156,20 @@ def test_the_constructed_os2mo_answer_keeps_the_recorded_units_and_says_it_is_ma
     assert exchanges[-1]["response"]["body"]["data"]["org_units"]["page_info"] == {
         "next_cursor": None
     }
+
+
+def test_history_written_in_bulk_notes_where_the_change_came_from(levels: None) -> None:
+    """As ``record_source`` does for each saved row: a sync in a job a request started gets a
+    ``ChangeSource`` for each of its history rows, with that request's id."""
+    from pejling.core.models import ChangeSource, ChangeVia
+    from pejling.core.request_context import request_id_set
+
+    with request_id_set("req-123"):
+        report = sync_from_file(data=org_csv(20), filename="units.csv")
+    assert report.history_rows == 20
+    sources = ChangeSource.objects.filter(history_model="organisation.unit")
+    history_ids = set(Unit.history.values_list("history_id", flat=True))
+    assert set(sources.values_list("history_id", flat=True)) == history_ids
+    assert set(sources.values_list("via", "request_id")) == {(ChangeVia.TASK, "req-123")}
+    sync_from_file(data=org_csv(20, renamed=2), filename="units.csv")  # outside a request
+    assert sources.count() == 20
