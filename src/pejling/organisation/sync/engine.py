@@ -230,6 +230,7 @@ class _Tree:
         self.history: set[int] = set()  # existing pks that get a history row
         self.affected: set[Node | None] = set()  # parents whose children are numbered afresh
         self.path: dict[Node, str] = {}
+        self.children: dict[Node | None, list[Node]] = {}
 
     def want(self, item: SourceUnit) -> None:
         plan, report = self.plan, self.report
@@ -295,7 +296,7 @@ class _Tree:
         lost or renamed a child are numbered afresh in name order; the others keep their step
         (their path changes only when an ancestor's does)."""
         existing = self.plan.existing
-        children: dict[Node | None, list[Node]] = {}
+        children = self.children
         for node, parent in self.parent.items():
             children.setdefault(parent, []).append(node)
 
@@ -317,7 +318,6 @@ class _Tree:
                 for node in kids:
                     self.path[node] = base + old_path(node)[-step:]
             pending.extend(kids)
-        self.children = children
 
     def write(self, *, by: Any) -> None:
         plan = self.plan
