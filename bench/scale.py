@@ -3,8 +3,9 @@
 On PostgreSQL, in a throw-away database: ``pejling generate`` builds the organisation (small:
 250 units, large: 2,500 units; 40 base measures × 60 months for every unit), then it measures
 pages in the process (Django's test client, medians of several calls after a warm-up), the
-production server (``pejling serve``: gunicorn, 2 workers, preloaded) over loopback HTTP, and
-the KPI import against a plain COPY. The last line printed is one JSON object with every
+production server (``pejling serve``: gunicorn, 2 workers, preloaded) over loopback HTTP, the
+organisation sync of 2,500 units from a file and from OS2mo (``bench/org_sync.py``; alone:
+``python -m bench.org_sync``), and the KPI import against a plain COPY. The last line printed is one JSON object with every
 figure (see docs/performance.md for the budgets). Timings are measured, never asserted in tests.
 """
 
@@ -285,6 +286,10 @@ def run(scale: str, *, profile: bool = False) -> dict[str, Any]:
         result["evaluate_all_ms"], result["evaluate_all_queries"] = median_ms(
             lambda: all_goal_evaluations(year=YEAR), repeat=3
         )
+        # The organisation sync, 2,500 units from a file and from OS2mo (rolled back after).
+        from bench.org_sync import measure as measure_org_sync
+
+        result.update(measure_org_sync())
         slowest = max(pages, key=lambda name: result[f"{name}_ms"])
         result["slowest_page"] = slowest
         if profile:
@@ -384,6 +389,8 @@ BUDGETS = [
     ("http_rps", lambda r: r["http_rps"] >= 100, "≥ 100"),
     ("http_p99_ms", lambda r: r["http_p99_ms"] <= 500, "≤ 500"),
     ("rss_mb", lambda r: r["rss_mb"] <= 250, "≤ 250"),
+    ("sync_org_2500_file_s", lambda r: r["sync_org_2500_file_s"] <= 10, "≤ 10"),
+    ("sync_org_2500_os2mo_s", lambda r: r["sync_org_2500_os2mo_s"] <= 10, "≤ 10"),
 ]
 
 

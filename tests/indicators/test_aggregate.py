@@ -28,8 +28,9 @@ from pejling.indicators.models import (
 )
 from pejling.indicators.services import indicator_save, values_delete
 from pejling.indicators.sources.records import parse_period
-from pejling.organisation.models import Unit
+from pejling.organisation.models import Unit, UnitLevel
 from pejling.organisation.services import unit_move
+from pejling.organisation.sync import sync_from_file
 from tests.factories import IndicatorFactory, UnitFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +140,35 @@ step = st.one_of(
         st.sampled_from([None, *PERIODS]),
     ),
     st.tuples(st.just("move"), st.integers(1, 20), st.integers(0, 20)),
+    # An organisation file that moves several units at once (set-based, one signal) and may
+    # add a unit below one of them.
+    st.tuples(
+        st.just("sync"),
+        st.lists(st.tuples(st.integers(1, 20), st.integers(0, 20)), min_size=1, max_size=4),
+        st.booleans(),
+    ),
 )
+
+
+def sync_moves(pairs: list[tuple[Unit, Unit]], add: bool) -> None:
+    """Re-parent units through ``sync_from_file`` (all units in one file): each (moving,
+    below) pair that would not put a unit below itself; ``add``: a new unit too."""
+    units = list(Unit.objects.select_related("level").order_by("path"))
+    by_path = {u.path: u.code for u in units}
+    parent = {u.code: by_path.get(u.path[: -Unit.steplen]) for u in units}
+    for moving, below in pairs:
+        node: str | None = below.code
+        while node is not None and node != moving.code:
+            node = parent[node]
+        if moving.depth > 1 and node is None:
+            parent[moving.code] = below.code
+    lines = ["code;name;parent;level"]
+    lines += [f"{u.code};{u.name};{parent[u.code] or ''};{u.level.depth}" for u in units]
+    if add:
+        UnitLevel.objects.get_or_create(depth=9, defaults={"name": "New", "name_plural": "New"})
+        lines.append(f"new{len(units)};New {len(units)};{pairs[0][1].code};9")
+    report = sync_from_file(data="\n".join(lines).encode(), filename="units.csv")
+    assert report.ok, report.errors
 
 
 @settings(
@@ -180,6 +209,8 @@ def test_the_cache_kept_on_write_equals_the_cache_rebuilt_and_the_values_worked_
                     unit_ids=[unit(n).pk for n in ns] or None,
                     periods=None if period is None else [period],
                 )
+            elif action == "sync":
+                sync_moves([(unit(m), unit(b)) for m, b in args[0]], args[1])
             else:
                 moving, below = unit(args[0]), unit(args[1])
                 if moving.depth > 1 and not below.path.startswith(moving.path):
@@ -248,3 +279,28 @@ def call_command_output(*args: str) -> str:
     out = StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
+
+
+def test_an_organisation_sync_that_moves_units_leaves_the_cache_as_rebuilt(db: None) -> None:
+    """Several moves in one sync (a unit and, separately, a unit below it), a new unit between
+    them and a unit closed: the cache kept on write equals the cache rebuilt."""
+    units = build_tree([0, 0, 1, 3, 4, 4, 2])  # r → u0 → u2 → u3 → u4, u5; r → u1 → u6
+    found = indicators()
+    _root, u0, u1, _u2, u3, u4, u5, u6 = units
+    write(
+        [
+            (found["DAYS"], u4, "2024-01", Decimal(5)),
+            (found["DAYS"], u5, "2024-01", Decimal(2)),
+            (found["SCORE"], u3, "2024-02", Decimal(4)),
+            (found["FTE"], u3, "2024-02", Decimal(2)),
+            (found["PEAK"], u6, "2024-01", Decimal(9)),
+        ]
+    )
+    assert rollups.series(found["DAYS"], u0)[0].value == 7
+    sync_moves([(u3, u1), (u5, u6)], add=True)
+    assert Unit.objects.get(pk=u5.pk).path.startswith(Unit.objects.get(pk=u6.pk).path)
+    assert not rollups.series(found["DAYS"], Unit.objects.get(pk=u0.pk))
+    assert rollups.series(found["DAYS"], Unit.objects.get(pk=u1.pk))[0].value == 7
+    kept = aggregate.snapshot()
+    assert normalised(kept) == normalised(expected_cells())
+    assert aggregate.rebuild()[1] == 0

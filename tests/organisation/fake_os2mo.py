@@ -191,3 +191,91 @@ class FakeOS2mo:
                 self._send(recorded["status_code"], recorded["content_type"], recorded["body"])
 
         return Handler
+
+
+# A constructed answer for measurements -----------------------------------------------------------
+
+CONSTRUCTED = (
+    "CONSTRUCTED, not recorded: the recorded Kolding answer's 84 units plus made-up units in the "
+    "same shape (same query, keys and classes), for measuring a large sync."
+)
+
+
+def constructed_org(units: int = 2500, *, page_size: int = 100) -> list[dict[str, Any]]:
+    """A paged ``org_units`` answer of ``units`` units, built from the recorded Kolding capture
+    (OS2mo 66.1.2, keyset cursors): its 84 real units, then made-up ones (``K-0001``...) hung
+    below them and below each other, up to level N7, with the recorded unit type and levels.
+    Every exchange is marked ``"constructed"``. Deterministic."""
+    import uuid as uuidlib
+
+    recorded = capture("os2mo-66.1.2/kolding_org_units_v29_paged.json")
+    query = recorded[0]["request"]["json_body"]["query"]
+    objects = [
+        obj
+        for exchange in recorded
+        for obj in exchange["response"]["body"]["data"]["org_units"]["objects"]
+    ][:units]
+    currents = [obj["current"] for obj in objects]
+    levels = {
+        c["org_unit_level"]["user_key"]: c["org_unit_level"]
+        for c in currents
+        if c.get("org_unit_level")
+    }
+    unit_type = next(c["unit_type"] for c in currents if c.get("unit_type"))
+    depth = {c["uuid"]: len(c.get("ancestors") or []) + 1 for c in currents}
+    namespace = uuidlib.UUID("6f0b3c1e-2a4d-4e8b-9c55-0d7e1f2a3b4c")
+    for n in range(1, units - len(objects) + 1):
+        # a parent among the units so far, not below level N6 (so the new one is N7 at most)
+        candidates = [c for c in currents if depth[c["uuid"]] <= 6]
+        parent = candidates[(n * 7919) % len(candidates)]
+        uuid = str(uuidlib.uuid5(namespace, f"constructed-{n}"))
+        key = f"K-{n:04d}"
+        level_key = f"N{depth[parent['uuid']] + 1}"
+        current = {
+            "uuid": uuid,
+            "user_key": key,
+            "name": f"Enhed {n:04d}",
+            "parent": {k: parent[k] for k in ("uuid", "user_key", "name")},
+            "ancestors": [
+                {k: parent[k] for k in ("uuid", "user_key", "name")},
+                *(parent.get("ancestors") or []),
+            ],
+            "unit_type": unit_type,
+            "org_unit_level": levels.get(
+                level_key, {"uuid": None, "user_key": level_key, "name": level_key}
+            ),
+            "org_unit_hierarchy_model": None,
+            "managers": [],
+            "validity": {"from": "1960-01-01T00:00:00+01:00", "to": None},
+        }
+        depth[uuid] = depth[parent["uuid"]] + 1
+        currents.append(current)
+        objects.append({"uuid": uuid, "current": current})
+    exchanges = []
+    pages = [objects[at : at + page_size] for at in range(0, len(objects), page_size)]
+    for number, page in enumerate(pages):
+        cursor = None if number == 0 else f"constructed-page-{number}"
+        following = f"constructed-page-{number + 1}" if number + 1 < len(pages) else None
+        exchanges.append(
+            {
+                "constructed": CONSTRUCTED,
+                "request": {
+                    "method": "POST",
+                    "path": "/graphql/v29",
+                    "json_body": {
+                        "query": query,
+                        "variables": {"limit": page_size, "cursor": cursor},
+                    },
+                },
+                "response": {
+                    "status_code": 200,
+                    "content_type": "application/json",
+                    "body": {
+                        "data": {
+                            "org_units": {"objects": page, "page_info": {"next_cursor": following}}
+                        }
+                    },
+                },
+            }
+        )
+    return exchanges

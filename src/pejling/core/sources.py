@@ -30,20 +30,14 @@ def _client_address(request: HttpRequest) -> str | None:
         return None
 
 
-def record_source(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
-    """``post_create_historical_record``: note how the change reached us, when in a request or
-    in a background job a request started (then with that request's id)."""
+def _source_fields() -> dict[str, Any] | None:
+    """The ``ChangeSource`` fields of the request or job in hand, or None outside both."""
     request = getattr(HistoricalRecords.context, "request", None)
     if request is None:
         request_id = current_request_id()
         if request_id:  # a job enqueued by a request: pejling.ops.jobs set the id
-            ChangeSource.objects.create(
-                history_model=instance._meta.label_lower,
-                history_id=history_instance.history_id,
-                via=ChangeVia.TASK,
-                request_id=request_id,
-            )
-        return
+            return {"via": ChangeVia.TASK, "request_id": request_id}
+        return None
     caller = getattr(request, "auth", None)  # the API's Principal, set by django-ninja
     token = getattr(caller, "token", None)
     if token is not None:
@@ -52,11 +46,34 @@ def record_source(sender: Any, instance: Any, history_instance: Any, **kwargs: A
         via, token_name = ChangeVia.API_SESSION, ""
     else:
         via, token_name = ChangeVia.WEB, ""
-    ChangeSource.objects.create(
-        history_model=instance._meta.label_lower,
-        history_id=history_instance.history_id,
-        via=via,
-        token_name=token_name,
-        ip_address=_client_address(request),
-        request_id=current_request_id(),
+    return {
+        "via": via,
+        "token_name": token_name,
+        "ip_address": _client_address(request),
+        "request_id": current_request_id(),
+    }
+
+
+def record_source(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
+    """``post_create_historical_record``: note how the change reached us, when in a request or
+    in a background job a request started (then with that request's id)."""
+    fields = _source_fields()
+    if fields is not None:
+        ChangeSource.objects.create(
+            history_model=instance._meta.label_lower,
+            history_id=history_instance.history_id,
+            **fields,
+        )
+
+
+def record_sources(model: Any, history_ids: list[int]) -> None:
+    """The same for history rows written in bulk (``bulk_history_create`` sends no signal):
+    one ``ChangeSource`` a row of ``model`` (the tracked model), in one insert."""
+    fields = _source_fields()
+    if fields is None or not history_ids:
+        return
+    label = model._meta.label_lower
+    ChangeSource.objects.bulk_create(
+        [ChangeSource(history_model=label, history_id=pk, **fields) for pk in history_ids],
+        batch_size=1000,
     )

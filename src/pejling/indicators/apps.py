@@ -9,7 +9,9 @@ class IndicatorsConfig(AppConfig):
 
     def ready(self) -> None:
         from pejling.indicators import aggregate
-        from pejling.organisation.models import unit_moved
+        from pejling.organisation.models import unit_moved, units_moved
 
         # A unit moved in the tree: the roll-up cache of the units it left and joined.
         unit_moved.connect(aggregate.on_unit_moved, dispatch_uid="indicators.rollups.moved")
+        # Many units moved at once (the organisation sync): one set-based update.
+        units_moved.connect(aggregate.on_units_moved, dispatch_uid="indicators.rollups.many")

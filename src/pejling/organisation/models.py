@@ -18,6 +18,10 @@ from treebeard.mp_tree import MP_Node, MP_NodeManager
 # transaction), with ``unit_id`` and ``old_ancestor_ids``: apps that keep something per subtree
 # (the indicators' roll-up cache) bring it in line. Renumbering among siblings is no move.
 unit_moved = Signal()
+# Sent once after a set-based rewrite of the tree (the organisation sync) moved many units, in
+# its transaction, with ``moves``: every unit whose ancestors changed (each moved unit and all
+# below it) -> the ids of its ancestors before. Receivers read the tree as it is now.
+units_moved = Signal()
 
 
 class UnitManager(MP_NodeManager):

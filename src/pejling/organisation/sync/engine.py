@@ -4,13 +4,16 @@ The caller (OS2mo or file sync) says which units it wants (:class:`SourceUnit`),
 already exist (``matches``), and which unmatched units to end-date. :func:`check` finds the
 parent cycles; :func:`apply` writes, inside the caller's transaction:
 
-* units are handled parents first (by their depth in the tree as it will be), so a unit's new
-  parent is always in place before the unit moves under it, and never below it;
-* a move is treebeard's ``move`` (the unit takes its subtree along; primary keys do not change,
-  so agreements, memberships and values stay with the unit), and every created, changed, moved
-  or closed unit gets one history row through ``save_as`` with the acting user and a reason;
-* treebeard shifts sibling paths on every insert, so no unit object is saved after another
-  write without being read afresh.
+* the plan is worked out in memory from the units read once (:func:`load_existing`), and
+  written set-based: a fixed number of statements whatever the number of units (bulk inserts
+  and updates, codes and paths parked first so the unique indexes never see a clash);
+* a moved unit takes its subtree along (the paths below it change; primary keys do not, so
+  agreements, memberships and values stay with the unit); siblings stay in name order;
+* every created, changed, moved or closed unit gets one history row (written in bulk, with
+  the acting user, the reason and where the change came from); a unit whose path changed only
+  because an ancestor moved or a sibling came gets none, as with treebeard's own moves;
+* ``units_moved`` is sent once with every unit whose ancestors changed, so that what is kept
+  per subtree (the indicators' roll-up cache) is brought in line in one set-based step.
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from pejling.core.history import save_as
-from pejling.organisation.models import Unit, UnitLevel
+from pejling.core.history import history_user
+from pejling.core.sources import record_sources
+from pejling.organisation.models import Unit, UnitLevel, units_moved
 
 from .report import Change, LevelSpec, RowError, SourceUnit, SyncReport
 
@@ -45,6 +51,8 @@ class Existing:
     closed_on: date | None
     external_id: Any
     parent_pk: int | None
+    path: str = ""
+    numchild: int = 0
 
 
 def load_existing() -> dict[int, Existing]:
@@ -59,6 +67,7 @@ def load_existing() -> dict[int, Existing]:
             "unit_type",
             "closed_on",
             "external_id",
+            "numchild",
         )
     )
     by_path = {path: pk for pk, path, *_ in rows}
@@ -73,8 +82,10 @@ def load_existing() -> dict[int, Existing]:
             closed_on=closed_on,
             external_id=external_id,
             parent_pk=by_path.get(path[:-step]) if depth > 1 else None,
+            path=path,
+            numchild=numchild,
         )
-        for pk, path, depth, code, name, level_id, unit_type, closed_on, external_id in rows
+        for pk, path, depth, code, name, level_id, unit_type, closed_on, external_id, numchild in rows
     }
 
 
@@ -178,33 +189,277 @@ class _Levels:
         return level
 
 
-def _fresh(pk: int) -> Unit:
-    return Unit.objects.get(pk=pk)
-
-
 def apply(plan: Plan, *, by: Any, report: SyncReport) -> None:
     """Write the plan (the caller holds the transaction and has run :func:`cycle_errors`).
 
-    Steps: park codes that would clash, then create, update or move each wanted unit, parents
-    before children, then close the existing units nobody wants any more.
+    Set-based: the tree as it will be is worked out in memory from the units read once (each
+    unit's parent, fields, and place among its siblings in name order, hence its path, depth
+    and number of children); then a fixed number of statements, whatever the number of units.
+    Codes that would clash and paths that change are parked, changed units are updated in bulk,
+    new units inserted in bulk, one history row is written (in bulk) for every created, changed,
+    moved or closed unit, and ``units_moved`` is sent once for the units whose ancestors changed.
     """
     depth, cycles = plan.depths()
     if cycles:
         raise ValueError("apply() called on a plan with parent cycles")
-    history_before = Unit.history.count()
-    writer = _PlanWriter(plan, by=by, report=report)
-    _park_codes(plan)
+    tree = _Tree(plan, report)
     order = sorted(plan.wanted, key=lambda i: (depth[plan.node_of(i.key)], i.name, i.key))
     for item in order:
+        tree.want(item)
+    tree.close_unmatched()
+    tree.place()
+    tree.write(by=by)
+
+
+class _Tree:
+    """The tree as it will be, built in memory; then written in a few statements."""
+
+    def __init__(self, plan: Plan, report: SyncReport) -> None:
+        self.plan = plan
+        self.report = report
+        self.levels = _Levels(report)
+        existing = plan.existing
+        self.parent: dict[Node, Node | None] = {
+            ("u", pk): None if row.parent_pk is None else ("u", row.parent_pk)
+            for pk, row in existing.items()
+        }
+        self.name: dict[Node, str] = {("u", pk): row.name for pk, row in existing.items()}
+        self.code: dict[Node, str] = {("u", pk): row.code for pk, row in existing.items()}
+        self.new: dict[str, Unit] = {}  # wanted key -> the unit to insert
+        self.fields: dict[int, dict[str, Any]] = {}  # existing pk -> its changed fields
+        self.history: set[int] = set()  # existing pks that get a history row
+        self.affected: set[Node | None] = set()  # parents whose children are numbered afresh
+        self.path: dict[Node, str] = {}
+        self.children: dict[Node | None, list[Node]] = {}
+
+    def want(self, item: SourceUnit) -> None:
+        plan, report = self.plan, self.report
         node = plan.node_of(item.key)
-        parent_pk = writer.pk_of(plan.parent_of(node))
-        level = writer.levels.get(item.level)
+        new_parent = plan.parent_of(node)
+        level = self.levels.get(item.level)
+        code = item.code or item.key
         if node[0] == "k":
-            writer.create(item, parent_pk, level)
+            self.new[item.key] = Unit(
+                code=code,
+                name=item.name,
+                level=level,
+                unit_type=item.unit_type or "",
+                closed_on=item.closed_on,
+                external_id=item.external_id,
+            )
+            self.parent[node], self.name[node], self.code[node] = new_parent, item.name, code
+            self.affected.add(new_parent)
+            report.created += 1
+            report.changes.append(Change("created", code, item.name))
+            return
+        pk = node[1]
+        fields, changes = _field_changes(item, plan.existing[pk], code, level)
+        old_parent = self.parent[node]
+        moved = old_parent != new_parent
+        if not moved and not fields:
+            report.unchanged += 1
+            return
+        self.fields[pk] = fields
+        self.history.add(pk)
+        self.code[node] = code
+        if "name" in fields:
+            self.name[node] = item.name
+            self.affected.add(old_parent)  # keep siblings in name order after a rename
+        if moved:
+            self.parent[node] = new_parent
+            self.affected.update((old_parent, new_parent))
+            changes.insert(0, f"parent {self._code(old_parent)} → {self._code(new_parent)}")
+            report.moved += 1
         else:
-            writer.update(item, plan.existing[node[1]], parent_pk, level)
-    writer.close_unmatched()
-    report.history_rows = Unit.history.count() - history_before
+            report.updated += 1
+        report.changes.append(
+            Change("moved" if moved else "updated", code, item.name, "; ".join(changes))
+        )
+
+    def _code(self, node: Node | None) -> str:
+        return "(root)" if node is None else self.code[node]
+
+    def close_unmatched(self) -> None:
+        """Close every open existing unit the plan did not match and says to close."""
+        plan = self.plan
+        today = timezone.localdate()
+        for pk, row in plan.existing.items():
+            if pk in plan.matched_pks or row.closed_on is not None or not plan.close_unmatched(row):
+                continue
+            self.fields[pk] = {"closed_on": today}
+            self.history.add(pk)
+            self.report.closed += 1
+            self.report.changes.append(Change("closed", row.code, row.name, f"closed on {today}"))
+
+    def place(self) -> None:
+        """Every unit's path in the tree as it will be. Siblings below a parent that gained,
+        lost or renamed a child are numbered afresh in name order; the others keep their step
+        (their path changes only when an ancestor's does)."""
+        existing = self.plan.existing
+        children = self.children
+        for node, parent in self.parent.items():
+            children.setdefault(parent, []).append(node)
+
+        def old_path(node: Node) -> str:
+            return existing[node[1]].path if node[0] == "u" else ""
+
+        step = Unit.steplen
+        pending: list[Node | None] = [None]
+        while pending:
+            parent = pending.pop()
+            base = "" if parent is None else self.path[parent]
+            depth = len(base) // step + 1
+            kids = children.get(parent, [])
+            if parent in self.affected:
+                kids = sorted(kids, key=lambda n: (self.name[n], old_path(n) or "~", str(n[1])))
+                for number, node in enumerate(kids, start=1):
+                    self.path[node] = Unit._get_path(base, depth, number)
+            else:
+                for node in kids:
+                    self.path[node] = base + old_path(node)[-step:]
+            pending.extend(kids)
+
+    def write(self, *, by: Any) -> None:
+        plan = self.plan
+        existing = plan.existing
+        step = Unit.steplen
+        moved_paths: list[int] = []
+        updates: list[Unit] = []
+        written: set[str] = set()
+        for pk, row in existing.items():
+            node: Node = ("u", pk)
+            fields = dict(self.fields.get(pk, {}))
+            path = self.path[node]
+            if path != row.path:
+                moved_paths.append(pk)
+                fields["path"], fields["depth"] = path, len(path) // step
+            numchild = len(self.children.get(node, []))
+            if numchild != row.numchild:
+                fields["numchild"] = numchild
+            if fields:
+                written.update(fields)
+                updates.append(_final(row, fields))
+        _park_codes(plan)
+        if moved_paths:  # free the paths first: the unique index sees one row at a time
+            Unit.objects.filter(pk__in=moved_paths).update(
+                path=Concat(Value("~"), Cast("pk", CharField()))
+            )
+        if updates:  # one statement a batch: every field any unit changes, for all of them
+            Unit.objects.bulk_update(updates, sorted(written), batch_size=BATCH)
+        created = []
+        for key, unit in self.new.items():
+            node = ("k", key)
+            unit.path = self.path[node]
+            unit.depth = len(unit.path) // step
+            unit.numchild = len(self.children.get(node, []))
+            created.append(unit)
+        created = Unit.objects.bulk_create(created, batch_size=BATCH)
+        self._write_history(created, by=by)
+        self._announce_moves()
+
+    def _write_history(self, created: list[Unit], *, by: Any) -> None:
+        """One history row for each created, changed, moved or closed unit, with its state
+        now, the acting person and the reason; and where the change came from."""
+        user = history_user(by)
+        changed = list(Unit.objects.filter(pk__in=sorted(self.history)))
+        rows: list[Any] = []
+        for units, update in ((created, False), (changed, True)):
+            if not units:
+                continue
+            for unit in units:
+                unit._history_user = user
+            rows += (
+                Unit.history.bulk_history_create(
+                    units,
+                    update=update,
+                    default_user=user,
+                    default_change_reason=self.plan.reason,
+                    batch_size=BATCH,
+                )
+                or []
+            )
+        record_sources(Unit, [row.history_id for row in rows])
+        self.report.history_rows = len(rows)
+
+    def _announce_moves(self) -> None:
+        """``units_moved`` once, for every existing unit whose ancestors changed."""
+        existing = self.plan.existing
+        new_pk = {key: unit.pk for key, unit in self.new.items()}
+
+        def pk(node: Node) -> int:
+            return node[1] if node[0] == "u" else new_pk[node[1]]
+
+        before: dict[int, frozenset[int]] = {}
+        after: dict[Node, frozenset[int]] = {}
+
+        def ancestors_before(unit_pk: int) -> frozenset[int]:
+            if unit_pk not in before:
+                parent = existing[unit_pk].parent_pk
+                before[unit_pk] = (
+                    frozenset() if parent is None else ancestors_before(parent) | {parent}
+                )
+            return before[unit_pk]
+
+        def ancestors_after(node: Node) -> frozenset[int]:
+            if node not in after:
+                parent = self.parent[node]
+                after[node] = (
+                    frozenset() if parent is None else ancestors_after(parent) | {pk(parent)}
+                )
+            return after[node]
+
+        moves = {
+            unit_pk: ancestors_before(unit_pk)
+            for unit_pk in existing
+            if ancestors_before(unit_pk) != ancestors_after(("u", unit_pk))
+        }
+        if moves:
+            units_moved.send(sender=Unit, moves=moves)
+
+
+def _final(row: Existing, fields: dict[str, Any]) -> Unit:
+    """An existing unit as it will be (its fields as read, with ``fields`` changed)."""
+    unit = Unit(
+        pk=row.pk,
+        code=row.code,
+        name=row.name,
+        level_id=row.level_id,
+        unit_type=row.unit_type,
+        closed_on=row.closed_on,
+        external_id=row.external_id,
+        path=row.path,
+        depth=len(row.path) // Unit.steplen,
+        numchild=row.numchild,
+    )
+    for name, value in fields.items():
+        setattr(unit, name, value)
+    return unit
+
+
+# Rows a statement writes at most (bulk updates compare each row with every row of the batch).
+BATCH = 500
+
+
+def _park_codes(plan: Plan) -> None:
+    """Give units whose code changes a temporary code first when a wanted code is still
+    another unit's, so that swapping or reusing codes never breaks the unique index."""
+    changing = [
+        pk
+        for key, pk in plan.matches.items()
+        if (plan.by_key[key].code or key) != plan.existing[pk].code
+    ]
+    if not changing:
+        return
+    holder = {row.code: pk for pk, row in plan.existing.items()}
+    for item in plan.wanted:
+        owner = holder.get(item.code or item.key)
+        if owner is not None and owner != plan.matches.get(item.key):
+            break
+    else:
+        return
+    Unit.objects.filter(pk__in=changing).update(
+        code=Concat(Value("~sync~"), Cast("pk", CharField()))
+    )
 
 
 def _field_changes(
@@ -232,114 +487,3 @@ def _field_changes(
         fields["external_id"] = item.external_id
         changes.append("linked to OS2mo")
     return fields, changes
-
-
-class _PlanWriter:
-    """Writes a plan's units one at a time, keeping track of each unit's parent as it goes."""
-
-    def __init__(self, plan: Plan, *, by: Any, report: SyncReport) -> None:
-        self.plan = plan
-        self.by = by
-        self.report = report
-        self.levels = _Levels(report)
-        self.current_parent = {pk: row.parent_pk for pk, row in plan.existing.items()}
-        self.created_pk: dict[str, int] = {}
-
-    def pk_of(self, node: Node | None) -> int | None:
-        if node is None:
-            return None
-        kind, ident = node
-        return self.created_pk[ident] if kind == "k" else ident
-
-    def create(self, item: SourceUnit, parent_pk: int | None, level: UnitLevel) -> None:
-        code = item.code or item.key
-        unit = Unit(
-            code=code,
-            name=item.name,
-            level=level,
-            unit_type=item.unit_type or "",
-            closed_on=item.closed_on,
-            external_id=item.external_id,
-        )
-        unit._history_user = self.by
-        unit._change_reason = self.plan.reason
-        if parent_pk is None:
-            unit = Unit.objects.add_root(instance=unit)
-        else:
-            unit = Unit.objects.add_child(_fresh(parent_pk), instance=unit)
-        self.created_pk[item.key] = unit.pk
-        self.current_parent[unit.pk] = parent_pk
-        self.report.created += 1
-        self.report.changes.append(Change("created", code, item.name))
-
-    def update(
-        self, item: SourceUnit, row: Existing, parent_pk: int | None, level: UnitLevel
-    ) -> None:
-        code = item.code or item.key
-        fields, changes = _field_changes(item, row, code, level)
-        old_parent = self.current_parent[row.pk]
-        moved = old_parent != parent_pk
-        if not moved and not fields:
-            self.report.unchanged += 1
-            return
-        unit = _fresh(row.pk)
-        for name, value in fields.items():
-            setattr(unit, name, value)
-        if moved:
-            if parent_pk is None:
-                Unit.objects.move(unit, Unit.objects.get_first_root_node(), "sorted-sibling")
-            else:
-                Unit.objects.move(unit, _fresh(parent_pk), "sorted-child")
-            self.current_parent[row.pk] = parent_pk
-            changes.insert(0, f"parent {_code_of(old_parent)} → {_code_of(parent_pk)}")
-        elif "name" in fields:
-            # Keep siblings in name order (node_order_by) after a rename.
-            Unit.objects.move(unit, unit, "sorted-sibling")
-        save_as(unit, self.by, reason=self.plan.reason)
-        if moved:
-            self.report.moved += 1
-        else:
-            self.report.updated += 1
-        self.report.changes.append(
-            Change("moved" if moved else "updated", code, item.name, "; ".join(changes))
-        )
-
-    def close_unmatched(self) -> None:
-        """Close every open existing unit the plan did not match and says to close."""
-        plan = self.plan
-        today = timezone.localdate()
-        for pk, row in plan.existing.items():
-            if pk in plan.matched_pks or row.closed_on is not None or not plan.close_unmatched(row):
-                continue
-            unit = _fresh(pk)
-            unit.closed_on = today
-            save_as(unit, self.by, reason=plan.reason)
-            self.report.closed += 1
-            self.report.changes.append(Change("closed", row.code, row.name, f"closed on {today}"))
-
-
-def _code_of(pk: int | None) -> str:
-    if pk is None:
-        return "(root)"
-    return Unit.objects.filter(pk=pk).values_list("code", flat=True).first() or "?"
-
-
-def _park_codes(plan: Plan) -> None:
-    """Give units whose code changes a temporary code first when a wanted code is still
-    another unit's, so that swapping or reusing codes never breaks the unique index."""
-    changing = [
-        pk
-        for key, pk in plan.matches.items()
-        if (plan.by_key[key].code or key) != plan.existing[pk].code
-    ]
-    if not changing:
-        return
-    holder = {row.code: pk for pk, row in plan.existing.items()}
-    for item in plan.wanted:
-        owner = holder.get(item.code or item.key)
-        if owner is not None and owner != plan.matches.get(item.key):
-            break
-    else:
-        return
-    for pk in changing:
-        Unit.objects.filter(pk=pk).update(code=f"~sync~{pk}")

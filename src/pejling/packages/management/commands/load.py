@@ -41,12 +41,16 @@ class Command(BaseCommand):
                 if name == "-"
                 else _read_at_most(Path(name), MAX_PACKAGE_BYTES + 1)
             )
-            text = raw.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             raise CommandError(f"Cannot read {name}: {exc}") from None
         too_large = size_problem(len(raw))
-        if too_large is not None:
+        if too_large is not None:  # refused before the bytes are decoded (a second copy)
             raise CommandError(f"{name}: {too_large}; nothing was written.")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"Cannot read {name}: {exc}") from None
+        del raw
         try:
             report = load_package(parse(text, fmt=fmt), dry_run=options["dry_run"])
         except PackageError as exc:
