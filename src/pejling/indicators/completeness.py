@@ -341,9 +341,9 @@ def recent_completeness(
         merged: dict[int, int] = defaultdict(int)
         for mask, units in masks[key].items():
             merged[sum(1 << i for i, bit in enumerate(positions) if mask >> bit & 1)] += units
-        judged = _judged(periods, [(mine, units, ()) for mine, units in merged.items()])
+        found = _judged(periods, [(mine, units, ()) for mine, units in merged.items()])
         kept = periods if recent is None else periods[max(0, len(periods) - recent) :]
-        out[key] = {p: judged[p] for p in kept}
+        out[key] = {p: found[p] for p in kept}
     return out
 
 
