@@ -25,12 +25,20 @@ def _serve(args: list[str]) -> None:
 
     bind = os.environ.get("PEJLING_BIND", "127.0.0.1:8000")
     workers = os.environ.get("PEJLING_WORKERS", "2")
+    threads = os.environ.get("PEJLING_THREADS", "1")
+    # A served process keeps its database connections (docs/operations.md): opening one per
+    # request costs more than most pages.
+    os.environ.setdefault("PEJLING_DB_CONN_MAX_AGE", "60")
     sys.argv = [
         "gunicorn",
         "--bind",
         bind,
         "--workers",
         workers,
+        "--threads",
+        threads,
+        "--config",
+        "python:pejling.config.gunicorn",
         # No control socket: gunicorn would otherwise write one under $HOME (~/.gunicorn).
         "--no-control-socket",
         # Load (and warm up, config/wsgi.py) the application once in the master, then fork:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pejling.indicators.models import Aggregation, ImportBatch, ImportStatus, IndicatorValue
+from pejling.indicators.completeness import completeness
+from pejling.indicators.models import (
+    Aggregation,
+    ImportBatch,
+    ImportStatus,
+    Indicator,
+    IndicatorValue,
+)
 from tests.api.helpers import assert_error
 from tests.factories import IndicatorFactory, IndicatorValueFactory
 
@@ -154,16 +161,29 @@ def test_a_series_is_rolled_up_for_a_unit_its_own_values_or_its_children_side_by
             IndicatorValueFactory(indicator=days, unit=unit, period=period, value=d)
             IndicatorValueFactory(indicator=fte, unit=unit, period=period, value=f)
     IndicatorValueFactory(indicator=days, unit=org.dept_a1, period="2026-02", value=2)
+    for unit in (org.unit, org.sibling):  # March: one of the three usual units is missing
+        IndicatorValueFactory(indicator=days, unit=unit, period="2026-03", value=1)
+        IndicatorValueFactory(indicator=fte, unit=unit, period="2026-03", value=10)
     client = api(org.employee)
 
-    whole = client.get("/indicators/SICK_RATE/series", period_from="2026-02").json()
+    whole = client.get(
+        "/indicators/SICK_RATE/series", period_from="2026-02", period_to="2026-02"
+    ).json()
     assert (whole["aggregation"], whole["unit"], whole["scope"]) == ("ratio", "exec", "subtree")
     [series] = whole["series"]
     [point] = series["points"]
     assert point["period"] == "2026-02"
     assert point["value"] == 12 / 40 * 100  # Σ days ÷ Σ FTE, never a mean of ratios
     assert point["count"] == 4
-    assert point["completeness"] == round(4 / series["units"], 4)
+    # Completeness is the one rule (units that usually report), judged against January even
+    # though the answer starts in February: the three units of January all reported.
+    assert point["completeness"] == 1.0
+    march = client.get("/indicators/SICK_RATE/series", period_from="2026-03").json()
+    [point] = march["series"][0]["points"]
+    assert (point["period"], point["count"]) == ("2026-03", 2)
+    judged = completeness(Indicator.objects.get(code="SICK_RATE"), org.root)["2026-03"]
+    assert (judged.reported, judged.expected) == (2, 3)
+    assert point["completeness"] == round(2 / 3, 4)
 
     own = client.get("/indicators/SICK_DAYS/series", unit="dept-a1", scope="own").json()
     assert [(p["period"], p["value"]) for p in own["series"][0]["points"]] == [("2026-02", 2.0)]
@@ -171,8 +191,8 @@ def test_a_series_is_rolled_up_for_a_unit_its_own_values_or_its_children_side_by
     children = client.get("/indicators/SICK_DAYS/series", unit="dept-a1", scope="children")
     assert children.status_code == 200
     by_unit = {s["unit"]: [p["value"] for p in s["points"]] for s in children.json()["series"]}
-    assert by_unit["unit-a1a"] == [3.0, 3.0]
-    assert by_unit["unit-a1b"] == [1.0, 1.0]
+    assert by_unit["unit-a1a"] == [3.0, 3.0, 1.0]
+    assert by_unit["unit-a1b"] == [1.0, 1.0, 1.0]
 
     # Its cost does not grow with the tree: the same queries for the root and a department.
     with django_assert_max_num_queries(12):

@@ -126,6 +126,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'pejling.sqlite3'}",
         conn_max_age=int(env_str("PEJLING_DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,  # a kept connection is checked before a request reuses it
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

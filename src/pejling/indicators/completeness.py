@@ -24,9 +24,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
+from django.db import connection
 from django.db.models import Max, Q
 
 from pejling.indicators.models import Aggregation, Indicator, IndicatorValue
+from pejling.indicators.sources.records import PeriodError, parse_period
 from pejling.organisation.models import Unit
 
 LOOKBACK = 3
@@ -45,6 +47,11 @@ class PeriodCompleteness:
         return self.reported >= self.expected
 
     @property
+    def share(self) -> float:
+        """Reported ÷ expected, from 0 to 1 (1 when no unit usually reports)."""
+        return 1.0 if not self.expected else self.reported / self.expected
+
+    @property
     def percent(self) -> int:
         return 100 if not self.expected else round(100 * self.reported / self.expected)
 
@@ -56,25 +63,50 @@ def _base(indicator: Indicator) -> Indicator:
     return indicator
 
 
+def _judged(
+    periods: list[str], groups: list[tuple[int, int, tuple[int, ...]]]
+) -> dict[str, PeriodCompleteness]:
+    """The rule, on presence masks: each group is (mask, units, their ids) of units that have a
+    value in exactly the periods whose bits are set in ``mask`` (bit ``i``: ``periods[i]``,
+    oldest first). A unit usually reports in period ``i`` when its mask has ``needed`` of the
+    ``LOOKBACK`` bits before ``i`` (two; one for the second period); the first period has no
+    history and counts as complete. Ids may be left out (``()``): ``missing`` then says who
+    only for the groups that name their units."""
+    out: dict[str, PeriodCompleteness] = {}
+    for i, period in enumerate(periods):
+        bit = 1 << i
+        if i == 0:
+            present = sum(units for mask, units, _ids in groups if mask & bit)
+            out[period] = PeriodCompleteness(period, present, present)
+            continue
+        needed = 1 if i == 1 else 2
+        window = ((1 << min(i, LOOKBACK)) - 1) << max(0, i - LOOKBACK)
+        expected = reported = 0
+        missing: list[int] = []
+        for mask, units, ids in groups:
+            if (mask & window).bit_count() >= needed:
+                expected += units
+                if mask & bit:
+                    reported += units
+                else:
+                    missing.extend(ids)
+        out[period] = PeriodCompleteness(period, reported, expected, tuple(sorted(missing)))
+    return out
+
+
 def judge(history: Iterable[tuple[str, set[int]]]) -> dict[str, PeriodCompleteness]:
     """Completeness of each period of ``history`` (periods oldest first, each with the units
     that have values), by the units that usually report (see the module's docstring)."""
-    periods = list(history)
-    out: dict[str, PeriodCompleteness] = {}
-    for i, (period, units) in enumerate(periods):
-        before = [u for _, u in periods[max(0, i - LOOKBACK) : i]]
-        if not before:
-            out[period] = PeriodCompleteness(period, len(units), len(units))
-            continue
-        needed = 1 if len(before) == 1 else 2
-        counts: dict[int, int] = defaultdict(int)
-        for units_then in before:
-            for unit_id in units_then:
-                counts[unit_id] += 1
-        usual = {unit_id for unit_id, n in counts.items() if n >= needed}
-        missing = tuple(sorted(usual - units))
-        out[period] = PeriodCompleteness(period, len(usual) - len(missing), len(usual), missing)
-    return out
+    periods: list[str] = []
+    masks: dict[int, int] = defaultdict(int)
+    for i, (period, units) in enumerate(history):
+        periods.append(period)
+        for unit_id in units:
+            masks[unit_id] |= 1 << i
+    by_mask: dict[int, list[int]] = defaultdict(list)
+    for unit_id, mask in masks.items():
+        by_mask[mask].append(unit_id)
+    return _judged(periods, [(mask, len(ids), tuple(ids)) for mask, ids in by_mask.items()])
 
 
 def _history(
@@ -212,39 +244,106 @@ def outdated_ids(indicators: list[Indicator], today: date) -> set[int]:
 RECENT = 12  # the trailing periods judged when a goal is evaluated in a batch
 
 
+def _first_day(periods: list[str]) -> date:
+    """The earliest start of ``periods`` (canonical period texts)."""
+    starts = []
+    for period in periods:
+        try:
+            starts.append(parse_period(period).start_date())
+        except PeriodError:  # not a canonical period: read from the beginning
+            return date.min
+    return min(starts, default=date.min)
+
+
+_BITS = 62  # presence bits per summed column (a signed 64-bit integer on both databases)
+
+
+def _presence(
+    plans: dict[tuple[int, int], tuple[int, str, list[str]]],
+) -> tuple[dict[int, dict[str, int]], list[tuple[Any, ...]]]:
+    """Each plan's base indicator's periods numbered (bits), and per base indicator and unit
+    (path) the sums of its periods' bits (one query)."""
+    # Each base indicator's periods (of every plan reading it) get a bit each, ``_BITS`` to a
+    # summed column; the bits are joined to the values as a list (indicator, period, column,
+    # power of two) and summed per unit.
+    bits: dict[int, dict[str, int]] = defaultdict(dict)
+    for base, _prefix, periods in plans.values():
+        for period in periods:
+            bits[base].setdefault(period, len(bits[base]))
+    columns = max(len(found) for found in bits.values()) // _BITS + 1
+    listed = [
+        (f"{base}:{period}", bit // _BITS, 1 << (bit % _BITS))
+        for base, found in bits.items()
+        for period, bit in found.items()
+    ]
+    # Each plan reads its base indicator from its first period on (the (indicator,
+    # period_start) index), in its unit's subtree.
+    where = " OR ".join(
+        ["(v.indicator_id = %s AND v.period_start >= %s AND u.path LIKE %s)"] * len(plans)
+    )
+    sums = ", ".join(
+        f"SUM(CASE WHEN b.column2 = {c} THEN b.column3 ELSE 0 END)" for c in range(columns)
+    )
+    sql = (
+        f"SELECT v.indicator_id, u.path, {sums} FROM {IndicatorValue._meta.db_table} v"  # noqa: S608 - names from the models
+        f" JOIN {Unit._meta.db_table} u ON u.id = v.unit_id"
+        # Joined on one text key: a hash join with the list, the values read once per base
+        # indicator in the order of its unique index (indicator, unit, period).
+        f" JOIN (VALUES {', '.join(['(%s, %s, %s)'] * len(listed))}) b"
+        " ON b.column1 = CAST(v.indicator_id AS TEXT) || ':' || v.period"
+        f" WHERE {where} GROUP BY v.indicator_id, u.path"
+    )
+    params: list[Any] = [value for row in listed for value in row]
+    for base, prefix, periods in plans.values():
+        params += [base, _first_day(periods), prefix + "%"]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return bits, rows
+
+
 def recent_completeness(
     wanted: dict[tuple[int, int], tuple[Indicator, Unit, list[str]]],
+    *,
+    recent: int | None = RECENT,
 ) -> dict[tuple[int, int], dict[str, PeriodCompleteness]]:
     """For each (indicator id, unit id) → (indicator, unit, its series' periods oldest first):
-    the completeness of the last ``RECENT`` periods (judged against the ``LOOKBACK`` before
-    them), in one query whatever the number of goals. Older periods are not judged (read as
-    complete), which is all goal evaluation needs: the trailing incomplete periods."""
+    the completeness of the last ``recent`` periods (all of them: ``None``), judged against the
+    ``LOOKBACK`` periods before them, in one query whatever the number of goals, units or
+    values. Older periods are not judged (read as complete), which is all goal evaluation
+    needs: the trailing incomplete periods.
+
+    The database sums each unit's presence into a mask (a unit has one value per indicator and
+    period: the sum of distinct powers of two), so the answer is one row per unit, not one per
+    value; units with the same mask are judged together. ``missing`` is left empty (ask
+    :func:`completeness` for a period's missing units)."""
     plans: dict[tuple[int, int], tuple[int, str, list[str]]] = {}
-    condition = Q(pk__in=[])
     for key, (indicator, unit, periods) in wanted.items():
-        recent = periods[-(RECENT + LOOKBACK) :]
-        if not recent:
-            continue
-        base = _base(indicator).pk
-        plans[key] = (base, unit.path, recent)
-        condition |= Q(indicator_id=base, unit__path__startswith=unit.path, period__in=recent)
+        judged = periods if recent is None else periods[max(0, len(periods) - recent - LOOKBACK) :]
+        if judged:
+            plans[key] = (_base(indicator).pk, unit.path, judged)
     if not plans:
         return {}
-    rows = IndicatorValue.objects.filter(condition).values_list(
-        "indicator_id", "period", "unit_id", "unit__path"
-    )
-    units: dict[tuple[int, int], dict[str, set[int]]] = {k: defaultdict(set) for k in plans}
-    by_base: dict[int, list[tuple[tuple[int, int], str, set[str]]]] = defaultdict(list)
-    for key, (base, prefix, recent) in plans.items():
-        by_base[base].append((key, prefix, set(recent)))
-    for indicator_id, period, unit_id, path in rows:
-        for key, prefix, recent_set in by_base[indicator_id]:
-            if path.startswith(prefix) and period in recent_set:
-                units[key][period].add(unit_id)
+    bits, rows = _presence(plans)
+    by_base: dict[int, list[tuple[tuple[int, int], str]]] = defaultdict(list)
+    for key, (base, prefix, _periods) in plans.items():
+        by_base[base].append((key, prefix))
+    masks: dict[tuple[int, int], dict[int, int]] = {key: defaultdict(int) for key in plans}
+    for indicator_id, path, *parts in rows:
+        mask = sum(int(part or 0) << (c * _BITS) for c, part in enumerate(parts))
+        for key, prefix in by_base[indicator_id]:
+            if path.startswith(prefix):
+                masks[key][mask] += 1
     out = {}
-    for key, (_base_id, _prefix, recent) in plans.items():
-        judged = judge((period, units[key].get(period, set())) for period in recent)
-        out[key] = {p: c for p, c in judged.items() if p in recent[-RECENT:]}
+    for key, (base, _prefix, periods) in plans.items():
+        # The base's bits renumbered to this plan's periods (oldest first).
+        positions = [bits[base][period] for period in periods]
+        merged: dict[int, int] = defaultdict(int)
+        for mask, units in masks[key].items():
+            merged[sum(1 << i for i, bit in enumerate(positions) if mask >> bit & 1)] += units
+        found = _judged(periods, [(mine, units, ()) for mine, units in merged.items()])
+        kept = periods if recent is None else periods[max(0, len(periods) - recent) :]
+        out[key] = {p: found[p] for p in kept}
     return out
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.dispatch import Signal
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -60,6 +62,16 @@ class UnitLevel(models.Model):  # type: ignore[django-manager-missing]
         return self.name
 
 
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9._~-]+")
+_CODE_SLOT = "UNITCODE"
+
+
+@functools.lru_cache(maxsize=8)
+def _unit_url(script_prefix: str) -> str:
+    """The address of a unit's page with ``_CODE_SLOT`` for its code (per script prefix)."""
+    return reverse("organisation:unit_detail", args=[_CODE_SLOT])
+
+
 class Unit(MP_Node):
     """An organisation unit. The materialised path (``path``) makes a subtree one indexed
     ``LIKE 'prefix%'`` query on SQLite and PostgreSQL alike."""
@@ -87,6 +99,10 @@ class Unit(MP_Node):
         return self.name
 
     def get_absolute_url(self) -> str:
+        # Pages list hundreds of units: a plain code goes into the reversed address directly
+        # (what reverse() would give), anything else through reverse().
+        if _PLAIN_CODE.fullmatch(self.code):
+            return _unit_url(get_script_prefix()).replace(_CODE_SLOT, self.code)
         return reverse("organisation:unit_detail", args=[self.code])
 
     @property

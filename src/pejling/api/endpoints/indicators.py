@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import Path, Query, Router, Schema, Status
@@ -24,6 +24,7 @@ from pejling.api.errors import ApiError, invalid, not_found
 from pejling.api.pagination import paginate
 from pejling.api.schemas import NO_NUL, Cursor, Limit, Within, responses
 from pejling.indicators import aggregate, rollups
+from pejling.indicators.completeness import PeriodCompleteness, recent_completeness
 from pejling.indicators.imports import MESSAGES, import_observations
 from pejling.indicators.models import Indicator, IndicatorValue
 from pejling.indicators.sources.records import (
@@ -137,7 +138,14 @@ class SeriesPointOut(Schema):
     period_start: date
     value: float
     count: int = Field(description="Stored values behind the value (for a ratio: numerator's)")
-    completeness: float = Field(description="count ÷ units, from 0 to 1")
+    completeness: float = Field(
+        description=(
+            "The share of the units that usually report (a value in at least two of the three "
+            "periods before, in the one before for the second period of the series) that have "
+            "a value in the period, from 0 to 1; 1 when none usually report (the series' first "
+            "period, and own values)"
+        )
+    )
 
 
 class UnitSeriesOut(Schema):
@@ -157,7 +165,12 @@ class SeriesOut(Schema):
     series: list[UnitSeriesOut]
 
 
-def _unit_series(unit: Unit, units: int, points: list[rollups.CountedPoint]) -> UnitSeriesOut:
+def _unit_series(
+    unit: Unit,
+    units: int,
+    points: list[rollups.CountedPoint],
+    judged: dict[str, PeriodCompleteness],
+) -> UnitSeriesOut:
     return UnitSeriesOut(
         unit=unit.code,
         unit_name=unit.name,
@@ -168,11 +181,32 @@ def _unit_series(unit: Unit, units: int, points: list[rollups.CountedPoint]) -> 
                 period_start=p.period_start,
                 value=float(p.value),
                 count=p.count,
-                completeness=round(min(1.0, p.count / units), 4) if units else 0.0,
+                completeness=round(judged[p.period].share, 4) if p.period in judged else 1.0,
             )
             for p in points
         ],
     )
+
+
+def _judged(
+    indicator: Indicator,
+    series: list[tuple[Unit, list[rollups.CountedPoint]]],
+    start: date | None,
+) -> tuple[list[list[rollups.CountedPoint]], dict[int, dict[str, PeriodCompleteness]]]:
+    """Each unit's points from ``start`` on, and their completeness by the one rule
+    (``completeness.recent_completeness``, one query for all the units): the series are read
+    from before ``start`` so that its first periods are judged against the ones before them."""
+    shown = [
+        [p for p in points if start is None or p.period_start >= start] for _u, points in series
+    ]
+    judged = recent_completeness(
+        {
+            (indicator.pk, unit.pk): (indicator, unit, [p.period for p in points])
+            for unit, points in series
+        },
+        recent=max((len(points) for points in shown), default=0),
+    )
+    return shown, {unit.pk: judged.get((indicator.pk, unit.pk), {}) for unit, _p in series}
 
 
 @router.get(
@@ -183,8 +217,9 @@ def _unit_series(unit: Unit, units: int, points: list[rollups.CountedPoint]) -> 
         "Read from the roll-up cache kept current on every write: `subtree` (default) is the "
         "unit's value over its whole subtree by the indicator's rule, `own` its own stored "
         "values only, `children` each child's subtree value side by side. Without `unit`, the "
-        "whole organisation (the first root). `completeness` is the share of the units covered "
-        "that have a stored value for the period."
+        "whole organisation (the first root). `completeness` is the share of the units that "
+        "usually report (a value in at least two of the three periods before) that have a "
+        "value in the period: the rule the pages and goal evaluation use."
     ),
 )
 def indicator_series(
@@ -194,19 +229,20 @@ def indicator_series(
     scope: SeriesScope = SeriesScope.SUBTREE,
     period_from: PeriodText = None,
     period_to: PeriodText = None,
-) -> SeriesOut:
+) -> HttpResponse:
     principal(request)
-    # Cached in the shared cache under the roll-ups' generation: any write of values, move in
-    # the tree or change of an indicator starts a new one, for every server process at once.
+    # Cached, as the JSON answer itself, in the shared cache under the roll-ups' generation:
+    # any write of values, move in the tree or change of an indicator starts a new one, for
+    # every server process at once. A cached answer is sent as stored (no validation or
+    # serialisation again).
     key = "api:series:" + json.dumps(
         [aggregate.version(), code, unit, scope, period_from, period_to]
     )
-    cached = cache.get(key)
-    if cached is not None:
-        return SeriesOut.model_validate(cached)
-    answer = _series(code, unit, scope, period_from, period_to)
-    cache.set(key, answer.model_dump(mode="json"), timeout=SERIES_CACHE_SECONDS)
-    return answer
+    body = cache.get(key)
+    if body is None:
+        body = _series(code, unit, scope, period_from, period_to).model_dump_json().encode()
+        cache.set(key, body, timeout=SERIES_CACHE_SECONDS)
+    return HttpResponse(body, content_type="application/json")
 
 
 SERIES_CACHE_SECONDS = 3600
@@ -224,13 +260,15 @@ def _series(
     start = _period_start(period_from, "period_from")
     end = _period_start(period_to, "period_to")
     if scope == SeriesScope.OWN:
+        # A unit's own values: each point is its own report, so nothing usual is missing.
         series = [
-            _unit_series(found, 1, rollups.own_series(indicator, found, start=start, end=end))
+            _unit_series(found, 1, rollups.own_series(indicator, found, start=start, end=end), {})
         ]
     elif scope == SeriesScope.SUBTREE:
         units = Unit.objects.filter(path__startswith=found.path).count()
-        points = rollups.subtree_series(indicator, [found], start=start, end=end)[found.pk]
-        series = [_unit_series(found, units, points)]
+        points = rollups.subtree_series(indicator, [found], end=end)[found.pk]
+        [shown], judged = _judged(indicator, [(found, points)], start)
+        series = [_unit_series(found, units, shown, judged[found.pk])]
     else:
         children = list(
             Unit.objects.filter(path__startswith=found.path, depth=found.depth + 1).order_by("name")
@@ -244,8 +282,12 @@ def _series(
             .values_list("branch", "n")
             .order_by()
         )
-        by_child = rollups.subtree_series(indicator, children, start=start, end=end)
-        series = [_unit_series(c, sizes.get(c.path, 1), by_child[c.pk]) for c in children]
+        by_child = rollups.subtree_series(indicator, children, end=end)
+        shown_all, judged = _judged(indicator, [(c, by_child[c.pk]) for c in children], start)
+        series = [
+            _unit_series(c, sizes.get(c.path, 1), shown, judged[c.pk])
+            for c, shown in zip(children, shown_all, strict=True)
+        ]
     return SeriesOut(
         indicator=indicator.code,
         aggregation=indicator.aggregation,
