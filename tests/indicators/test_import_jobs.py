@@ -23,12 +23,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from pejling.indicators.imports import preview_upload, queue_import
+from pejling.indicators.imports import queue_import
 from pejling.indicators.models import ImportBatch, ImportStatus, IndicatorValue
 from pejling.indicators.tasks import run_import
 from pejling.ops.jobs import recover_abandoned_jobs
 from pejling.ops.models import WorkerHeartbeat
 from tests.factories import IndicatorFactory
+from tests.indicators.files import checked_upload
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE = (
@@ -54,14 +55,14 @@ def status(batch: ImportBatch) -> str:
 @pytest.fixture
 def previewed(org: Any) -> ImportBatch:
     IndicatorFactory(code="SICK")
-    batch, _checked = preview_upload(data=FILE.encode(), filename="sjuk.csv", by=org.office)
+    batch = checked_upload(data=FILE.encode(), filename="sjuk.csv", by=org.office)
     assert batch.status == ImportStatus.PREVIEW
     return batch
 
 
 @pytest.mark.django_db
 def test_confirming_twice_runs_the_import_once_and_tells_the_second(
-    org: Any, previewed: ImportBatch
+    org: Any, previewed: ImportBatch, run_jobs: None
 ) -> None:
     client = Client(headers={"accept-language": "en"})
     client.force_login(org.office)
@@ -79,7 +80,7 @@ def test_confirming_twice_runs_the_import_once_and_tells_the_second(
 
 @pytest.mark.django_db
 def test_a_job_whose_worker_stopped_beating_is_failed_and_its_import_interrupted(
-    org: Any, previewed: ImportBatch
+    org: Any, previewed: ImportBatch, settings: Any
 ) -> None:
     queue_import(batch_id=previewed.pk, by=org.office)
     job = run_import.enqueue(previewed.pk, org.office.pk)
@@ -101,6 +102,7 @@ def test_a_job_whose_worker_stopped_beating_is_failed_and_its_import_interrupted
     page = client.get(reverse("indicators:import_detail", args=[previewed.pk])).content.decode()
     assert "the background worker stopped" in page and "Try the import again" in page
     # Retrying is a confirmation like the first.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     client.post(reverse("indicators:import_confirm", args=[previewed.pk]))
     assert status(previewed) == ImportStatus.DONE
     assert IndicatorValue.objects.count() == 3
