@@ -18,8 +18,8 @@ from django.utils import translation
 from pejling.indicators import imports
 from pejling.indicators.models import ImportBatch, ImportStatus, IndicatorValue
 from pejling.organisation.models import Unit, UnitLevel
-from tests.indicators.files import import_bytes
 from tests.factories import IndicatorFactory
+from tests.indicators.files import import_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -109,8 +109,7 @@ def test_a_csv_file_with_a_million_columns_is_refused_before_parsing_naming_the_
     wide = (";".join([""] * 1_000_000) + "\n" + "SICK;unit-a1a;2019-03;4\n").encode()
     assert len(wide) < 1_048_576  # the whole header line is looked at and counted
     assert (
-        import_bytes(data=wide, filename="bred.csv", by=org.office).errors[0]["detail"]
-        == "1000000"
+        import_bytes(data=wide, filename="bred.csv", by=org.office).errors[0]["detail"] == "1000000"
     )
     wide = (";".join(["x"] * 1_000_000) + "\n" + "SICK;unit-a1a;2019-03;4\n").encode()
     batch = import_bytes(data=wide, filename="bred.csv", by=org.office)

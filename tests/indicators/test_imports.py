@@ -25,8 +25,8 @@ from pejling.indicators.models import (
     IndicatorValue,
     Periodicity,
 )
-from tests.indicators.files import checked_upload, import_bytes, stored_file
 from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
+from tests.indicators.files import checked_upload, import_bytes, stored_file
 
 pytestmark = pytest.mark.django_db
 

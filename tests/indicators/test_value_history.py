@@ -11,10 +11,9 @@ import pytest
 from django.utils import translation
 
 from pejling.audit.trail import AuditFilters, audit_page
-from pejling.indicators import imports
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue
-from tests.indicators.files import import_bytes
 from tests.factories import IndicatorFactory, UserFactory
+from tests.indicators.files import import_bytes
 
 pytestmark = pytest.mark.django_db
 

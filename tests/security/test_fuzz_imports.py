@@ -13,7 +13,6 @@ from django.db import transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.indicators.files import import_bytes
 from pejling.indicators.models import ImportStatus, IndicatorValue
 from pejling.indicators.sources.files import parse_csv_text, parse_table_file
 from pejling.organisation.models import Unit
@@ -22,6 +21,7 @@ from pejling.organisation.sync.from_sources import sync_from_file
 from pejling.packages.formats import PackageError, parse
 from pejling.packages.loading import load_package
 from pejling.strategy.models import Element, Strategy
+from tests.indicators.files import import_bytes
 from tests.security.test_fuzz_forms import row_counts
 
 FUZZ = settings(

@@ -59,7 +59,7 @@ class LimitedUploadHandler(FileUploadHandler):
         self.received = 0
         self.content_length: int | None = None
         self.refused: RowError | None = None
-        self.file: StreamedUpload | None = None
+        self.upload: StreamedUpload | None = None
 
     def handle_raw_input(
         self,
@@ -76,7 +76,7 @@ class LimitedUploadHandler(FileUploadHandler):
         super().new_file(field_name, file_name, *args, **kwargs)
         if self.content_length and self.content_length > self.limit + FORM_OVERHEAD:
             self._refuse(self.content_length)
-        self.file = StreamedUpload(
+        self.upload = StreamedUpload(
             self.file_name or "", self.content_type or "", 0, self.charset, stored.incoming_dir()
         )
 
@@ -84,16 +84,16 @@ class LimitedUploadHandler(FileUploadHandler):
         self.received += len(raw_data)
         if self.received > self.limit:
             self._refuse(self.received)
-        assert self.file is not None
-        self.file.write(raw_data)
+        assert self.upload is not None
+        self.upload.write(raw_data)
         return None
 
     def file_complete(self, file_size: int) -> UploadedFile | None:
-        if self.file is None:
+        if self.upload is None:
             return None
-        self.file.seek(0)
-        self.file.size = file_size
-        return self.file
+        self.upload.seek(0)
+        self.upload.size = file_size
+        return self.upload
 
     def upload_interrupted(self) -> None:
         self._discard()
@@ -105,9 +105,9 @@ class LimitedUploadHandler(FileUploadHandler):
         raise StopUpload(connection_reset=True)
 
     def _discard(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+        if self.upload is not None:
+            self.upload.close()
+            self.upload = None
 
 
 def limited_handler(request: HttpRequest) -> LimitedUploadHandler | None:

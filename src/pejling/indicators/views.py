@@ -183,9 +183,11 @@ def import_new(request: HttpRequest) -> HttpResponse:
     """Upload a file: streamed to storage (``uploads.LimitedUploadHandler``, refused at the
     size limit while it arrives), then checked by the worker while its page waits."""
     _require_office(request)
-    handler = limited_handler(request)
-    refused = handler.refused if handler is not None and request.method == "POST" else None
-    form = ImportForm(request.POST or None, request.FILES or None, refused=refused)
+    posted = request.method == "POST"
+    data, files = (request.POST, request.FILES) if posted else (None, None)
+    handler = limited_handler(request)  # after the body was read: it says what it refused
+    refused = handler.refused if handler is not None else None
+    form = ImportForm(data, files, refused=refused) if posted else ImportForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         batch = submit_upload(

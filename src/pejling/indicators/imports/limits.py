@@ -57,9 +57,9 @@ def current() -> Limits:
 def size_text(size: int) -> str:
     """A byte count as people read it: ``200 MB``, ``64 kB``, ``900 bytes``."""
     if size >= MB:
-        return f"{size / MB:g} MB"
+        return f"{round(size / MB, 1):g} MB"
     if size >= 1024:
-        return f"{size / 1024:g} kB"
+        return f"{round(size / 1024, 1):g} kB"
     return f"{size} bytes"
 
 
@@ -333,9 +333,7 @@ def _check_sheet(sheet: Any, limits: Limits) -> RowError | None:
         if any(v is not None for v in row):
             rows += 1
             if rows > limits.rows + 1:
-                return RowError(
-                    number, None, "too_many_rows", "", limit=number_text(limits.rows)
-                )
+                return RowError(number, None, "too_many_rows", "", limit=number_text(limits.rows))
         for column, value in enumerate(row, start=1):
             if isinstance(value, str) and len(value) > limits.cell_chars:
                 return RowError(
