@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from pejling.core.http import HtmxHttpRequest, render_panel
@@ -204,12 +204,12 @@ def import_new(request: HttpRequest) -> HttpResponse:
 
 # The worker's phases as the page names them.
 PHASES = {
-    "queued": _lazy("Waiting for the background worker…"),
-    "reading": _lazy("Reading the file…"),
-    "checking": _lazy("Checking the values…"),
-    "checked": _lazy("Writing the values…"),
-    "parsed": _lazy("Checking the values…"),
-    "written": _lazy("Writing the values…"),
+    "queued": gettext_lazy("Waiting for the background worker…"),
+    "reading": gettext_lazy("Reading the file…"),
+    "checking": gettext_lazy("Checking the values…"),
+    "checked": gettext_lazy("Writing the values…"),
+    "parsed": gettext_lazy("Checking the values…"),
+    "written": gettext_lazy("Writing the values…"),
 }
 
 

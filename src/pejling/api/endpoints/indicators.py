@@ -17,7 +17,7 @@ from django.db.models.functions import Substr
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from ninja import File, Path, Query, Router, Schema, Status
+from ninja import File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field, StringConstraints
 
@@ -523,7 +523,12 @@ def _import_status(request: HttpRequest, batch: ImportBatch) -> ImportStatusOut:
 def upload_import(
     request: HttpRequest,
     file: UploadedFile | None = File(None),  # noqa: B008 (ninja's parameter marker)
-    indicator: Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL)] | None = None,
+    indicator: str | None = Form(
+        None,
+        max_length=50,
+        pattern=NO_NUL,
+        description="The indicator's code, for a file without an indicator column",
+    ),
 ) -> Status:
     user = _office(request)
     handler = limited_handler(request)
