@@ -43,11 +43,12 @@ class StreamedUpload(UploadedFile):
         super().__init__(file, name, content_type, size, charset)
 
     def temporary_file_path(self) -> str:
-        return str(self.file.name)
+        return str(getattr(self.file, "name", ""))
 
     def close(self) -> None:
         with contextlib.suppress(FileNotFoundError):  # moved into the storage
-            self.file.close()
+            if self.file is not None:
+                self.file.close()
 
 
 class LimitedUploadHandler(FileUploadHandler):
@@ -66,7 +67,7 @@ class LimitedUploadHandler(FileUploadHandler):
         input_data: Any,
         META: dict[str, Any],
         content_length: int,
-        boundary: bytes,
+        boundary: str,
         encoding: str | None = None,
     ) -> None:
         self.content_length = content_length

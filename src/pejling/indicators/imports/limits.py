@@ -16,9 +16,10 @@ from __future__ import annotations
 import codecs
 import operator
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 
@@ -108,9 +109,9 @@ def _check_csv(path: Path, limits: Limits) -> RowError | None:
         return _CsvScan(limits, text=False).run(iter(lambda: f.read(_CHUNK), b""))
 
 
-def _decoded(f: object, encoding: str) -> object:
+def _decoded(f: BinaryIO, encoding: str) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    read = f.read  # type: ignore[attr-defined]
+    read = f.read
     while chunk := read(_CHUNK):
         yield decoder.decode(chunk)
     yield decoder.decode(b"", final=True)
@@ -129,19 +130,19 @@ class _CsvScan:
         self.text = text
         self.line = 0  # complete lines seen
         self.rows = 0  # of them, non-blank ones after the header
-        self.sep: str | bytes | None = None
+        self.sep: Any = None
         self.header: list[str] = []
         # A line within the limits has at most `columns` cells of at most `cell_chars`
         # characters (4 bytes each in UTF-8) and their separators.
         self.longest_line = limits.columns * (limits.cell_chars * 4 + 1) + 2
 
-    def _b(self, s: str) -> str | bytes:
+    def _b(self, s: str) -> Any:
         return s if self.text else s.encode()
 
-    def run(self, chunks: object) -> RowError | None:
+    def run(self, chunks: Iterable[Any]) -> RowError | None:
         carry = self._b("")
         newline = self._b("\n")
-        for chunk in chunks:  # type: ignore[attr-defined]
+        for chunk in chunks:
             buf = carry + chunk
             end = buf.rfind(newline)
             if end < 0:
@@ -159,7 +160,7 @@ class _CsvScan:
             return self._lines(carry, final=True)
         return None
 
-    def _wide(self, line: str | bytes) -> RowError:
+    def _wide(self, line: Any) -> RowError:
         # A line longer than any line within the limits: it breaks one of them.
         return RowError(
             self.line + 1,
@@ -169,7 +170,7 @@ class _CsvScan:
             limit=number_text(self.limits.columns),
         )
 
-    def _find_separator(self, block: str | bytes) -> None:
+    def _find_separator(self, block: Any) -> None:
         for raw in block.splitlines():
             stripped = raw.strip(self._b(" \t\r\ufeff") if self.text else b" \t\r\xef\xbb\xbf")
             if not stripped:
@@ -185,7 +186,7 @@ class _CsvScan:
                 self.sep = self._b(best[2] if best[0] else ",")
             return
 
-    def _lines(self, block: str | bytes, *, final: bool) -> RowError | None:
+    def _lines(self, block: Any, *, final: bool) -> RowError | None:
         """Check a block of whole lines (``final``: the file's last, unfinished line)."""
         if self.sep is None:
             self._find_separator(block)
@@ -214,7 +215,7 @@ class _CsvScan:
             return None
         for offset, raw in enumerate(lines):
             number = self.line + offset + 1
-            if raw.count(sep) >= limits.columns:  # type: ignore[arg-type]
+            if raw.count(sep) >= limits.columns:
                 return RowError(
                     number,
                     None,
@@ -229,7 +230,7 @@ class _CsvScan:
         self.line += len(lines)
         return None
 
-    def _count_rows(self, block: str | bytes) -> RowError | None:
+    def _count_rows(self, block: Any) -> RowError | None:
         for offset, raw in enumerate(block.splitlines()):
             if raw.strip():
                 self.rows += 1
@@ -243,13 +244,13 @@ class _CsvScan:
                     )
         return None
 
-    def _long_cell(self, line: str | bytes, number: int) -> RowError | None:
+    def _long_cell(self, line: Any, number: int) -> RowError | None:
         limit = self.limits.cell_chars
-        for column, cell in enumerate(line.split(self.sep), start=1):  # type: ignore[arg-type]
+        for column, cell in enumerate(line.split(self.sep), start=1):
             if len(cell) <= limit:
                 continue
             cell = cell.rstrip(self._b("\r"))
-            chars = len(cell) if self.text else len(_as_text(cell))  # type: ignore[arg-type]
+            chars = len(cell) if self.text else len(_as_text(cell))
             if chars > limit:
                 return RowError(
                     number,
@@ -346,10 +347,10 @@ def _check_sheet(sheet: Any, limits: Limits) -> RowError | None:
     return None
 
 
-def _declared_columns(sheet: object) -> int:
+def _declared_columns(sheet: Any) -> int:
     """The sheet's width as its ``<dimension>`` declares it (0 when it declares none)."""
     try:
-        width = sheet.max_column  # type: ignore[attr-defined]
+        width = sheet.max_column
     except Exception:
         return 0
     return int(width or 0)
