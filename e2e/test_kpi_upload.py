@@ -47,9 +47,20 @@ def shoot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}-1280.png"), full_page=True)
 
 
-def run_worker() -> None:
-    """The background worker takes every waiting job (the page, polling, shows the outcome)."""
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+POLL = re.compile(r".*/indicators/imports/\d+/\?seen=.*")
+
+
+def run_worker(page: Page) -> None:
+    """The background worker takes every waiting job; the page, polling, shows the outcome.
+
+    The page's polls are held while the worker runs (they go on to the server once it is done,
+    since Playwright answers them only then): the tests' SQLite database is one connection
+    shared by the live server and this thread, which cannot read while the worker writes."""
+    page.route(POLL, lambda route: route.continue_())
+    try:
+        call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    finally:
+        page.unroute(POLL)
 
 
 def upload(page: Page, name: str, data: bytes) -> None:
@@ -67,7 +78,7 @@ def upload(page: Page, name: str, data: bytes) -> None:
     expect(page.locator("#import-announce[aria-live=polite]")).to_have_count(1)
     check_a11y(page)
     shoot(page, f"import-checking-{name}")
-    run_worker()
+    run_worker(page)
     expect(status.locator("progress")).to_have_count(0)  # the polling page shows the outcome
     check_a11y(page)
 
@@ -125,7 +136,7 @@ def test_a_bad_file_is_refused_row_by_row_then_the_corrected_file_is_imported(
     submit(page, page.get_by_role("button", name=_("Import the values")))
     expect(page.locator("#import-status progress")).to_be_visible()  # queued for the worker
     check_a11y(page)
-    run_worker()
+    run_worker(page)
     expected = {"2026-11": Decimal("41.5"), "2026-12": Decimal("12")}
     created = sum(period not in before for period in expected)
     updated = sum(
@@ -167,7 +178,7 @@ def test_an_interrupted_import_says_so_and_is_tried_again(page: Page) -> None:
         )
     )
     submit(page, page.get_by_role("button", name=_("Try the import again")))
-    run_worker()
+    run_worker(page)
     expect(page.locator("#import-status")).to_contain_text(
         _("Imported: %(created)s values created, %(updated)s updated.").split(":")[0]
     )
