@@ -556,7 +556,7 @@ def upload_import(
 )
 def import_status(request: HttpRequest, batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Any:
     _office(request)
-    batch = ImportBatch.objects.filter(pk=batch_id, source="file").first()
+    batch = ImportBatch.objects.filter(pk=batch_id).first()
     if batch is None:
         raise not_found()
     return _import_status(request, batch)
@@ -575,7 +575,7 @@ def confirm_import(
     request: HttpRequest, batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> Status:
     user = _office(request)
-    if not ImportBatch.objects.filter(pk=batch_id, source="file").exists():
+    if not ImportBatch.objects.filter(pk=batch_id).exists():
         raise not_found()
     batch, queued = confirm_upload(batch_id=batch_id, by=user)
     if not queued:
