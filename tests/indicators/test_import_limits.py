@@ -20,6 +20,7 @@ from django.core.management.base import CommandError
 from django.http.multipartparser import MultiPartParser
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from pejling.api.tokens import token_create
 from pejling.indicators import imports
@@ -31,6 +32,13 @@ from tests.factories import IndicatorFactory
 
 HEADER = "Indikator;Enhet;Period;Värde\n"
 GOOD = (HEADER + "SICK;unit-a1a;2019-03;4,5\nSICK;unit-a1b;2019-03;2\n").encode()
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Messages compared in English (the command and the limits' check alike)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
