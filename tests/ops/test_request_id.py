@@ -19,6 +19,7 @@ from pejling.core.models import ChangeSource, ChangeVia
 from pejling.indicators.models import ImportBatch, ImportStatus, IndicatorValue
 from pejling.ops.logs import PejlingJsonFormatter, RedactingFilter
 from pejling.ops.models import JobRequest
+from tests.indicators.files import checked_upload
 from tests.indicators.test_indicator_views import GOOD, kpis, upload  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -147,11 +148,10 @@ def test_a_web_change_records_its_request_id(
     kpis: dict[str, Any],  # noqa: F811
 ) -> None:
     client.force_login(org.office)
-    upload(client, GOOD)
-    batch = ImportBatch.objects.get()
+    batch = checked_upload(data=GOOD, filename="values.csv", by=org.office)
     client.post(
         reverse("indicators:import_confirm", args=[batch.pk]), HTTP_X_REQUEST_ID="req-web-1"
-    )  # small enough to be written in the request itself
+    )  # queued for the worker
     # The batch's change (its state, by the confirming request) carries the request's id.
     sources = ChangeSource.objects.filter(request_id="req-web-1")
     assert sources.exists()
