@@ -12,6 +12,7 @@ how CSP violations show) or whose same-origin requests failed.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 from urllib.request import urlopen
@@ -96,13 +97,19 @@ def e2e_settings() -> Iterator[None]:
     Static files come through the finders (the manifest storage needs collectstatic), and
     passwords are hashed cheaply: PBKDF2 costs about a second per log-in on a busy machine.
     """
+    uploads = tempfile.TemporaryDirectory(prefix="pejling-e2e-imports-")
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "imports": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": uploads.name},
+        },
     }
     hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with override_settings(STORAGES=storages, PASSWORD_HASHERS=hashers):
         yield
+    uploads.cleanup()
 
 
 # Browser ------------------------------------------------------------------------------------

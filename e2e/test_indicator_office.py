@@ -158,10 +158,13 @@ def test_the_office_runs_an_indicator_from_the_browser(
         files=[{"name": "november.csv", "mimeType": "text/csv", "buffer": csv}]
     )
     submit(page, page.get_by_role("button", name=t("Check the file")))
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)  # checks it
     expect(page.locator("main")).to_contain_text("2026-11")
     expect(page.locator(".ds-alert[data-color=warning]")).to_be_visible()
     shoot(page, "import-preview")
     submit(page, page.get_by_role("button", name=t("Import the values")))
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)  # writes it
+    expect(page.locator("#import-status .ds-alert[data-color=success]")).to_be_visible()
     visit(page, "/indicators/SJUKDAGAR/?period=2026-11")
     expect(
         page.locator("section[aria-labelledby=breakdown-heading] .ds-alert[data-color=warning]")

@@ -1,15 +1,22 @@
 """Uploading KPI values in the browser: a bad file first (every problem named, nothing saved),
-then the corrected file (previewed, confirmed, saved)."""
+then the corrected file (checked by the background worker while the page waits, previewed,
+confirmed, written by the worker, saved).
+
+With ``PEJLING_SCREENSHOTS=<folder>`` the import page is photographed at 1280 px while the
+worker checks the file and with its preview."""
 
 from __future__ import annotations
 
+import os
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from e2e.browser import _, follow, log_in, submit, visit
+from e2e.browser import _, check_a11y, follow, log_in, submit, visit
 from pejling.indicators.models import ImportBatch, ImportStatus, IndicatorValue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,11 +37,50 @@ GOOD = (
 ).encode("cp1252")
 
 
+SHOTS = os.environ.get("PEJLING_SCREENSHOTS", "")
+
+
+def shoot(page: Page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=str(Path(SHOTS) / f"{name}-1280.png"), full_page=True)
+
+
+POLL = re.compile(r".*/indicators/imports/\d+/\?seen=.*")
+
+
+def run_worker(page: Page) -> None:
+    """The background worker takes every waiting job; the page, polling, shows the outcome.
+
+    The page's polls are held while the worker runs (they go on to the server once it is done,
+    since Playwright answers them only then): the tests' SQLite database is one connection
+    shared by the live server and this thread, which cannot read while the worker writes."""
+    page.route(POLL, lambda route: route.continue_())
+    try:
+        call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    finally:
+        page.unroute(POLL)
+
+
 def upload(page: Page, name: str, data: bytes) -> None:
+    """Upload a file: its page says the worker is checking it, until the worker has."""
     page.get_by_label(_("File")).set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": data}]
     )
     submit(page, page.get_by_role("button", name=_("Check the file")))
+    expect(page).to_have_url(re.compile(r"/indicators/imports/\d+/$"))
+    status = page.locator("#import-status")
+    expect(status).to_contain_text(
+        _("Checking the file in the background. You may leave this page: the result is kept here.")
+    )
+    expect(status.locator("progress")).to_be_visible()
+    expect(page.locator("#import-announce[aria-live=polite]")).to_have_count(1)
+    check_a11y(page)
+    shoot(page, f"import-checking-{name}")
+    run_worker(page)
+    expect(status.locator("progress")).to_have_count(0)  # the polling page shows the outcome
+    check_a11y(page)
 
 
 def test_a_bad_file_is_refused_row_by_row_then_the_corrected_file_is_imported(
@@ -81,9 +127,16 @@ def test_a_bad_file_is_refused_row_by_row_then_the_corrected_file_is_imported(
     expect(preview).to_have_count(2)
     expect(preview.nth(0)).to_contain_text("VOF-HEM-NOR")
     expect(preview.nth(1)).to_contain_text("Hemtjänst norr")
+    expect(page.locator("#import-announce")).to_contain_text(
+        _("The file is valid: %(rows)s rows.") % {"rows": 2}
+    )
+    shoot(page, "import-preview")
     assert IndicatorValue.objects.count() == stored, "a preview wrote values"
 
     submit(page, page.get_by_role("button", name=_("Import the values")))
+    expect(page.locator("#import-status progress")).to_be_visible()  # queued for the worker
+    check_a11y(page)
+    run_worker(page)
     expected = {"2026-11": Decimal("41.5"), "2026-12": Decimal("12")}
     created = sum(period not in before for period in expected)
     updated = sum(
@@ -125,6 +178,7 @@ def test_an_interrupted_import_says_so_and_is_tried_again(page: Page) -> None:
         )
     )
     submit(page, page.get_by_role("button", name=_("Try the import again")))
+    run_worker(page)
     expect(page.locator("#import-status")).to_contain_text(
         _("Imported: %(created)s values created, %(updated)s updated.").split(":")[0]
     )

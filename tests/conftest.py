@@ -18,6 +18,7 @@ The organisation::
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -118,16 +119,30 @@ def _fast_and_self_contained() -> Iterator[None]:
 
     Session-wide, so that module-scoped data (the demo) is hashed the same way as the rest.
     """
+    uploads = tempfile.TemporaryDirectory(prefix="pejling-imports-")
     override = override_settings(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         STORAGES={
             **settings.STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            # Uploaded KPI files of the tests: a directory of their own, removed at the end.
+            "imports": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": uploads.name},
+            },
         },
     )
     override.enable()
     yield
     override.disable()
+    uploads.cleanup()
+
+
+@pytest.fixture
+def run_jobs(settings: Any) -> None:
+    """Background jobs run at once, inside the request that queues them (Django's immediate
+    task backend): an upload is checked, a confirmed import written, before the answer."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture(autouse=True)

@@ -201,3 +201,92 @@ def test_a_series_is_rolled_up_for_a_unit_its_own_values_or_its_children_side_by
     assert_error(client.get("/indicators/NOPE/series"), 404, "not_found")
     assert_error(client.get("/indicators/SICK_DAYS/series", unit="nowhere"), 400, "invalid")
     assert client.get("/indicators/SICK_DAYS/series", scope="everything").status_code == 422
+
+
+# KPI files --------------------------------------------------------------------------------------
+
+FILE = b"Indikator;Enhet;Period;V\xc3\xa4rde\nSICK_DAYS;unit-a1a;2026-02;4,5\nSICK_DAYS;unit-a1b;2026-02;2\n"
+
+
+def _upload(client: Any, data: bytes, name: str = "values.csv", **fields: str) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.client.post("/api/v1/imports", {"file": SimpleUploadedFile(name, data), **fields})
+
+
+def test_a_file_is_uploaded_checked_by_the_worker_and_confirmed(
+    api: Any, org: Any, run_jobs: None
+) -> None:
+    IndicatorFactory(code="SICK_DAYS")
+    client = api(org.office)
+    answer = _upload(client, FILE)
+    assert answer.status_code == 202, answer.content
+    body = answer.json()
+    batch = ImportBatch.objects.get(pk=body["batch"])
+    assert body["url"] == f"http://testserver/api/v1/imports/{batch.pk}"
+    assert (body["status"], body["rows"], body["errors_total"]) == ("preview", 2, 0)
+    assert [(r["unit_code"], r["value"]) for r in body["preview"]] == [
+        ("unit-a1a", "4.5"),
+        ("unit-a1b", "2"),
+    ]
+    assert body["confirm_url"] == body["url"] + "/confirm"
+    assert not IndicatorValue.objects.exists()
+    polled = client.get(f"/imports/{batch.pk}").json()
+    assert polled["status"] == "preview"
+
+    confirmed = client.post(f"/imports/{batch.pk}/confirm")
+    assert confirmed.status_code == 202, confirmed.content
+    assert confirmed.json()["status"] == "done"
+    assert (confirmed.json()["created"], confirmed.json()["confirm_url"]) == (2, None)
+    assert IndicatorValue.objects.filter(period="2026-02").count() == 2
+    # Confirming again writes nothing more.
+    assert_error(client.post(f"/imports/{batch.pk}/confirm"), 409, "conflict")
+    assert IndicatorValue.objects.filter(period="2026-02").count() == 2
+
+
+def test_an_uploaded_file_with_bad_rows_reports_them(api: Any, org: Any, run_jobs: None) -> None:
+    IndicatorFactory(code="SICK_DAYS")
+    client = api(org.office)
+    body = _upload(client, FILE.replace(b"unit-a1b", b"unit-zz")).json()
+    assert (body["status"], body["errors_total"], body["confirm_url"]) == ("failed", 1, None)
+    assert [(e["row"], e["column"], e["code"]) for e in body["errors"]] == [
+        (3, "unit", "unknown_unit")
+    ]
+    assert_error(client.post(f"/imports/{body['batch']}/confirm"), 409, "conflict")
+
+
+def test_an_upload_waits_for_the_worker_and_says_so(api: Any, org: Any) -> None:
+    IndicatorFactory(code="SICK_DAYS")
+    body = _upload(api(org.office), FILE, indicator="SICK_DAYS").json()
+    assert (body["status"], body["phase"], body["rows"]) == ("checking", "queued", 0)
+    assert ImportBatch.objects.get(pk=body["batch"]).default_indicator.code == "SICK_DAYS"
+
+
+def test_only_the_strategy_office_uploads_and_reads_imports(api: Any, org: Any) -> None:
+    assert_error(_upload(api(org.head), FILE), 403, "forbidden")
+    assert_error(_upload(api(org.office, scope="read"), FILE), 403, "read_only_token")
+    assert_error(api(org.head).get("/imports/1"), 403, "forbidden")
+    assert_error(api(org.office).get("/imports/99999"), 404, "not_found")
+    assert_error(api(org.office).post("/imports/99999/confirm"), 404, "not_found")
+    assert not ImportBatch.objects.exists()
+
+
+def test_an_upload_without_a_file_or_of_another_kind_is_refused(api: Any, org: Any) -> None:
+    client = api(org.office)
+    assert_error(client.client.post("/api/v1/imports", {}), 400, "invalid")
+    assert_error(_upload(client, b"%PDF-1.4", name="values.pdf"), 400, "invalid")
+    assert_error(_upload(client, FILE, indicator="NOPE"), 400, "invalid")
+    assert not ImportBatch.objects.exists()
+
+
+def test_more_values_than_one_request_takes_point_at_the_file_endpoint(api: Any, org: Any) -> None:
+    from pejling.api.endpoints.indicators import MAX_VALUES_PER_REQUEST
+
+    value = {"indicator": "SICK_DAYS", "unit": "unit-a1a", "period": "2026-01", "value": 1}
+    body = assert_error(
+        api(org.office).post("/values", {"values": [value] * (MAX_VALUES_PER_REQUEST + 1)}),
+        400,
+        "too_many_values",
+    )
+    assert "/api/v1/imports" in body["message"]
+    assert not ImportBatch.objects.exists()

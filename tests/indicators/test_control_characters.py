@@ -19,6 +19,7 @@ from pejling.indicators import imports
 from pejling.indicators.models import ImportBatch, ImportStatus, IndicatorValue
 from pejling.organisation.models import Unit, UnitLevel
 from tests.factories import IndicatorFactory
+from tests.indicators.files import import_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_a_control_character_in_a_cell_is_that_cells_error_and_the_batch_is_kept
     sick: Any, org: Any, row: str, column: str
 ) -> None:
     data = (HEADER + "SICK;unit-a1b;2019-03;2\n" + row).encode()
-    batch = imports.import_file(data=data, filename="sjuk.csv", by=org.office)
+    batch = import_bytes(data=data, filename="sjuk.csv", by=org.office)
     batch = ImportBatch.objects.get(pk=batch.pk)  # stored, errors and all
     assert batch.status == ImportStatus.FAILED
     assert [(e.row, e.column, e.code) for e in imports.batch_errors(batch)] == [
@@ -53,7 +54,9 @@ def test_a_control_character_in_a_cell_is_that_cells_error_and_the_batch_is_kept
     assert IndicatorValue.objects.count() == 0
 
 
-def test_a_web_upload_with_a_nul_byte_shows_the_row_and_column(sick: Any, org: Any) -> None:
+def test_a_web_upload_with_a_nul_byte_shows_the_row_and_column(
+    sick: Any, org: Any, run_jobs: None
+) -> None:
     client = Client()
     client.force_login(org.office)
     data = (HEADER + "SICK;unit-a1a\x00;2019-03;4,5\n").encode()
@@ -106,31 +109,34 @@ def test_a_csv_file_with_a_million_columns_is_refused_before_parsing_naming_the_
     wide = (";".join([""] * 1_000_000) + "\n" + "SICK;unit-a1a;2019-03;4\n").encode()
     assert len(wide) < 1_048_576  # the whole header line is looked at and counted
     assert (
-        imports.import_file(data=wide, filename="bred.csv", by=org.office).errors[0]["detail"]
-        == "1000000"
+        import_bytes(data=wide, filename="bred.csv", by=org.office).errors[0]["detail"] == "1000000"
     )
     wide = (";".join(["x"] * 1_000_000) + "\n" + "SICK;unit-a1a;2019-03;4\n").encode()
-    batch = imports.import_file(data=wide, filename="bred.csv", by=org.office)
+    batch = import_bytes(data=wide, filename="bred.csv", by=org.office)
     assert batch.status == ImportStatus.FAILED
     assert [(e.row, e.code) for e in imports.batch_errors(batch)] == [(1, "too_many_columns")]
-    assert str(imports.reading.MAX_COLUMNS) in imports.MESSAGES["too_many_columns"]
-    # The command refuses the same file the same way.
+    # The limits' check (before any parsing, in the worker and the command) names the limit.
     path = tmp_path / "bred.csv"
     path.write_bytes(wide)
+    refused = imports.check_limits(path, "bred.csv")
+    assert refused is not None and (refused.row, refused.code) == (1, "too_many_columns")
+    with translation.override("en"):
+        assert f"At most {imports.MAX_COLUMNS} columns are read." in refused.message
+    # The command refuses the same file the same way.
     err = StringIO()
-    with pytest.raises(CommandError, match="1 bad row"):
+    with pytest.raises(CommandError, match="refused"):
         call_command("import-kpi", str(path), "--dry-run", stdout=StringIO(), stderr=err)
-    assert err.getvalue().startswith("row 1: ") and "200" in err.getvalue()
+    assert err.getvalue().startswith("row 1: ") and refused.message in err.getvalue()
 
 
 def test_a_header_line_longer_than_a_megabyte_is_refused(sick: Any, org: Any) -> None:
     data = ("Enhet;" + "x" * 2_000_000 + "\nunit-a1a;1\n").encode()
-    batch = imports.import_file(data=data, filename="lang.csv", by=org.office)
+    batch = import_bytes(data=data, filename="lang.csv", by=org.office)
     assert [e.code for e in imports.batch_errors(batch)] == ["too_many_columns"]
 
 
 def test_a_file_with_some_extra_columns_is_still_read(sick: Any, org: Any) -> None:
     extra = ";".join(f"x{i}" for i in range(50))
     data = (f"Indikator;Enhet;Period;Värde;{extra}\nSICK;unit-a1a;2019-03;4;{extra}\n").encode()
-    batch = imports.import_file(data=data, filename="extra.csv", by=org.office)
+    batch = import_bytes(data=data, filename="extra.csv", by=org.office)
     assert (batch.status, batch.created) == (ImportStatus.DONE, 1)

@@ -23,12 +23,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from pejling.indicators.imports import preview_upload, queue_import
+from pejling.indicators.imports import queue_import
+from pejling.indicators.imports.stored import storage as imports_storage
 from pejling.indicators.models import ImportBatch, ImportStatus, IndicatorValue
-from pejling.indicators.tasks import run_import
+from pejling.indicators.tasks import confirm_upload, run_import, submit_upload
 from pejling.ops.jobs import recover_abandoned_jobs
 from pejling.ops.models import WorkerHeartbeat
 from tests.factories import IndicatorFactory
+from tests.indicators.files import checked_upload
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE = (
@@ -54,14 +56,14 @@ def status(batch: ImportBatch) -> str:
 @pytest.fixture
 def previewed(org: Any) -> ImportBatch:
     IndicatorFactory(code="SICK")
-    batch, _checked = preview_upload(data=FILE.encode(), filename="sjuk.csv", by=org.office)
+    batch = checked_upload(data=FILE.encode(), filename="sjuk.csv", by=org.office)
     assert batch.status == ImportStatus.PREVIEW
     return batch
 
 
 @pytest.mark.django_db
 def test_confirming_twice_runs_the_import_once_and_tells_the_second(
-    org: Any, previewed: ImportBatch
+    org: Any, previewed: ImportBatch, run_jobs: None
 ) -> None:
     client = Client(headers={"accept-language": "en"})
     client.force_login(org.office)
@@ -79,7 +81,7 @@ def test_confirming_twice_runs_the_import_once_and_tells_the_second(
 
 @pytest.mark.django_db
 def test_a_job_whose_worker_stopped_beating_is_failed_and_its_import_interrupted(
-    org: Any, previewed: ImportBatch
+    org: Any, previewed: ImportBatch, settings: Any
 ) -> None:
     queue_import(batch_id=previewed.pk, by=org.office)
     job = run_import.enqueue(previewed.pk, org.office.pk)
@@ -101,6 +103,7 @@ def test_a_job_whose_worker_stopped_beating_is_failed_and_its_import_interrupted
     page = client.get(reverse("indicators:import_detail", args=[previewed.pk])).content.decode()
     assert "the background worker stopped" in page and "Try the import again" in page
     # Retrying is a confirmation like the first.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     client.post(reverse("indicators:import_confirm", args=[previewed.pk]))
     assert status(previewed) == ImportStatus.DONE
     assert IndicatorValue.objects.count() == 3
@@ -123,6 +126,8 @@ def _worker(worker_id: str) -> subprocess.Popen[str]:
         "PEJLING_WORKER_HEARTBEAT_SECONDS": "0.3",
         "PEJLING_JOB_STALE_SECONDS": "1.5",
         "PEJLING_LOG_LEVEL": "ERROR",
+        # The uploaded files where this test's process keeps them.
+        "PEJLING_IMPORTS_DIR": str(imports_storage().path("")),
     }
     return subprocess.Popen(  # noqa: S603 (our own interpreter and command)
         [
@@ -205,6 +210,69 @@ def test_a_worker_killed_inside_an_import_leaves_nothing_and_the_next_worker_rec
     wait_for(lambda: status(previewed) == ImportStatus.DONE, 30, "the retried import done")
     batch = ImportBatch.objects.get(pk=previewed.pk)
     assert (batch.created, batch.updated, batch.errors) == (3, 0, [])
+    assert IndicatorValue.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_while_checking_an_upload_leaves_it_interrupted_and_checkable_again(
+    org: Any, workers: list[subprocess.Popen[str]]
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("a real worker process needs a database shared between processes")
+    from django.core.files.base import ContentFile
+
+    from pejling.indicators.models import Indicator
+
+    IndicatorFactory(code="SICK")
+    batch = submit_upload(
+        upload=ContentFile(FILE.encode(), name="sjuk.csv"), filename="sjuk.csv", by=org.office
+    )
+    assert status(batch) == ImportStatus.CHECKING
+    table = Indicator._meta.db_table
+    # Another session holds the indicators table: the worker's check stops when it reads the
+    # upload's batch with its indicator, after it took the job, until this lets go.
+    holder = psycopg.connect(_database_url().replace("postgres://", "postgresql://"))
+    holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+    try:
+        doomed = _worker("w-doomed")
+        workers.append(doomed)
+        wait_for(
+            lambda: ImportBatch.objects.filter(pk=batch.pk, phase="reading").exists(),
+            30,
+            "the worker taking the check",
+        )
+        wait_for(
+            lambda: holder.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+                [table],
+            ).fetchone()[0],  # type: ignore[index]
+            15,
+            "the worker waiting for the indicators table inside its check",
+        )
+        os.kill(doomed.pid, signal.SIGKILL)
+        doomed.wait(timeout=10)
+    finally:
+        holder.rollback()
+        holder.close()
+
+    # The dead worker's check stays "checking" until the next worker looks.
+    assert status(batch) == ImportStatus.CHECKING
+    workers.append(_worker("w-rescue"))
+    wait_for(lambda: status(batch) == ImportStatus.INTERRUPTED, 20, "the check interrupted")
+    batch.refresh_from_db()
+    assert [e["code"] for e in batch.errors] == ["check_interrupted"]
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(org.office)
+    page = client.get(reverse("indicators:import_detail", args=[batch.pk])).content.decode()
+    assert "stopped while reading it" in page and "Check the file again" in page
+
+    # Checking again: the living worker checks it; then it is confirmed and written.
+    assert confirm_upload(batch_id=batch.pk, by=org.office)[1] is True
+    wait_for(lambda: status(batch) == ImportStatus.PREVIEW, 30, "the file checked again")
+    batch.refresh_from_db()
+    assert (batch.rows_total, len(batch.preview), batch.errors) == (3, 3, [])
+    assert confirm_upload(batch_id=batch.pk, by=org.office)[1] is True
+    wait_for(lambda: status(batch) == ImportStatus.DONE, 30, "the import written")
     assert IndicatorValue.objects.count() == 3
 
 

@@ -26,6 +26,7 @@ from pejling.indicators.models import (
     Periodicity,
 )
 from tests.factories import IndicatorFactory, IndicatorValueFactory, UnitFactory
+from tests.indicators.files import checked_upload, import_bytes, stored_file
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def run(
     encoding: str = "utf-8",
 ) -> ImportBatch:
     data = text if isinstance(text, bytes) else text.encode(encoding)
-    return imports.import_file(data=data, filename=filename, by=by, indicator=indicator)
+    return import_bytes(data=data, filename=filename, by=by, indicator=indicator)
 
 
 def problems(batch: ImportBatch) -> list[tuple[int | None, str | None, str]]:
@@ -192,15 +193,6 @@ def test_an_empty_file_is_refused(kpis: dict[str, Indicator]) -> None:
 def test_an_unsupported_file_type_is_refused(kpis: dict[str, Indicator]) -> None:
     batch = run(b"\xd0\xcf\x11\xe0", filename="values.xls")
     assert problems(batch) == [(None, None, "unsupported_format")]
-
-
-def test_a_file_over_the_size_limit_is_refused_before_parsing(
-    kpis: dict[str, Indicator], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(imports.batches, "MAX_UPLOAD_BYTES", 10)
-    batch = run("indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\n")
-    assert problems(batch) == [(None, None, "file_too_large")]
-    assert IndicatorValue.objects.count() == 1
 
 
 # Good files -------------------------------------------------------------------------------------
@@ -400,50 +392,64 @@ def test_more_decimals_than_stored_do_not_count_as_a_change(kpis: dict[str, Indi
 # Preview and confirmation -------------------------------------------------------------------------
 
 
-def test_a_preview_writes_nothing_and_keeps_the_file_for_confirmation(
-    kpis: dict[str, Indicator], org: Any
+def test_a_checked_upload_writes_nothing_and_keeps_the_file_for_confirmation(
+    kpis: dict[str, Indicator], org: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    batch, checked = imports.preview_upload(
-        data=EDITED.encode(), filename="edited.csv", by=org.office
-    )
+    batch = checked_upload(data=EDITED.encode(), filename="edited.csv", by=org.office)
     assert IndicatorValue.objects.count() == 1
     assert batch.status == ImportStatus.PREVIEW
     assert batch.rows_total == 4
-    assert bytes(ImportBatch.objects.get(pk=batch.pk).payload) == EDITED.encode()
-    assert [(r["row"], r["unit"], r["value"]) for r in checked.preview] == [
-        (2, "unit-a1a", "4"),
-        (3, "unit-a1b", "6.5"),
-        (4, "unit-a1a", "2"),
-        (5, "unit-a2a", "1"),
+    assert stored_file(batch).read_bytes() == EDITED.encode()
+    assert [(r["unit_code"], r["value"]) for r in batch.preview] == [
+        ("unit-a1a", "4"),
+        ("unit-a1b", "6.5"),
+        ("unit-a1a", "2"),
+        ("unit-a2a", "1"),
     ]
     done = imports.confirm_import(batch=batch, by=org.office)
     assert (done.pk, done.status, done.created, done.updated) == (batch.pk, "done", 4, 0)
-    assert ImportBatch.objects.get(pk=batch.pk).payload is None
+    # The file stays with the import it was; deleting the import deletes it.
+    path = stored_file(done)
+    assert path.read_bytes() == EDITED.encode()
     assert IndicatorValue.objects.count() == 5
     with pytest.raises(ValueError):
         imports.confirm_import(batch=done, by=org.office)
+    with django_capture_on_commit_callbacks(execute=True):
+        ImportBatch.objects.filter(pk=batch.pk).delete()
+    assert not path.exists()
 
 
-def test_a_bad_preview_is_rejected_without_keeping_the_file(
+def test_a_bad_upload_is_rejected_and_keeps_its_problems(
     kpis: dict[str, Indicator], org: Any
 ) -> None:
-    batch, checked = imports.preview_upload(
+    batch = checked_upload(
         data=b"indicator;unit;period;value\nSICK;unit-zz;2019-03;4\n",
         filename="bad.csv",
         by=org.office,
     )
     assert batch.status == ImportStatus.FAILED
-    assert batch.payload is None
-    assert [(e.row, e.column, e.code) for e in checked.errors] == [(2, "unit", "unknown_unit")]
+    assert (batch.errors_total, batch.preview) == (1, [])
+    assert problems(batch) == [(2, "unit", "unknown_unit")]
     with pytest.raises(ValueError):
         imports.confirm_import(batch=batch, by=org.office)
     assert IndicatorValue.objects.count() == 1
 
 
+def test_only_the_first_problems_are_kept_with_the_count_of_all(
+    kpis: dict[str, Indicator], org: Any
+) -> None:
+    lines = "".join(f"SICK;unit-zz;2019-03;{n}\n" for n in range(imports.ERRORS_KEPT + 5))
+    batch = checked_upload(
+        data=f"indicator;unit;period;value\n{lines}".encode(), filename="bad.csv", by=org.office
+    )
+    assert batch.status == ImportStatus.FAILED
+    assert (len(batch.errors), batch.errors_total) == (imports.ERRORS_KEPT, imports.ERRORS_KEPT + 5)
+
+
 def test_a_confirmation_checks_the_file_again_against_the_database(
     kpis: dict[str, Indicator], org: Any
 ) -> None:
-    batch, _checked = imports.preview_upload(data=FIRST.encode(), filename="f.csv", by=org.office)
+    batch = checked_upload(data=FIRST.encode(), filename="f.csv", by=org.office)
     Indicator.objects.filter(code="FTE").update(periodicity=Periodicity.QUARTER)
     done = imports.confirm_import(batch=batch, by=org.office)
     assert done.status == ImportStatus.FAILED
@@ -452,7 +458,7 @@ def test_a_confirmation_checks_the_file_again_against_the_database(
 
 
 def test_a_dry_run_checks_and_writes_nothing(kpis: dict[str, Indicator]) -> None:
-    batch = imports.import_file(data=FIRST.encode(), filename="f.csv", by=None, dry_run=True)
+    batch = import_bytes(data=FIRST.encode(), filename="f.csv", by=None, dry_run=True)
     assert batch.status == ImportStatus.PREVIEW
     assert batch.errors == []
     assert IndicatorValue.objects.count() == 1

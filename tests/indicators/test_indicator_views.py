@@ -224,7 +224,7 @@ def upload(client: Any, data: bytes, name: str = "values.csv", indicator: str = 
 def test_only_the_strategy_office_may_import(
     client: Any, org: Any, kpis: dict[str, Indicator], who: str
 ) -> None:
-    batch = ImportBatch.objects.create(source="file", filename="x.csv", payload=GOOD)
+    batch = ImportBatch.objects.create(source="file", filename="x.csv", file="x.csv")
     client = login(client, getattr(org, who))
     assert client.get(reverse("indicators:import_list")).status_code == 403
     assert client.get(reverse("indicators:import_new")).status_code == 403
@@ -236,7 +236,7 @@ def test_only_the_strategy_office_may_import(
 
 
 def test_a_bad_upload_shows_every_problem_and_writes_nothing(
-    client: Any, org: Any, kpis: dict[str, Indicator]
+    client: Any, org: Any, kpis: dict[str, Indicator], run_jobs: None
 ) -> None:
     client = login(client, org.office)
     before = IndicatorValue.objects.count()
@@ -245,7 +245,7 @@ def test_a_bad_upload_shows_every_problem_and_writes_nothing(
     assert response.status_code == 302
     assert response["Location"] == reverse("indicators:import_detail", args=[batch.pk])
     assert batch.status == ImportStatus.FAILED
-    assert batch.payload is None
+    assert (batch.errors_total, batch.preview) == (2, [])
     detail = client.get(response["Location"])
     assert detail.status_code == 200
     assert [(e.row, e.column, e.code) for e in detail.context["errors"]] == [
@@ -263,7 +263,7 @@ def test_a_bad_upload_shows_every_problem_and_writes_nothing(
 
 
 def test_a_good_upload_is_previewed_and_imported_on_confirmation(
-    client: Any, org: Any, kpis: dict[str, Indicator]
+    client: Any, org: Any, kpis: dict[str, Indicator], run_jobs: None
 ) -> None:
     client = login(client, org.office)
     before = IndicatorValue.objects.count()
@@ -272,10 +272,10 @@ def test_a_good_upload_is_previewed_and_imported_on_confirmation(
     assert batch.status == ImportStatus.PREVIEW
     assert IndicatorValue.objects.count() == before
     detail = client.get(response["Location"])
-    assert [(r["row"], r["unit"], r["value"]) for r in detail.context["preview"]] == [
-        (2, "unit-a1a", "4.5"),
-        (3, "unit-a1b", "2"),
-        (4, "unit-a1a", "3"),
+    assert [(r["indicator"], r["unit_code"], r["value"]) for r in detail.context["preview"]] == [
+        ("SICK", "unit-a1a", "4.5"),
+        ("SICK", "unit-a1b", "2"),
+        ("FTE", "unit-a1a", "3"),
     ]
     confirm_url = reverse("indicators:import_confirm", args=[batch.pk])
     assert f'action="{confirm_url}"' in detail.content.decode()
@@ -311,7 +311,7 @@ def test_a_good_upload_is_previewed_and_imported_on_confirmation(
 
 
 def test_a_file_without_indicator_column_is_uploaded_with_the_chosen_indicator(
-    client: Any, org: Any, kpis: dict[str, Indicator]
+    client: Any, org: Any, kpis: dict[str, Indicator], run_jobs: None
 ) -> None:
     client = login(client, org.office)
     upload(
@@ -332,60 +332,100 @@ def test_the_upload_form_refuses_other_file_types(
     assert ImportBatch.objects.count() == 0
 
 
-def test_a_large_upload_is_queued_and_written_by_the_background_task(
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_an_upload_is_checked_then_written_by_the_worker_while_its_page_polls(
     client: Any,
     org: Any,
     kpis: dict[str, Indicator],
     settings: Any,
     monkeypatch: pytest.MonkeyPatch,
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    monkeypatch.setattr(views, "INLINE_IMPORT_ROWS", 2)
-    client = login(client, org.office)
-    upload(client, GOOD)
-    batch = ImportBatch.objects.get()
-    before = IndicatorValue.objects.count()
-    confirm_url = reverse("indicators:import_confirm", args=[batch.pk])
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        client.post(confirm_url)
-    assert len(callbacks) == 1
-    batch.refresh_from_db()
-    assert batch.status == ImportStatus.QUEUED
-    assert IndicatorValue.objects.count() == before
-    running = client.get(reverse("indicators:import_detail", args=[batch.pk]), **HTMX)
-    assert running.context["running"] is True
-    assert 'hx-trigger="every 1s"' in running.content.decode()
-    assert "<html" not in running.content.decode()
+    from django_tasks_db.models import DBTaskResult
 
-    callbacks[0]()  # the commit happens: the task runs (immediately, in this test)
+    from pejling.indicators import imports
+    from pejling.indicators.tasks import run_check, run_import
+
+    settings.TASKS = DATABASE  # jobs wait in the queue until this test runs them
+    client = login(client, org.office)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    response = upload(client, GOOD)
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == reverse("indicators:import_detail", args=[batch.pk])
+    assert (batch.status, batch.rows_total, batch.preview) == (ImportStatus.CHECKING, 0, [])
+    assert imports.stored.storage().exists(batch.file)
+    assert DBTaskResult.objects.filter(task_path=run_check.module_path).count() == 1
+    detail_url = reverse("indicators:import_detail", args=[batch.pk])
+
+    # The page never reads the file: it shows what the worker kept.
+    def no_parsing(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the page parsed the file")
+
+    with monkeypatch.context() as patched:
+        for module in (imports.batches, imports.reading):
+            patched.setattr(module, "read_and_check", no_parsing)
+        patched.setattr(imports.batches, "check_file", no_parsing)
+        checking = client.get(detail_url)
+        assert checking.status_code == 200
+        html = checking.content.decode()
+        assert 'hx-trigger="every 1s"' in html and "<progress" in html
+        assert "Checking the file in the background" in html
+        assert 'aria-live="polite"' in html
+        polled = client.get(detail_url + "?seen=", **HTMX).content.decode()
+        assert "<html" not in polled
+        assert 'hx-swap-oob="innerHTML">Waiting for the background worker' in polled
+        # Polled again in the same phase: the live region is not told again.
+        seen = client.get(detail_url + "?seen=checking:queued", **HTMX).content.decode()
+        assert "hx-swap-oob" not in seen
+
+    settings.TASKS = IMMEDIATE
+    run_check.enqueue(batch.pk)  # the worker takes the job
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_total, len(batch.preview)) == (ImportStatus.PREVIEW, 3, 3)
+    with monkeypatch.context() as patched:
+        for module in (imports.batches, imports.reading):
+            patched.setattr(module, "read_and_check", no_parsing)
+        patched.setattr(imports.batches, "check_file", no_parsing)
+        checked = client.get(detail_url + "?seen=checking:reading", **HTMX).content.decode()
+        assert 'hx-trigger="every 1s"' not in checked
+        assert "hx-swap-oob" in checked and "The file is valid: 3 rows." in checked
+        assert "unit-a1b" in checked and "Import the values" in checked
+
+    settings.TASKS = DATABASE
+    client.post(reverse("indicators:import_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.QUEUED  # whatever its size: the worker writes it
+    assert DBTaskResult.objects.filter(task_path=run_import.module_path).count() == 1
+    before = IndicatorValue.objects.count()
+    running = client.get(detail_url, **HTMX).content.decode()
+    assert 'hx-trigger="every 1s"' in running and "Importing" in running
+
+    settings.TASKS = IMMEDIATE
+    run_import.enqueue(batch.pk, org.office.pk)
     batch.refresh_from_db()
     assert (batch.status, batch.created, batch.rows_done) == (ImportStatus.DONE, 3, 3)
-    assert batch.created_by == org.office
     assert IndicatorValue.objects.count() == before + 3
-    finished = client.get(reverse("indicators:import_detail", args=[batch.pk]), **HTMX)
-    assert 'hx-trigger="every 1s"' not in finished.content.decode()
+    finished = client.get(detail_url, **HTMX).content.decode()
+    assert 'hx-trigger="every 1s"' not in finished
+    assert imports.stored.storage().exists(batch.file)  # kept with the import
 
 
-def test_a_queued_upload_runs_when_the_request_commits(
+def test_the_import_page_costs_the_same_queries_whatever_the_file(
     client: Any,
     org: Any,
     kpis: dict[str, Indicator],
-    settings: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    django_capture_on_commit_callbacks: Any,
+    run_jobs: None,
+    django_assert_max_num_queries: Any,
 ) -> None:
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    monkeypatch.setattr(views, "INLINE_IMPORT_ROWS", 2)
     client = login(client, org.office)
-    upload(client, GOOD)
+    rows = "".join(f"SICK;unit-a1a;{2000 + n}-01;{n}\n" for n in range(300))
+    upload(client, f"Nyckeltal;Enhet;Period;Värde\n{rows}".encode())
     batch = ImportBatch.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("indicators:import_confirm", args=[batch.pk]))
-    assert response.status_code == 302
-    batch.refresh_from_db()
-    assert batch.status == ImportStatus.DONE
-    assert IndicatorValue.objects.filter(period="2019-05").count() == 3
+    assert batch.status == ImportStatus.PREVIEW
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("indicators:import_detail", args=[batch.pk])).status_code == 200
 
 
 def test_the_import_status_fragment_reports_progress(

@@ -11,9 +11,9 @@ import pytest
 from django.utils import translation
 
 from pejling.audit.trail import AuditFilters, audit_page
-from pejling.indicators import imports
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue
 from tests.factories import IndicatorFactory, UserFactory
+from tests.indicators.files import import_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def office() -> Any:
 
 
 def run(text: str, by: Any) -> ImportBatch:
-    batch = imports.import_file(data=text.encode(), filename="sick.csv", by=by)
+    batch = import_bytes(data=text.encode(), filename="sick.csv", by=by)
     assert batch.status == ImportStatus.DONE, batch.errors
     return batch
 
@@ -105,7 +105,7 @@ def test_a_re_import_records_only_what_changed_and_the_trail_shows_before_and_af
 
 def test_a_refused_file_records_nothing(sick: Indicator, office: Any) -> None:
     run(FIRST, office)
-    batch = imports.import_file(
+    batch = import_bytes(
         data=(EDITED + "SICK;nowhere;2019-03;1\n").encode(), filename="sick.csv", by=office
     )
     assert batch.status == ImportStatus.FAILED

@@ -16,10 +16,10 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from pejling.audit.trail import AuditFilters, audit_page
 from pejling.core.models import ChangeSource, ChangeVia
-from pejling.indicators import views as indicator_views
 from pejling.indicators.models import ImportBatch, ImportStatus, IndicatorValue
 from pejling.ops.logs import PejlingJsonFormatter, RedactingFilter
 from pejling.ops.models import JobRequest
+from tests.indicators.files import checked_upload
 from tests.indicators.test_indicator_views import GOOD, kpis, upload  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -70,29 +70,8 @@ def test_a_request_writes_one_json_line(client: Any, org: Any, json_lines: io.St
     assert "190101-1234" not in json_lines.getvalue()  # the query string is never logged
 
 
-# Real commits: the job is enqueued when the view's transaction commits, inside the request.
-@pytest.mark.django_db(transaction=True)
-def test_the_request_id_travels_into_the_job_and_the_audit_trail(
-    client: Any,
-    org: Any,
-    kpis: dict[str, Any],  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-    json_lines: io.StringIO,
-) -> None:
-    monkeypatch.setattr(indicator_views, "INLINE_IMPORT_ROWS", 2)  # big enough to be a job
-    client.force_login(org.office)
-    upload(client, GOOD)
-    batch = ImportBatch.objects.get()
-    response = client.post(
-        reverse("indicators:import_confirm", args=[batch.pk]),
-        HTTP_X_REQUEST_ID="req-import-77",
-    )
-    assert response["X-Request-ID"] == "req-import-77"
-    batch.refresh_from_db()
-    assert batch.status == ImportStatus.QUEUED  # waiting for the worker
-    assert JobRequest.objects.get().request_id == "req-import-77"
-
-    # The worker (django-tasks-db's own loop) picks the job up and runs it.
+def run_worker() -> None:
+    """The worker (django-tasks-db's own loop) takes every waiting job and runs it."""
     Worker(
         queue_names=["default"],
         interval=0,
@@ -103,14 +82,45 @@ def test_the_request_id_travels_into_the_job_and_the_audit_trail(
         worker_id="test-worker",
         excluded_queue_names=[],
     ).run()
+
+
+# Real commits: the job is enqueued when the view's transaction commits, inside the request.
+@pytest.mark.django_db(transaction=True)
+def test_the_request_id_travels_into_the_job_and_the_audit_trail(
+    client: Any,
+    org: Any,
+    kpis: dict[str, Any],  # noqa: F811
+    json_lines: io.StringIO,
+) -> None:
+    client.force_login(org.office)
+    upload(client, GOOD)
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportStatus.CHECKING  # the worker checks every upload
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.PREVIEW
+    response = client.post(
+        reverse("indicators:import_confirm", args=[batch.pk]),
+        HTTP_X_REQUEST_ID="req-import-77",
+    )
+    assert response["X-Request-ID"] == "req-import-77"
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.QUEUED  # waiting for the worker
+    assert JobRequest.objects.get().request_id == "req-import-77"
+
+    # The worker (django-tasks-db's own loop) picks the job up and runs it.
+    run_worker()
     batch.refresh_from_db()
     assert batch.status == ImportStatus.DONE
     assert not JobRequest.objects.exists()  # read by the job's start, then gone
     assert IndicatorValue.objects.filter(period="2019-05").count() == 3
 
     job_lines = [r for r in records(json_lines) if r["logger"] == "pejling.job"]
-    assert len(job_lines) == 1
-    job = job_lines[0]
+    assert [r["task"] for r in job_lines] == [
+        "pejling.indicators.tasks.run_check",
+        "pejling.indicators.tasks.run_import",
+    ]
+    job = job_lines[1]
     assert job["request_id"] == "req-import-77"
     assert job["task"] == "pejling.indicators.tasks.run_import"
     assert job["status"] == "successful" and job["duration_ms"] >= 0
@@ -126,7 +136,8 @@ def test_the_request_id_travels_into_the_job_and_the_audit_trail(
     }
     trail, _more = audit_page(AuditFilters(model="indicators.importbatch"), after=None, limit=20)
     by_job = [e for e in trail if e.source is not None and e.source.via == ChangeVia.TASK]
-    assert by_job and {e.request_id for e in by_job} == {"req-import-77"}
+    # (the check of the upload, a job too, carries the upload's request id)
+    assert by_job and "req-import-77" in {e.request_id for e in by_job}
     page = client.get(reverse("audit:trail") + "?model=indicators.importbatch")
     assert "req-import-77" in page.content.decode()
 
@@ -137,11 +148,10 @@ def test_a_web_change_records_its_request_id(
     kpis: dict[str, Any],  # noqa: F811
 ) -> None:
     client.force_login(org.office)
-    upload(client, GOOD)
-    batch = ImportBatch.objects.get()
+    batch = checked_upload(data=GOOD, filename="values.csv", by=org.office)
     client.post(
         reverse("indicators:import_confirm", args=[batch.pk]), HTTP_X_REQUEST_ID="req-web-1"
-    )  # small enough to be written in the request itself
+    )  # queued for the worker
     # The batch's change (its state, by the confirming request) carries the request's id.
     sources = ChangeSource.objects.filter(request_id="req-web-1")
     assert sources.exists()

@@ -13,7 +13,6 @@ from django.db import transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pejling.indicators.imports import import_file
 from pejling.indicators.models import ImportStatus, IndicatorValue
 from pejling.indicators.sources.files import parse_csv_text, parse_table_file
 from pejling.organisation.models import Unit
@@ -22,6 +21,7 @@ from pejling.organisation.sync.from_sources import sync_from_file
 from pejling.packages.formats import PackageError, parse
 from pejling.packages.loading import load_package
 from pejling.strategy.models import Element, Strategy
+from tests.indicators.files import import_bytes
 from tests.security.test_fuzz_forms import row_counts
 
 FUZZ = settings(
@@ -111,7 +111,7 @@ def test_an_xlsx_declared_huge_is_refused_before_it_is_opened() -> None:
 
 @pytest.mark.django_db
 def test_an_imported_xlsx_bomb_writes_no_values(org: Any) -> None:
-    batch = import_file(data=xlsx_bomb(4_000_000_000), filename="values.xlsx", by=org.office)
+    batch = import_bytes(data=xlsx_bomb(4_000_000_000), filename="values.xlsx", by=org.office)
     assert batch.status == ImportStatus.FAILED
     assert [e["code"] for e in batch.errors] == ["file_too_large"]
     assert IndicatorValue.objects.count() == 0
@@ -128,7 +128,7 @@ def test_a_random_import_writes_all_or_nothing(org: Any) -> None:
     def run(data: bytes, name: str) -> None:
         with transaction.atomic():
             before = IndicatorValue.objects.count()
-            batch = import_file(data=data, filename=name, by=org.office)
+            batch = import_bytes(data=data, filename=name, by=org.office)
             if batch.status == ImportStatus.FAILED:
                 assert IndicatorValue.objects.count() == before
             transaction.set_rollback(True)

@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -340,6 +341,7 @@ class Case:
     effect: Callable[[World], bool] | None = None
     login_redirect_ok: bool = False  # logout sends everyone to the login page
     raw: str = ""  # a ready URL, for patterns that cannot be reversed (unnamed ones)
+    multipart: bool = False  # an API operation taking a file (multipart/form-data)
 
     @property
     def id(self) -> str:
@@ -793,6 +795,14 @@ def _api(
     return Case(f"api-v1:{name}", method, expect, kwargs, api=path, **extra)
 
 
+def _checked_upload(w: World) -> dict[str, Any]:
+    """A checked upload waiting for confirmation (made inside the row's rolled-back transaction)."""
+    batch = ImportBatch.objects.create(
+        source="file", filename="v.csv", file="v.csv", status=ImportStatus.PREVIEW
+    )
+    return {"batch_id": batch.pk}
+
+
 def _initiative_in(w: World) -> dict[str, Any]:
     return {"title": "Via API", "goals": [w.goal.pk]}
 
@@ -924,6 +934,20 @@ API_CASES: list[Case] = [
             "values": [{"indicator": "SICK", "unit": "unit-a1a", "period": "2025-03", "value": 2}]
         },
     ),
+    _api(
+        "POST",
+        "/imports",
+        "upload_import",
+        OFFICE,
+        data=lambda w: {
+            "file": SimpleUploadedFile(
+                "v.csv", b"Indicator;Unit;Period;Value\nSICK;unit-a1a;2025;1\n"
+            )
+        },
+        multipart=True,
+    ),
+    _api("GET", "/imports/{batch_id}", "import_status", OFFICE, lambda w: {"batch_id": w.batch.pk}),
+    _api("POST", "/imports/{batch_id}/confirm", "confirm_import", OFFICE, _checked_upload),
     _api("GET", "/agreements", "list_agreements", SIGNED),
     _api(
         "POST",
@@ -1196,6 +1220,8 @@ def _request(clients: dict[str, Client], case: Case, w: World, role: str) -> Any
         headers["Authorization"] = f"Bearer {w.tokens[role]}"
         client = clients["api"]  # the token, not the session, is who is asking
     method = getattr(client, case.method.lower())
+    if case.api and case.multipart:
+        return method(url, data or {}, headers=headers)
     if case.api and case.method != "GET":
         body = json.dumps(data if data is not None else {})
         return method(url, body, content_type="application/json", headers=headers)

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     # A NUL or other control character in the address: 400 before any view (docs/security.md).
     "pejling.core.security.RefuseControlCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # KPI uploads streamed to storage and cut off at the limit, before CSRF reads the body.
+    "pejling.indicators.uploads.StreamedUploadMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -227,6 +229,17 @@ STATICFILES_DIRS = [
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded KPI files, streamed here by the upload handler and read by the worker
+    # (docs/operations.md). With several application servers and workers this must be storage
+    # they share (an NFS or SMB mount, docs/scaling.md): PEJLING_IMPORTS_DIR.
+    "imports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(Path(env_str("PEJLING_IMPORTS_DIR", str(DATA_DIR / "imports")))),
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -277,12 +290,18 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # Request limits. Form posts and API JSON bodies (bulk values) up to 20 MB; uploaded files
-# larger than 5 MB go to a temporary file instead of memory (KPI files are capped at 200 MB by
-# the import form; put the same cap on the proxy, e.g. nginx client_max_body_size 200m).
+# larger than 5 MB go to a temporary file instead of memory. KPI files are streamed to the
+# "imports" storage and cut off at 200 MB while they arrive (indicators/uploads.py; put the
+# same cap on the proxy, e.g. nginx client_max_body_size 200m). The limits of a KPI file
+# (indicators/imports/limits.py) may be changed with PEJLING_IMPORT_MAX_MB (the upload) or,
+# all of them, PEJLING_IMPORT_LIMITS here.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
+PEJLING_IMPORT_LIMITS: dict[str, int] = {}
+if env_str("PEJLING_IMPORT_MAX_MB"):
+    PEJLING_IMPORT_LIMITS["upload_bytes"] = int(env_str("PEJLING_IMPORT_MAX_MB")) * 1024 * 1024
 
 # Log-in throttling (django-axes): after 5 failed log-ins for one username from one address,
 # that pair is locked out for 15 minutes (a failure meanwhile restarts the 15 minutes).

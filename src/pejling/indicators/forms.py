@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pejling.core.forms import StyledFormMixin, VersionedFormMixin, style_widgets
-from pejling.indicators.imports import MAX_UPLOAD_BYTES
+from pejling.indicators.imports import RowError
 from pejling.indicators.models import (
     Aggregation,
     Indicator,
@@ -33,10 +33,15 @@ class ImportForm(StyledFormMixin, forms.Form):
         help_text=_("For files without an indicator column."),
     )
 
+    def __init__(self, *args: Any, refused: RowError | None = None, **kwargs: Any) -> None:
+        """``refused``: the upload handler stopped reading the file at a limit (the file is
+        then missing from the form, and this says why)."""
+        super().__init__(*args, **kwargs)
+        if refused is not None:
+            self.fields["file"].error_messages["required"] = refused.message
+
     def clean_file(self) -> object:
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is too large (at most 200 MB)."))
         name = upload.name.lower()
         if not name.endswith((".csv", ".txt", ".tsv", ".xlsx", ".xlsm")):
             raise forms.ValidationError(_("Only CSV and Excel (xlsx) files can be imported."))

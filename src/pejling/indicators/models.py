@@ -191,6 +191,7 @@ class Indicator(models.Model):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", _("Checking")
     PREVIEW = "preview", _("Waiting for confirmation")
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
@@ -204,7 +205,9 @@ class ImportBatch(models.Model):
 
     source = models.CharField(_("source"), max_length=200)
     filename = models.CharField(_("file"), max_length=255, blank=True)
-    payload = models.BinaryField(_("uploaded file"), null=True, blank=True, editable=False)
+    # The uploaded file, by its name in the "imports" storage (settings.STORAGES; kept after
+    # the import, deleted with the batch). Empty for values from the API or a fetch.
+    file = models.CharField(_("uploaded file"), max_length=255, blank=True, editable=False)
     default_indicator = models.ForeignKey(
         Indicator,
         verbose_name=_("indicator"),
@@ -220,7 +223,17 @@ class ImportBatch(models.Model):
     rows_done = models.PositiveIntegerField(_("rows imported"), default=0)
     created = models.PositiveIntegerField(_("values created"), default=0)
     updated = models.PositiveIntegerField(_("values updated"), default=0)
+    # The first problems found (at most imports.checking.ERRORS_KEPT) and how many in all.
     errors = models.JSONField(_("errors"), default=list, blank=True)
+    errors_total = models.PositiveIntegerField(_("problems"), default=0)
+    # What the worker's check of an upload found, for its page: the first rows, and the
+    # periods the import would leave incomplete ({indicator, period, reported, expected}).
+    preview = models.JSONField(_("preview"), default=list, blank=True, editable=False)
+    incomplete = models.JSONField(default=list, blank=True, editable=False)
+    # Where the worker is: "reading", "checking" or "writing", done of total (rows or bytes).
+    phase = models.CharField(max_length=20, blank=True, editable=False)
+    phase_done = models.PositiveBigIntegerField(default=0, editable=False)
+    phase_total = models.PositiveBigIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
@@ -233,7 +246,16 @@ class ImportBatch(models.Model):
     # The background job writing it (its heartbeat is its worker's, see ops/jobs.py).
     job_id = models.CharField(_("job"), max_length=64, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["payload", "rows_done"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            "rows_done",
+            "preview",
+            "incomplete",
+            "phase",
+            "phase_done",
+            "phase_total",
+        ]
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -245,9 +267,12 @@ class ImportBatch(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        if not self.rows_total:
+        done, total = self.phase_done, self.phase_total
+        if not total:
+            done, total = self.rows_done, self.rows_total
+        if not total:
             return 0
-        return min(100, round(100 * self.rows_done / self.rows_total))
+        return min(100, round(100 * done / total))
 
 
 class IndicatorValue(models.Model):

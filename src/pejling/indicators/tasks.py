@@ -1,4 +1,5 @@
-"""Background work of indicators, run by ``pejling db_worker``: confirmed uploads, fetches of
+"""Background work of indicators, run by ``pejling db_worker``: the check of every upload and
+the writing of confirmed ones, fetches of
 national statistics (queued by *Fetch now*), and the periodic check that queues the fetches
 whose schedule is due (it queues itself again every quarter of an hour)."""
 
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -13,15 +15,79 @@ from django.tasks import TaskContext, task
 from django.utils import timezone
 
 from pejling.indicators import fetching
-from pejling.indicators.imports import confirm_import, interrupt_import, start_import
+from pejling.indicators.imports import (
+    Progress,
+    check_upload,
+    confirm_import,
+    interrupt_import,
+    queue_import,
+    receive_upload,
+    start_check,
+    start_import,
+)
 from pejling.indicators.models import (
     FetchStatus,
     ImportBatch,
+    ImportStatus,
+    Indicator,
     Schedule,
     SourceFetch,
 )
 
 CHECK_EVERY = timedelta(minutes=15)
+
+
+def submit_upload(
+    *, upload: Any, filename: str, by: Any, indicator: Indicator | None = None
+) -> ImportBatch:
+    """An upload arrived (the page or the API): keep its file and queue its check, together
+    (the job is in the database with the batch, or neither is)."""
+    with transaction.atomic():
+        batch = receive_upload(upload=upload, filename=filename, by=by, indicator=indicator)
+        run_check.enqueue(batch.pk)
+    return batch
+
+
+def confirm_upload(*, batch_id: int, by: Any) -> tuple[ImportBatch, bool]:
+    """Confirm an upload, or retry an interrupted one (``imports.queue_import``, once on the
+    locked row) and queue the job that writes it, or checks it again."""
+    with transaction.atomic():
+        batch, queued = queue_import(batch_id=batch_id, by=by)
+        if queued:
+            if batch.status == ImportStatus.CHECKING:
+                run_check.enqueue(batch.pk)
+            else:
+                run_import.enqueue(batch.pk, getattr(by, "pk", None))
+    if queued:
+        batch.refresh_from_db()
+    return batch, queued
+
+
+def _progress(batch_id: int) -> Progress:
+    """Keep the worker's phase and how far it is on the batch (for the page's progress bar)."""
+
+    def progress(phase: str, done: int, total: int) -> None:
+        fields: dict[str, Any] = {"phase": phase[:20], "phase_done": done, "phase_total": total}
+        if phase in ("checked", "written"):
+            fields["rows_done"] = done
+        ImportBatch.objects.filter(pk=batch_id).update(**fields)
+
+    return progress
+
+
+@task(takes_context=True)
+def run_check(context: TaskContext, batch_id: int) -> str:
+    """Check an upload in the background (the limits, then every value); what was found is
+    kept on the batch. Taken on the locked row once; should the job fail or its worker die
+    (``ops/jobs.py``), the upload says its check was interrupted and may be checked again."""
+    if not start_check(batch_id=batch_id, job_id=str(context.task_result.id)):
+        return str(ImportBatch.objects.values_list("status", flat=True).get(pk=batch_id))
+    try:
+        batch = check_upload(batch_id=batch_id, progress=_progress(batch_id))
+    except Exception:
+        interrupt_import(batch_id=batch_id, code="job_failed")
+        raise
+    return str(batch.status)
 
 
 @task(takes_context=True)
@@ -36,20 +102,11 @@ def run_import(context: TaskContext, batch_id: int, user_id: int | None) -> str:
     return _run(batch_id, user_id)
 
 
-def run_started_import(batch_id: int, user_id: int | None) -> str:
-    """Write an import already taken by :func:`start_import` (a small file, in the request)."""
-    return _run(batch_id, user_id)
-
-
 def _run(batch_id: int, user_id: int | None) -> str:
     batch = ImportBatch.objects.get(pk=batch_id)
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-
-    def progress(phase: str, done: int, total: int) -> None:
-        ImportBatch.objects.filter(pk=batch_id).update(rows_done=done if phase != "parsed" else 0)
-
     try:
-        batch = confirm_import(batch=batch, by=user, progress=progress)
+        batch = confirm_import(batch=batch, by=user, progress=_progress(batch_id))
     except Exception:
         interrupt_import(batch_id=batch_id, code="job_failed")
         raise

@@ -4,34 +4,25 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from pejling.core.http import HtmxHttpRequest, render_panel
 from pejling.indicators import charts, completeness, rollups
 from pejling.indicators.evaluation import evaluate_kpi
 from pejling.indicators.forms import ImportForm
-from pejling.indicators.imports import (
-    PREVIEW_ROWS,
-    batch_errors,
-    preview_upload,
-    queue_import,
-    read_and_check,
-    start_import,
-)
+from pejling.indicators.imports import batch_errors, interrupted_while_checking
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue, KpiGoal
-from pejling.indicators.tasks import run_import, run_started_import
+from pejling.indicators.tasks import confirm_upload, submit_upload
+from pejling.indicators.uploads import limited_handler
 from pejling.organisation.models import Unit
 from pejling.organisation.permissions import is_strategy_office
 from pejling.organisation.selectors import unit_ancestors
 from pejling.strategy.models import Element
-
-# Uploads with more rows than this are written by the background worker.
-INLINE_IMPORT_ROWS = 20_000
 
 
 def _root() -> Unit | None:
@@ -183,82 +174,108 @@ def _require_office(request: HttpRequest) -> None:
 def import_list(request: HttpRequest) -> HttpResponse:
     _require_office(request)
     batches = ImportBatch.objects.select_related("created_by", "default_indicator").defer(
-        "payload"
+        "preview", "incomplete", "errors"
     )[:50]
     return render(request, "indicators/import_list.html", {"batches": batches})
 
 
 def import_new(request: HttpRequest) -> HttpResponse:
+    """Upload a file: streamed to storage (``uploads.LimitedUploadHandler``, refused at the
+    size limit while it arrives), then checked by the worker while its page waits."""
     _require_office(request)
-    form = ImportForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    data, files = (request.POST, request.FILES) if posted else (None, None)
+    handler = limited_handler(request)  # after the body was read: it says what it refused
+    refused = handler.refused if handler is not None else None
+    form = ImportForm(data, files, refused=refused) if posted else ImportForm()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        batch, _checked = preview_upload(
-            data=upload.read(),
+        batch = submit_upload(
+            upload=upload,
             filename=upload.name,
             by=request.user,
             indicator=form.cleaned_data["indicator"],
         )
         return redirect("indicators:import_detail", pk=batch.pk)
-    return render(request, "indicators/import_new.html", {"form": form})
+    return render(
+        request, "indicators/import_new.html", {"form": form}, status=413 if refused else 200
+    )
+
+
+# The worker's phases as the page names them.
+PHASES = {
+    "queued": gettext_lazy("Waiting for the background worker…"),
+    "reading": gettext_lazy("Reading the file…"),
+    "checking": gettext_lazy("Checking the values…"),
+    "checked": gettext_lazy("Writing the values…"),
+    "parsed": gettext_lazy("Checking the values…"),
+    "written": gettext_lazy("Writing the values…"),
+}
 
 
 def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """An import's page: what the worker's check found (kept on the batch: the page never
+    reads the file) and, while the worker checks or writes, its progress, polled with htmx."""
     _require_office(request)
     batch = get_object_or_404(
         ImportBatch.objects.select_related("created_by", "default_indicator"), pk=pk
     )
-    preview = []
-    period_completeness: list[tuple[Any, completeness.PeriodCompleteness]] = []
-    if batch.status == ImportStatus.PREVIEW and batch.payload is not None:
-        _rows, checked = read_and_check(
-            bytes(batch.payload), batch.filename, indicator=batch.default_indicator
-        )
-        preview = checked.preview
-        if not checked.errors:
-            period_completeness = _upload_completeness(checked)
     errors = batch_errors(batch)
     interrupted = batch.status == ImportStatus.INTERRUPTED
+    checking = batch.status == ImportStatus.CHECKING
+    writing = batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
     context = {
         "batch": batch,
         "errors": [] if interrupted else errors,
+        "errors_total": max(batch.errors_total, len(errors)),
         "interruption": errors[0].message if interrupted and errors else "",
-        "preview": preview[:PREVIEW_ROWS],
-        "incomplete": [c for c in period_completeness if not c[1].complete],
-        "running": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
-        "retry": interrupted and batch.payload is not None,
+        "preview": batch.preview if batch.status == ImportStatus.PREVIEW else [],
+        "incomplete": _incomplete(batch) if batch.status == ImportStatus.PREVIEW else [],
+        "checking": checking,
+        "running": checking or writing,
+        "phase": PHASES.get(batch.phase, PHASES["reading"] if checking else PHASES["checked"]),
+        "retry": interrupted and bool(batch.file),
+        "retry_check": interrupted_while_checking(batch),
+        "seen": f"{batch.status}:{batch.phase}",
     }
     if request.htmx:
+        # The live region (outside the polled part) is told when the phase or state changed.
+        if request.GET.get("seen") != context["seen"]:
+            context["announce"] = _announcement(batch, context)
         return render(request, "indicators/import_detail.html#status", context)
     return render(request, "indicators/import_detail.html", context)
 
 
-def _upload_completeness(checked: Any) -> list[tuple[Any, completeness.PeriodCompleteness]]:
-    """How complete each indicator's periods will be with the upload: (indicator, result)."""
-    judged = completeness.of_upload(completeness.incoming_units(checked))
-    names = Indicator.objects.in_bulk({indicator_id for indicator_id, _p in judged})
-    return [(names[indicator_id], c) for (indicator_id, _p), c in judged.items()]
+def _announcement(batch: ImportBatch, context: dict[str, Any]) -> str:
+    if context["running"]:
+        return str(context["phase"])
+    if batch.status == ImportStatus.PREVIEW:
+        return _("The file is valid: %(rows)s rows.") % {"rows": batch.rows_total}
+    return ""  # the outcome's alert (role="alert") speaks for itself
+
+
+def _incomplete(batch: ImportBatch) -> list[tuple[Indicator | None, dict[str, Any]]]:
+    """The periods the upload would leave incomplete (found by the worker's check)."""
+    names = Indicator.objects.in_bulk({c["indicator"] for c in batch.incomplete})
+    return [(names.get(c["indicator"]), c) for c in batch.incomplete]
 
 
 @require_POST
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    """Confirm an upload (or retry an interrupted one): it runs once, however often and
-    however concurrently this is posted; a second confirmation is told where the import is."""
+    """Confirm an upload (or retry an interrupted one): the worker writes it (or checks it
+    again) once, however often and however concurrently this is posted; a second
+    confirmation is told where the import is."""
     _require_office(request)
-    batch = get_object_or_404(ImportBatch.objects.defer("payload"), pk=pk)
-    batch, queued = queue_import(batch_id=batch.pk, by=request.user)
+    batch = get_object_or_404(ImportBatch.objects.only("pk"), pk=pk)
+    batch, queued = confirm_upload(batch_id=batch.pk, by=request.user)
     if not queued:
         messages.info(request, _already_confirmed(batch))
-        return redirect("indicators:import_detail", pk=batch.pk)
-    user_id = request.user.pk
-    if batch.rows_total > INLINE_IMPORT_ROWS:
-        transaction.on_commit(lambda: run_import.enqueue(batch.pk, user_id))
-    elif start_import(batch_id=batch.pk):
-        run_started_import(batch.pk, user_id)
     return redirect("indicators:import_detail", pk=batch.pk)
 
 
 def _already_confirmed(batch: ImportBatch) -> str:
+    if batch.status == ImportStatus.CHECKING:
+        return _("The file is being checked.")
     if batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return _("This import was already confirmed and is running.")
     if batch.status == ImportStatus.DONE:

@@ -11,7 +11,7 @@
   names the worker that claimed it), so:
 * ``recover_abandoned_jobs``: a running job whose worker has not beaten for
   ``PEJLING_JOB_STALE_SECONDS`` died with its worker: it is marked failed, and what it was
-  doing is told (an import becomes "interrupted", retryable). Every worker runs it when it
+  doing is told (an import being checked or written becomes "interrupted", retryable). Every worker runs it when it
   starts (its own earlier jobs, under a reused worker id, died with it) and at every beat.
 * ``start_periodic_checks``: when a worker starts, the checks that queue themselves again
   (the scheduled fetches of national statistics) are made sure to be waiting, so a schedule
@@ -188,6 +188,7 @@ def _interrupt_document(args: list[Any], kwargs: dict[str, Any]) -> None:
 # working on is marked failed or interrupted, saying so, and can be tried again.
 ON_ABANDONED = {
     "pejling.indicators.tasks.run_import": _interrupt_import,
+    "pejling.indicators.tasks.run_check": _interrupt_import,
     "pejling.indicators.tasks.run_fetch": _interrupt_fetch,
     "pejling.reports.tasks.build_document_job": _interrupt_document,
 }

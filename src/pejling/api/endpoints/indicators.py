@@ -1,5 +1,7 @@
-"""Indicators (KPIs) and their stored values: bulk read, and bulk write through the importer
-(``indicators/imports.import_observations``: every value checked, all written or none)."""
+"""Indicators (KPIs) and their stored values: bulk read, bulk write through the importer
+(``indicators/imports.import_observations``: every value checked, all written or none), and
+KPI files: uploaded (streamed to storage, refused at the size limit while they arrive), checked
+and written by the background worker, as on the import page."""
 
 from __future__ import annotations
 
@@ -15,18 +17,19 @@ from django.db.models.functions import Substr
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from ninja import Path, Query, Router, Schema, Status
+from ninja import File, Form, Path, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field, StringConstraints
 
 from pejling.api.auth import principal
 from pejling.api.endpoints.organisation import within_unit
-from pejling.api.errors import ApiError, invalid, not_found
+from pejling.api.errors import ApiError, conflict, invalid, not_found
 from pejling.api.pagination import paginate
-from pejling.api.schemas import NO_NUL, Cursor, Limit, Within, responses
+from pejling.api.schemas import NO_NUL, Cursor, ErrorOut, Limit, Within, responses
 from pejling.indicators import aggregate, rollups
 from pejling.indicators.completeness import PeriodCompleteness, recent_completeness
-from pejling.indicators.imports import MESSAGES, import_observations
-from pejling.indicators.models import Indicator, IndicatorValue
+from pejling.indicators.imports import MESSAGES, batch_errors, import_observations
+from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue
 from pejling.indicators.sources.records import (
     Observation,
     ParseError,
@@ -34,6 +37,8 @@ from pejling.indicators.sources.records import (
     PeriodError,
     parse_period,
 )
+from pejling.indicators.tasks import confirm_upload, submit_upload
+from pejling.indicators.uploads import limited_handler
 from pejling.organisation.models import Unit
 from pejling.organisation.permissions import is_strategy_office
 
@@ -386,7 +391,10 @@ class ValueIn(Schema):
 
 
 class ValuesIn(Schema):
-    values: list[ValueIn] = Field(min_length=1, max_length=MAX_VALUES_PER_REQUEST)
+    values: list[ValueIn] = Field(
+        min_length=1,
+        description=f"At most {MAX_VALUES_PER_REQUEST:,} values; send more as a file (POST /imports)",
+    )
     source: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] = "api"
     dry_run: bool = Field(False, description="Check every value, write nothing")
 
@@ -439,6 +447,17 @@ def write_values(request: HttpRequest, data: ValuesIn) -> Status:
     user = principal(request).user
     if not is_strategy_office(user):
         raise ApiError(403, "forbidden", _("Only the strategy office can import values."))
+    if len(data.values) > MAX_VALUES_PER_REQUEST:
+        raise ApiError(
+            400,
+            "too_many_values",
+            _(
+                "At most %(limit)s values can be written in one request; send a larger set as a"
+                " file to /api/v1/imports, where it is checked and written in the background."
+            )
+            % {"limit": f"{MAX_VALUES_PER_REQUEST:,}".replace(",", "\u202f")},
+            {"values": [_("Too many values.")]},
+        )
     batch = import_observations(
         result=_observations(data.values), source=data.source, by=user, dry_run=data.dry_run
     )
@@ -464,3 +483,143 @@ def write_values(request: HttpRequest, data: ValuesIn) -> Status:
             updated=batch.updated,
         ),
     )
+
+
+# KPI files --------------------------------------------------------------------------------------
+
+ERRORS_SHOWN = 100
+
+
+class RowErrorOut(Schema):
+    row: int | None
+    column: str | None
+    code: str
+    message: str
+    detail: str
+
+
+class ImportStatusOut(Schema):
+    batch: int
+    status: str = Field(
+        description="checking, preview (checked: confirm it), failed, queued, running, done or"
+        " interrupted (confirm again to retry)"
+    )
+    filename: str
+    phase: str = Field(description="What the worker is doing while checking or writing")
+    percent: int
+    rows: int
+    created: int
+    updated: int
+    errors_total: int
+    errors: list[RowErrorOut] = Field(description=f"The first {ERRORS_SHOWN} problems")
+    preview: list[dict[str, str]] = Field(description="The first values (once checked)")
+    url: str = Field(description="Where to poll this import's status")
+    confirm_url: str | None = Field(description="POST here to import it (when checked)")
+
+
+def _office(request: HttpRequest) -> Any:
+    user = principal(request).user
+    if not is_strategy_office(user):
+        raise ApiError(403, "forbidden", _("Only the strategy office can import values."))
+    return user
+
+
+def _import_status(request: HttpRequest, batch: ImportBatch) -> ImportStatusOut:
+    url = request.build_absolute_uri(f"/api/v1/imports/{batch.pk}")
+    confirmable = batch.status in (ImportStatus.PREVIEW, ImportStatus.INTERRUPTED) and bool(
+        batch.file
+    )
+    return ImportStatusOut(
+        batch=batch.pk,
+        status=batch.status,
+        filename=batch.filename,
+        phase=batch.phase,
+        percent=batch.progress_percent,
+        rows=batch.rows_total,
+        created=batch.created,
+        updated=batch.updated,
+        errors_total=max(batch.errors_total, len(batch.errors)),
+        errors=[
+            RowErrorOut(row=e.row, column=e.column, code=e.code, message=e.message, detail=e.detail)
+            for e in batch_errors(batch)[:ERRORS_SHOWN]
+        ],
+        preview=batch.preview if batch.status == ImportStatus.PREVIEW else [],
+        url=url,
+        confirm_url=f"{url}/confirm" if confirmable else None,
+    )
+
+
+@router.post(
+    "/imports",
+    url_name="upload_import",
+    response={**responses(ImportStatusOut, 202), 413: ErrorOut},
+    summary="Upload a KPI file (strategy office): checked in the background",
+    description=(
+        "A CSV or Excel (xlsx) file as multipart/form-data (`file`, and `indicator`, a code, for"
+        " a file without an indicator column). The file is streamed to storage and refused"
+        " with 413 as soon as it passes the size limit. The answer (202) names the import; poll"
+        " its `url` until `status` is `preview` (then POST `confirm_url`) or `failed` (then"
+        " `errors` says why). Nothing is written before the confirmation."
+    ),
+)
+def upload_import(
+    request: HttpRequest,
+    file: UploadedFile | None = File(None),  # noqa: B008 (ninja's parameter marker)
+    indicator: str | None = Form(
+        None,
+        max_length=50,
+        pattern=NO_NUL,
+        description="The indicator's code, for a file without an indicator column",
+    ),
+) -> Status:
+    user = _office(request)
+    handler = limited_handler(request)
+    if handler is not None and handler.refused is not None:
+        raise ApiError(413, "file_too_large", handler.refused.message)
+    if file is None:
+        raise invalid("file", _("Send the file as the multipart field 'file'."))
+    name = file.name or ""
+    if not name.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".xlsm")):
+        raise invalid("file", str(MESSAGES["unsupported_format"]))
+    chosen = None
+    if indicator:
+        chosen = Indicator.objects.filter(code=indicator, archived_at__isnull=True).first()
+        if chosen is None:
+            raise invalid("indicator", str(MESSAGES["unknown_indicator"]))
+    batch = submit_upload(upload=file, filename=name, by=user, indicator=chosen)
+    batch.refresh_from_db()
+    return Status(202, _import_status(request, batch))
+
+
+@router.get(
+    "/imports/{batch_id}",
+    response=responses(ImportStatusOut),
+    summary="An import's status (strategy office): progress, problems, preview",
+)
+def import_status(request: HttpRequest, batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Any:
+    _office(request)
+    batch = ImportBatch.objects.filter(pk=batch_id).first()
+    if batch is None:
+        raise not_found()
+    return _import_status(request, batch)
+
+
+@router.post(
+    "/imports/{batch_id}/confirm",
+    response=responses(ImportStatusOut, 202),
+    summary="Confirm a checked import (strategy office): written in the background, once",
+    description=(
+        "Queues the writing of a checked file (or retries an interrupted import). Confirming"
+        " again, or an import that is not waiting for confirmation, is 409."
+    ),
+)
+def confirm_import(
+    request: HttpRequest, batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> Status:
+    user = _office(request)
+    if not ImportBatch.objects.filter(pk=batch_id).exists():
+        raise not_found()
+    batch, queued = confirm_upload(batch_id=batch_id, by=user)
+    if not queued:
+        raise conflict(_("This import is not waiting for confirmation."))
+    return Status(202, _import_status(request, batch))

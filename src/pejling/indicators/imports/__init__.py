@@ -7,61 +7,84 @@ The parsers (``sources/``) know formats; this package knows Pejling:
   indicator (period kind, sign, size, repeats);
 - :mod:`.writing`: every value written in the caller's transaction (``COPY`` on PostgreSQL);
 - :mod:`.messages`: the stored :class:`RowError` and its translated messages;
-- :mod:`.batches`: the entry points (:func:`import_file`, :func:`import_observations`,
-  :func:`preview_upload`, :func:`confirm_import`). A file with any bad row writes nothing;
-  the batch keeps the list of every bad row and why.
+- :mod:`.limits`: the limits of a file (size, rows, columns, cell length, unpacked xlsx) and
+  :func:`check_limits`, one streaming pass over a file on disk;
+- :mod:`.stored`: uploaded files in the "imports" storage;
+- :mod:`.batches`: the entry points (:func:`check_file`, :func:`import_file` on a file on
+  disk, :func:`import_observations`, :func:`receive_upload` → :func:`check_upload` →
+  :func:`queue_import` → :func:`confirm_import`). A file with any bad row writes nothing;
+  the batch keeps the first bad rows, why, and how many there were.
 """
 
 from .batches import (
     CONFIRMABLE,
-    MAX_UPLOAD_BYTES,
     Progress,
+    check_file,
+    check_upload,
     confirm_import,
+    delete_stored_file,
     import_file,
     import_observations,
     interrupt_import,
-    preview_upload,
+    interrupted_while_checking,
     queue_import,
+    receive_upload,
+    refuse_file,
+    start_check,
     start_import,
 )
 from .checking import (
+    ERRORS_KEPT,
     MAX_INTEGER_DIGITS,
     PREVIEW_ROWS,
     Checked,
+    FileCheck,
     MappedValue,
     check_clean_csv,
     check_observations,
 )
+from .limits import MAX_COLUMNS, MAX_UPLOAD_BYTES, MAX_XLSX_UNCOMPRESSED, Limits, check_limits
 from .messages import COLUMN_LABELS, MESSAGES, RowError, batch_errors, iter_errors
-from .reading import FAST_CSV_MIN_BYTES, MAX_XLSX_UNCOMPRESSED, parse_upload, read_and_check
+from .reading import FAST_CSV_MIN_BYTES, parse_upload, read_and_check
 from .writing import Values, write_values
 
 __all__ = [
     "COLUMN_LABELS",
     "CONFIRMABLE",
+    "ERRORS_KEPT",
     "FAST_CSV_MIN_BYTES",
+    "MAX_COLUMNS",
     "MAX_INTEGER_DIGITS",
     "MAX_UPLOAD_BYTES",
     "MAX_XLSX_UNCOMPRESSED",
     "MESSAGES",
     "PREVIEW_ROWS",
     "Checked",
+    "FileCheck",
+    "Limits",
     "MappedValue",
     "Progress",
     "RowError",
     "Values",
     "batch_errors",
     "check_clean_csv",
+    "check_file",
+    "check_limits",
     "check_observations",
+    "check_upload",
     "confirm_import",
+    "delete_stored_file",
     "import_file",
     "import_observations",
     "interrupt_import",
+    "interrupted_while_checking",
     "iter_errors",
     "parse_upload",
-    "preview_upload",
     "queue_import",
     "read_and_check",
+    "receive_upload",
+    "refuse_file",
+    "start_check",
     "start_import",
     "write_values",
 ]

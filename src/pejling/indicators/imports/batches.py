@@ -1,10 +1,18 @@
 """An import as a batch: check, then (unless dry-run or any row is bad) write, all or nothing;
 the :class:`~pejling.indicators.models.ImportBatch` records how it went. The entry points for
-views, commands, the API and the demo."""
+views, commands, the API and the demo.
+
+An upload: :func:`receive_upload` keeps the file and queues the batch for checking; the
+worker's :func:`check_upload` checks the limits (:mod:`.limits`) and the values
+(:func:`check_file`) and keeps what it found on the batch (preview or failed); a person
+confirms (:func:`queue_import`), and the worker writes it (:func:`confirm_import`).
+"""
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -13,15 +21,24 @@ from django.utils.translation import gettext as _
 
 from pejling.core.history import SYSTEM, save_as
 from pejling.core.tabular import escape_control_characters
+from pejling.indicators import completeness
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator
-from pejling.indicators.sources.records import ParseResult
+from pejling.indicators.sources.records import ParseResult, parse_period
+from pejling.organisation.models import Unit
 
-from .checking import Checked, check_observations
+from . import stored
+from .checking import (
+    ERRORS_KEPT,
+    PREVIEW_ROWS,
+    Checked,
+    FileCheck,
+    MappedValue,
+    check_observations,
+)
+from .limits import check_limits
 from .messages import RowError
 from .reading import read_and_check
 from .writing import write_values
-
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 Progress = Callable[[str, int, int], None]
 
@@ -73,7 +90,8 @@ def _write_checked(
         source=source, filename=filename, default_indicator=indicator, created_by=by
     )
     batch.rows_total = rows_total
-    batch.errors = [e.as_dict() for e in checked.errors]
+    batch.errors = [e.as_dict() for e in checked.errors[:ERRORS_KEPT]]
+    batch.errors_total = len(checked.errors)
     if checked.errors:
         batch.status = ImportStatus.FAILED
         batch.finished_at = timezone.now()
@@ -92,7 +110,8 @@ def _write_checked(
         batch.created, batch.updated = created, updated
         batch.rows_done = count
         batch.finished_at = timezone.now()
-        batch.payload = None
+        batch.phase = ""
+        batch.phase_done = batch.phase_total = 0
         save_as(batch, by, reason="imported")
     if progress:
         progress("written", count, count)
@@ -104,9 +123,45 @@ def stored_filename(filename: str) -> str:
     return escape_control_characters(filename)[:255]
 
 
+# The engine's interface (``check_file``, ``import_file``): a file on disk in, bounded memory
+# inside. These bodies read the file and call the in-memory reader; the bounded engine
+# replaces them.
+
+
+def check_file(
+    *,
+    path: pathlib.Path,
+    filename: str,
+    indicator: Indicator | None,
+    progress: Progress | None = None,
+) -> FileCheck:
+    """Parse and check a file on disk without writing anything."""
+    rows_total, checked = read_and_check(path.read_bytes(), filename, indicator=indicator)
+    if progress:
+        progress("checked", rows_total, rows_total)
+    if checked.frame is not None:
+        preview = [
+            MappedValue(i, u, p, s, e, Decimal(v))
+            for i, u, p, s, e, v in checked.frame.head(PREVIEW_ROWS).iter_rows()
+        ]
+    else:
+        preview = checked.values[:PREVIEW_ROWS]
+    incoming: dict[tuple[int, str], set[int]] = {}
+    if not checked.errors:
+        for (indicator_id, period, _start), units in completeness.incoming_units(checked).items():
+            incoming.setdefault((indicator_id, period), set()).update(units)
+    return FileCheck(
+        rows_total=rows_total,
+        errors=checked.errors[:ERRORS_KEPT],
+        errors_total=len(checked.errors),
+        preview=preview,
+        incoming=incoming,
+    )
+
+
 def import_file(
     *,
-    data: bytes,
+    path: pathlib.Path,
     filename: str,
     by: Any,
     indicator: Indicator | None = None,
@@ -114,14 +169,10 @@ def import_file(
     batch: ImportBatch | None = None,
     progress: Progress | None = None,
 ) -> ImportBatch:
+    """Check a file on disk and (unless ``dry_run`` or any row is bad) write it, all or
+    nothing. The caller checks the limits first (:func:`.limits.check_limits`)."""
     filename = stored_filename(filename)
-    if len(data) > MAX_UPLOAD_BYTES:
-        batch = batch or ImportBatch(source="file", filename=filename, created_by=by)
-        batch.status = ImportStatus.FAILED
-        batch.errors = [RowError(None, None, "file_too_large").as_dict()]
-        save_as(batch, by)
-        return batch
-    rows_total, checked = read_and_check(data, filename, indicator=indicator)
+    rows_total, checked = read_and_check(path.read_bytes(), filename, indicator=indicator)
     if progress:
         progress("parsed", rows_total, rows_total)
     return _write_checked(
@@ -137,84 +188,231 @@ def import_file(
     )
 
 
+def refuse_file(
+    *, problem: RowError, filename: str, by: Any, batch: ImportBatch | None = None
+) -> ImportBatch:
+    """A file that breaks a limit: the batch says so, nothing was read."""
+    batch = batch or ImportBatch(source="file", filename=stored_filename(filename), created_by=by)
+    batch.status = ImportStatus.FAILED
+    batch.errors = [problem.as_dict()]
+    batch.errors_total = 1
+    batch.rows_total = 0
+    batch.finished_at = timezone.now()
+    batch.phase = ""
+    batch.phase_done = batch.phase_total = 0
+    save_as(batch, by, reason="rejected")
+    return batch
+
+
 def batch_errors(batch: ImportBatch) -> list[RowError]:
     return [RowError.from_dict(e) for e in batch.errors]
 
 
-def preview_upload(
-    *, data: bytes, filename: str, by: Any, indicator: Indicator | None = None
-) -> tuple[ImportBatch, Checked]:
-    """Parse and check an upload without writing values; keep the file for the confirmation."""
-    filename = stored_filename(filename)
-    rows_total, checked = read_and_check(data, filename, indicator=indicator)
+# Uploads: kept, checked by the worker, confirmed, written by the worker -----------------------
+
+
+def receive_upload(
+    *, upload: Any, filename: str, by: Any, indicator: Indicator | None = None
+) -> ImportBatch:
+    """Keep an uploaded file (a Django ``UploadedFile`` or an open file) and its batch, which
+    waits for the worker's check (the caller queues it: ``tasks.submit_upload``)."""
+    name = stored.store(upload, filename)
     batch = ImportBatch(
         source="file",
-        filename=filename,
+        filename=stored_filename(filename),
+        file=name,
         default_indicator=indicator,
         created_by=by,
-        rows_total=rows_total,
-        errors=[e.as_dict() for e in checked.errors],
-        status=ImportStatus.FAILED if checked.errors else ImportStatus.PREVIEW,
-        payload=None if checked.errors else data,
+        status=ImportStatus.CHECKING,
+        phase="queued",
     )
-    save_as(batch, by, reason="uploaded")
-    return batch, checked
+    try:
+        save_as(batch, by, reason="uploaded")
+    except BaseException:
+        stored.delete(name)
+        raise
+    return batch
+
+
+def start_check(*, batch_id: int, job_id: str = "") -> bool:
+    """The worker takes an upload waiting for its check, on the locked row, once: False when
+    another job took it (or it is no longer waiting)."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != ImportStatus.CHECKING or batch.job_id:
+            return False
+        batch.job_id = (job_id or "-")[:64]
+        batch.phase = "reading"
+        batch.save(update_fields=["job_id", "phase"])
+    return True
+
+
+def check_upload(*, batch_id: int, progress: Progress | None = None) -> ImportBatch:
+    """The worker's check of an upload taken by :func:`start_check`: the limits first (one
+    streaming pass), then every value; what it found is kept on the batch, which becomes a
+    preview or failed. Nothing is written."""
+    batch = ImportBatch.objects.select_related("created_by", "default_indicator").get(pk=batch_id)
+    by = batch.created_by
+    if not stored.exists(batch.file):
+        return refuse_file(
+            problem=RowError(None, None, "file_missing"), filename="", by=by, batch=batch
+        )
+    with stored.local_path(batch.file) as path:
+        problem = check_limits(path, batch.filename)
+        if problem is not None:
+            return refuse_file(problem=problem, filename="", by=by, batch=batch)
+        if progress:
+            size = path.stat().st_size
+            progress("checking", 0, size)
+        found = check_file(
+            path=path, filename=batch.filename, indicator=batch.default_indicator, progress=progress
+        )
+    batch.rows_total = found.rows_total
+    batch.errors = [e.as_dict() for e in found.errors[:ERRORS_KEPT]]
+    batch.errors_total = found.errors_total
+    batch.preview = [] if found.errors_total else _preview_rows(found.preview)
+    batch.incomplete = [] if found.errors_total else _incomplete(found.incoming)
+    batch.phase = ""
+    batch.phase_done = batch.phase_total = 0
+    if found.errors_total:
+        batch.status = ImportStatus.FAILED
+        batch.finished_at = timezone.now()
+        save_as(batch, by, reason="rejected")
+    else:
+        batch.status = ImportStatus.PREVIEW
+        save_as(batch, by, reason="checked")
+    return batch
+
+
+def _preview_rows(values: list[MappedValue]) -> list[dict[str, str]]:
+    """The first values as the page shows them (kept as JSON: the page never reads the file)."""
+    values = values[:PREVIEW_ROWS]
+    codes = dict(
+        Indicator.objects.filter(pk__in={v.indicator_id for v in values}).values_list("pk", "code")
+    )
+    units = {
+        pk: (code, name)
+        for pk, code, name in Unit.objects.filter(pk__in={v.unit_id for v in values}).values_list(
+            "pk", "code", "name"
+        )
+    }
+    return [
+        {
+            "indicator": codes.get(v.indicator_id, ""),
+            "unit": units.get(v.unit_id, ("", ""))[1],
+            "unit_code": units.get(v.unit_id, ("", ""))[0],
+            "period": v.period,
+            "value": str(v.value),
+        }
+        for v in values
+    ]
+
+
+def _incomplete(incoming: dict[tuple[int, str], set[int]]) -> list[dict[str, Any]]:
+    """The periods the upload would leave incomplete (``completeness.of_upload``)."""
+    dated = {
+        (indicator_id, period, parse_period(period).start_date()): units
+        for (indicator_id, period), units in incoming.items()
+    }
+    judged = completeness.of_upload(dated)
+    return [
+        {
+            "indicator": indicator_id,
+            "period": c.period,
+            "reported": c.reported,
+            "expected": c.expected,
+        }
+        for (indicator_id, _period), c in judged.items()
+        if not c.complete
+    ]
 
 
 # What a person may confirm: a preview, or an import whose worker stopped (nothing of it was
 # written: retrying is safe).
 CONFIRMABLE = (ImportStatus.PREVIEW, ImportStatus.INTERRUPTED)
+# The codes of an interruption during the check (retrying checks again).
+CHECK_INTERRUPTIONS = ("check_interrupted", "check_failed")
+
+
+def interrupted_while_checking(batch: ImportBatch) -> bool:
+    return batch.status == ImportStatus.INTERRUPTED and any(
+        e.get("code") in CHECK_INTERRUPTIONS for e in batch.errors
+    )
 
 
 def queue_import(*, batch_id: int, by: Any) -> tuple[ImportBatch, bool]:
     """Confirm an upload: on the locked row, a preview (or an interrupted import) becomes
-    queued, once. ``(batch, False)`` when it was not waiting for confirmation (a second
-    confirmation of the same import: it is queued, running or done), and nothing changes."""
+    queued, once; an upload whose check was interrupted is queued for checking again.
+    ``(batch, False)`` when it was not waiting for confirmation (a second confirmation of the
+    same import: it is queued, running or done), and nothing changes."""
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
-        if batch.status not in CONFIRMABLE or not _has_payload(batch_id):
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status not in CONFIRMABLE or not batch.file:
             return batch, False
-        batch.status = ImportStatus.QUEUED
+        if interrupted_while_checking(batch):
+            batch.status = ImportStatus.CHECKING
+            batch.phase = "queued"
+            batch.job_id = ""
+        else:
+            batch.status = ImportStatus.QUEUED
         batch.errors = []
+        batch.errors_total = 0
         batch.finished_at = None
-        save_as(batch, by, reason="confirmed", update_fields=["status", "errors", "finished_at"])
+        save_as(
+            batch,
+            by,
+            reason="confirmed",
+            update_fields=["status", "errors", "errors_total", "finished_at", "phase", "job_id"],
+        )
     return batch, True
 
 
-def _has_payload(batch_id: int) -> bool:
-    return ImportBatch.objects.filter(pk=batch_id, payload__isnull=False).exists()
-
-
 def start_import(*, batch_id: int, job_id: str = "") -> bool:
-    """The worker (or the request, for a small file) takes a queued import: on the locked row,
-    queued becomes running, once; False when someone else took it (or it was interrupted)."""
+    """The worker takes a queued import: on the locked row, queued becomes running, once;
+    False when someone else took it (or it was interrupted)."""
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status != ImportStatus.QUEUED:
             return False
         batch.status = ImportStatus.RUNNING
         batch.job_id = job_id[:64]
-        batch.save(update_fields=["status", "job_id"])
+        batch.phase = "reading"
+        batch.save(update_fields=["status", "job_id", "phase"])
     return True
 
 
 def interrupt_import(*, batch_id: int, code: str = "interrupted") -> bool:
-    """Mark a queued or running import whose job will never finish (its worker stopped, or it
-    failed unexpectedly) as interrupted: nothing of it was written (one transaction), the file
-    is kept, and the page offers to confirm it again. False when it was not queued or running."""
+    """Mark an upload being checked, or a queued or running import, whose job will never
+    finish (its worker stopped, or it failed unexpectedly) as interrupted: nothing of it was
+    written (one transaction), the file is kept, and the page offers to try again (checking
+    again when the check was interrupted). False when it was in none of those states."""
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
-        if batch.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status not in (ImportStatus.CHECKING, ImportStatus.QUEUED, ImportStatus.RUNNING):
             return False
+        if batch.status == ImportStatus.CHECKING:
+            code = "check_failed" if code == "job_failed" else "check_interrupted"
         batch.status = ImportStatus.INTERRUPTED
         batch.errors = [RowError(None, None, code).as_dict()]
+        batch.errors_total = 0
         batch.rows_done = 0
+        batch.phase = ""
+        batch.phase_done = batch.phase_total = 0
         batch.finished_at = timezone.now()
         save_as(
             batch,
             SYSTEM,
             reason="interrupted",
-            update_fields=["status", "errors", "rows_done", "finished_at"],
+            update_fields=[
+                "status",
+                "errors",
+                "errors_total",
+                "rows_done",
+                "phase",
+                "phase_done",
+                "phase_total",
+                "finished_at",
+            ],
         )
     return True
 
@@ -223,16 +421,28 @@ def confirm_import(*, batch: ImportBatch, by: Any, progress: Progress | None = N
     """Write a confirmed upload (re-parsed and re-checked: the database may have changed)."""
     if (
         batch.status not in (ImportStatus.PREVIEW, ImportStatus.QUEUED, ImportStatus.RUNNING)
-        or batch.payload is None
+        or not batch.file
     ):
         raise ValueError(_("This import is not waiting for confirmation."))
     batch.status = ImportStatus.RUNNING
     save_as(batch, by)
-    return import_file(
-        data=bytes(batch.payload),
-        filename=batch.filename,
-        by=by,
-        indicator=batch.default_indicator,
-        batch=batch,
-        progress=progress,
-    )
+    if not stored.exists(batch.file):
+        return refuse_file(
+            problem=RowError(None, None, "file_missing"), filename="", by=by, batch=batch
+        )
+    with stored.local_path(batch.file) as path:
+        return import_file(
+            path=path,
+            filename=batch.filename,
+            by=by,
+            indicator=batch.default_indicator,
+            batch=batch,
+            progress=progress,
+        )
+
+
+def delete_stored_file(batch: ImportBatch) -> None:
+    """A batch's file goes with it (once the deletion is committed)."""
+    if batch.file:
+        name = batch.file
+        transaction.on_commit(lambda: stored.delete(name))

@@ -332,3 +332,20 @@ def _ranks(ids: list[int]) -> list[int]:
     """Each id's place among the distinct ids (equal ids, equal places)."""
     place = {pk: n for n, pk in enumerate(sorted(set(ids)))}
     return [place[pk] for pk in ids]
+
+
+# How many problems of a file are kept on its batch (the count of all is kept beside them).
+ERRORS_KEPT = 1_000
+
+
+@dataclass
+class FileCheck:
+    """What checking a file found: how many rows, the first problems (at most
+    :data:`ERRORS_KEPT`) and how many in all, the first values (at most :data:`PREVIEW_ROWS`),
+    and the units of each indicator and period in it ((indicator id, period) → unit ids)."""
+
+    rows_total: int
+    errors: list[RowError]
+    errors_total: int
+    preview: list[MappedValue]
+    incoming: dict[tuple[int, str], set[int]]

@@ -47,8 +47,12 @@ MESSAGES = {
     "unreadable_file": gettext_lazy("The file could not be read."),
     "file_too_large": gettext_lazy("The file is too large."),
     "too_many_columns": gettext_lazy(
-        "The file has too many columns: at most 200 are read (four are needed: indicator, unit,"
-        " period and value)."
+        "The file has too many columns (four are needed: indicator, unit, period and value)."
+    ),
+    "too_many_rows": gettext_lazy("The file has too many rows."),
+    "cell_too_long": gettext_lazy("The cell is too long."),
+    "xlsx_too_large": gettext_lazy(
+        "The Excel file unpacks to too much data (an xlsx file is a zip archive)."
     ),
     "invalid_payload": gettext_lazy("The response does not have the expected structure."),
     "empty_file": gettext_lazy("The file holds no values."),
@@ -60,6 +64,25 @@ MESSAGES = {
         "The import failed unexpectedly while writing. Nothing was written; confirm again to"
         " retry, or tell your administrator if it fails again."
     ),
+    "check_interrupted": gettext_lazy(
+        "The check of the file was interrupted: the background worker stopped while reading"
+        " it. Nothing was written; check it again to retry."
+    ),
+    "check_failed": gettext_lazy(
+        "The check of the file failed unexpectedly. Nothing was written; check it again to"
+        " retry, or tell your administrator if it fails again."
+    ),
+    "file_missing": gettext_lazy("The uploaded file is no longer stored; upload it again."),
+}
+
+# For the codes of a limit (``imports/limits.py``): the sentence naming the limit, filled in
+# with the limit in force when the file was refused (kept on the error).
+LIMIT_SENTENCES = {
+    "file_too_large": gettext_lazy("At most %(limit)s can be uploaded."),
+    "too_many_columns": gettext_lazy("At most %(limit)s columns are read."),
+    "too_many_rows": gettext_lazy("At most %(limit)s rows can be imported at once."),
+    "cell_too_long": gettext_lazy("A cell may hold at most %(limit)s characters."),
+    "xlsx_too_large": gettext_lazy("At most %(limit)s unpacked is read."),
 }
 
 
@@ -90,10 +113,14 @@ class RowError:
     code: str
     detail: str = ""
     other_row: int | None = None
+    limit: str = ""  # the limit a file broke, as shown (``imports/limits.py``)
 
     @property
     def message(self) -> str:
-        return str(MESSAGES.get(self.code, self.code))
+        text = str(MESSAGES.get(self.code, self.code))
+        if self.limit and self.code in LIMIT_SENTENCES:
+            text += " " + str(LIMIT_SENTENCES[self.code]) % {"limit": self.limit}
+        return text
 
     @property
     def column_label(self) -> str:
@@ -115,6 +142,8 @@ class RowError:
         data = {"row": self.row, "column": column, "code": self.code, "detail": detail}
         if self.other_row is not None:
             data["other_row"] = self.other_row
+        if self.limit:
+            data["limit"] = self.limit
         return data
 
     @classmethod
@@ -125,6 +154,7 @@ class RowError:
             data["code"],
             data.get("detail", ""),
             data.get("other_row"),
+            data.get("limit", ""),
         )
 
 

@@ -9,12 +9,11 @@ from pejling.indicators.sources.files import parse_table_file
 from pejling.indicators.sources.records import ParseError, ParseResult
 
 from .checking import Checked, check_clean_csv, check_observations
+from .limits import MAX_COLUMNS, MAX_XLSX_UNCOMPRESSED
 
-MAX_XLSX_UNCOMPRESSED = 500 * 1024 * 1024
-# A KPI file needs four columns; a few dozen more are tolerated (exports carry extras). The
-# header line is looked at before any reader builds columns of it: a 10 MB line of a million
+# The limits live in .limits (checked on the stored file before it is read). The header line
+# is looked at again here before any reader builds columns of it: a 10 MB line of a million
 # separators would otherwise become a million columns.
-MAX_COLUMNS = 200
 _HEADER_LOOK = 1024 * 1024
 
 

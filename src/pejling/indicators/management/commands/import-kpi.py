@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pejling.indicators.imports import batch_errors, import_file
+from pejling.indicators.imports import batch_errors, check_limits, import_file, refuse_file
 from pejling.indicators.models import ImportStatus, Indicator
 
 
@@ -39,6 +39,12 @@ class Command(BaseCommand):
         user = None
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()
+        # The limits first, as for an upload (the same check, the same message).
+        problem = check_limits(path, path.name)
+        if problem is not None:
+            refuse_file(problem=problem, filename=path.name, by=user)
+            self.stderr.write(problem.describe(nowhere="file"))
+            raise CommandError(f"Nothing was imported: {path.name} was refused.")
         console = Console(file=cast(IO[str], self.stdout._out), stderr=False)
         with Progress(
             SpinnerColumn(),
@@ -54,7 +60,7 @@ class Command(BaseCommand):
                 progress.update(task, description=f"{labels.get(phase, phase)} ({done:,} rows)")
 
             batch = import_file(
-                data=path.read_bytes(),
+                path=path,
                 filename=path.name,
                 by=user,
                 indicator=indicator,
@@ -63,11 +69,12 @@ class Command(BaseCommand):
             )
         if batch.status == ImportStatus.FAILED:
             errors = batch_errors(batch)
+            total = max(batch.errors_total, len(errors))
             for error in errors[:200]:
                 self.stderr.write(error.describe(nowhere="file"))
-            if len(errors) > 200:
-                self.stderr.write(f"... and {len(errors) - 200} more")
-            raise CommandError(f"Nothing was imported: {len(errors)} bad rows in {path.name}.")
+            if total > 200:
+                self.stderr.write(f"... and {total - 200} more")
+            raise CommandError(f"Nothing was imported: {total} bad rows in {path.name}.")
         if options["dry_run"]:
             self.stdout.write(
                 self.style.SUCCESS(

@@ -1,0 +1,369 @@
+"""The limits of a KPI file, in one place, and the one check of a file on disk against them.
+
+:func:`check_limits` reads a stored upload once, in bounded memory, before anything parses
+it: a CSV file in chunks (never the whole file), an xlsx workbook by its zip directory's
+declared sizes before it is opened, then its first sheet row by row. The worker's check of an
+upload and ``pejling import-kpi`` call it alike, so a file is refused the same way (the same
+:class:`~.messages.RowError`) wherever it comes from. The upload handler
+(``indicators/uploads.py``) stops reading a request at :attr:`Limits.upload_bytes`.
+
+The defaults may be lowered (or raised) by ``PEJLING_IMPORT_LIMITS`` in the settings, a dict
+of the field names below (``{"upload_bytes": 50 * 1024 * 1024}``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import operator
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.conf import settings
+
+from .messages import RowError
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    upload_bytes: int = 200 * MB  # the file as uploaded
+    rows: int = 10_000_000  # rows of values (the header not counted)
+    # A KPI file needs four columns; a few dozen more are tolerated (exports carry extras).
+    columns: int = 200
+    cell_chars: int = 1_000  # characters in one cell
+    xlsx_unpacked_bytes: int = 500 * MB  # an xlsx workbook unpacked (a zip bomb is refused)
+
+
+DEFAULTS = Limits()
+# The defaults by their old names (the parsers' own guards use them).
+MAX_UPLOAD_BYTES = DEFAULTS.upload_bytes
+MAX_COLUMNS = DEFAULTS.columns
+MAX_XLSX_UNCOMPRESSED = DEFAULTS.xlsx_unpacked_bytes
+
+_CHUNK = MB
+_XLSX_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def current() -> Limits:
+    """The limits in force: the defaults, with ``PEJLING_IMPORT_LIMITS`` applied."""
+    overrides = getattr(settings, "PEJLING_IMPORT_LIMITS", None) or {}
+    known = {f.name for f in fields(Limits)}
+    return replace(DEFAULTS, **{k: int(v) for k, v in overrides.items() if k in known})
+
+
+def size_text(size: int) -> str:
+    """A byte count as people read it: ``200 MB``, ``64 kB``, ``900 bytes``."""
+    if size >= MB:
+        return f"{round(size / MB, 1):g} MB"
+    if size >= 1024:
+        return f"{round(size / 1024, 1):g} kB"
+    return f"{size} bytes"
+
+
+def number_text(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")  # a narrow space groups thousands in every language
+
+
+def too_large(size: int, limits: Limits | None = None) -> RowError:
+    limits = limits or current()
+    return RowError(
+        None, None, "file_too_large", size_text(size), limit=size_text(limits.upload_bytes)
+    )
+
+
+def check_limits(path: Path, filename: str, limits: Limits | None = None) -> RowError | None:
+    """The first limit ``path`` breaks (read once, in bounded memory), or None.
+
+    Row numbers are the file's lines (the header is row 1); a CSV file's columns are counted
+    by its separator outside of any quoting, so a quoted separator counts too (a bound, not
+    the parser's exact reading)."""
+    limits = limits or current()
+    size = path.stat().st_size
+    if size > limits.upload_bytes:
+        return too_large(size, limits)
+    if filename.lower().endswith(_XLSX_SUFFIXES) or _is_zip(path, filename):
+        return _check_xlsx(path, limits)
+    return _check_csv(path, limits)
+
+
+def _is_zip(path: Path, filename: str) -> bool:
+    if filename.lower().endswith((".csv", ".txt", ".tsv", ".tab")):
+        return False
+    with path.open("rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+# CSV ------------------------------------------------------------------------------------------
+
+
+def _check_csv(path: Path, limits: Limits) -> RowError | None:
+    with path.open("rb") as f:
+        head = f.read(4)
+        f.seek(0)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return _CsvScan(limits, text=True).run(_decoded(f, "utf-16"))
+        return _CsvScan(limits, text=False).run(iter(lambda: f.read(_CHUNK), b""))
+
+
+def _decoded(f: BinaryIO, encoding: str) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    read = f.read
+    while chunk := read(_CHUNK):
+        yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)
+
+
+class _CsvScan:
+    """One pass over a CSV file's lines: rows, columns and cell lengths, chunk by chunk.
+
+    Works on bytes (UTF-8 and Windows-1252 files: every separator and line break is one byte)
+    or, for UTF-16 files, on decoded text. Only whole lines are looked at; the unfinished last
+    line of a chunk is carried into the next, and refused as soon as it is longer than any
+    line within the limits can be (so a 10 MB line is refused at its first megabyte)."""
+
+    def __init__(self, limits: Limits, *, text: bool) -> None:
+        self.limits = limits
+        self.text = text
+        self.line = 0  # complete lines seen
+        self.rows = 0  # of them, non-blank ones after the header
+        self.sep: Any = None
+        self.header: list[str] = []
+        # A line within the limits has at most `columns` cells of at most `cell_chars`
+        # characters (4 bytes each in UTF-8) and their separators.
+        self.longest_line = limits.columns * (limits.cell_chars * 4 + 1) + 2
+
+    def _b(self, s: str) -> Any:
+        return s if self.text else s.encode()
+
+    def run(self, chunks: Iterable[Any]) -> RowError | None:
+        carry = self._b("")
+        newline = self._b("\n")
+        for chunk in chunks:
+            buf = carry + chunk
+            end = buf.rfind(newline)
+            if end < 0:
+                carry = buf
+                if len(carry) > self.longest_line:
+                    return self._lines(carry, final=True) or self._wide(carry)
+                continue
+            carry = buf[end + 1 :]
+            problem = self._lines(buf[: end + 1], final=False)
+            if problem is not None:
+                return problem
+            if len(carry) > self.longest_line:
+                return self._lines(carry, final=True) or self._wide(carry)
+        if carry:
+            return self._lines(carry, final=True)
+        return None
+
+    def _wide(self, line: Any) -> RowError:
+        # A line longer than any line within the limits: it breaks one of them.
+        return RowError(
+            self.line + 1,
+            None,
+            "too_many_columns",
+            f"> {number_text(self.longest_line)} bytes",
+            limit=number_text(self.limits.columns),
+        )
+
+    def _find_separator(self, block: Any) -> None:
+        for raw in block.splitlines():
+            stripped = raw.strip(self._b(" \t\r\ufeff") if self.text else b" \t\r\xef\xbb\xbf")
+            if not stripped:
+                continue
+            lower = stripped.lower()
+            if lower.startswith(self._b("sep=")) and len(stripped) <= 5:
+                hinted = stripped[4:5]
+                self.sep = hinted or self._b(",")
+                continue
+            if self.sep is None:
+                counts = [(raw.count(self._b(s)), -i, s) for i, s in enumerate(";\t,")]
+                best = max(counts)
+                self.sep = self._b(best[2] if best[0] else ",")
+            return
+
+    def _lines(self, block: Any, *, final: bool) -> RowError | None:
+        """Check a block of whole lines (``final``: the file's last, unfinished line)."""
+        if self.sep is None:
+            self._find_separator(block)
+            if self.sep is None:  # blank so far
+                self.line += block.count(self._b("\n"))
+                return None
+        sep = self.sep
+        limits = self.limits
+        lines_here = block.count(self._b("\n")) + (1 if final and block else 0)
+        if self.rows + lines_here > limits.rows + 1:
+            # Only now count exactly (blank lines are not rows).
+            problem = self._count_rows(block)
+            if problem is not None:
+                return problem
+        else:
+            self.rows += lines_here
+        lines = block.split(self._b("\n"))
+        if not final:
+            lines.pop()  # the empty text after the block's last line break
+        # Whole lines at C speed: the separators of each, and each one's length; only a
+        # line longer than a cell may be holds a cell too long.
+        widest = max(map(operator.methodcaller("count", sep), lines), default=0)
+        longest = max(map(len, lines), default=0)
+        if widest < limits.columns and longest <= limits.cell_chars:
+            self.line += len(lines)
+            return None
+        for offset, raw in enumerate(lines):
+            number = self.line + offset + 1
+            if raw.count(sep) >= limits.columns:
+                return RowError(
+                    number,
+                    None,
+                    "too_many_columns",
+                    f"> {number_text(limits.columns)}",
+                    limit=number_text(limits.columns),
+                )
+            if len(raw) > limits.cell_chars:
+                problem = self._long_cell(raw, number)
+                if problem is not None:
+                    return problem
+        self.line += len(lines)
+        return None
+
+    def _count_rows(self, block: Any) -> RowError | None:
+        for offset, raw in enumerate(block.splitlines()):
+            if raw.strip():
+                self.rows += 1
+                if self.rows > self.limits.rows + 1:
+                    return RowError(
+                        self.line + offset + 1,
+                        None,
+                        "too_many_rows",
+                        "",
+                        limit=number_text(self.limits.rows),
+                    )
+        return None
+
+    def _long_cell(self, line: Any, number: int) -> RowError | None:
+        limit = self.limits.cell_chars
+        for column, cell in enumerate(line.split(self.sep), start=1):
+            if len(cell) <= limit:
+                continue
+            cell = cell.rstrip(self._b("\r"))
+            chars = len(cell) if self.text else len(_as_text(cell))
+            if chars > limit:
+                return RowError(
+                    number,
+                    self._column_name(column),
+                    "cell_too_long",
+                    number_text(chars),
+                    limit=number_text(limit),
+                )
+        return None
+
+    def _column_name(self, column: int) -> str:
+        return str(column)
+
+
+def _as_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+# xlsx -----------------------------------------------------------------------------------------
+
+
+def _check_xlsx(path: Path, limits: Limits) -> RowError | None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return RowError(None, None, "unreadable_file", "")
+    # Python's zipfile never inflates a member past its declared size: the sum is a bound.
+    if unpacked > limits.xlsx_unpacked_bytes:
+        return RowError(
+            None,
+            None,
+            "xlsx_too_large",
+            size_text(unpacked),
+            limit=size_text(limits.xlsx_unpacked_bytes),
+        )
+    import openpyxl  # only an xlsx file needs it
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many types for broken files
+        return RowError(None, None, "unreadable_file", "")
+    try:
+        if not workbook.worksheets:
+            return None  # the parser says the workbook has no sheet
+        sheet = workbook.worksheets[0]
+        declared = _declared_columns(sheet)
+        if declared > limits.columns:
+            return RowError(
+                1,
+                None,
+                "too_many_columns",
+                number_text(declared),
+                limit=number_text(limits.columns),
+            )
+        return _check_sheet(sheet, limits)
+    except Exception:  # a broken sheet part fails while iterating
+        return RowError(None, None, "unreadable_file", "")
+    finally:
+        workbook.close()
+
+
+def _check_sheet(sheet: Any, limits: Limits) -> RowError | None:
+    """The first sheet's rows, streamed (openpyxl's read-only mode), at most one column past
+    the limit each."""
+    rows = 0
+    for number, row in enumerate(
+        sheet.iter_rows(values_only=True, max_col=limits.columns + 1), start=1
+    ):
+        if len(row) > limits.columns and row[limits.columns] is not None:
+            return RowError(
+                number,
+                None,
+                "too_many_columns",
+                f"> {number_text(limits.columns)}",
+                limit=number_text(limits.columns),
+            )
+        if any(v is not None for v in row):
+            rows += 1
+            if rows > limits.rows + 1:
+                return RowError(number, None, "too_many_rows", "", limit=number_text(limits.rows))
+        for column, value in enumerate(row, start=1):
+            if isinstance(value, str) and len(value) > limits.cell_chars:
+                return RowError(
+                    number,
+                    str(column),
+                    "cell_too_long",
+                    number_text(len(value)),
+                    limit=number_text(limits.cell_chars),
+                )
+    return None
+
+
+def _declared_columns(sheet: Any) -> int:
+    """The sheet's width as its ``<dimension>`` declares it (0 when it declares none)."""
+    try:
+        width = sheet.max_column
+    except Exception:
+        return 0
+    return int(width or 0)
+
+
+__all__ = [
+    "DEFAULTS",
+    "MAX_COLUMNS",
+    "MAX_UPLOAD_BYTES",
+    "MAX_XLSX_UNCOMPRESSED",
+    "Limits",
+    "check_limits",
+    "current",
+    "size_text",
+    "too_large",
+]
