@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -229,7 +230,7 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "errors": [] if interrupted else errors,
         "errors_total": max(batch.errors_total, len(errors)),
         "interruption": errors[0].message if interrupted and errors else "",
-        "preview": batch.preview if batch.status == ImportStatus.PREVIEW else [],
+        "preview": _shown_preview(batch),
         "incomplete": _incomplete(batch) if batch.status == ImportStatus.PREVIEW else [],
         "checking": checking,
         "running": checking or writing,
@@ -271,6 +272,21 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if not queued:
         messages.info(request, _already_confirmed(batch))
     return redirect("indicators:import_detail", pk=batch.pk)
+
+
+def _shown_preview(batch: ImportBatch) -> list[dict[str, Any]]:
+    """The stored preview rows with each value as a number, so that the page writes it in the
+    reader's language (17,5 in Swedish, 17.5 in English)."""
+    rows = batch.preview if batch.status == ImportStatus.PREVIEW else []
+    return [{**row, "value": _as_number(str(row.get("value", "")))} for row in rows]
+
+
+def _as_number(text: str) -> Decimal | str:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    return number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
 
 
 def _already_confirmed(batch: ImportBatch) -> str:
