@@ -318,13 +318,20 @@ def test_an_indicator_older_than_its_update_frequency_is_outdated(client, org, m
     )
 
 
-def test_the_import_preview_says_the_month_is_incomplete(client, org, monthly) -> None:
+def test_the_import_preview_says_the_month_is_incomplete(client, org, monthly, settings) -> None:
+    from pejling.indicators.models import ImportBatch
+    from pejling.indicators.tasks import run_check
+
     login(client, org.office)
     upload = SimpleUploadedFile(
         "may.csv",
         b"Measure;Unit;Period;Value\nSICK;unit-a1a;2019-05;40\nSICK;unit-a1b;2019-05;41\n",
     )
-    response = client.post(reverse("indicators:import_new"), {"file": upload}, follow=True)
+    client.post(reverse("indicators:import_new"), {"file": upload})
+    batch = ImportBatch.objects.get()
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    run_check.enqueue(batch.pk)  # the worker's check
+    response = client.get(reverse("indicators:import_detail", args=[batch.pk]))
     page = text(response)
     assert "The file is valid: 2 rows." in page  # a header called Measure is the indicator
     assert "Some periods will be incomplete" in page

@@ -786,6 +786,7 @@ WEB: list[Case] = [
     # A document is its requester's alone.
     Case("board_reports:document_detail", "GET", "NNNNYNN", lambda w: {"pk": w.job.pk}),
     Case("board_reports:document_download", "GET", "NNNNYNN", lambda w: {"pk": w.job.pk}),
+    Case("board_reports:document_retry", "POST", "NNNNYNN", lambda w: {"pk": w.job.pk}),
 ]
 
 
