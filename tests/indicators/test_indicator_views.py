@@ -272,10 +272,11 @@ def test_a_good_upload_is_previewed_and_imported_on_confirmation(
     assert batch.status == ImportStatus.PREVIEW
     assert IndicatorValue.objects.count() == before
     detail = client.get(response["Location"])
+    # Values as numbers, which the page writes in the reader's language.
     assert [(r["indicator"], r["unit_code"], r["value"]) for r in detail.context["preview"]] == [
-        ("SICK", "unit-a1a", "4.5"),
-        ("SICK", "unit-a1b", "2"),
-        ("FTE", "unit-a1a", "3"),
+        ("SICK", "unit-a1a", Decimal("4.5")),
+        ("SICK", "unit-a1b", Decimal("2")),
+        ("FTE", "unit-a1a", Decimal("3")),
     ]
     confirm_url = reverse("indicators:import_confirm", args=[batch.pk])
     assert f'action="{confirm_url}"' in detail.content.decode()
