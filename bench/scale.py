@@ -348,11 +348,12 @@ def run(scale: str, *, profile: bool = False) -> dict[str, Any]:
         from bench.__main__ import bench_import
 
         rows = config["import_rows"]
-        imported, ratio_copy, _plain, _peak = bench_import(rows)
+        imported, ratio_copy, _plain, import_peak = bench_import(rows)
         seconds = {name: s for name, s, _n in imported}
         result["import_rows_per_s"] = round(rows / seconds["import_file, all values new"])
         result["copy_rows_per_s"] = round(rows / seconds["COPY into the values table (psql)"])
         result["import_vs_copy"] = round(ratio_copy, 2)
+        result["import_peak_rss_mb"] = round(import_peak)
     finally:
         if server is not None:
             server.stop()

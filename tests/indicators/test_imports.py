@@ -31,12 +31,16 @@ from tests.indicators.files import checked_upload, import_bytes, stored_file
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True, params=["fast", "exact"])
+@pytest.fixture(autouse=True, params=["fast", "exact", "fast-chunked", "exact-chunked"])
 def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test runs twice: with clean CSV files read by the fast reader, and with every file
-    read the exact way (as files under ``FAST_CSV_MIN_BYTES`` are)."""
-    if request.param == "exact":
+    """Every test runs four times: with clean CSV files read by the fast reader, and with every
+    file read the exact way (as files under ``FAST_CSV_MIN_BYTES`` are); each with the file read
+    whole and cut into chunks of a line or two (so every row boundary is a chunk's, and the
+    chunked engine must come to the same values, errors and row numbers)."""
+    if request.param.startswith("exact"):
         monkeypatch.setattr(imports.reading, "FAST_CSV_MIN_BYTES", 1 << 62)
+    if request.param.endswith("chunked"):
+        monkeypatch.setattr(imports.chunks, "CHUNK_BYTES", 24)
     return str(request.param)
 
 
@@ -406,6 +410,14 @@ def test_a_checked_upload_writes_nothing_and_keeps_the_file_for_confirmation(
         ("unit-a1a", "2"),
         ("unit-a2a", "1"),
     ]
+    # The engine's check of the same file: the first rows as the file has them, with row numbers.
+    checked = imports.check_file(path=stored_file(batch), filename="edited.csv", indicator=None)
+    assert [(r["row"], r["unit"], r["value"]) for r in checked.preview_rows] == [
+        (2, "unit-a1a", "4"),
+        (3, "unit-a1b", "6.5"),
+        (4, "unit-a1a", "2"),
+        (5, "unit-a2a", "1"),
+    ]
     done = imports.confirm_import(batch=batch, by=org.office)
     assert (done.pk, done.status, done.created, done.updated) == (batch.pk, "done", 4, 0)
     # The file stays with the import it was; deleting the import deletes it.
@@ -521,7 +533,12 @@ def test_a_clean_csv_file_is_not_parsed_row_by_row(
     )
     batch = run(FIRST)
     assert (batch.status, batch.created) == (ImportStatus.DONE, 3)
-    assert calls == ([] if reader == "fast" else ["exact"])
+    # Read whole: once; in chunks: once a chunk.
+    if reader.startswith("fast"):
+        assert calls == []
+    else:
+        assert calls and set(calls) == {"exact"}
+        assert len(calls) == 1 or reader == "exact-chunked"
     # A bad file is read the exact way, whichever reader was tried first.
     assert problems(run(FIRST + "SICK;unit-zz;2019-03;1\n")) == [(5, "unit", "unknown_unit")]
     assert calls[-1] == "exact"
@@ -582,8 +599,92 @@ def test_postgresql_writes_no_more_than_it_must(kpis: dict[str, Indicator]) -> N
 
     # Nothing of these indicators and periods is stored: straight into the table.
     first = statements(FIRST)
-    assert not any("TEMP" in sql for sql in first)
+    assert not any("pejling_import" in sql for sql in first)
     # The same file again: one join finds nothing to write, and nothing is written.
     again = statements(FIRST)
     assert not any(sql.startswith(("UPDATE", "INSERT")) for sql in again)
     assert any(sql.startswith("SELECT count(*)") for sql in again)
+
+
+def test_the_same_value_in_two_chunks_is_found_and_nothing_is_written(
+    kpis: dict[str, Indicator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports.chunks, "CHUNK_BYTES", 24)  # a line or two a chunk
+    text = (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019-03;5\n"
+        "SICK;unit-a2a;2019-03;6\nsick;UNIT-A1A;2019M03;7\n"
+    )
+    batch = run(text)
+    assert batch.status == ImportStatus.FAILED
+    errors = imports.batch_errors(batch)
+    assert [(e.row, e.column, e.code, e.other_row) for e in errors] == [
+        (5, "unit", "duplicate_row", 2)
+    ]
+    assert errors[0].detail == "UNIT-A1A = unit-a1a"
+    assert IndicatorValue.objects.count() == 1
+
+
+def test_a_bad_row_in_the_last_chunk_writes_nothing_of_the_first(
+    kpis: dict[str, Indicator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports.chunks, "CHUNK_BYTES", 40)
+    good = "".join(f"SICK;unit-a1a;20{year}-03;{year}\n" for year in range(10, 30))
+    history = IndicatorValue.history.model.objects.count()  # the stored value's creation
+    batch = run("indicator;unit;period;value\n" + good + "SICK;unit-a1a;2030-03;x\n")
+    assert batch.status == ImportStatus.FAILED
+    assert problems(batch) == [(22, "value", "not_a_number")]
+    assert IndicatorValue.objects.count() == 1
+    assert IndicatorValue.history.model.objects.count() == history
+
+
+def test_a_chunked_import_counts_its_rows_and_reports_each_chunk(
+    kpis: dict[str, Indicator], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setattr(imports.chunks, "CHUNK_BYTES", 60)
+    path = tmp_path / "values.csv"
+    path.write_text(
+        "indicator;unit;period;value\n"
+        + "".join(f"SICK;unit-a1a;20{year}-03;{year}\n" for year in range(10, 30))
+    )
+    seen: list[tuple[str, int]] = []
+    batch = imports.import_file(
+        path=path,
+        filename="values.csv",
+        by=None,
+        progress=lambda phase, done, _total: seen.append((phase, done)),
+    )
+    assert (batch.status, batch.rows_total, batch.created) == (ImportStatus.DONE, 20, 20)
+    checked = [done for phase, done in seen if phase == "checked"]
+    assert len(checked) > 3 and checked == sorted(checked) and checked[-1] == 20
+    assert seen[-1] == ("written", 20)
+    found = imports.check_file(path=path, filename="values.csv", indicator=None)
+    assert (found.rows_total, found.errors_total, len(found.preview)) == (20, 0, 10)
+    assert found.incoming == {
+        (kpis["days"].pk, f"20{y}-03"): {batch_unit(kpis)} for y in range(10, 30)
+    }
+
+
+def batch_unit(kpis: dict[str, Indicator]) -> int:
+    return IndicatorValue.objects.filter(indicator=kpis["days"], period="2010-03").get().unit_id
+
+
+def test_an_import_s_queries_do_not_grow_with_its_rows(
+    kpis: dict[str, Indicator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports.chunks, "CHUNK_BYTES", 1 << 30)  # one chunk (a chunk: its queries)
+
+    def queries(first_year: int, rows: int, value: int) -> int:
+        text = "indicator;unit;period;value\n" + "".join(
+            f"SICK;{unit};{year}-03;{value}\n"
+            for unit in ("unit-a1a", "unit-a1b", "unit-a2a")
+            for year in range(first_year, first_year + rows)
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            batch = run(text)
+        assert batch.status == ImportStatus.DONE
+        return len(ctx.captured_queries)
+
+    # New values, then every one of them changed: the same statements for 3 or 60 rows.
+    small = queries(2000, 1, 1), queries(2000, 1, 2)
+    large = queries(2100, 20, 1), queries(2100, 20, 2)
+    assert large == small

@@ -302,9 +302,19 @@ def test_a_good_upload_is_previewed_and_imported_on_confirmation(
         after=None,
         limit=10,
     )
-    assert [(e.kind, e.who, e.source and e.source.via) for e in trail] == [
+    # The import is recorded once (its batch), not a history row per new value; each value's
+    # own trail names its import: who, when and from where (the web page).
+    assert trail == []
+    value = IndicatorValue.objects.filter(batch=batch).first()
+    assert value is not None
+    own, _more = audit_page(
+        AuditFilters(model="indicators.indicatorvalue", object_id=value.pk),
+        after=None,
+        limit=10,
+    )
+    assert [(e.kind, e.who, e.source and e.source.via) for e in own] == [
         ("+", org.office, ChangeVia.WEB)
-    ] * 3
+    ]
     # A second confirmation does not import again.
     client.post(confirm_url)
     batch.refresh_from_db()
@@ -366,7 +376,8 @@ def test_an_upload_is_checked_then_written_by_the_worker_while_its_page_polls(
 
     with monkeypatch.context() as patched:
         for module in (imports.batches, imports.reading):
-            patched.setattr(module, "read_and_check", no_parsing)
+            patched.setattr(module, "scan_file", no_parsing)
+        patched.setattr(imports.reading, "read_and_check", no_parsing)
         patched.setattr(imports.batches, "check_file", no_parsing)
         checking = client.get(detail_url)
         assert checking.status_code == 200
@@ -387,7 +398,8 @@ def test_an_upload_is_checked_then_written_by_the_worker_while_its_page_polls(
     assert (batch.status, batch.rows_total, len(batch.preview)) == (ImportStatus.PREVIEW, 3, 3)
     with monkeypatch.context() as patched:
         for module in (imports.batches, imports.reading):
-            patched.setattr(module, "read_and_check", no_parsing)
+            patched.setattr(module, "scan_file", no_parsing)
+        patched.setattr(imports.reading, "read_and_check", no_parsing)
         patched.setattr(imports.batches, "check_file", no_parsing)
         checked = client.get(detail_url + "?seen=checking:reading", **HTMX).content.decode()
         assert 'hx-trigger="every 1s"' not in checked

@@ -9,7 +9,11 @@ and goal links stay in the trail.
 
 "From where" is recorded by ``core.sources.record_source``; models whose rows are written in
 bulk (imported indicator values) name their rows and sources through two optional class methods,
-``audit_labels`` and ``audit_sources``, so this app knows no domain model either.
+``audit_labels`` and ``audit_sources``, so this app knows no domain model either. Such a model
+may also keep no history row for what a bulk write created (an import is recorded once, as its
+batch) and say what was before a change on the change's own row: ``audit_origin(object_id)``
+gives an unsaved history row standing for the object's creation when the trail of that one
+object is asked for, ``audit_changes(rows)`` the (field, before, after) of rows it explains.
 """
 
 from __future__ import annotations
@@ -191,6 +195,13 @@ def audit_page(
             qs = qs.filter(_after(label, after, newest_first=newest_first))
         for row in qs.order_by(*order)[: limit + 1]:
             candidates.append((row, label))
+        origin = getattr(_model, "audit_origin", None)
+        if filters.object_id is not None and origin is not None:
+            candidates.extend(
+                (row, label)
+                for row in origin(filters.object_id)
+                if _wanted(row, label, filters, after, newest_first=newest_first)
+            )
     candidates.sort(key=lambda c: (c[0].history_date, c[1], c[0].history_id), reverse=newest_first)
     more = len(candidates) > limit
     page = candidates[:limit]
@@ -214,6 +225,23 @@ def audit_page(
     for entry in entries:
         entry.object_label = labels.get((entry.label, entry.history_id), entry.object_label)
     return entries, more
+
+
+def _wanted(
+    row: Any, label: str, filters: AuditFilters, after: Position | None, *, newest_first: bool
+) -> bool:
+    """Whether an unsaved history row (``audit_origin``) passes the filters a query applies."""
+    when = row.history_date
+    if filters.person and (row.history_user is None or row.history_user.username != filters.person):
+        return False
+    if filters.since is not None and when < filters.since:
+        return False
+    if filters.until is not None and when >= filters.until:
+        return False
+    if after is not None:
+        position = (when, label, row.history_id)
+        return position < after if newest_first else position > after
+    return True
 
 
 def _ask_models(
@@ -243,7 +271,22 @@ def _add_changes(
     """Before and after of each change, against the object's row before it: one query a model."""
     by_key = {(e.label, e.history_id): e for e in entries}
     for label, (model, historical) in models.items():
-        changed = [row for row, row_label in page if row_label == label and row.history_type == "~"]
+        explain = getattr(model, "audit_changes", None)
+        if explain is not None:
+            rows = [row for row, row_label in page if row_label == label]
+            explained = explain(rows) if rows else {}
+            for history_id, changes in explained.items():
+                entry = by_key[(label, history_id)]
+                for name, old, new in changes:
+                    verbose = str(model._meta.get_field(name).verbose_name)
+                    entry.changes.append(Change(name, verbose, old, new))
+        else:
+            explained = {}
+        changed = [
+            row
+            for row, row_label in page
+            if row_label == label and row.history_type == "~" and row.history_id not in explained
+        ]
         if not changed:
             continue
         latest = max(r.history_date for r in changed)

@@ -179,6 +179,188 @@ def apply_value_changes(
         )
 
 
+def apply_import(
+    *,
+    first_new_id: int,
+    changed_table: str | None,
+    indicator_ids: Collection[int],
+    periods: Collection[str],
+    starts: Collection[Any],
+) -> None:
+    """Bring the cache in line after an import wrote values, from what it changed only.
+
+    The import's new values are those with an id above ``first_new_id``; its changed values
+    are listed in ``changed_table`` (id, the number before). Set-based, in a few statements
+    whatever the number of values: each written value's difference (a new value adds a count,
+    its number and its extremes; a changed one the difference of its numbers) is summed up
+    the tree level by level (each level reads only the level below it) and added to the rows
+    (``INSERT … ON CONFLICT DO UPDATE``). Extremes only grow by adding; where a changed value
+    was the row's lowest or highest and moved inwards, that row's extremes are worked out
+    again (level by level, only those rows). Indicators weighted by another indicator of the
+    same import, and those weighted by an imported one, are derived again
+    (:func:`apply_value_changes`).
+    """
+    ids = set(indicator_ids)
+    if not ids:
+        return
+    weighted_here = set(
+        Indicator.objects.filter(pk__in=ids, weight_id__in=ids).values_list("pk", flat=True)
+    )
+    weighted_by = set(Indicator.objects.filter(weight_id__in=ids).values_list("pk", flat=True))
+    delta_ids = sorted(ids - weighted_here)
+    _changed()
+    if delta_ids:
+        with transaction.atomic():
+            _apply_deltas(first_new_id, changed_table, delta_ids)
+    again = (weighted_here | weighted_by) - (ids - weighted_here)
+    if again:
+        apply_value_changes(indicator_ids=sorted(again), periods=periods)
+
+
+def _apply_deltas(first_new_id: int, changed_table: str | None, indicator_ids: list[int]) -> None:
+    postgresql = connection.vendor == "postgresql"
+    least, greatest = ("LEAST", "GREATEST") if postgresql else ("MIN", "MAX")
+    step = Unit.steplen
+    ind = ", ".join(["%s"] * len(indicator_ids))
+    with connection.cursor() as cursor:
+        for name in ("pejling_delta", "pejling_parent", "pejling_flagged", "pejling_extremes"):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        # Each unit's parent (a handful of thousand rows, by the path index).
+        cursor.execute(
+            "CREATE TEMP TABLE pejling_parent AS SELECT c.id AS child_id, p.id AS parent_id,"  # noqa: S608 - names from the models
+            f" c.depth AS depth FROM {_UNITS} c JOIN {_UNITS} p"
+            " ON p.path = SUBSTR(c.path, 1, LENGTH(c.path) - %s) WHERE c.depth > 1",
+            [step],
+        )
+        cursor.execute("CREATE INDEX pejling_parent_child ON pejling_parent (child_id)")
+        weight = (
+            "CASE WHEN i.weight_id IS NULL THEN NULL ELSE"  # noqa: S608 - names from the models
+            f" (SELECT w.value FROM {_VALUES} w WHERE w.indicator_id = i.weight_id"
+            " AND w.unit_id = v.unit_id AND w.period = v.period) END"
+        )
+
+        def own(where: str, join: str) -> str:
+            # One value's difference: new (c.id NULL) or changed (c.previous its number before).
+            return (
+                "SELECT v.indicator_id, v.unit_id, v.period, v.period_start, u.depth AS depth,"  # noqa: S608 - names from the models
+                " CASE WHEN c.id IS NULL THEN 1 ELSE 0 END AS count,"
+                " v.value - COALESCE(c.previous, 0) AS total,"
+                " v.value AS lowest, v.value AS highest,"
+                f" ({weight}) * (v.value - COALESCE(c.previous, 0)) AS weighted,"
+                f" CASE WHEN c.id IS NULL THEN ({weight}) END AS weights,"
+                " CASE WHEN v.value > c.previous THEN c.previous END AS lost_low,"
+                " CASE WHEN v.value < c.previous THEN c.previous END AS lost_high"
+                f" FROM {join} JOIN {_UNITS} u ON u.id = v.unit_id"
+                f" JOIN {_INDICATORS} i ON i.id = v.indicator_id"
+                f" WHERE v.indicator_id IN ({ind}){where}"
+            )
+
+        if changed_table is None:  # nothing changed: only new values
+            nothing = (
+                "(SELECT CAST(NULL AS bigint) AS id, CAST(NULL AS numeric) AS previous) c ON 1 = 0"
+            )
+            cursor.execute(
+                "CREATE TEMP TABLE pejling_delta AS "
+                + own(" AND v.id > %s", f"{_VALUES} v LEFT JOIN {nothing}"),
+                [*indicator_ids, first_new_id],
+            )
+        else:
+            cursor.execute(
+                "CREATE TEMP TABLE pejling_delta AS "
+                + own(" AND v.id > %s", f"{_VALUES} v LEFT JOIN {changed_table} c ON c.id = v.id")
+                + " UNION ALL "
+                + own("", f"{changed_table} c JOIN {_VALUES} v ON v.id = c.id"),
+                [*indicator_ids, first_new_id, *indicator_ids],
+            )
+        cursor.execute("SELECT MAX(depth), MIN(depth) FROM pejling_delta")
+        row = cursor.fetchone()
+        if row is None or row[0] is None:
+            return
+        deepest = int(row[0])
+        # Up the tree: a level's differences (its own and its children's) become its
+        # parents' rows of differences.
+        for depth in range(deepest, 1, -1):
+            cursor.execute(
+                "INSERT INTO pejling_delta SELECT d.indicator_id, up.parent_id, d.period,"
+                " MIN(d.period_start), %s, SUM(d.count), SUM(d.total), MIN(d.lowest),"
+                " MAX(d.highest), SUM(d.weighted), SUM(d.weights), MIN(d.lost_low),"
+                " MAX(d.lost_high) FROM pejling_delta d"
+                " JOIN pejling_parent up ON up.child_id = d.unit_id"
+                " WHERE d.depth = %s GROUP BY d.indicator_id, up.parent_id, d.period",
+                [depth - 1, depth],
+            )
+        # Rows whose lowest or highest a changed value was and left: worked out again below.
+        cursor.execute(
+            "CREATE TEMP TABLE pejling_flagged AS SELECT d.indicator_id, d.unit_id, d.period,"  # noqa: S608 - names from the models
+            " d.depth FROM (SELECT indicator_id, unit_id, period, MIN(depth) AS depth,"
+            " MIN(lost_low) AS lost_low, MAX(lost_high) AS lost_high FROM pejling_delta"
+            " WHERE lost_low IS NOT NULL OR lost_high IS NOT NULL"
+            " GROUP BY indicator_id, unit_id, period) d"
+            f" JOIN {_ROLLUP} r ON r.indicator_id = d.indicator_id AND r.unit_id = d.unit_id"
+            " AND r.period = d.period WHERE r.lowest = d.lost_low OR r.highest = d.lost_high"
+        )
+
+        def summed(column: str) -> str:
+            return (
+                f"CASE WHEN excluded.{column} IS NULL THEN {_ROLLUP}.{column}"
+                f" ELSE COALESCE({_ROLLUP}.{column}, 0) + excluded.{column} END"
+            )
+
+        cursor.execute(
+            f"INSERT INTO {_ROLLUP} ({_COLUMNS})"  # noqa: S608 - names from the models
+            " SELECT indicator_id, unit_id, period, MIN(period_start), SUM(count), SUM(total),"
+            " MIN(lowest), MAX(highest), SUM(weighted), SUM(weights) FROM pejling_delta"
+            " WHERE 1 = 1 GROUP BY indicator_id, unit_id, period"
+            " ON CONFLICT (indicator_id, unit_id, period) DO UPDATE SET"
+            f" count = {_ROLLUP}.count + excluded.count,"
+            f" total = {_ROLLUP}.total + excluded.total,"
+            f" lowest = {least}({_ROLLUP}.lowest, excluded.lowest),"
+            f" highest = {greatest}({_ROLLUP}.highest, excluded.highest),"
+            f" weighted = {summed('weighted')}, weights = {summed('weights')}"
+        )
+        cursor.execute("SELECT MAX(depth), MIN(depth) FROM pejling_flagged")
+        row = cursor.fetchone()
+        if row is not None and row[0] is not None:
+            _extremes_again(cursor, int(row[0]), int(row[1]))
+        for name in ("pejling_delta", "pejling_parent", "pejling_flagged", "pejling_extremes"):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _extremes_again(cursor: Any, deepest: int, highest_level: int) -> None:
+    """The lowest and highest of the flagged rows, from their unit's own value and their
+    children's rows, from the deepest level up (set-based: each level one grouped update)."""
+    cursor.execute("CREATE INDEX pejling_parent_parent ON pejling_parent (parent_id)")
+    cursor.execute("CREATE INDEX pejling_flagged_depth ON pejling_flagged (depth)")
+    cursor.execute(
+        "CREATE TEMP TABLE pejling_extremes AS SELECT indicator_id, unit_id, period,"
+        " lowest AS lo, highest AS hi FROM pejling_delta WHERE 1 = 0"
+    )
+    for depth in range(deepest, highest_level - 1, -1):
+        cursor.execute("DELETE FROM pejling_extremes")
+        cursor.execute(
+            "INSERT INTO pejling_extremes SELECT f.indicator_id, f.unit_id, f.period,"  # noqa: S608 - names from the models
+            f" v.value, v.value FROM pejling_flagged f JOIN {_VALUES} v"
+            " ON v.indicator_id = f.indicator_id AND v.unit_id = f.unit_id"
+            " AND v.period = f.period WHERE f.depth = %s",
+            [depth],
+        )
+        cursor.execute(
+            "INSERT INTO pejling_extremes SELECT f.indicator_id, f.unit_id, f.period,"  # noqa: S608 - names from the models
+            " c.lowest, c.highest FROM pejling_flagged f"
+            " JOIN pejling_parent up ON up.parent_id = f.unit_id"
+            f" JOIN {_ROLLUP} c ON c.indicator_id = f.indicator_id AND c.unit_id = up.child_id"
+            " AND c.period = f.period WHERE f.depth = %s",
+            [depth],
+        )
+        cursor.execute(
+            f"UPDATE {_ROLLUP} SET lowest = e.lo, highest = e.hi FROM ("  # noqa: S608 - names from the models
+            " SELECT indicator_id, unit_id, period, MIN(lo) AS lo, MAX(hi) AS hi"
+            " FROM pejling_extremes GROUP BY indicator_id, unit_id, period) e"
+            f" WHERE {_ROLLUP}.indicator_id = e.indicator_id AND {_ROLLUP}.unit_id = e.unit_id"
+            f" AND {_ROLLUP}.period = e.period"
+        )
+
+
 def on_unit_moved(*, unit_id: int, old_ancestor_ids: Collection[int], **_kwargs: Any) -> None:
     """Bring the cache in line after ``unit_id`` moved with its subtree in the tree.
 
@@ -320,6 +502,7 @@ def _scalar(cursor: Any) -> int:
 
 
 __all__ = [
+    "apply_import",
     "apply_value_changes",
     "derive_all",
     "on_indicator_saved",

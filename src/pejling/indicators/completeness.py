@@ -178,8 +178,14 @@ def of_upload(
 
 def incoming_units(checked: Any) -> dict[tuple[int, str, date], set[int]]:
     """The units of each indicator and period in checked upload values (``imports.Checked``:
-    a list of values, or a polars frame from the fast reader)."""
+    a list of values, or a polars frame from the fast reader; or ``imports.FileCheck``, a
+    whole file's check, which gathered them chunk by chunk)."""
     incoming: dict[tuple[int, str, date], set[int]] = defaultdict(set)
+    gathered = getattr(checked, "incoming", None)
+    if gathered is not None:
+        for (indicator_id, period), units in gathered.items():
+            incoming[(indicator_id, period, gathered.starts[period])].update(units)
+        return incoming
     if checked.frame is not None:
         # Grouped in polars: a million rows never become Python tuples.
         groups = checked.frame.group_by(["indicator_id", "period", "period_start"]).agg(

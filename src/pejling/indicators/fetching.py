@@ -118,6 +118,7 @@ def run(fetch_id: int, by: Any) -> SourceFetch:
             filename=fetched.url[:255],
             indicator=fetch.indicator,
             unit_codes=kept.unit_codes,
+            fetch=fetch,
         )
         outcome |= {
             "last_fetched": kept.fetched,

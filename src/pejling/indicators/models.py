@@ -245,6 +245,17 @@ class ImportBatch(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     # The background job writing it (its heartbeat is its worker's, see ops/jobs.py).
     job_id = models.CharField(_("job"), max_length=64, blank=True, editable=False)
+    # From where, beside the address its history rows keep (core.models.ChangeSource): the
+    # browser or program that sent the file or the values, or the fetch that brought them.
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    fetch = models.ForeignKey(
+        "SourceFetch",
+        verbose_name=_("fetch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     history = HistoricalRecords(
         excluded_fields=[
@@ -273,6 +284,20 @@ class ImportBatch(models.Model):
         if not total:
             return 0
         return min(100, round(100 * done / total))
+
+
+class ValueHistoryBase(models.Model):
+    """What a changed value was before (its history row keeps the number and import after):
+    imports record a value's history only when they change it, so the row before may not
+    exist (a value an import created has no history row; its ``batch`` says which import)."""
+
+    previous_value = models.DecimalField(
+        _("value before"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
+    previous_batch_id = models.BigIntegerField(_("import before"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 class IndicatorValue(models.Model):
@@ -306,13 +331,17 @@ class IndicatorValue(models.Model):
         related_name="+",
         db_index=False,
     )
-    # Every value's creation, change and deletion, with who and when (the audit trail). Imports
-    # write these rows set-based in SQL (``imports/writing.py``), not one save at a time; the history
-    # table is indexed only on what the trail reads by (the value's id, the time, the person),
-    # and its person is not checked per row by the database (users are deactivated, never
-    # deleted; a million rows would be a million checks).
+    # Every value's change and deletion, with who and when (the audit trail). An import is
+    # recorded once, as its ImportBatch; it writes history rows set-based in SQL
+    # (``imports/writing.py``) only for the values it changed, with before and after
+    # (ValueHistoryBase), none for those it created (their ``batch`` says who and when). The
+    # history table is indexed only on what the trail reads by (the value's id, the time, the
+    # person), and its person is not checked per row by the database (users are deactivated,
+    # never deleted; a million rows would be a million checks).
     history = HistoricalRecords(
-        no_db_index=["indicator", "unit", "batch"], user_db_constraint=False
+        no_db_index=["indicator", "unit", "batch"],
+        user_db_constraint=False,
+        bases=[ValueHistoryBase],
     )
 
     class Meta:
@@ -344,6 +373,80 @@ class IndicatorValue(models.Model):
         ).order_by("history_id"):
             first.setdefault(batch_of[source.history_id], source)
         return {r.history_id: first[r.batch_id] for r in rows if r.batch_id in first}
+
+    @classmethod
+    def audit_origin(cls, object_id: int) -> list[Any]:
+        """An unsaved history row standing for how a value an import created came about, when
+        no history row records it (imports record the import, not each new value): who, when
+        and in which import, from the import (and the value as it was, from its first change
+        or its deletion, else as it is). Empty when a history row records its creation."""
+        historical = cls.history.model
+        rows = list(historical.objects.filter(id=object_id).order_by("history_date", "history_id"))
+        if any(r.history_type == "+" for r in rows):
+            return []
+        state: Any
+        if rows:
+            first = rows[0]
+            if first.history_type == "~" and first.previous_value is not None:
+                state, value, batch_id = first, first.previous_value, first.previous_batch_id
+            elif first.history_type == "-":
+                state, value, batch_id = first, first.value, first.batch_id
+            else:
+                return []
+        else:
+            state = cls.objects.filter(pk=object_id).first()
+            if state is None:
+                return []
+            value, batch_id = state.value, state.batch_id
+        batch = (
+            ImportBatch.objects.select_related("created_by")
+            .defer("preview", "incomplete", "errors")
+            .filter(pk=batch_id)
+            .first()
+        )
+        if batch is None:
+            return []
+        return [
+            historical(
+                id=object_id,
+                indicator_id=state.indicator_id,
+                unit_id=state.unit_id,
+                period=state.period,
+                period_start=state.period_start,
+                period_end=state.period_end,
+                value=value,
+                batch_id=batch.pk,
+                history_id=0,
+                history_date=batch.finished_at or batch.created_at,
+                history_type="+",
+                history_change_reason="imported",
+                history_user=batch.created_by,
+            )
+        ]
+
+    @classmethod
+    def audit_changes(cls, rows: list[Any]) -> dict[int, list[tuple[str, Any, Any]]]:
+        """(field, before, after) of history rows that say themselves: a change an import made
+        (its number and import before and after), and a creation recorded by its import only
+        (``audit_origin``: which import, its file)."""
+        out: dict[int, list[tuple[str, Any, Any]]] = {}
+        for row in rows:
+            if row.history_type == "~" and row.previous_value is not None:
+                changes = [("value", row.previous_value, row.value)]
+                if row.previous_batch_id != row.batch_id:
+                    changes.append(("batch", row.previous_batch_id, row.batch_id))
+                out[row.history_id] = changes
+            elif row.history_id == 0 and row.batch_id is not None:
+                batch = (
+                    ImportBatch.objects.defer("preview", "incomplete", "errors")
+                    .filter(pk=row.batch_id)
+                    .first()
+                )
+                name = (
+                    f"{row.batch_id}: {batch.filename or batch.source}" if batch else row.batch_id
+                )
+                out[0] = [("value", None, row.value), ("batch", None, name)]
+        return out
 
     @classmethod
     def audit_labels(cls, rows: list[Any]) -> dict[int, str]:

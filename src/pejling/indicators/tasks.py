@@ -38,12 +38,19 @@ CHECK_EVERY = timedelta(minutes=15)
 
 
 def submit_upload(
-    *, upload: Any, filename: str, by: Any, indicator: Indicator | None = None
+    *,
+    upload: Any,
+    filename: str,
+    by: Any,
+    indicator: Indicator | None = None,
+    user_agent: str = "",
 ) -> ImportBatch:
     """An upload arrived (the page or the API): keep its file and queue its check, together
     (the job is in the database with the batch, or neither is)."""
     with transaction.atomic():
-        batch = receive_upload(upload=upload, filename=filename, by=by, indicator=indicator)
+        batch = receive_upload(
+            upload=upload, filename=filename, by=by, indicator=indicator, user_agent=user_agent
+        )
         run_check.enqueue(batch.pk)
     return batch
 

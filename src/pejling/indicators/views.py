@@ -196,6 +196,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
             filename=upload.name,
             by=request.user,
             indicator=form.cleaned_data["indicator"],
+            user_agent=request.headers.get("User-Agent", ""),
         )
         return redirect("indicators:import_detail", pk=batch.pk)
     return render(

@@ -459,7 +459,11 @@ def write_values(request: HttpRequest, data: ValuesIn) -> Status:
             {"values": [_("Too many values.")]},
         )
     batch = import_observations(
-        result=_observations(data.values), source=data.source, by=user, dry_run=data.dry_run
+        result=_observations(data.values),
+        source=data.source,
+        by=user,
+        dry_run=data.dry_run,
+        user_agent=request.headers.get("User-Agent", ""),
     )
     if batch.errors:
         raise ApiError(
@@ -468,9 +472,9 @@ def write_values(request: HttpRequest, data: ValuesIn) -> Status:
             ngettext(
                 "Nothing was written: %(count)s value is wrong.",
                 "Nothing was written: %(count)s values are wrong.",
-                len(batch.errors),
+                batch.errors_total,
             )
-            % {"count": len(batch.errors)},
+            % {"count": batch.errors_total},
             _row_errors(batch.errors),
         )
     return Status(
@@ -586,7 +590,13 @@ def upload_import(
         chosen = Indicator.objects.filter(code=indicator, archived_at__isnull=True).first()
         if chosen is None:
             raise invalid("indicator", str(MESSAGES["unknown_indicator"]))
-    batch = submit_upload(upload=file, filename=name, by=user, indicator=chosen)
+    batch = submit_upload(
+        upload=file,
+        filename=name,
+        by=user,
+        indicator=chosen,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
     batch.refresh_from_db()
     return Status(202, _import_status(request, batch))
 

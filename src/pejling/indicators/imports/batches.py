@@ -10,9 +10,8 @@ confirms (:func:`queue_import`), and the worker writes it (:func:`confirm_import
 
 from __future__ import annotations
 
-import pathlib
 from collections.abc import Callable
-from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -27,18 +26,11 @@ from pejling.indicators.sources.records import ParseResult, parse_period
 from pejling.organisation.models import Unit
 
 from . import stored
-from .checking import (
-    ERRORS_KEPT,
-    PREVIEW_ROWS,
-    Checked,
-    FileCheck,
-    MappedValue,
-    check_observations,
-)
+from .checking import ERRORS_KEPT, PREVIEW_ROWS, Checked, FileCheck, MappedValue, check_observations
 from .limits import check_limits
 from .messages import RowError
-from .reading import read_and_check
-from .writing import write_values
+from .reading import scan_file
+from .writing import ValueWriter, write_values
 
 Progress = Callable[[str, int, int], None]
 
@@ -54,9 +46,23 @@ def import_observations(
     dry_run: bool = False,
     batch: ImportBatch | None = None,
     progress: Progress | None = None,
+    user_agent: str = "",
+    fetch: Any = None,
 ) -> ImportBatch:
-    """Check and (unless ``dry_run`` or any row is bad) write parsed values, all or nothing."""
+    """Check and (unless ``dry_run`` or any row is bad) write parsed values, all or nothing.
+
+    ``user_agent`` (of the request that sent them) and ``fetch`` (the ``SourceFetch`` that
+    brought them) are kept on the batch: from where, beside who and when."""
     checked = check_observations(result, unit_codes=unit_codes)
+    if batch is None:
+        batch = ImportBatch(
+            source=source,
+            filename=filename,
+            default_indicator=indicator,
+            created_by=by,
+            user_agent=user_agent[:300],
+            fetch=fetch,
+        )
     return _write_checked(
         checked,
         rows_total=len(result.observations) + len(result.errors),
@@ -123,45 +129,46 @@ def stored_filename(filename: str) -> str:
     return escape_control_characters(filename)[:255]
 
 
-# The engine's interface (``check_file``, ``import_file``): a file on disk in, bounded memory
-# inside. These bodies read the file and call the in-memory reader; the bounded engine
-# replaces them.
+# The engine (``check_file``, ``import_file``): a file on disk in, read, checked and written
+# chunk by chunk (bounded memory). The caller checks the limits first (:func:`.limits.check_limits`).
+
+
+def _rejected(batch: ImportBatch, by: Any, found: FileCheck) -> ImportBatch:
+    batch.status = ImportStatus.FAILED
+    batch.rows_total = found.rows_total
+    batch.errors = [e.as_dict() for e in found.errors]
+    batch.errors_total = found.errors_total
+    batch.rows_done = 0
+    batch.finished_at = timezone.now()
+    batch.phase = ""
+    batch.phase_done = batch.phase_total = 0
+    save_as(batch, by, reason="rejected")
+    return batch
 
 
 def check_file(
     *,
-    path: pathlib.Path,
+    path: Path,
     filename: str,
     indicator: Indicator | None,
     progress: Progress | None = None,
 ) -> FileCheck:
-    """Parse and check a file on disk without writing anything."""
-    rows_total, checked = read_and_check(path.read_bytes(), filename, indicator=indicator)
-    if progress:
-        progress("checked", rows_total, rows_total)
-    if checked.frame is not None:
-        preview = [
-            MappedValue(i, u, p, s, e, Decimal(v))
-            for i, u, p, s, e, v in checked.frame.head(PREVIEW_ROWS).iter_rows()
-        ]
-    else:
-        preview = checked.values[:PREVIEW_ROWS]
-    incoming: dict[tuple[int, str], set[int]] = {}
-    if not checked.errors:
-        for (indicator_id, period, _start), units in completeness.incoming_units(checked).items():
-            incoming.setdefault((indicator_id, period), set()).update(units)
-    return FileCheck(
-        rows_total=rows_total,
-        errors=checked.errors[:ERRORS_KEPT],
-        errors_total=len(checked.errors),
-        preview=preview,
-        incoming=incoming,
-    )
+    """Read and check a file on disk chunk by chunk, writing nothing: its rows, its first
+    errors (and how many), the first values for a preview and the units of each indicator
+    and period. Memory stays bounded whatever the file's size."""
+    found = FileCheck()
+    for _checked in scan_file(path, filename, indicator=indicator, into=found, progress=progress):
+        pass
+    return found
+
+
+class _Rejected(Exception):
+    """A bad row somewhere in the file: everything written is rolled back."""
 
 
 def import_file(
     *,
-    path: pathlib.Path,
+    path: Path,
     filename: str,
     by: Any,
     indicator: Indicator | None = None,
@@ -169,23 +176,53 @@ def import_file(
     batch: ImportBatch | None = None,
     progress: Progress | None = None,
 ) -> ImportBatch:
-    """Check a file on disk and (unless ``dry_run`` or any row is bad) write it, all or
-    nothing. The caller checks the limits first (:func:`.limits.check_limits`)."""
+    """Import a file on disk, all or nothing: read, check and write chunk by chunk in one
+    transaction (memory stays bounded); a bad row anywhere (the same value twice in two
+    chunks too) rolls everything back, and the batch keeps the first errors. The caller
+    checks the limits first (:func:`.limits.check_limits`)."""
     filename = stored_filename(filename)
-    rows_total, checked = read_and_check(path.read_bytes(), filename, indicator=indicator)
-    if progress:
-        progress("parsed", rows_total, rows_total)
-    return _write_checked(
-        checked,
-        rows_total=rows_total,
-        source="file",
-        by=by,
-        filename=filename,
-        indicator=indicator,
-        dry_run=dry_run,
-        batch=batch,
-        progress=progress,
+    batch = batch or ImportBatch(
+        source="file", filename=filename, default_indicator=indicator, created_by=by
     )
+    if dry_run:
+        found = check_file(path=path, filename=filename, indicator=indicator, progress=progress)
+        if found.errors_total:
+            return _rejected(batch, by, found)
+        batch.status = ImportStatus.PREVIEW
+        batch.rows_total = found.rows_total
+        batch.rows_done = 0
+        if batch.pk:
+            save_as(batch, by)
+        return batch
+    found = FileCheck()
+    adding = batch._state.adding
+    try:
+        with transaction.atomic():
+            batch.status = ImportStatus.DONE
+            save_as(batch, by)
+            writer = ValueWriter(batch)
+            chunks = scan_file(path, filename, indicator=indicator, into=found, progress=progress)
+            for checked in chunks:
+                if not found.errors_total:
+                    writer.write(checked.to_store)
+            if found.errors_total or writer.broken:
+                raise _Rejected
+            batch.created, batch.updated = writer.finish()
+            batch.rows_total = found.rows_total
+            batch.rows_done = found.values_total
+            batch.errors, batch.errors_total = [], 0
+            batch.finished_at = timezone.now()
+            batch.phase = ""
+            batch.phase_done = batch.phase_total = 0
+            save_as(batch, by, reason="imported")
+    except _Rejected:
+        if adding:  # its row was rolled back too
+            batch.pk = None
+            batch._state.adding = True
+        return _rejected(batch, by, found)
+    if progress:
+        progress("written", found.values_total, found.values_total)
+    return batch
 
 
 def refuse_file(
@@ -212,10 +249,16 @@ def batch_errors(batch: ImportBatch) -> list[RowError]:
 
 
 def receive_upload(
-    *, upload: Any, filename: str, by: Any, indicator: Indicator | None = None
+    *,
+    upload: Any,
+    filename: str,
+    by: Any,
+    indicator: Indicator | None = None,
+    user_agent: str = "",
 ) -> ImportBatch:
     """Keep an uploaded file (a Django ``UploadedFile`` or an open file) and its batch, which
-    waits for the worker's check (the caller queues it: ``tasks.submit_upload``)."""
+    waits for the worker's check (the caller queues it: ``tasks.submit_upload``); the
+    ``user_agent`` of the request that sent it is kept on the batch."""
     name = stored.store(upload, filename)
     batch = ImportBatch(
         source="file",
@@ -225,6 +268,7 @@ def receive_upload(
         created_by=by,
         status=ImportStatus.CHECKING,
         phase="queued",
+        user_agent=user_agent[:300],
     )
     try:
         save_as(batch, by, reason="uploaded")

@@ -56,6 +56,33 @@ class Checked:
     preview: list[dict[str, Any]]
     skipped: int = 0
     frame: pl.DataFrame | None = field(default=None, repr=False)
+    # Where each value came from (file row, indicator and unit as written), in the order of
+    # ``values`` or ``frame``: tuples from check_observations, a frame (row, indicator, unit)
+    # from the fast reader. What finds the same value twice in different chunks reads it.
+    origins: list[tuple[int, str, str]] = field(default_factory=list, repr=False)
+    origin_frame: pl.DataFrame | None = field(default=None, repr=False)
+
+    def shift_rows(self, offset: int) -> None:
+        """Make row numbers of a chunk the file's (``offset`` rows further on)."""
+        if not offset:
+            return
+        self.errors = [
+            RowError(
+                None if e.row is None else e.row + offset,
+                e.column,
+                e.code,
+                e.detail,
+                None if e.other_row is None else e.other_row + offset,
+            )
+            for e in self.errors
+        ]
+        for item in self.preview:
+            item["row"] += offset
+        self.origins = [(row + offset, ind, unit) for row, ind, unit in self.origins]
+        if self.origin_frame is not None:
+            import polars as pl
+
+            self.origin_frame = self.origin_frame.with_columns(pl.col("row") + offset)
 
     @property
     def count(self) -> int:
@@ -109,6 +136,8 @@ def check_observations(result: ParseResult, *, unit_codes: dict[str, str] | None
     # The parser catches rows repeated as written; this catches rows that differ only in how
     # the unit or indicator is written (code and name, letter case) and map to the same value.
     seen: dict[tuple[int, int, str], Observation] = {}
+    origins: list[tuple[int, str, str]] = []
+    add_origin = origins.append
     with gc_paused():  # a million new tuples would set off many full collections
         for obs in result.observations:
             found = indicator_of[obs.indicator]
@@ -149,6 +178,7 @@ def check_observations(result: ParseResult, *, unit_codes: dict[str, str] | None
                 add_error(_repeated(obs, first, text))
                 continue
             add_value(new_value(MappedValue, (indicator_id, unit_id, text, start, end, value)))
+            add_origin((obs.row or 0, obs.indicator, obs.unit))
             if len(preview) < PREVIEW_ROWS:
                 preview.append(
                     {
@@ -162,7 +192,7 @@ def check_observations(result: ParseResult, *, unit_codes: dict[str, str] | None
     if not values and not errors:
         errors.append(RowError(None, None, "empty_file"))
     errors.sort(key=lambda e: (e.row or 0, e.column or ""))
-    return Checked(values, errors, preview, skipped=len(result.skipped))
+    return Checked(values, errors, preview, skipped=len(result.skipped), origins=origins)
 
 
 class _IndicatorEntries(dict[str, "tuple[Indicator, int, str, bool] | str"]):
@@ -325,7 +355,9 @@ def check_clean_csv(clean: CleanCsv) -> Checked | None:
         .select("row", "indicator", "unit", "period", "raw_value")
         .iter_rows()
     ]
-    return Checked([], [], preview, frame=frame)
+    return Checked(
+        [], [], preview, frame=frame, origin_frame=rows.select("row", "indicator", "unit")
+    )
 
 
 def _ranks(ids: list[int]) -> list[int]:
@@ -334,18 +366,187 @@ def _ranks(ids: list[int]) -> list[int]:
     return [place[pk] for pk in ids]
 
 
-# How many problems of a file are kept on its batch (the count of all is kept beside them).
-ERRORS_KEPT = 1_000
+# A file's check keeps at most this many errors (the first, by row); it counts them all.
+ERRORS_KEPT = 1000
+
+
+class IncomingUnits(dict[tuple[int, str], set[int]]):
+    """(indicator id, period) → the ids of the units a file has values for; with each period's
+    start (``starts``). Built chunk by chunk from compact arrays: a file of millions of values
+    keeps a few bytes a value, the sets are made once at the end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts: dict[str, date] = {}
+        self._parts: dict[tuple[int, str], list[Any]] = {}
+
+    def add(self, checked: Checked) -> None:
+        from array import array
+
+        import polars as pl
+
+        if checked.frame is not None:
+            groups = checked.frame.group_by(["indicator_id", "period", "period_start"]).agg(
+                pl.col("unit_id")
+            )
+            for indicator_id, period, start, units in groups.iter_rows():
+                self.starts[period] = start
+                self._parts.setdefault((indicator_id, period), []).append(array("q", units))
+            return
+        grouped: dict[tuple[int, str], Any] = {}
+        for value in checked.values:
+            key = (value.indicator_id, value.period)
+            part = grouped.get(key)
+            if part is None:
+                part = grouped[key] = array("q")
+                self.starts[value.period] = value.period_start
+            part.append(value.unit_id)
+        for key, part in grouped.items():
+            self._parts.setdefault(key, []).append(part)
+
+    def finish(self) -> None:
+        for key, parts in self._parts.items():
+            units: set[int] = set()
+            for part in parts:
+                units.update(part)
+            self[key] = units
+        self._parts.clear()
+
+
+class KeySet:
+    """Every checked value's (indicator, unit, period), row and spelling, compact (16 bytes a
+    value), to find the same value written twice in different chunks of a file (a chunk's own
+    repeats its check finds)."""
+
+    _BITS = 21
+
+    def __init__(self) -> None:
+        self._parts: list[pl.DataFrame] = []
+        self._periods: dict[str, int] = {}
+        self._spellings: dict[str, int] = {}
+
+    def add(self, checked: Checked) -> None:
+        import polars as pl
+
+        if checked.frame is not None:
+            assert checked.origin_frame is not None
+            frame = checked.frame.select("indicator_id", "unit_id", "period").hstack(
+                checked.origin_frame
+            )
+        else:
+            if not checked.values:
+                return
+            frame = pl.DataFrame(
+                {
+                    "indicator_id": [v.indicator_id for v in checked.values],
+                    "unit_id": [v.unit_id for v in checked.values],
+                    "period": [v.period for v in checked.values],
+                    "row": [o[0] for o in checked.origins],
+                    "indicator": [o[1] for o in checked.origins],
+                    "unit": [o[2] for o in checked.origins],
+                },
+                schema_overrides={"indicator_id": pl.Int64, "unit_id": pl.Int64},
+            )
+        if frame.height == 0:
+            return
+        periods = frame.get_column("period").unique().to_list()
+        codes = [self._periods.setdefault(p, len(self._periods)) for p in periods]
+        spelling = pl.concat_str(pl.col("indicator"), pl.col("unit"), separator="\x00")
+        frame = frame.with_columns(spelling.alias("spelling"))
+        texts = frame.get_column("spelling").unique().to_list()
+        spellings = [self._spellings.setdefault(t, len(self._spellings)) for t in texts]
+        bits = self._BITS
+        if max(len(self._periods), *(frame.select(pl.max("unit_id")).row(0))) >= 1 << bits:
+            raise ValueError("Too many units or periods to tell repeated values apart.")
+        key = (
+            pl.col("indicator_id").cast(pl.UInt64) * (1 << (2 * bits))
+            + pl.col("unit_id").cast(pl.UInt64) * (1 << bits)
+            + pl.col("period").replace_strict(periods, codes, return_dtype=pl.UInt64)
+        )
+        self._parts.append(
+            frame.select(
+                key.alias("key"),
+                pl.col("row").cast(pl.UInt32),
+                pl.col("spelling").replace_strict(texts, spellings, return_dtype=pl.UInt32),
+            )
+        )
+
+    def repeated(self) -> list[RowError]:
+        """A ``duplicate_row`` error for every value written again in a later chunk, naming
+        the first row (as :func:`check_observations` does within a chunk)."""
+        import polars as pl
+
+        if len(self._parts) < 2:
+            return []
+        keys = pl.concat([part.get_column("key") for part in self._parts]).sort()
+        repeated = keys.filter(keys == keys.shift(1)).unique()
+        del keys
+        if repeated.is_empty():
+            return []
+        found = pl.concat(
+            [part.filter(pl.col("key").is_in(repeated.implode())) for part in self._parts]
+        ).sort("row")
+        period_of = {code: text for text, code in self._periods.items()}
+        spelling_of = {code: text.split("\x00") for text, code in self._spellings.items()}
+        mask = (1 << self._BITS) - 1
+        first: dict[int, tuple[int, int]] = {}
+        errors = []
+        for key, row, spelling in found.iter_rows():
+            seen = first.setdefault(key, (row, spelling))
+            if seen[0] == row:
+                continue
+            indicator, unit = spelling_of[spelling]
+            first_indicator, first_unit = spelling_of[seen[1]]
+            if first_unit != unit:
+                column, detail = "unit", f"{unit} = {first_unit}"
+            elif first_indicator != indicator:
+                column, detail = "indicator", f"{indicator} = {first_indicator}"
+            else:
+                column, detail = "period", period_of[key & mask]
+            errors.append(RowError(row, column, "duplicate_row", detail, seen[0]))
+        return errors
 
 
 @dataclass
 class FileCheck:
-    """What checking a file found: how many rows, the first problems (at most
-    :data:`ERRORS_KEPT`) and how many in all, the first values (at most :data:`PREVIEW_ROWS`),
-    and the units of each indicator and period in it ((indicator id, period) → unit ids)."""
+    """What checking a whole file found: its rows, the first errors (at most
+    :data:`ERRORS_KEPT`, by row) and how many there are, the first values for a preview (and
+    those rows as the page shows them), and the units of each indicator and period
+    (``incoming``, with the periods' starts in ``incoming.starts``)."""
 
-    rows_total: int
-    errors: list[RowError]
-    errors_total: int
-    preview: list[MappedValue]
-    incoming: dict[tuple[int, str], set[int]]
+    rows_total: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    errors_total: int = 0
+    preview: list[MappedValue] = field(default_factory=list)
+    preview_rows: list[dict[str, Any]] = field(default_factory=list)
+    incoming: IncomingUnits = field(default_factory=IncomingUnits)
+    values_total: int = 0
+
+    def add_errors(self, errors: list[RowError]) -> None:
+        self.errors_total += len(errors)
+        self.errors.extend(errors)
+        if len(self.errors) > 2 * ERRORS_KEPT:
+            self._trim()
+
+    def _trim(self) -> None:
+        self.errors.sort(key=lambda e: (e.row or 0, e.column or ""))
+        del self.errors[ERRORS_KEPT:]
+
+    def add_values(self, checked: Checked) -> None:
+        """A chunk's checked values: counted, the first kept for the preview, their units."""
+        self.values_total += checked.count
+        self.incoming.add(checked)
+        wanted = PREVIEW_ROWS - len(self.preview)
+        if wanted > 0:
+            self.preview_rows.extend(checked.preview[:wanted])
+            if checked.frame is not None:
+                self.preview.extend(
+                    MappedValue(i, u, p, s, e, Decimal(v))
+                    for i, u, p, s, e, v in checked.frame.head(wanted).iter_rows()
+                )
+            else:
+                self.preview.extend(checked.values[:wanted])
+
+    def finish(self) -> None:
+        self._trim()
+        self.incoming.finish()

@@ -77,17 +77,21 @@ class CleanCsv:
 
 
 def read_clean_csv(
-    data: bytes, filename: str, *, default_indicator: str | None = None
+    data: bytes,
+    filename: str,
+    *,
+    default_indicator: str | None = None,
+    decimal_comma: bool | None = None,
 ) -> CleanCsv | None:
     """Read an uploaded CSV file of KPI values fast, or return None (see the module docstring).
 
     The arguments mean what they mean to :func:`files.parse_table_file` (with ``nonnegative``
-    off and the decimal comma guessed, as uploads are read).
+    off and, unless ``decimal_comma`` says, the decimal comma guessed, as uploads are read).
     """
     if file_kind(filename, data) != "csv":
         return None
     try:
-        return _read(data, default_indicator)
+        return _read(data, default_indicator, decimal_comma)
     except _Decline:
         return None
 
@@ -96,7 +100,7 @@ class _Decline(Exception):
     """The exact parser must read this file."""
 
 
-def _read(data: bytes, default_indicator: str | None) -> CleanCsv:
+def _read(data: bytes, default_indicator: str | None, decimal_comma: bool | None) -> CleanCsv:
     """Steps: the body after any preamble, read by polars; the header as the exact parser reads
     it; blank rows dropped; then each column made what the exact parser would make it."""
     import polars as pl  # local import: only large uploads need it
@@ -119,8 +123,9 @@ def _read(data: bytes, default_indicator: str | None) -> CleanCsv:
 
     # The decimal comma, guessed from the first rows as the exact parser does (blank rows too;
     # a cell polars pads a short row with is as empty as the one the exact parser leaves out).
-    head = frame.get_column(value_col).head(_SNIFF_ROWS).to_list()
-    decimal_comma = _guess_decimal_comma([[cell] for cell in head], 0, delimiter != ",")
+    if decimal_comma is None:
+        head = frame.get_column(value_col).head(_SNIFF_ROWS).to_list()
+        decimal_comma = _guess_decimal_comma([[cell] for cell in head], 0, delimiter != ",")
     frame = _without_blank_rows(frame, unit_col, names)
 
     out: dict[str, Any] = {

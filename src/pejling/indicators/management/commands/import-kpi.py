@@ -56,7 +56,7 @@ class Command(BaseCommand):
             task = progress.add_task(f"Reading {path.name}", total=None)
 
             def report(phase: str, done: int, total: int) -> None:
-                labels = {"parsed": "Checking rows", "checked": "Writing values", "written": "Done"}
+                labels = {"checked": "Checking and writing", "written": "Done"}
                 progress.update(task, description=f"{labels.get(phase, phase)} ({done:,} rows)")
 
             batch = import_file(
