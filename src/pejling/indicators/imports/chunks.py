@@ -15,27 +15,17 @@ XLSX files (at most 1,048,576 rows a sheet, and the uncompressed size capped) an
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pejling.core.tabular import decode_text, sniff_delimiter, strip_preamble
 from pejling.indicators.sources.files import file_kind
-from pejling.indicators.sources.table_rows import (
-    _SNIFF_ROWS,
-    _find_header,
-    _guess_decimal_comma,
-    _match_header,
-)
 
 # Bytes read per chunk (whole lines are added up to the next cut). About 250,000 rows of a
 # typical KPI file: a chunk's columns stay well under 100 MB. The tests make it tiny.
 CHUNK_BYTES = 8 * 1024 * 1024
 # Bytes read from the start of a file to find its header part and guess its decimal mark.
-_HEAD_BYTES = 4 * 1024 * 1024
+HEAD_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,6 +40,9 @@ class Chunk:
     # The rows of the header part every chunk starts with (its header is the last of them);
     # 0 for a file read whole.
     header_rows: int = 0
+    # How far into the file this chunk ends, in bytes (for progress: ``end`` of ``size``).
+    end: int = 0
+    size: int = 0
 
 
 def _records(data: bytes) -> int:
@@ -99,36 +92,16 @@ def _header_part(head: bytes) -> bytes | None:
         position = at + 1
 
 
-def decimal_comma_of(head: bytes) -> bool | None:
-    """The decimal mark the readers would guess for a file starting with ``head`` (from its
-    first rows' values, as ``table_rows.parse_rows`` does); None if no header names a value
-    column (the readers then report what is wrong)."""
-    text, hinted = strip_preamble(decode_text(head))
-    delimiter = hinted or sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        found = _find_header(reader)
-        if found is None:
-            return None
-        index = _match_header(found[1]).index
-        if "value" not in index:
-            return None
-        rows = list(itertools.islice(reader, _SNIFF_ROWS))
-    except csv.Error:
-        return None
-    return _guess_decimal_comma(rows, index["value"], delimiter != ",")
-
-
 def iter_chunks(path: Path, filename: str, *, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     """The file in chunks (see the module docstring); a file that is not cut is one chunk."""
     size = path.stat().st_size
     step = chunk_bytes or CHUNK_BYTES
     with path.open("rb") as file:
-        head = file.read(min(size, max(step, _HEAD_BYTES)))
+        head = file.read(min(size, max(step, HEAD_BYTES)))
         whole = file_kind(filename, head) != "csv" or head.startswith((b"\xff\xfe", b"\xfe\xff"))
         header = None if whole else _header_part(head)
         if whole or header is None or size <= step:
-            yield Chunk(head + file.read(), 0, first=True, last=True)
+            yield Chunk(head + file.read(), 0, first=True, last=True, end=size, size=size)
             return
         file.seek(0)
         header_rows = _records(header) - (1 if b"sep=" in header[:8].lower() else 0)
@@ -153,11 +126,19 @@ def iter_chunks(path: Path, filename: str, *, chunk_bytes: int | None = None) ->
             else:
                 chunk_data = header + piece
             last = at_end and not pending
-            yield Chunk(chunk_data, offset, first=first, last=last, header_rows=header_rows)
+            yield Chunk(
+                chunk_data,
+                offset,
+                first=first,
+                last=last,
+                header_rows=header_rows,
+                end=file.tell() - len(pending),
+                size=size,
+            )
             offset += body_rows
             first = False
             if last:
                 return
 
 
-__all__ = ["CHUNK_BYTES", "Chunk", "decimal_comma_of", "iter_chunks"]
+__all__ = ["CHUNK_BYTES", "Chunk", "iter_chunks"]

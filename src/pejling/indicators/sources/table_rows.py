@@ -8,7 +8,9 @@ the decimal mark, then read each row after the header into an observation or err
 from __future__ import annotations
 
 import contextlib
+import csv
 import gc
+import io
 import itertools
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -18,9 +20,12 @@ from decimal import Decimal
 from typing import Any
 
 from pejling.core.tabular import (
+    decode_text,
     escape_control_characters,
     has_control_characters,
     normalise_header,
+    sniff_delimiter,
+    strip_preamble,
 )
 
 from .numbers import NumberError, parse_decimal
@@ -504,3 +509,24 @@ def _control_cell(row: Sequence[Any], layout: _Layout, row_no: int, add_error: A
             )
             found = True
     return found
+
+
+def decimal_comma_of(head: bytes) -> bool | None:
+    """The decimal mark the readers would guess for a file starting with ``head`` (from its
+    first rows' values, as :func:`parse_rows` does; a chunked reader hands it to every
+    chunk); None if no header names a value
+    column (the readers then report what is wrong)."""
+    text, hinted = strip_preamble(decode_text(head))
+    delimiter = hinted or sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        found = _find_header(reader)
+        if found is None:
+            return None
+        index = _match_header(found[1]).index
+        if "value" not in index:
+            return None
+        rows = list(itertools.islice(reader, _SNIFF_ROWS))
+    except csv.Error:
+        return None
+    return _guess_decimal_comma(rows, index["value"], delimiter != ",")
