@@ -44,6 +44,19 @@ _COLUMNS = ", ".join(_COLUMN_NAMES)
 CHANGED_TABLE = "pejling_import_changed"
 
 
+def _unique_violations() -> tuple[type[Exception], ...]:
+    """The errors of a value written twice: Django's, and psycopg's own (``COPY`` runs on the
+    driver's cursor, which Django does not wrap)."""
+    try:
+        from psycopg.errors import UniqueViolation
+    except ImportError:  # no PostgreSQL driver: SQLite only
+        return (IntegrityError,)
+    return (IntegrityError, UniqueViolation)
+
+
+_UNIQUE_VIOLATIONS = _unique_violations()
+
+
 def write_values(values: Values, batch: ImportBatch) -> tuple[int, int]:
     """Store the values (inside the caller's transaction); returns (created, updated).
 
@@ -120,12 +133,7 @@ class ValueWriter:
                     self._write_postgresql(values)
                 else:
                     self._write_generic(values if isinstance(values, list) else _mapped(values))
-        except IntegrityError:
-            self.broken = True
-        except Exception as exc:
-            # COPY is psycopg's own: its unique violation is not wrapped as Django's.
-            if type(exc).__name__ != "UniqueViolation":
-                raise
+        except _UNIQUE_VIOLATIONS:
             self.broken = True
 
     def finish(self) -> tuple[int, int]:
@@ -255,37 +263,12 @@ class ValueWriter:
             elif before[1] != round(v.value, 6):
                 changed.append((v, *before))
         batch = self.batch
-        IndicatorValue.objects.bulk_create(
-            [
-                IndicatorValue(
-                    indicator_id=v.indicator_id,
-                    unit_id=v.unit_id,
-                    period=v.period,
-                    period_start=v.period_start,
-                    period_end=v.period_end,
-                    value=v.value,
-                    batch=batch,
-                )
-                for v in new
-            ],
-            batch_size=2000,
+        IndicatorValue.objects.bulk_create([_stored(v, batch) for v in new], batch_size=2000)
+        IndicatorValue.objects.bulk_update(
+            [_stored(v, batch, pk) for v, pk, _previous, _batch in changed],
+            ["value", "batch"],
+            batch_size=500,
         )
-        for offset in range(0, len(changed), 500):
-            part = changed[offset : offset + 500]
-            objects = []
-            for v, pk, _previous, _batch in part:
-                value = IndicatorValue(
-                    pk=pk,
-                    indicator_id=v.indicator_id,
-                    unit_id=v.unit_id,
-                    period=v.period,
-                    period_start=v.period_start,
-                    period_end=v.period_end,
-                    value=v.value,
-                    batch=batch,
-                )
-                objects.append(value)
-            IndicatorValue.objects.bulk_update(objects, ["value", "batch"])
         historical = IndicatorValue.history.model
         historical.objects.bulk_create(
             [
@@ -318,6 +301,20 @@ class ValueWriter:
                 )
         self.created += len(new)
         self.updated += len(changed)
+
+
+def _stored(v: MappedValue, batch: ImportBatch, pk: int | None = None) -> IndicatorValue:
+    """A checked value as the row it becomes (``pk``: the stored row it replaces)."""
+    return IndicatorValue(
+        pk=pk,
+        indicator_id=v.indicator_id,
+        unit_id=v.unit_id,
+        period=v.period,
+        period_start=v.period_start,
+        period_end=v.period_end,
+        value=v.value,
+        batch=batch,
+    )
 
 
 def _mapped(frame: pl.DataFrame) -> list[MappedValue]:
@@ -401,4 +398,4 @@ def _keys(values: Values) -> tuple[list[int], list[str], list[date]]:
     )
 
 
-__all__ = ["CHANGED_TABLE", "Any", "ValueWriter", "Values", "write_values"]
+__all__ = ["CHANGED_TABLE", "ValueWriter", "Values", "write_values"]
