@@ -283,7 +283,7 @@ def test_a_file_over_the_size_limit_is_refused_by_the_command_too(
     err = StringIO()
     with pytest.raises(CommandError, match="refused"):
         call_command("import-kpi", str(path), stdout=StringIO(), stderr=err)
-    assert "At most 10 bytes can be uploaded." in err.getvalue()
+    assert "At most 10 B can be uploaded." in err.getvalue()
     batch = ImportBatch.objects.get()
     assert [e.code for e in imports.batch_errors(batch)] == ["file_too_large"]
 
@@ -340,7 +340,22 @@ def test_an_xlsx_zip_bomb_is_refused_by_its_directory_before_it_is_opened(
     monkeypatch.setattr(openpyxl, "load_workbook", never)
     refused = imports.check_limits(path, "bomb.xlsx")
     assert refused is not None and refused.code == "xlsx_too_large"
-    assert refused.detail == "20 MB" and refused.limit == "2 MB"
+    assert refused.detail == "20 MB" and refused.limit == str(2 * 1024 * 1024)
+    with translation.override("en"):
+        assert refused.message.endswith("At most 2 MB unpacked is read.")
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [("sv", "10\xa0000\xa0000"), ("en", "10,000,000"), ("da", "10.000.000")],
+)
+def test_a_limit_is_written_as_the_reader_writes_numbers(language: str, shown: str) -> None:
+    error = imports.RowError(None, None, "too_many_rows", "", limit="10000000")
+    with translation.override(language):
+        assert shown in error.message
+    stored = imports.RowError.from_dict(error.as_dict())  # kept on the batch as a number
+    with translation.override(language):
+        assert stored.message == error.message
 
 
 def test_an_xlsx_sheet_declaring_too_many_columns_is_refused_before_its_rows(

@@ -61,7 +61,7 @@ def size_text(size: int) -> str:
         return f"{round(size / MB, 1):g} MB"
     if size >= 1024:
         return f"{round(size / 1024, 1):g} kB"
-    return f"{size} bytes"
+    return f"{size} B"
 
 
 def number_text(n: int) -> str:
@@ -70,9 +70,7 @@ def number_text(n: int) -> str:
 
 def too_large(size: int, limits: Limits | None = None) -> RowError:
     limits = limits or current()
-    return RowError(
-        None, None, "file_too_large", size_text(size), limit=size_text(limits.upload_bytes)
-    )
+    return RowError(None, None, "file_too_large", size_text(size), limit=str(limits.upload_bytes))
 
 
 def check_limits(path: Path, filename: str, limits: Limits | None = None) -> RowError | None:
@@ -166,8 +164,8 @@ class _CsvScan:
             self.line + 1,
             None,
             "too_many_columns",
-            f"> {number_text(self.longest_line)} bytes",
-            limit=number_text(self.limits.columns),
+            f"> {number_text(self.longest_line)} B",
+            limit=str(self.limits.columns),
         )
 
     def _find_separator(self, block: Any) -> None:
@@ -221,7 +219,7 @@ class _CsvScan:
                     None,
                     "too_many_columns",
                     f"> {number_text(limits.columns)}",
-                    limit=number_text(limits.columns),
+                    limit=str(limits.columns),
                 )
             if len(raw) > limits.cell_chars:
                 problem = self._long_cell(raw, number)
@@ -240,7 +238,7 @@ class _CsvScan:
                         None,
                         "too_many_rows",
                         "",
-                        limit=number_text(self.limits.rows),
+                        limit=str(self.limits.rows),
                     )
         return None
 
@@ -257,7 +255,7 @@ class _CsvScan:
                     self._column_name(column),
                     "cell_too_long",
                     number_text(chars),
-                    limit=number_text(limit),
+                    limit=str(limit),
                 )
         return None
 
@@ -288,32 +286,35 @@ def _check_xlsx(path: Path, limits: Limits) -> RowError | None:
             None,
             "xlsx_too_large",
             size_text(unpacked),
-            limit=size_text(limits.xlsx_unpacked_bytes),
+            limit=str(limits.xlsx_unpacked_bytes),
         )
     import openpyxl  # only an xlsx file needs it
 
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types for broken files
-        return RowError(None, None, "unreadable_file", "")
-    try:
-        if not workbook.worksheets:
-            return None  # the parser says the workbook has no sheet
-        sheet = workbook.worksheets[0]
-        declared = _declared_columns(sheet)
-        if declared > limits.columns:
-            return RowError(
-                1,
-                None,
-                "too_many_columns",
-                number_text(declared),
-                limit=number_text(limits.columns),
-            )
-        return _check_sheet(sheet, limits)
-    except Exception:  # a broken sheet part fails while iterating
-        return RowError(None, None, "unreadable_file", "")
-    finally:
-        workbook.close()
+    # Read from an open file: openpyxl judges a path by its ending, and a stored or given
+    # file may have none (the person's file name is on the batch, not on the disk).
+    with path.open("rb") as file:
+        try:
+            workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
+        except Exception:  # openpyxl raises many types for broken files
+            return RowError(None, None, "unreadable_file", "")
+        try:
+            if not workbook.worksheets:
+                return None  # the parser says the workbook has no sheet
+            sheet = workbook.worksheets[0]
+            declared = _declared_columns(sheet)
+            if declared > limits.columns:
+                return RowError(
+                    1,
+                    None,
+                    "too_many_columns",
+                    number_text(declared),
+                    limit=str(limits.columns),
+                )
+            return _check_sheet(sheet, limits)
+        except Exception:  # a broken sheet part fails while iterating
+            return RowError(None, None, "unreadable_file", "")
+        finally:
+            workbook.close()
 
 
 def _check_sheet(sheet: Any, limits: Limits) -> RowError | None:
@@ -329,12 +330,12 @@ def _check_sheet(sheet: Any, limits: Limits) -> RowError | None:
                 None,
                 "too_many_columns",
                 f"> {number_text(limits.columns)}",
-                limit=number_text(limits.columns),
+                limit=str(limits.columns),
             )
         if any(v is not None for v in row):
             rows += 1
             if rows > limits.rows + 1:
-                return RowError(number, None, "too_many_rows", "", limit=number_text(limits.rows))
+                return RowError(number, None, "too_many_rows", "", limit=str(limits.rows))
         for column, value in enumerate(row, start=1):
             if isinstance(value, str) and len(value) > limits.cell_chars:
                 return RowError(
@@ -342,7 +343,7 @@ def _check_sheet(sheet: Any, limits: Limits) -> RowError | None:
                     str(column),
                     "cell_too_long",
                     number_text(len(value)),
-                    limit=number_text(limits.cell_chars),
+                    limit=str(limits.cell_chars),
                 )
     return None
 

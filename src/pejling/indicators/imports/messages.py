@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import formats
 from django.utils.translation import gettext_lazy
 
 from pejling.core.tabular import cell_place, escape_control_characters
@@ -75,6 +76,30 @@ MESSAGES = {
     "file_missing": gettext_lazy("The uploaded file is no longer stored; upload it again."),
 }
 
+# The limits counted in bytes (the others count columns, rows or characters).
+BYTE_LIMITS = frozenset({"file_too_large", "xlsx_too_large"})
+
+
+def limit_text(code: str, limit: str) -> str:
+    """A limit kept on an error (a whole number, of bytes for :data:`BYTE_LIMITS`) as the
+    reader writes numbers: ``200 MB``, ``10 000 000`` in Swedish, ``10,000,000`` in English."""
+    if not limit.isdigit():
+        return limit  # kept as text by an earlier version
+    number = int(limit)
+    unit = ""
+    if code in BYTE_LIMITS:
+        for size, name in ((1024 * 1024, "MB"), (1024, "kB")):
+            if number >= size:
+                shown = round(number / size, 1)
+                return f"{_grouped(int(shown) if shown.is_integer() else shown)} {name}"
+        unit = " B"
+    return f"{_grouped(number)}{unit}"
+
+
+def _grouped(number: float) -> str:
+    return formats.number_format(number, use_l10n=True, force_grouping=True)
+
+
 # For the codes of a limit (``imports/limits.py``): the sentence naming the limit, filled in
 # with the limit in force when the file was refused (kept on the error).
 LIMIT_SENTENCES = {
@@ -119,7 +144,8 @@ class RowError:
     def message(self) -> str:
         text = str(MESSAGES.get(self.code, self.code))
         if self.limit and self.code in LIMIT_SENTENCES:
-            text += " " + str(LIMIT_SENTENCES[self.code]) % {"limit": self.limit}
+            limit = limit_text(self.code, self.limit)
+            text += " " + str(LIMIT_SENTENCES[self.code]) % {"limit": limit}
         return text
 
     @property
