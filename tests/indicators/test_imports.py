@@ -646,17 +646,19 @@ def test_a_chunked_import_counts_its_rows_and_reports_each_chunk(
         "indicator;unit;period;value\n"
         + "".join(f"SICK;unit-a1a;20{year}-03;{year}\n" for year in range(10, 30))
     )
-    seen: list[tuple[str, int]] = []
+    seen: list[tuple[str, int, int]] = []
     batch = imports.import_file(
         path=path,
         filename="values.csv",
         by=None,
-        progress=lambda phase, done, _total: seen.append((phase, done)),
+        progress=lambda phase, done, total: seen.append((phase, done, total)),
     )
     assert (batch.status, batch.rows_total, batch.created) == (ImportStatus.DONE, 20, 20)
-    checked = [done for phase, done in seen if phase == "checked"]
-    assert len(checked) > 3 and checked == sorted(checked) and checked[-1] == 20
-    assert seen[-1] == ("written", 20)
+    # Progress in bytes of the file, a chunk at a time, named for what is done with them.
+    size = path.stat().st_size
+    writing = [done for phase, done, total in seen if phase == "writing" and total == size]
+    assert len(writing) > 3 and writing == sorted(writing) and writing[-1] == size
+    assert seen[-1] == ("written", 20, 20)
     found = imports.check_file(path=path, filename="values.csv", indicator=None)
     assert (found.rows_total, found.errors_total, len(found.preview)) == (20, 0, 10)
     assert found.incoming == {

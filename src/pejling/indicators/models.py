@@ -276,6 +276,11 @@ class ImportBatch(models.Model):
     def __str__(self) -> str:
         return f"{self.source} {self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
 
+    def end_phase(self) -> None:
+        """The worker is done with it: no phase, no progress (set, not saved)."""
+        self.phase = ""
+        self.phase_done = self.phase_total = 0
+
     @property
     def progress_percent(self) -> int:
         done, total = self.phase_done, self.phase_total

@@ -209,9 +209,7 @@ PHASES = {
     "queued": gettext_lazy("Waiting for the background worker…"),
     "reading": gettext_lazy("Reading the file…"),
     "checking": gettext_lazy("Checking the values…"),
-    "checked": gettext_lazy("Writing the values…"),
-    "parsed": gettext_lazy("Checking the values…"),
-    "written": gettext_lazy("Writing the values…"),
+    "writing": gettext_lazy("Writing the values…"),
 }
 
 
@@ -235,7 +233,7 @@ def import_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "incomplete": _incomplete(batch) if batch.status == ImportStatus.PREVIEW else [],
         "checking": checking,
         "running": checking or writing,
-        "phase": PHASES.get(batch.phase, PHASES["reading"] if checking else PHASES["checked"]),
+        "phase": PHASES.get(batch.phase, PHASES["reading"] if checking else PHASES["writing"]),
         "retry": interrupted and bool(batch.file),
         "retry_check": interrupted_while_checking(batch),
         "seen": f"{batch.status}:{batch.phase}",

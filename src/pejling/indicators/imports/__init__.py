@@ -49,7 +49,14 @@ from .checking import (
     check_observations,
 )
 from .limits import MAX_COLUMNS, MAX_UPLOAD_BYTES, MAX_XLSX_UNCOMPRESSED, Limits, check_limits
-from .messages import COLUMN_LABELS, MESSAGES, RowError, batch_errors, iter_errors
+from .messages import (
+    COLUMN_LABELS,
+    LIMIT_SENTENCES,
+    MESSAGES,
+    RowError,
+    batch_errors,
+    iter_errors,
+)
 from .reading import FAST_CSV_MIN_BYTES, parse_upload, read_and_check
 from .writing import Values, ValueWriter, write_values
 
@@ -58,6 +65,7 @@ __all__ = [
     "CONFIRMABLE",
     "ERRORS_KEPT",
     "FAST_CSV_MIN_BYTES",
+    "LIMIT_SENTENCES",
     "MAX_COLUMNS",
     "MAX_INTEGER_DIGITS",
     "MAX_UPLOAD_BYTES",

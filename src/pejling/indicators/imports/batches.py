@@ -116,8 +116,7 @@ def _write_checked(
         batch.created, batch.updated = created, updated
         batch.rows_done = count
         batch.finished_at = timezone.now()
-        batch.phase = ""
-        batch.phase_done = batch.phase_total = 0
+        batch.end_phase()
         save_as(batch, by, reason="imported")
     if progress:
         progress("written", count, count)
@@ -129,8 +128,9 @@ def stored_filename(filename: str) -> str:
     return escape_control_characters(filename)[:255]
 
 
-# The engine (``check_file``, ``import_file``): a file on disk in, read, checked and written
-# chunk by chunk (bounded memory). The caller checks the limits first (:func:`.limits.check_limits`).
+# The engine (``check_file``, ``import_file``): a file on disk in, its limits checked
+# (:func:`.limits.check_limits`, one streaming pass), then read, checked and written chunk by
+# chunk (bounded memory).
 
 
 def _rejected(batch: ImportBatch, by: Any, found: FileCheck) -> ImportBatch:
@@ -140,8 +140,7 @@ def _rejected(batch: ImportBatch, by: Any, found: FileCheck) -> ImportBatch:
     batch.errors_total = found.errors_total
     batch.rows_done = 0
     batch.finished_at = timezone.now()
-    batch.phase = ""
-    batch.phase_done = batch.phase_total = 0
+    batch.end_phase()
     save_as(batch, by, reason="rejected")
     return batch
 
@@ -155,7 +154,11 @@ def check_file(
 ) -> FileCheck:
     """Read and check a file on disk chunk by chunk, writing nothing: its rows, its first
     errors (and how many), the first values for a preview and the units of each indicator
-    and period. Memory stays bounded whatever the file's size."""
+    and period. Memory stays bounded whatever the file's size. A file over a limit is refused
+    before it is read (its one error names the limit)."""
+    problem = check_limits(path, filename)
+    if problem is not None:
+        return FileCheck(errors=[problem], errors_total=1)
     found = FileCheck()
     for _checked in scan_file(path, filename, indicator=indicator, into=found, progress=progress):
         pass
@@ -178,8 +181,8 @@ def import_file(
 ) -> ImportBatch:
     """Import a file on disk, all or nothing: read, check and write chunk by chunk in one
     transaction (memory stays bounded); a bad row anywhere (the same value twice in two
-    chunks too) rolls everything back, and the batch keeps the first errors. The caller
-    checks the limits first (:func:`.limits.check_limits`)."""
+    chunks too) rolls everything back, and the batch keeps the first errors. A file over a
+    limit is refused before it is read."""
     filename = stored_filename(filename)
     batch = batch or ImportBatch(
         source="file", filename=filename, default_indicator=indicator, created_by=by
@@ -194,14 +197,19 @@ def import_file(
         if batch.pk:
             save_as(batch, by)
         return batch
-    found = FileCheck()
+    problem = check_limits(path, filename)
+    if problem is not None:
+        return _rejected(batch, by, FileCheck(errors=[problem], errors_total=1))
+    found = FileCheck(track_units=False)
     adding = batch._state.adding
     try:
         with transaction.atomic():
             batch.status = ImportStatus.DONE
             save_as(batch, by)
             writer = ValueWriter(batch)
-            chunks = scan_file(path, filename, indicator=indicator, into=found, progress=progress)
+            chunks = scan_file(
+                path, filename, indicator=indicator, into=found, phase="writing", progress=progress
+            )
             for checked in chunks:
                 if not found.errors_total:
                     writer.write(checked.to_store)
@@ -212,8 +220,7 @@ def import_file(
             batch.rows_done = found.values_total
             batch.errors, batch.errors_total = [], 0
             batch.finished_at = timezone.now()
-            batch.phase = ""
-            batch.phase_done = batch.phase_total = 0
+            batch.end_phase()
             save_as(batch, by, reason="imported")
     except _Rejected:
         if adding:  # its row was rolled back too
@@ -228,17 +235,9 @@ def import_file(
 def refuse_file(
     *, problem: RowError, filename: str, by: Any, batch: ImportBatch | None = None
 ) -> ImportBatch:
-    """A file that breaks a limit: the batch says so, nothing was read."""
+    """A file that could not be read at all (no longer stored): the batch says so."""
     batch = batch or ImportBatch(source="file", filename=stored_filename(filename), created_by=by)
-    batch.status = ImportStatus.FAILED
-    batch.errors = [problem.as_dict()]
-    batch.errors_total = 1
-    batch.rows_total = 0
-    batch.finished_at = timezone.now()
-    batch.phase = ""
-    batch.phase_done = batch.phase_total = 0
-    save_as(batch, by, reason="rejected")
-    return batch
+    return _rejected(batch, by, FileCheck(errors=[problem], errors_total=1))
 
 
 def batch_errors(batch: ImportBatch) -> list[RowError]:
@@ -292,8 +291,8 @@ def start_check(*, batch_id: int, job_id: str = "") -> bool:
 
 
 def check_upload(*, batch_id: int, progress: Progress | None = None) -> ImportBatch:
-    """The worker's check of an upload taken by :func:`start_check`: the limits first (one
-    streaming pass), then every value; what it found is kept on the batch, which becomes a
+    """The worker's check of an upload taken by :func:`start_check` (:func:`check_file`: the
+    limits, then every value); what it found is kept on the batch, which becomes a
     preview or failed. Nothing is written."""
     batch = ImportBatch.objects.select_related("created_by", "default_indicator").get(pk=batch_id)
     by = batch.created_by
@@ -302,29 +301,18 @@ def check_upload(*, batch_id: int, progress: Progress | None = None) -> ImportBa
             problem=RowError(None, None, "file_missing"), filename="", by=by, batch=batch
         )
     with stored.local_path(batch.file) as path:
-        problem = check_limits(path, batch.filename)
-        if problem is not None:
-            return refuse_file(problem=problem, filename="", by=by, batch=batch)
-        if progress:
-            size = path.stat().st_size
-            progress("checking", 0, size)
         found = check_file(
             path=path, filename=batch.filename, indicator=batch.default_indicator, progress=progress
         )
-    batch.rows_total = found.rows_total
-    batch.errors = [e.as_dict() for e in found.errors[:ERRORS_KEPT]]
-    batch.errors_total = found.errors_total
-    batch.preview = [] if found.errors_total else _preview_rows(found.preview)
-    batch.incomplete = [] if found.errors_total else _incomplete(found.incoming)
-    batch.phase = ""
-    batch.phase_done = batch.phase_total = 0
     if found.errors_total:
-        batch.status = ImportStatus.FAILED
-        batch.finished_at = timezone.now()
-        save_as(batch, by, reason="rejected")
-    else:
-        batch.status = ImportStatus.PREVIEW
-        save_as(batch, by, reason="checked")
+        return _rejected(batch, by, found)
+    batch.rows_total = found.rows_total
+    batch.errors, batch.errors_total = [], 0
+    batch.preview = _preview_rows(found.preview)
+    batch.incomplete = _incomplete(found.incoming)
+    batch.end_phase()
+    batch.status = ImportStatus.PREVIEW
+    save_as(batch, by, reason="checked")
     return batch
 
 
@@ -440,8 +428,7 @@ def interrupt_import(*, batch_id: int, code: str = "interrupted") -> bool:
         batch.errors = [RowError(None, None, code).as_dict()]
         batch.errors_total = 0
         batch.rows_done = 0
-        batch.phase = ""
-        batch.phase_done = batch.phase_total = 0
+        batch.end_phase()
         batch.finished_at = timezone.now()
         save_as(
             batch,

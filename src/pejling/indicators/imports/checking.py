@@ -521,6 +521,9 @@ class FileCheck:
     preview_rows: list[dict[str, Any]] = field(default_factory=list)
     incoming: IncomingUnits = field(default_factory=IncomingUnits)
     values_total: int = 0
+    # Whether to gather ``incoming`` (the check before a preview needs it; writing does not,
+    # and at millions of values it is memory for nothing).
+    track_units: bool = True
 
     def add_errors(self, errors: list[RowError]) -> None:
         self.errors_total += len(errors)
@@ -535,7 +538,8 @@ class FileCheck:
     def add_values(self, checked: Checked) -> None:
         """A chunk's checked values: counted, the first kept for the preview, their units."""
         self.values_total += checked.count
-        self.incoming.add(checked)
+        if self.track_units:
+            self.incoming.add(checked)
         wanted = PREVIEW_ROWS - len(self.preview)
         if wanted > 0:
             self.preview_rows.extend(checked.preview[:wanted])

@@ -9,17 +9,15 @@ from pathlib import Path
 from pejling.indicators.models import Indicator
 from pejling.indicators.sources.fast_csv import read_clean_csv
 from pejling.indicators.sources.files import file_kind, parse_table_file
-from pejling.indicators.sources.records import ParseError, ParseResult
+from pejling.indicators.sources.records import ParseResult
+from pejling.indicators.sources.table_rows import decimal_comma_of
 
 from .checking import Checked, FileCheck, KeySet, check_clean_csv, check_observations
-from .chunks import _HEAD_BYTES, decimal_comma_of, iter_chunks
-from .limits import MAX_COLUMNS, MAX_XLSX_UNCOMPRESSED
+from .chunks import HEAD_BYTES, iter_chunks
+from .limits import MAX_XLSX_UNCOMPRESSED
 from .messages import RowError
 
-# The limits live in .limits (checked on the stored file before it is read). The header line
-# is looked at again here before any reader builds columns of it: a 10 MB line of a million
-# separators would otherwise become a million columns.
-_HEADER_LOOK = 1024 * 1024
+# The limits live in .limits (checked on the stored file before it is read).
 
 
 def parse_upload(
@@ -56,9 +54,6 @@ def read_and_check(
     A clean CSV file is read by the fast reader; any other file, and every file with an error,
     the exact way (:func:`parse_upload`, :func:`.check_observations`), which names each bad row and column.
     """
-    too_wide = csv_header_problem(data, filename)
-    if too_wide is not None:
-        return 0, check_observations(ParseResult(errors=[too_wide]))
     if len(data) >= FAST_CSV_MIN_BYTES:
         clean = read_clean_csv(
             data,
@@ -80,19 +75,19 @@ def scan_file(
     *,
     indicator: Indicator | None,
     into: FileCheck,
+    phase: str = "checking",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Iterator[Checked]:
     """Read and check a file on disk chunk by chunk (:mod:`.chunks`), gathering what the
     whole file holds in ``into``; yields each chunk's checked values (the caller writes them,
     or not: a file with any error is written not at all). Row numbers are the file's. The
-    same value in two chunks is found when the file is read through (``into.errors``)."""
+    same value in two chunks is found when the file is read through (``into.errors``).
+    ``progress`` is told ``(phase, bytes read, bytes in the file)`` after each chunk.
+
+    The file has passed its limits (:func:`.limits.check_limits`, which the entry points in
+    :mod:`.batches` call first): a header of a million columns never reaches a reader."""
     with path.open("rb") as file:
-        head = file.read(_HEAD_BYTES)
-    too_wide = csv_header_problem(head, filename)
-    if too_wide is not None:
-        into.add_errors(check_observations(ParseResult(errors=[too_wide])).errors)
-        into.finish()
-        return
+        head = file.read(HEAD_BYTES)
     decimal_comma = decimal_comma_of(head) if file_kind(filename, head) == "csv" else None
     keys = KeySet()
     for chunk in iter_chunks(path, filename):
@@ -111,7 +106,7 @@ def scan_file(
         into.add_values(checked)
         keys.add(checked)
         if progress:
-            progress("checked", into.values_total, into.values_total)
+            progress(phase, chunk.end, chunk.size)
         yield checked
         if file_level and chunk.first:
             break  # every chunk would say the same
@@ -119,29 +114,3 @@ def scan_file(
     if not into.values_total and not into.errors_total:
         into.add_errors([RowError(None, None, "empty_file")])
     into.finish()
-
-
-def csv_header_problem(data: bytes, filename: str) -> ParseError | None:
-    """A CSV file whose first line has more than :data:`MAX_COLUMNS` columns (or is longer
-    than a megabyte): refused before it is parsed, naming the limit."""
-    if filename.lower().endswith((".xlsx", ".xlsm")):
-        return None
-    head = data[:_HEADER_LOOK]
-    for line in head.splitlines():
-        if line.strip(b" \t\r\xef\xbb\xbf") and not line.lower().startswith(b"sep="):
-            first = line
-            break
-    else:
-        first = head
-    complete = len(first) < _HEADER_LOOK
-    columns = max(first.count(sep) for sep in (b";", b",", b"\t")) + 1
-    if columns <= MAX_COLUMNS and complete:
-        return None
-    return ParseError(
-        1,
-        None,
-        "too_many_columns",
-        f"The header line has {columns if complete else 'too many'} columns;"
-        f" at most {MAX_COLUMNS} are read.",
-        f"{columns}" if complete else f"> {_HEADER_LOOK} bytes",
-    )

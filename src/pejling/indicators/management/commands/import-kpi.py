@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pejling.indicators.imports import batch_errors, check_limits, import_file, refuse_file
+from pejling.indicators.imports import LIMIT_SENTENCES, batch_errors, import_file
 from pejling.indicators.models import ImportStatus, Indicator
 
 
@@ -39,12 +39,6 @@ class Command(BaseCommand):
         user = None
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()
-        # The limits first, as for an upload (the same check, the same message).
-        problem = check_limits(path, path.name)
-        if problem is not None:
-            refuse_file(problem=problem, filename=path.name, by=user)
-            self.stderr.write(problem.describe(nowhere="file"))
-            raise CommandError(f"Nothing was imported: {path.name} was refused.")
         console = Console(file=cast(IO[str], self.stdout._out), stderr=False)
         with Progress(
             SpinnerColumn(),
@@ -56,8 +50,10 @@ class Command(BaseCommand):
             task = progress.add_task(f"Reading {path.name}", total=None)
 
             def report(phase: str, done: int, total: int) -> None:
-                labels = {"checked": "Checking and writing", "written": "Done"}
-                progress.update(task, description=f"{labels.get(phase, phase)} ({done:,} rows)")
+                labels = {"checking": "Checking", "writing": "Checking and writing"}
+                if phase in labels:
+                    share = f"{100 * done // total} %" if total else ""
+                    progress.update(task, description=f"{labels[phase]} {path.name} {share}")
 
             batch = import_file(
                 path=path,
@@ -69,6 +65,10 @@ class Command(BaseCommand):
             )
         if batch.status == ImportStatus.FAILED:
             errors = batch_errors(batch)
+            if errors and errors[0].code in LIMIT_SENTENCES:
+                # Over a limit (the same check, the same message as for an upload).
+                self.stderr.write(errors[0].describe(nowhere="file"))
+                raise CommandError(f"Nothing was imported: {path.name} was refused.")
             total = max(batch.errors_total, len(errors))
             for error in errors[:200]:
                 self.stderr.write(error.describe(nowhere="file"))
