@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pejling.core.forms import StyledFormMixin, VersionedFormMixin, style_widgets
-from pejling.indicators.imports import RowError
+from pejling.indicators.imports import ACCEPTED_SUFFIXES, MESSAGES, RowError, accepted_name
 from pejling.indicators.models import (
     Aggregation,
     Indicator,
@@ -22,7 +22,7 @@ class ImportForm(StyledFormMixin, forms.Form):
         help_text=_(
             "CSV or Excel (xlsx) with columns for unit, period, value and, unless chosen below, indicator."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(ACCEPTED_SUFFIXES)}),
     )
     indicator = forms.ModelChoiceField(
         label=_("Indicator"),
@@ -42,9 +42,8 @@ class ImportForm(StyledFormMixin, forms.Form):
 
     def clean_file(self) -> object:
         upload = self.cleaned_data["file"]
-        name = upload.name.lower()
-        if not name.endswith((".csv", ".txt", ".tsv", ".xlsx", ".xlsm")):
-            raise forms.ValidationError(_("Only CSV and Excel (xlsx) files can be imported."))
+        if not accepted_name(upload.name):
+            raise forms.ValidationError(MESSAGES["unsupported_format"])
         return upload
 
 

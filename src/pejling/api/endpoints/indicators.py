@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
 from django.http import HttpRequest, HttpResponse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import File, Form, Path, Query, Router, Schema, Status
@@ -28,7 +29,7 @@ from pejling.api.pagination import paginate
 from pejling.api.schemas import NO_NUL, Cursor, ErrorOut, Limit, Within, responses
 from pejling.indicators import aggregate, rollups
 from pejling.indicators.completeness import PeriodCompleteness, recent_completeness
-from pejling.indicators.imports import MESSAGES, batch_errors, import_observations
+from pejling.indicators.imports import MESSAGES, accepted_name, batch_errors, import_observations
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue
 from pejling.indicators.sources.records import (
     Observation,
@@ -455,7 +456,7 @@ def write_values(request: HttpRequest, data: ValuesIn) -> Status:
                 "At most %(limit)s values can be written in one request; send a larger set as a"
                 " file to /api/v1/imports, where it is checked and written in the background."
             )
-            % {"limit": f"{MAX_VALUES_PER_REQUEST:,}".replace(",", "\u202f")},
+            % {"limit": formats.number_format(MAX_VALUES_PER_REQUEST, force_grouping=True)},
             {"values": [_("Too many values.")]},
         )
     batch = import_observations(
@@ -583,7 +584,7 @@ def upload_import(
     if file is None:
         raise invalid("file", _("Send the file as the multipart field 'file'."))
     name = file.name or ""
-    if not name.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".xlsm")):
+    if not accepted_name(name):
         raise invalid("file", str(MESSAGES["unsupported_format"]))
     chosen = None
     if indicator:

@@ -48,7 +48,15 @@ from .checking import (
     check_clean_csv,
     check_observations,
 )
-from .limits import MAX_COLUMNS, MAX_UPLOAD_BYTES, MAX_XLSX_UNCOMPRESSED, Limits, check_limits
+from .limits import (
+    ACCEPTED_SUFFIXES,
+    MAX_COLUMNS,
+    MAX_UPLOAD_BYTES,
+    MAX_XLSX_UNCOMPRESSED,
+    Limits,
+    accepted_name,
+    check_limits,
+)
 from .messages import (
     COLUMN_LABELS,
     LIMIT_SENTENCES,
@@ -61,6 +69,7 @@ from .reading import FAST_CSV_MIN_BYTES, parse_upload, read_and_check
 from .writing import Values, ValueWriter, write_values
 
 __all__ = [
+    "ACCEPTED_SUFFIXES",
     "COLUMN_LABELS",
     "CONFIRMABLE",
     "ERRORS_KEPT",
@@ -80,6 +89,7 @@ __all__ = [
     "RowError",
     "ValueWriter",
     "Values",
+    "accepted_name",
     "batch_errors",
     "check_clean_csv",
     "check_file",

@@ -46,6 +46,14 @@ MAX_XLSX_UNCOMPRESSED = DEFAULTS.xlsx_unpacked_bytes
 
 _CHUNK = MB
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
+_TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".tab")
+# The file names a KPI upload may have (the page and the API alike).
+ACCEPTED_SUFFIXES = (".csv", ".txt", ".tsv", *_XLSX_SUFFIXES)
+
+
+def accepted_name(filename: str) -> bool:
+    """Whether a file of this name may be uploaded as KPI values (CSV or Excel)."""
+    return filename.lower().endswith(ACCEPTED_SUFFIXES)
 
 
 def current() -> Limits:
@@ -89,7 +97,7 @@ def check_limits(path: Path, filename: str, limits: Limits | None = None) -> Row
 
 
 def _is_zip(path: Path, filename: str) -> bool:
-    if filename.lower().endswith((".csv", ".txt", ".tsv", ".tab")):
+    if filename.lower().endswith(_TEXT_SUFFIXES):
         return False
     with path.open("rb") as f:
         return f.read(4) == b"PK\x03\x04"
@@ -358,11 +366,13 @@ def _declared_columns(sheet: Any) -> int:
 
 
 __all__ = [
+    "ACCEPTED_SUFFIXES",
     "DEFAULTS",
     "MAX_COLUMNS",
     "MAX_UPLOAD_BYTES",
     "MAX_XLSX_UNCOMPRESSED",
     "Limits",
+    "accepted_name",
     "check_limits",
     "current",
     "size_text",
