@@ -92,3 +92,30 @@ def test_assign_write_approve_finalise_and_download_the_pdf(page: Page) -> None:
         text.split()
     )
     check_a11y(page)
+
+
+def test_a_document_whose_worker_stopped_says_so_and_is_tried_again(page: Page) -> None:
+    from pejling.reports.models import DocumentJob, JobStatus
+    from pejling.reports.tasks import interrupt_document_job
+
+    office = get_user_model().objects.get(username="strategi")
+    job = DocumentJob.objects.create(
+        kind="strategy",
+        format="pdf",
+        language="sv",
+        params={"year": date.today().year},
+        requested_by=office,
+        status=JobStatus.RUNNING,
+    )
+    assert interrupt_document_job(job.pk)  # what the next worker's check does
+    log_in(page, "strategi")
+    visit(page, f"/board-reports/documents/{job.pk}/")
+    expect(page.get_by_role("alert")).to_contain_text(
+        _("The background worker stopped while building the document. Try again.")
+    )
+    check_a11y(page)
+    submit(page, page.get_by_role("button", name=_("Try again")))
+    expect(page.locator("progress")).to_be_visible()  # queued again for the worker
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    check_a11y(page)
