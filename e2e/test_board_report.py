@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -103,7 +104,7 @@ def test_a_document_whose_worker_stopped_says_so_and_is_tried_again(page: Page) 
         kind="strategy",
         format="pdf",
         language="sv",
-        params={"year": date.today().year},
+        params={"year": timezone.localdate().year},
         requested_by=office,
         status=JobStatus.RUNNING,
     )
