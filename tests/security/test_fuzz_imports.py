@@ -113,7 +113,7 @@ def test_an_xlsx_declared_huge_is_refused_before_it_is_opened() -> None:
 def test_an_imported_xlsx_bomb_writes_no_values(org: Any) -> None:
     batch = import_bytes(data=xlsx_bomb(4_000_000_000), filename="values.xlsx", by=org.office)
     assert batch.status == ImportStatus.FAILED
-    assert [e["code"] for e in batch.errors] == ["file_too_large"]
+    assert [e["code"] for e in batch.errors] == ["xlsx_too_large"]
     assert IndicatorValue.objects.count() == 0
 
 
