@@ -47,7 +47,7 @@ def get_in_child(env: dict[str, str], *paths: str) -> dict[str, Any]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -55,8 +55,12 @@ def get_in_child(env: dict[str, str], *paths: str) -> dict[str, Any]:
     return answers
 
 
+# The timeouts guard against a hung child, not a slow one: on a loaded machine (a shared CI
+# runner) a migration of a new SQLite file has taken over two minutes.
+
+
 def pejling(
-    env: dict[str, str], *args: str, timeout: int = 120
+    env: dict[str, str], *args: str, timeout: int = 600
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 (the pejling command)
         [str(PEJLING), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
