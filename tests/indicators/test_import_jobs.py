@@ -39,6 +39,12 @@ FILE = (
 )
 
 
+# How long a step may take before the test gives up: a bound against a hang, not a budget. A
+# new worker process has taken over 20 s just to start on a loaded 2-core machine. How soon
+# an abandoned job is noticed is a setting (PEJLING_JOB_STALE_SECONDS, 1.5 s here), not timed.
+WAIT = 180
+
+
 def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -177,7 +183,7 @@ def test_a_worker_killed_inside_an_import_leaves_nothing_and_the_next_worker_rec
         job = run_import.enqueue(previewed.pk, org.office.pk)
         doomed = _worker("w-doomed")
         workers.append(doomed)
-        wait_for(lambda: status(previewed) == ImportStatus.RUNNING, 30, "the import running")
+        wait_for(lambda: status(previewed) == ImportStatus.RUNNING, WAIT, "the import running")
         # The worker is inside its import transaction, asking for the values table (the
         # lock the writer takes right before its COPY).
         wait_for(
@@ -186,7 +192,7 @@ def test_a_worker_killed_inside_an_import_leaves_nothing_and_the_next_worker_rec
                 " AND mode = 'ShareRowExclusiveLock' AND relation = %s::regclass",
                 [table],
             ).fetchone()[0],  # type: ignore[index]
-            15,
+            WAIT,
             "the worker waiting for the values table inside its import",
         )
         os.kill(doomed.pid, signal.SIGKILL)
@@ -197,17 +203,15 @@ def test_a_worker_killed_inside_an_import_leaves_nothing_and_the_next_worker_rec
 
     # The dead worker's import stays running until the next worker looks.
     assert status(previewed) == ImportStatus.RUNNING
-    started = time.monotonic()
     workers.append(_worker("w-rescue"))
-    wait_for(lambda: status(previewed) == ImportStatus.INTERRUPTED, 20, "the import interrupted")
-    assert time.monotonic() - started < 20
+    wait_for(lambda: status(previewed) == ImportStatus.INTERRUPTED, WAIT, "the import interrupted")
     assert IndicatorValue.objects.count() == 0  # all or nothing
     assert DBTaskResult.objects.get(pk=job.id).status == "FAILED"
 
     # The person confirms again; the living worker writes it, once, with true counts.
     assert queue_import(batch_id=previewed.pk, by=org.office)[1] is True
     run_import.enqueue(previewed.pk, org.office.pk)
-    wait_for(lambda: status(previewed) == ImportStatus.DONE, 30, "the retried import done")
+    wait_for(lambda: status(previewed) == ImportStatus.DONE, WAIT, "the retried import done")
     batch = ImportBatch.objects.get(pk=previewed.pk)
     assert (batch.created, batch.updated, batch.errors) == (3, 0, [])
     assert IndicatorValue.objects.count() == 3
@@ -246,7 +250,7 @@ def test_a_worker_killed_while_checking_an_upload_leaves_it_interrupted_and_chec
                 "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
                 [table],
             ).fetchone()[0],  # type: ignore[index]
-            15,
+            WAIT,
             "the worker waiting for the indicators table inside its check",
         )
         os.kill(doomed.pid, signal.SIGKILL)
@@ -258,7 +262,7 @@ def test_a_worker_killed_while_checking_an_upload_leaves_it_interrupted_and_chec
     # The dead worker's check stays "checking" until the next worker looks.
     assert status(batch) == ImportStatus.CHECKING
     workers.append(_worker("w-rescue"))
-    wait_for(lambda: status(batch) == ImportStatus.INTERRUPTED, 20, "the check interrupted")
+    wait_for(lambda: status(batch) == ImportStatus.INTERRUPTED, WAIT, "the check interrupted")
     batch.refresh_from_db()
     assert [e["code"] for e in batch.errors] == ["check_interrupted"]
     client = Client(headers={"accept-language": "en"})
@@ -268,11 +272,11 @@ def test_a_worker_killed_while_checking_an_upload_leaves_it_interrupted_and_chec
 
     # Checking again: the living worker checks it; then it is confirmed and written.
     assert confirm_upload(batch_id=batch.pk, by=org.office)[1] is True
-    wait_for(lambda: status(batch) == ImportStatus.PREVIEW, 30, "the file checked again")
+    wait_for(lambda: status(batch) == ImportStatus.PREVIEW, WAIT, "the file checked again")
     batch.refresh_from_db()
     assert (batch.rows_total, len(batch.preview), batch.errors) == (3, 3, [])
     assert confirm_upload(batch_id=batch.pk, by=org.office)[1] is True
-    wait_for(lambda: status(batch) == ImportStatus.DONE, 30, "the import written")
+    wait_for(lambda: status(batch) == ImportStatus.DONE, WAIT, "the import written")
     assert IndicatorValue.objects.count() == 3
 
 
