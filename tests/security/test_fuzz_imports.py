@@ -148,7 +148,7 @@ def test_parse_unit_file_takes_any_bytes(data: bytes, name: str) -> None:
 
 def test_a_unit_file_declared_huge_is_refused() -> None:
     result = parse_unit_file(xlsx_bomb(4_000_000_000), "units.xlsx")
-    assert [e.code for e in result.errors] == ["file_too_large"]
+    assert [e.code for e in result.errors] == ["xlsx_too_large"]
 
 
 UNIT_CELLS = st.one_of(
