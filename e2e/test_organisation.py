@@ -57,16 +57,17 @@ def test_the_strategy_office_reads_the_record_of_organisation_syncs(page: Page) 
     from pejling.organisation.sync import sync_from_file
 
     header = "Kod;Namn;Överordnad;Nivå\n"
+    before = SyncRun.objects.count()
     sync_from_file(data=(header + "X;X;NOPE;2\n").encode(), filename="enheter.csv")
     sync_from_file(data=(header + "KS2;Ny;;1\n").encode(), filename="enheter.csv", dry_run=True)
-    assert SyncRun.objects.count() == 2
+    assert SyncRun.objects.count() == before + 2
 
     log_in(page, "strategi")
     visit(page, "/organisation/")
     follow(page, page.get_by_role("link", name=_("Organisation syncs")))
     expect(page.locator("h1")).to_have_text(_("Organisation syncs"))
     rows = page.locator("table tbody tr")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(min(before + 2, 100))
     expect(rows.first).to_contain_text(_("dry run, nothing written"))
     expect(rows.nth(1)).to_contain_text(_("Failed"))
     expect(rows.nth(1)).to_contain_text("NOPE")

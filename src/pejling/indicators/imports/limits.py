@@ -2,10 +2,12 @@
 
 :func:`check_limits` reads a stored upload once, in bounded memory, before anything parses
 it: a CSV file in chunks (never the whole file), an xlsx workbook by its zip directory's
-declared sizes before it is opened, then its first sheet row by row. The worker's check of an
+declared sizes before it is opened, then its first sheet cell by cell as it really is (streamed
+XML, ``core/xlsx_scan.py``; never the dimension the sheet declares). The worker's check of an
 upload and ``pejling import-kpi`` call it alike, so a file is refused the same way (the same
 :class:`~.messages.RowError`) wherever it comes from. The upload handler
-(``indicators/uploads.py``) stops reading a request at :attr:`Limits.upload_bytes`.
+(``indicators/uploads.py``) stops reading a request at :attr:`Limits.upload_bytes`. An error
+keeps the figure found as a number (``core/figures.py`` writes it for the reader).
 
 The defaults may be lowered (or raised) by ``PEJLING_IMPORT_LIMITS`` in the settings, a dict
 of the field names below (``{"upload_bytes": 50 * 1024 * 1024}``).
