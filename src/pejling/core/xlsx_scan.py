@@ -268,7 +268,7 @@ class _SheetScan:
         raise _Stop(SheetProblem(code, self.row, column, found, at_least))
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
-        local = _local(name)
+        local = name[name.rfind(" ") + 1 :]  # _local, inlined: called for every element
         if local == "c":
             self.cells += 1
             reference = attributes.get("r")
@@ -303,7 +303,7 @@ class _SheetScan:
                 self.index += data[:12]
 
     def end(self, name: str) -> None:
-        local = _local(name)
+        local = name[name.rfind(" ") + 1 :]
         if local in ("v", "t"):
             self.collect = 0
         elif local == "rPh":
