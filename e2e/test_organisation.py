@@ -50,3 +50,25 @@ def test_typing_in_the_search_box_filters_the_organisation_tree(page: Page) -> N
     follow(page, tree.get_by_role("link", name="Hemtjänst norr"))
     expect(page.locator("h1")).to_contain_text("Hemtjänst norr")
     expect(page.locator("#people-heading + ul")).to_contain_text("Olle Berg")
+
+
+def test_the_strategy_office_reads_the_record_of_organisation_syncs(page: Page) -> None:
+    from pejling.organisation.models import SyncRun
+    from pejling.organisation.sync import sync_from_file
+
+    header = "Kod;Namn;Överordnad;Nivå\n"
+    before = SyncRun.objects.count()
+    sync_from_file(data=(header + "X;X;NOPE;2\n").encode(), filename="enheter.csv")
+    sync_from_file(data=(header + "KS2;Ny;;1\n").encode(), filename="enheter.csv", dry_run=True)
+    assert SyncRun.objects.count() == before + 2
+
+    log_in(page, "strategi")
+    visit(page, "/organisation/")
+    follow(page, page.get_by_role("link", name=_("Organisation syncs")))
+    expect(page.locator("h1")).to_have_text(_("Organisation syncs"))
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(min(before + 2, 100))
+    expect(rows.first).to_contain_text(_("dry run, nothing written"))
+    expect(rows.nth(1)).to_contain_text(_("Failed"))
+    expect(rows.nth(1)).to_contain_text("NOPE")
+    check_a11y(page)

@@ -83,7 +83,8 @@ def test_import_kpi_names_the_cell_and_keeps_the_failed_batch(
     err = StringIO()
     with pytest.raises(CommandError, match="1 bad row"):
         call_command("import-kpi", str(path), stdout=StringIO(), stderr=err)
-    assert err.getvalue().startswith("row 2, column Värde")
+    # In the installation's language (Swedish here), the place as the message.
+    assert err.getvalue().startswith("rad 2, kolumn Värde: Cellen innehåller ett styrtecken")
     assert ImportBatch.objects.get().status == ImportStatus.FAILED
 
 
@@ -109,8 +110,8 @@ def test_a_csv_file_with_a_million_columns_is_refused_before_parsing_naming_the_
     wide = (";".join([""] * 1_000_000) + "\n" + "SICK;unit-a1a;2019-03;4\n").encode()
     assert len(wide) < 1_048_576  # the whole header line is looked at and counted
     refused = import_bytes(data=wide, filename="bred.csv", by=org.office).errors[0]
-    # Counted only up to one past the limit: the rest of the line is never split.
-    assert (refused["code"], refused["detail"]) == ("too_many_columns", f"> {imports.MAX_COLUMNS}")
+    # The line's separators counted (never split into cells): the figure found, as a number.
+    assert (refused["code"], refused["detail"]) == ("too_many_columns", "1000000")
     wide = (";".join(["x"] * 1_000_000) + "\n" + "SICK;unit-a1a;2019-03;4\n").encode()
     batch = import_bytes(data=wide, filename="bred.csv", by=org.office)
     assert batch.status == ImportStatus.FAILED
@@ -126,7 +127,7 @@ def test_a_csv_file_with_a_million_columns_is_refused_before_parsing_naming_the_
     err = StringIO()
     with pytest.raises(CommandError, match="refused"):
         call_command("import-kpi", str(path), "--dry-run", stdout=StringIO(), stderr=err)
-    assert err.getvalue().startswith("row 1: ") and refused.message in err.getvalue()
+    assert err.getvalue().startswith("rad 1: ") and refused.message in err.getvalue()
 
 
 def test_a_header_line_longer_than_a_megabyte_is_refused(sick: Any, org: Any) -> None:

@@ -169,9 +169,12 @@ def test_the_upload_page_refuses_a_file_over_the_limit_naming_it(
     big = SimpleUploadedFile("big.csv", GOOD * 10_000, content_type="text/csv")  # 640 kB
     response = client.post(reverse("indicators:import_new"), {"file": big, "indicator": ""})
     assert response.status_code == 413
-    assert response.context["form"].errors["file"] == [
-        "The file is too large. At most 64 kB can be uploaded."
-    ]
+    [message] = response.context["form"].errors["file"]
+    # What was read before the cut is a lower bound of the file's size.
+    assert message.startswith(
+        "The file is too large. At most 64 kB can be uploaded. Found: at least "
+    )
+    assert message.endswith(" kB.")
     assert "At most 64 kB can be uploaded." in response.content.decode()
     assert ImportBatch.objects.count() == 0
     assert not any(Path(imports.stored.incoming_dir() or "/nowhere").iterdir())
@@ -263,8 +266,13 @@ def test_each_limit_is_refused_alike_on_the_page_in_the_api_and_by_the_command(
     status = answer.json()
     assert status["status"] == "failed"
     assert [(e["row"], e["code"], e["message"]) for e in status["errors"]] == [
-        (refused.row, code, refused.message)
+        (refused.row, code, refused.message_with_found)
     ]
+    assert refused.message_with_found.startswith(refused.message + " Found: ")
+    # The machine-readable figures stay numbers.
+    [error] = status["errors"]
+    assert (error["found"], error["limit"]) == (refused.found_number, refused.limit_number)
+    assert isinstance(error["found"], int) and isinstance(error["limit"], int)
 
     # The command: the same check, the same message.
     err = StringIO()
@@ -340,7 +348,10 @@ def test_an_xlsx_zip_bomb_is_refused_by_its_directory_before_it_is_opened(
     monkeypatch.setattr(openpyxl, "load_workbook", never)
     refused = imports.check_limits(path, "bomb.xlsx")
     assert refused is not None and refused.code == "xlsx_too_large"
-    assert refused.detail == "20 MB" and refused.limit == str(2 * 1024 * 1024)
+    # The bytes the archive unpacks to (the sheet and the workbook's other parts), a number.
+    assert 20 * 1024 * 1024 <= int(refused.detail) < 21 * 1024 * 1024
+    assert refused.limit == str(2 * 1024 * 1024)
+    assert refused.found_text == "20 MB"
     with translation.override("en"):
         assert refused.message.endswith("At most 2 MB unpacked is read.")
 
@@ -381,3 +392,70 @@ def test_files_within_the_limits_pass(tmp_path: Path) -> None:
         path = tmp_path / name
         path.write_bytes(data)
         assert imports.check_limits(path, name) is None, name
+
+
+# What was found, written as the reader writes numbers ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "detail", "texts"),
+    [
+        ("too_many_rows", "10000001", {"sv": "10\xa0000\xa0001", "en": "10,000,001"}),
+        ("too_many_columns", "201+", {"sv": "minst 201", "en": "at least 201"}),
+        ("cell_too_long", "12345", {"sv": "12\xa0345", "en": "12,345"}),
+        ("file_too_large", str(250 * 1024 * 1024), {"sv": "250 MB", "en": "250 MB"}),
+        ("xlsx_too_large", str(1536 * 1024), {"sv": "1,5 MB", "en": "1.5 MB"}),
+        ("file_too_large", "900+", {"sv": "minst 900 B", "en": "at least 900 B"}),
+    ],
+)
+def test_the_figure_found_is_written_as_the_reader_writes_numbers_and_sizes(
+    code: str, detail: str, texts: dict[str, str]
+) -> None:
+    error = imports.RowError(2, None, code, detail, limit="200")
+    for language, shown in texts.items():
+        with translation.override(language):
+            assert error.found_text == shown
+            assert error.message_with_found.endswith(
+                {"sv": f"Hittat: {shown}.", "en": f"Found: {shown}."}[language]
+            )
+    assert error.found_number == int(detail.rstrip("+"))  # for the API, a number
+    # A cell's text is no figure: shown as it is, never grouped.
+    cell = imports.RowError(2, "value", "not_a_number", "10000001")
+    with translation.override("sv"):
+        assert (cell.found_text, cell.found_number) == ("10000001", None)
+        assert cell.message_with_found == cell.message
+
+
+@pytest.mark.parametrize(
+    ("language", "found", "limit"),
+    [("sv", "12\xa0345", "20"), ("en", "12,345", "20")],
+)
+def test_the_page_and_the_api_write_the_figure_found_in_the_readers_language(
+    org: Any,
+    sick: Any,
+    low_limits: None,
+    run_jobs: None,
+    api: Any,
+    language: str,
+    found: str,
+    limit: str,
+) -> None:
+    data = (HEADER + "SICK;unit-a1a;2019-03;" + "9" * 12_345 + "\n").encode()
+    client = Client(headers={"accept-language": language})
+    client.force_login(org.office)
+    client.post(reverse("indicators:import_new"), {"file": SimpleUploadedFile("long.csv", data)})
+    batch = ImportBatch.objects.get()
+    assert batch.errors[0]["detail"] == "12345"  # kept as a number, in no language
+    page = client.get(reverse("indicators:import_detail", args=[batch.pk])).content.decode()
+    assert f"<td>{found}</td>" in page
+    assert "12345" not in page
+
+    answer = api(org.office).client.post(
+        BASE + "/imports",
+        {"file": SimpleUploadedFile("long.csv", data)},
+        headers={"accept-language": language},
+    )
+    [error] = answer.json()["errors"]
+    word = {"sv": "Hittat", "en": "Found"}[language]
+    assert error["message"].endswith(f"{word}: {found}.")
+    assert (error["found"], error["limit"], error["detail"]) == (12_345, int(limit), "12345")

@@ -414,6 +414,7 @@ WEB: list[Case] = [
     Case("organisation:unit_list", "GET", SIGNED),
     Case("organisation:unit_list", "GET", SIGNED, query="q=a1", note="search"),
     Case("organisation:unit_detail", "GET", SIGNED, lambda w: {"code": "unit-a1a"}),
+    Case("organisation:sync_runs", "GET", OFFICE),
     # Strategy
     Case("strategy:strategy_list", "GET", SIGNED),
     Case("strategy:strategy_create", "GET", OFFICE),

@@ -38,7 +38,7 @@ class ImportForm(StyledFormMixin, forms.Form):
         then missing from the form, and this says why)."""
         super().__init__(*args, **kwargs)
         if refused is not None:
-            self.fields["file"].error_messages["required"] = refused.message
+            self.fields["file"].error_messages["required"] = refused.message_with_found
 
     def clean_file(self) -> object:
         upload = self.cleaned_data["file"]

@@ -84,7 +84,7 @@ class LimitedUploadHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         self.received += len(raw_data)
         if self.received > self.limit:
-            self._refuse(self.received)
+            self._refuse(self.received, at_least=True)
         assert self.upload is not None
         self.upload.write(raw_data)
         return None
@@ -99,9 +99,11 @@ class LimitedUploadHandler(FileUploadHandler):
     def upload_interrupted(self) -> None:
         self._discard()
 
-    def _refuse(self, size: int) -> None:
+    def _refuse(self, size: int, *, at_least: bool = False) -> None:
         """Stop reading the request here: what came is thrown away, the rest is never read."""
-        self.refused = limits.too_large(size, limits.Limits(upload_bytes=self.limit))
+        self.refused = limits.too_large(
+            size, limits.Limits(upload_bytes=self.limit), at_least=at_least
+        )
         self._discard()
         raise StopUpload(connection_reset=True)
 

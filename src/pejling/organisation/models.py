@@ -171,3 +171,47 @@ class Membership(models.Model):
 
     def is_current(self) -> bool:
         return self.ends_on is None or self.ends_on >= timezone.localdate()
+
+
+class SyncRunStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class SyncRun(models.Model):
+    """One run of the organisation sync (``pejling sync-org``, the nightly OS2mo task): from
+    where, by whom, when, how it ended, what it changed and the first errors. Recorded by the
+    sync's entry points (``organisation/sync/runs.py``) whether it succeeded or not."""
+
+    FIRST_ERRORS = 20  # errors kept on a failed run (all of them are counted)
+
+    source = models.CharField(_("source"), max_length=10)  # "file" or "os2mo"
+    filename = models.CharField(_("file"), max_length=255, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=SyncRunStatus.choices)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    moved = models.PositiveIntegerField(_("moved"), default=0)
+    updated = models.PositiveIntegerField(_("renamed or changed"), default=0)
+    closed = models.PositiveIntegerField(_("end-dated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    errors = models.JSONField(_("first errors"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("organisation sync run")
+        verbose_name_plural = _("organisation sync runs")
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["-started_at"], name="syncrun_started_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

@@ -65,6 +65,12 @@ def is_strategy_office(user: Any) -> bool:
     )
 
 
+def can_see_sync_runs(user: Any) -> bool:
+    """The record of organisation sync runs: the strategy office, which owns the unit tree the
+    syncs change (and administrators)."""
+    return is_strategy_office(user)
+
+
 def can_see_overview(user: Any) -> bool:
     """The executive dashboard, the compliance matrix and assessing goals: the strategy office
     and the executive board (an executive role on any unit)."""

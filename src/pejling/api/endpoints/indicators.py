@@ -499,8 +499,13 @@ class RowErrorOut(Schema):
     row: int | None
     column: str | None
     code: str
-    message: str
-    detail: str
+    message: str = Field(description="In the reader's language; for a limit, with the figure found")
+    detail: str = Field(
+        description="What was found: a cell's text, or for a limit a whole number (bytes for"
+        " a size), followed by + when the file holds at least that"
+    )
+    found: int | None = Field(None, description="For a limit: the figure found, as a number")
+    limit: int | None = Field(None, description="For a limit: the limit, as a number")
 
 
 class ImportStatusOut(Schema):
@@ -545,7 +550,15 @@ def _import_status(request: HttpRequest, batch: ImportBatch) -> ImportStatusOut:
         updated=batch.updated,
         errors_total=max(batch.errors_total, len(batch.errors)),
         errors=[
-            RowErrorOut(row=e.row, column=e.column, code=e.code, message=e.message, detail=e.detail)
+            RowErrorOut(
+                row=e.row,
+                column=e.column,
+                code=e.code,
+                message=e.message_with_found,
+                detail=e.detail,
+                found=e.found_number,
+                limit=e.limit_number,
+            )
             for e in batch_errors(batch)[:ERRORS_SHOWN]
         ],
         preview=batch.preview if batch.status == ImportStatus.PREVIEW else [],
@@ -580,7 +593,7 @@ def upload_import(
     user = _office(request)
     handler = limited_handler(request)
     if handler is not None and handler.refused is not None:
-        raise ApiError(413, "file_too_large", handler.refused.message)
+        raise ApiError(413, "file_too_large", handler.refused.message_with_found)
     if file is None:
         raise invalid("file", _("Send the file as the multipart field 'file'."))
     name = file.name or ""

@@ -2,10 +2,12 @@
 
 :func:`check_limits` reads a stored upload once, in bounded memory, before anything parses
 it: a CSV file in chunks (never the whole file), an xlsx workbook by its zip directory's
-declared sizes before it is opened, then its first sheet row by row. The worker's check of an
+declared sizes before it is opened, then its first sheet cell by cell as it really is (streamed
+XML, ``core/xlsx_scan.py``; never the dimension the sheet declares). The worker's check of an
 upload and ``pejling import-kpi`` call it alike, so a file is refused the same way (the same
 :class:`~.messages.RowError`) wherever it comes from. The upload handler
-(``indicators/uploads.py``) stops reading a request at :attr:`Limits.upload_bytes`.
+(``indicators/uploads.py``) stops reading a request at :attr:`Limits.upload_bytes`. An error
+keeps the figure found as a number (``core/figures.py`` writes it for the reader).
 
 The defaults may be lowered (or raised) by ``PEJLING_IMPORT_LIMITS`` in the settings, a dict
 of the field names below (``{"upload_bytes": 50 * 1024 * 1024}``).
@@ -22,6 +24,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
+
+from pejling.core.figures import found_figure
+from pejling.core.xlsx_scan import SheetLimits, scan_first_sheet
 
 from .messages import RowError
 
@@ -63,22 +68,16 @@ def current() -> Limits:
     return replace(DEFAULTS, **{k: int(v) for k, v in overrides.items() if k in known})
 
 
-def size_text(size: int) -> str:
-    """A byte count as people read it: ``200 MB``, ``64 kB``, ``900 bytes``."""
-    if size >= MB:
-        return f"{round(size / MB, 1):g} MB"
-    if size >= 1024:
-        return f"{round(size / 1024, 1):g} kB"
-    return f"{size} B"
-
-
-def number_text(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")  # a narrow space groups thousands in every language
-
-
-def too_large(size: int, limits: Limits | None = None) -> RowError:
+def too_large(size: int, limits: Limits | None = None, *, at_least: bool = False) -> RowError:
+    """The file is over the upload limit: ``size`` bytes (``at_least``: read so far)."""
     limits = limits or current()
-    return RowError(None, None, "file_too_large", size_text(size), limit=str(limits.upload_bytes))
+    return RowError(
+        None,
+        None,
+        "file_too_large",
+        found_figure(size, at_least=at_least),
+        limit=str(limits.upload_bytes),
+    )
 
 
 def check_limits(path: Path, filename: str, limits: Limits | None = None) -> RowError | None:
@@ -172,7 +171,7 @@ class _CsvScan:
             self.line + 1,
             None,
             "too_many_columns",
-            f"> {number_text(self.longest_line)} B",
+            found_figure(line.count(self.sep) + 1, at_least=True),
             limit=str(self.limits.columns),
         )
 
@@ -226,7 +225,7 @@ class _CsvScan:
                     number,
                     None,
                     "too_many_columns",
-                    f"> {number_text(limits.columns)}",
+                    found_figure(raw.count(sep) + 1),
                     limit=str(limits.columns),
                 )
             if len(raw) > limits.cell_chars:
@@ -245,7 +244,7 @@ class _CsvScan:
                         self.line + offset + 1,
                         None,
                         "too_many_rows",
-                        "",
+                        found_figure(self.rows - 1, at_least=True),
                         limit=str(self.limits.rows),
                     )
         return None
@@ -262,7 +261,7 @@ class _CsvScan:
                     number,
                     self._column_name(column),
                     "cell_too_long",
-                    number_text(chars),
+                    found_figure(chars),
                     limit=str(limit),
                 )
         return None
@@ -285,84 +284,44 @@ def _check_xlsx(path: Path, limits: Limits) -> RowError | None:
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
+            # Python's zipfile never inflates a member past its declared size: the sum is a
+            # bound on all the scan below reads.
+            if unpacked > limits.xlsx_unpacked_bytes:
+                return RowError(
+                    None,
+                    None,
+                    "xlsx_too_large",
+                    found_figure(unpacked),
+                    limit=str(limits.xlsx_unpacked_bytes),
+                )
+            # The sheet as it is, streamed; never its declared dimension (core/xlsx_scan.py).
+            problem = scan_first_sheet(
+                archive,
+                SheetLimits(
+                    columns=limits.columns, rows=limits.rows + 1, cell_chars=limits.cell_chars
+                ),
+            )
     except (zipfile.BadZipFile, ValueError, OSError):
         return RowError(None, None, "unreadable_file", "")
-    # Python's zipfile never inflates a member past its declared size: the sum is a bound.
-    if unpacked > limits.xlsx_unpacked_bytes:
-        return RowError(
-            None,
-            None,
-            "xlsx_too_large",
-            size_text(unpacked),
-            limit=str(limits.xlsx_unpacked_bytes),
-        )
-    import openpyxl  # only an xlsx file needs it
-
-    # Read from an open file: openpyxl judges a path by its ending, and a stored or given
-    # file may have none (the person's file name is on the batch, not on the disk).
-    with path.open("rb") as file:
-        try:
-            workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many types for broken files
-            return RowError(None, None, "unreadable_file", "")
-        try:
-            if not workbook.worksheets:
-                return None  # the parser says the workbook has no sheet
-            sheet = workbook.worksheets[0]
-            declared = _declared_columns(sheet)
-            if declared > limits.columns:
-                return RowError(
-                    1,
-                    None,
-                    "too_many_columns",
-                    number_text(declared),
-                    limit=str(limits.columns),
-                )
-            return _check_sheet(sheet, limits)
-        except Exception:  # a broken sheet part fails while iterating
-            return RowError(None, None, "unreadable_file", "")
-        finally:
-            workbook.close()
-
-
-def _check_sheet(sheet: Any, limits: Limits) -> RowError | None:
-    """The first sheet's rows, streamed (openpyxl's read-only mode), at most one column past
-    the limit each."""
-    rows = 0
-    for number, row in enumerate(
-        sheet.iter_rows(values_only=True, max_col=limits.columns + 1), start=1
-    ):
-        if len(row) > limits.columns and row[limits.columns] is not None:
-            return RowError(
-                number,
-                None,
-                "too_many_columns",
-                f"> {number_text(limits.columns)}",
-                limit=str(limits.columns),
-            )
-        if any(v is not None for v in row):
-            rows += 1
-            if rows > limits.rows + 1:
-                return RowError(number, None, "too_many_rows", "", limit=str(limits.rows))
-        for column, value in enumerate(row, start=1):
-            if isinstance(value, str) and len(value) > limits.cell_chars:
-                return RowError(
-                    number,
-                    str(column),
-                    "cell_too_long",
-                    number_text(len(value)),
-                    limit=str(limits.cell_chars),
-                )
-    return None
-
-
-def _declared_columns(sheet: Any) -> int:
-    """The sheet's width as its ``<dimension>`` declares it (0 when it declares none)."""
-    try:
-        width = sheet.max_column
-    except Exception:
-        return 0
-    return int(width or 0)
+    if problem is None:
+        return None
+    if problem.code == "unreadable_file":
+        return RowError(problem.row, None, "unreadable_file", "")
+    found = problem.found or 0
+    limit = {
+        "too_many_columns": limits.columns,
+        "too_many_rows": limits.rows,
+        "cell_too_long": limits.cell_chars,
+    }[problem.code]
+    if problem.code == "too_many_rows":
+        found -= 1  # rows of values: the header is not one
+    return RowError(
+        problem.row,
+        None if problem.column is None else str(problem.column),
+        problem.code,
+        found_figure(found, at_least=problem.at_least),
+        limit=str(limit),
+    )
 
 
 __all__ = [
@@ -375,6 +334,5 @@ __all__ = [
     "accepted_name",
     "check_limits",
     "current",
-    "size_text",
     "too_large",
 ]

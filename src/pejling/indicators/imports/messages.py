@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import formats
 from django.utils.translation import gettext_lazy
 
-from pejling.core.tabular import cell_place, escape_control_characters
+from pejling.core import figures
+from pejling.core.tabular import escape_control_characters
 from pejling.indicators.models import ImportBatch
 
 # Translated messages for the parsers' stable error codes and our own mapping checks.
@@ -80,24 +80,15 @@ MESSAGES = {
 BYTE_LIMITS = frozenset({"file_too_large", "xlsx_too_large"})
 
 
+def figure_text(code: str, figure: str) -> str:
+    """A figure kept on an error of a limit (the limit, or what was found) as the reader
+    writes it (:mod:`pejling.core.figures`, sizes for :data:`BYTE_LIMITS`)."""
+    return figures.figure_text(figure, size=code in BYTE_LIMITS)
+
+
 def limit_text(code: str, limit: str) -> str:
-    """A limit kept on an error (a whole number, of bytes for :data:`BYTE_LIMITS`) as the
-    reader writes numbers: ``200 MB``, ``10 000 000`` in Swedish, ``10,000,000`` in English."""
-    if not limit.isdigit():
-        return limit  # kept as text by an earlier version
-    number = int(limit)
-    unit = ""
-    if code in BYTE_LIMITS:
-        for size, name in ((1024 * 1024, "MB"), (1024, "kB")):
-            if number >= size:
-                shown = round(number / size, 1)
-                return f"{_grouped(int(shown) if shown.is_integer() else shown)} {name}"
-        unit = " B"
-    return f"{_grouped(number)}{unit}"
-
-
-def _grouped(number: float) -> str:
-    return formats.number_format(number, use_l10n=True, force_grouping=True)
+    """A limit kept on an error as the reader writes it (:func:`figure_text`)."""
+    return figure_text(code, limit)
 
 
 # For the codes of a limit (``imports/limits.py``): the sentence naming the limit, filled in
@@ -149,6 +140,33 @@ class RowError:
         return text
 
     @property
+    def found_text(self) -> str:
+        """What was found, for the reader: a limit's figure written as they write numbers and
+        sizes (:func:`figure_text`), anything else (a cell's text) as it is."""
+        if self.code in LIMIT_SENTENCES:
+            return figure_text(self.code, self.detail)
+        return self.detail
+
+    @property
+    def message_with_found(self) -> str:
+        """:attr:`message`, and for a limit the figure found (the API's human message)."""
+        if self.code in LIMIT_SENTENCES:
+            found = figures.found_sentence(self.detail, size=self.code in BYTE_LIMITS)
+            if found:
+                return f"{self.message} {found}"
+        return self.message
+
+    @property
+    def found_number(self) -> int | None:
+        """A limit's figure found, as a number (a lower bound when :attr:`found_text` says
+        "at least"); None for any other error."""
+        return figures.figure_number(self.detail) if self.code in LIMIT_SENTENCES else None
+
+    @property
+    def limit_number(self) -> int | None:
+        return int(self.limit) if self.limit.isdigit() else None
+
+    @property
     def column_label(self) -> str:
         if self.column is None:
             return ""
@@ -156,10 +174,10 @@ class RowError:
 
     def describe(self, *, nowhere: str = "") -> str:
         """One line for a terminal: where, what is wrong, what was found."""
-        text = f"{cell_place(self.row, self.column) or nowhere}: {self.message}"
+        text = f"{figures.place_text(self.row, self.column) or nowhere}: {self.message}"
         if self.other_row:
             text += f" (first in row {self.other_row})"
-        return text + (f" ({self.detail})" if self.detail else "")
+        return text + (f" ({self.found_text})" if self.detail else "")
 
     def as_dict(self) -> dict[str, Any]:
         """As stored: control characters shown as ``\\xNN`` (PostgreSQL keeps no NUL)."""

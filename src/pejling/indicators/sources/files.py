@@ -110,7 +110,11 @@ def parse_xlsx_bytes(
             return ParseResult(
                 errors=[ParseError(None, None, "missing_column", "The workbook has no sheet.")]
             )
-        rows: Iterator[Sequence[Any]] = workbook.worksheets[0].iter_rows(values_only=True)
+        sheet = workbook.worksheets[0]
+        # Never trust the sheet's declared <dimension>: a lying one pads every row to its
+        # width and adds its rows (A1:XFD1048576 over three rows is 17 billion cells).
+        sheet.reset_dimensions()
+        rows: Iterator[Sequence[Any]] = sheet.iter_rows(values_only=True)
         with gc_paused():
             return parse_rows(
                 rows,

@@ -4,7 +4,7 @@
 ``pejling sync-org`` command and the ``sync_os2mo`` task (:mod:`.tasks`) call them.
 """
 
-from .from_sources import sync_from_file, sync_from_os2mo
+from .from_sources import sync_from_file, sync_from_os2mo, sync_from_path
 from .os2mo import OrgUnit, OS2moClient, OS2moError
 from .report import Change, RowError, SyncReport
 
@@ -17,4 +17,5 @@ __all__ = [
     "SyncReport",
     "sync_from_file",
     "sync_from_os2mo",
+    "sync_from_path",
 ]

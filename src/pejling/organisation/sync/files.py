@@ -17,11 +17,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pejling.core.figures import found_figure
 from pejling.core.tabular import (
     decode_text,
     escape_control_characters,
@@ -29,12 +31,18 @@ from pejling.core.tabular import (
     normalise_header,
     sniff_delimiter,
     strip_preamble,
-    xlsx_too_large,
 )
+from pejling.core.xlsx_scan import SheetLimits, scan_first_sheet
 
 from .report import RowError
 
+# The limits of an organisation file (a municipality has a few thousand units, in four or five
+# columns): checked before a row is parsed, each refused naming the limit (``RowError.limit``).
+MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_COLUMNS = 200
+MAX_ROWS = 100_000  # rows of units, the header not counted
+MAX_CELL_CHARS = 1_000  # a guard on any cell; a code and a name have their own (below)
 CODE_MAX = 50
 NAME_MAX = 200
 
@@ -199,6 +207,10 @@ def parse_rows(rows: Iterable[Sequence[Any]]) -> FileResult:
         errors.append(RowError(None, None, "empty_file", "The file is empty: no header row."))
         return result
     header_row, header = found
+    wide = _too_wide(header, header_row)
+    if wide is not None:
+        errors.append(wide)
+        return result
     index = _column_index(header, result.headers)
     missing = [name for name in REQUIRED if name not in index]
     if missing:
@@ -216,8 +228,23 @@ def parse_rows(rows: Iterable[Sequence[Any]]) -> FileResult:
     reader = _RowReader(index, result.headers, errors)
     width = max(index.values()) + 1
     for row_no, cells in enumerate(iterator, start=header_row + 1):
+        wide = _too_wide(cells, row_no)
+        if wide is not None:
+            errors.append(wide)
+            break  # read no further: the same may follow
         if _blank(cells):
             continue
+        if len(result.rows) + len(result.broken_codes) >= MAX_ROWS:
+            errors.append(
+                RowError(
+                    row_no,
+                    None,
+                    "too_many_rows",
+                    found_figure(MAX_ROWS + 1, at_least=True),
+                    limit=str(MAX_ROWS),
+                )
+            )
+            break
         before = len(errors)
         row = reader.read([*cells, *([None] * (width - len(cells)))], row_no)
         if len(errors) == before:
@@ -227,6 +254,20 @@ def parse_rows(rows: Iterable[Sequence[Any]]) -> FileResult:
     if not result.rows and not errors:
         errors.append(RowError(None, None, "empty_file"))
     return result
+
+
+def _too_wide(cells: Sequence[Any], row_no: int) -> RowError | None:
+    """A row of more than :data:`MAX_COLUMNS` cells, empty or not (a CSV row: an XLSX sheet
+    was measured before it was read, and its rows are never padded)."""
+    if len(cells) <= MAX_COLUMNS:
+        return None
+    return RowError(
+        row_no,
+        str(MAX_COLUMNS + 1),
+        "too_many_columns",
+        found_figure(len(cells)),
+        limit=str(MAX_COLUMNS),
+    )
 
 
 def _header(rows: Iterator[Sequence[Any]]) -> tuple[int, Sequence[Any]] | None:
@@ -324,10 +365,61 @@ def parse_csv_text(text: str) -> FileResult:
         )
 
 
+def too_large(size: int) -> FileResult | None:
+    """A file over :data:`MAX_FILE_BYTES` (judged by its size before it is read)."""
+    if size <= MAX_FILE_BYTES:
+        return None
+    error = RowError(None, None, "file_too_large", found_figure(size), limit=str(MAX_FILE_BYTES))
+    return FileResult([], [error], {})
+
+
+def _refused(error: RowError) -> FileResult:
+    return FileResult([], [error], {})
+
+
+def _xlsx_limits(data: bytes) -> RowError | None:
+    """The workbook's unpacked size, then its first sheet as it is, streamed
+    (:mod:`pejling.core.xlsx_scan`; never its declared dimension)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > MAX_XLSX_UNCOMPRESSED:
+                # zipfile never inflates a member past its declared size: the sum is a bound.
+                return RowError(
+                    None,
+                    None,
+                    "xlsx_too_large",
+                    found_figure(unpacked),
+                    limit=str(MAX_XLSX_UNCOMPRESSED),
+                )
+            problem = scan_first_sheet(
+                archive,
+                SheetLimits(columns=MAX_COLUMNS, rows=MAX_ROWS + 1, cell_chars=MAX_CELL_CHARS),
+            )
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return RowError(None, None, "unreadable_file")
+    if problem is None:
+        return None
+    column = None if problem.column is None else str(problem.column)
+    if problem.code == "unreadable_file":
+        return RowError(problem.row, None, "unreadable_file")
+    found = (problem.found or 0) - (1 if problem.code == "too_many_rows" else 0)
+    limit = {"too_many_columns": MAX_COLUMNS, "too_many_rows": MAX_ROWS}.get(
+        problem.code, MAX_CELL_CHARS
+    )
+    return RowError(
+        problem.row,
+        column,
+        problem.code,
+        found_figure(found, at_least=problem.at_least),
+        limit=str(limit),
+    )
+
+
 def parse_xlsx_bytes(data: bytes) -> FileResult:
-    too_large = xlsx_too_large(data, MAX_XLSX_UNCOMPRESSED)
-    if too_large is not None:
-        return FileResult([], [RowError(None, None, too_large.code, too_large.message)], {})
+    refused = _xlsx_limits(data)
+    if refused is not None:
+        return _refused(refused)
     import openpyxl
 
     try:
@@ -337,7 +429,9 @@ def parse_xlsx_bytes(data: bytes) -> FileResult:
     try:
         if not workbook.worksheets:
             return FileResult([], [RowError(None, None, "empty_file", "No sheet.")], {})
-        return parse_rows(workbook.worksheets[0].iter_rows(values_only=True))
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # the rows as they are, never padded to a declared size
+        return parse_rows(sheet.iter_rows(values_only=True))
     except Exception as exc:  # a broken sheet part fails while iterating
         return FileResult([], [RowError(None, None, "unreadable_file", str(exc))], {})
     finally:
@@ -346,6 +440,9 @@ def parse_xlsx_bytes(data: bytes) -> FileResult:
 
 def parse_unit_file(data: bytes, filename: str) -> FileResult:
     """A CSV or XLSX file of units; the suffix decides, else a zip signature means XLSX."""
+    refused = too_large(len(data))
+    if refused is not None:
+        return refused
     name = filename.lower()
     if name.endswith((".xls", ".ods", ".numbers")):
         return FileResult(

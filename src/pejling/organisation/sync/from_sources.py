@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -18,8 +19,8 @@ from django.db import transaction
 
 from pejling.organisation.models import Unit, UnitLevel
 
-from . import engine
-from .files import FileRow, parse_unit_file
+from . import engine, runs
+from .files import FileRow, parse_unit_file, too_large
 from .os2mo import OrgUnit, OS2moClient, OS2moError
 from .report import LevelSpec, RowError, SourceUnit, SyncReport
 
@@ -33,6 +34,25 @@ _TYPE_MAX = Unit._meta.get_field("unit_type").max_length or 100
 
 
 def sync_from_os2mo(
+    *,
+    client: OS2moClient,
+    hierarchy: str | None = None,
+    at: date | None = None,
+    level_map: Mapping[str, int] | None = None,
+    by: Any = None,
+    dry_run: bool = False,
+) -> SyncReport:
+    """:func:`_sync_from_os2mo`, the run recorded (:mod:`.runs`)."""
+    return runs.recorded(
+        lambda: _sync_from_os2mo(
+            client=client, hierarchy=hierarchy, at=at, level_map=level_map, by=by, dry_run=dry_run
+        ),
+        source="os2mo",
+        by=by,
+    )
+
+
+def _sync_from_os2mo(
     *,
     client: OS2moClient,
     hierarchy: str | None = None,
@@ -213,7 +233,43 @@ def _assign_codes(
 # Files ------------------------------------------------------------------------------------------
 
 
+def sync_from_path(
+    path: Path, *, close_missing: bool = False, by: Any = None, dry_run: bool = False
+) -> SyncReport:
+    """:func:`sync_from_file` of a file on disk, refused by its size before it is read."""
+    refused = too_large(path.stat().st_size)
+    if refused is not None:
+        report = SyncReport(source="file", dry_run=dry_run, errors=refused.errors)
+        return runs.recorded(lambda: report, source="file", filename=path.name, by=by)
+    return sync_from_file(
+        data=path.read_bytes(),
+        filename=path.name,
+        close_missing=close_missing,
+        by=by,
+        dry_run=dry_run,
+    )
+
+
 def sync_from_file(
+    *,
+    data: bytes,
+    filename: str,
+    close_missing: bool = False,
+    by: Any = None,
+    dry_run: bool = False,
+) -> SyncReport:
+    """:func:`_sync_from_file`, the run recorded (:mod:`.runs`)."""
+    return runs.recorded(
+        lambda: _sync_from_file(
+            data=data, filename=filename, close_missing=close_missing, by=by, dry_run=dry_run
+        ),
+        source="file",
+        filename=filename,
+        by=by,
+    )
+
+
+def _sync_from_file(
     *,
     data: bytes,
     filename: str,
@@ -284,7 +340,8 @@ def _first_of_each_code(
                     row.row,
                     col_code,
                     "duplicate_code",
-                    f"{row.code!r} is already in row {first_row[folded]}.",
+                    f"{row.code!r}",
+                    other_row=first_row[folded],
                 )
             )
             continue

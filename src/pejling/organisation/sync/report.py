@@ -13,7 +13,8 @@ from uuid import UUID
 
 from django.utils.translation import gettext_lazy
 
-from pejling.core.tabular import cell_place, escape_control_characters
+from pejling.core import figures
+from pejling.core.tabular import escape_control_characters
 
 MESSAGES = {
     "missing_column": gettext_lazy(
@@ -34,6 +35,29 @@ MESSAGES = {
     "unreadable_file": gettext_lazy("The file could not be read."),
     "file_too_large": gettext_lazy("The file is too large."),
     "empty_file": gettext_lazy("The file holds no units."),
+    "xlsx_too_large": gettext_lazy(
+        "The Excel file unpacks to too much data (an xlsx file is a zip archive)."
+    ),
+    "too_many_columns": gettext_lazy("The file has too many columns."),
+    "too_many_rows": gettext_lazy("The file has too many rows."),
+    "cell_too_long": gettext_lazy("The cell is too long."),
+    "os2mo_failed": gettext_lazy("OS2mo could not be read; nothing was changed."),
+    "sync_failed": gettext_lazy(
+        "The sync failed unexpectedly; nothing was changed. The server's log says why."
+    ),
+}
+
+FIRST_IN_ROW = gettext_lazy("It first occurs in row %(row)s.")
+
+# The limits counted in bytes (the others count columns, rows or characters).
+BYTE_LIMITS = frozenset({"file_too_large", "xlsx_too_large"})
+# For a limit: the sentence naming it, filled in with the limit kept on the error.
+LIMIT_SENTENCES = {
+    "file_too_large": gettext_lazy("At most %(limit)s can be read."),
+    "xlsx_too_large": gettext_lazy("At most %(limit)s unpacked is read."),
+    "too_many_columns": gettext_lazy("At most %(limit)s columns are read."),
+    "too_many_rows": gettext_lazy("At most %(limit)s units can be read at once."),
+    "cell_too_long": gettext_lazy("A cell may hold at most %(limit)s characters."),
 }
 
 
@@ -44,24 +68,55 @@ class RowError:
     row: int | None
     column: str | None
     code: str
-    detail: str = ""
+    detail: str = ""  # what was found: a cell's text, or for a limit a figure (core/figures)
+    limit: str = ""  # the limit a file broke, a whole number (bytes for BYTE_LIMITS)
+    other_row: int | None = None  # the row a duplicate repeats
 
     @property
     def message(self) -> str:
-        return str(MESSAGES.get(self.code, self.code))
+        text = str(MESSAGES.get(self.code, self.code))
+        if self.other_row is not None:
+            text += " " + str(FIRST_IN_ROW) % {"row": self.other_row}
+        if self.limit and self.code in LIMIT_SENTENCES:
+            limit = figures.figure_text(self.limit, size=self.code in BYTE_LIMITS)
+            text += " " + str(LIMIT_SENTENCES[self.code]) % {"limit": limit}
+        return text
+
+    @property
+    def found_text(self) -> str:
+        """What was found, for the reader (a limit's figure as they write numbers)."""
+        if self.code in LIMIT_SENTENCES:
+            return figures.figure_text(self.detail, size=self.code in BYTE_LIMITS)
+        return self.detail
 
     def as_dict(self) -> dict[str, Any]:
         column = None if self.column is None else escape_control_characters(self.column)
         detail = escape_control_characters(self.detail)
-        return {"row": self.row, "column": column, "code": self.code, "detail": detail}
+        data = {"row": self.row, "column": column, "code": self.code, "detail": detail}
+        if self.limit:
+            data["limit"] = self.limit
+        if self.other_row is not None:
+            data["other_row"] = self.other_row
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RowError:
-        return cls(data.get("row"), data.get("column"), data["code"], data.get("detail", ""))
+        return cls(
+            data.get("row"),
+            data.get("column"),
+            data["code"],
+            data.get("detail", ""),
+            data.get("limit", ""),
+            data.get("other_row"),
+        )
 
     def __str__(self) -> str:
-        where = cell_place(self.row, self.column)
-        text = self.message + (f" ({self.detail})" if self.detail else "")
+        where = figures.place_text(self.row, self.column)
+        if self.code in LIMIT_SENTENCES:
+            found = figures.found_sentence(self.detail, size=self.code in BYTE_LIMITS)
+            text = f"{self.message} {found}".rstrip()
+        else:
+            text = self.message + (f" ({self.detail})" if self.detail else "")
         return f"{where}: {text}" if where else text
 
 

@@ -24,8 +24,8 @@ from pejling.organisation.sync import (
     OS2moClient,
     OS2moError,
     SyncReport,
-    sync_from_file,
     sync_from_os2mo,
+    sync_from_path,
 )
 from pejling.organisation.sync.os2mo import DEFAULT_PAGE_SIZE
 
@@ -129,12 +129,9 @@ class Command(BaseCommand):
             raise CommandError("--source file needs the FILE to read.")
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
-        report = sync_from_file(
-            data=path.read_bytes(),
-            filename=path.name,
-            close_missing=options["close_missing"],
-            by=by,
-            dry_run=options["dry_run"],
+        # Judged by its size before it is read; the run is recorded either way.
+        report = sync_from_path(
+            path, close_missing=options["close_missing"], by=by, dry_run=options["dry_run"]
         )
         if report.errors:
             for error in report.errors[:MAX_ERRORS_SHOWN]:
