@@ -21,6 +21,7 @@ ancestors: the rows of every other unit are still right.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
@@ -28,7 +29,13 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from pejling.indicators.models import Indicator, IndicatorRollup, IndicatorValue
+from pejling.indicators.models import (
+    Indicator,
+    IndicatorPresence,
+    IndicatorRollup,
+    IndicatorValue,
+)
+from pejling.indicators.sources.records import MAX_YEAR, MIN_YEAR, Period, PeriodError, parse_period
 from pejling.organisation.models import Unit
 
 # Above this many written units an update recomputes whole indicator × period slices (set-based
@@ -39,6 +46,7 @@ _ROLLUP = IndicatorRollup._meta.db_table
 _VALUES = IndicatorValue._meta.db_table
 _UNITS = Unit._meta.db_table
 _INDICATORS = Indicator._meta.db_table
+_PRESENCE = IndicatorPresence._meta.db_table
 _COLUMNS = (
     "indicator_id, unit_id, period, period_start, count, total, lowest, highest, weighted, weights"
 )
@@ -170,12 +178,22 @@ def apply_value_changes(
     scope: set[int] | None = None
     if unit_ids is not None and len(unit_ids) <= UNIT_SCOPE_LIMIT:
         scope = _with_ancestors(unit_ids)
+    written = sorted(set(indicator_ids))
+    periods = None if periods is None else sorted(set(periods))
     _changed()
     with transaction.atomic():
         _recompute(
             indicator_ids=sorted(ids),
-            periods=None if periods is None else sorted(set(periods)),
+            periods=periods,
             unit_ids=None if scope is None else sorted(scope),
+        )
+        # Presence is each unit's own: only the written units change (no ancestors).
+        _recompute_presence(
+            indicator_ids=written,
+            periods=periods,
+            unit_ids=None
+            if unit_ids is None or len(unit_ids) > UNIT_SCOPE_LIMIT
+            else sorted(unit_ids),
         )
 
 
@@ -209,9 +227,10 @@ def apply_import(
     weighted_by = set(Indicator.objects.filter(weight_id__in=ids).values_list("pk", flat=True))
     delta_ids = sorted(ids - weighted_here)
     _changed()
-    if delta_ids:
-        with transaction.atomic():
+    with transaction.atomic():
+        if delta_ids:
             _apply_deltas(first_new_id, changed_table, delta_ids)
+        _presence_added(first_new_id, sorted(ids), periods)
     again = (weighted_here | weighted_by) - (ids - weighted_here)
     if again:
         apply_value_changes(indicator_ids=sorted(again), periods=periods)
@@ -437,8 +456,152 @@ def on_indicator_saved(*, indicator: Indicator, weight_changed: bool) -> None:
 
 
 def derive_all() -> None:
-    """The whole cache from the values (the migration that creates the table calls it)."""
+    """The whole cache from the values: the roll-ups, then each unit's presence."""
+    derive_rollups()
+    derive_presence()
+
+
+def derive_rollups() -> None:
+    """The roll-ups from the values (the migration that creates their table calls it)."""
     _recompute(indicator_ids=None, periods=None, unit_ids=None)
+
+
+def derive_presence() -> None:
+    """Every unit's presence from the values (the migration that creates the table calls it;
+    the periods are read from the roll-ups)."""
+    _recompute_presence(indicator_ids=None, periods=None, unit_ids=None)
+
+
+# Presence: each unit's own periods as bits (IndicatorPresence) --------------------------------
+
+PRESENCE_BITS = 60  # periods per block (a signed 64-bit mask on both databases)
+_BLOCK = 10_000  # a block number is its kind × _BLOCK + its first period's ordinal ÷ 60
+_KINDS: dict[str, tuple[int, int]] = {
+    "year": (0, 1),
+    "tertial": (1, 3),
+    "quarter": (2, 4),
+    "month": (3, 12),
+}
+_KIND_NAMES = {code: (name, parts) for name, (code, parts) in _KINDS.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def presence_slot(period: str) -> tuple[int, int] | None:
+    """The block and the bit of ``period`` in :class:`IndicatorPresence`; None when it is not
+    a period (stored periods always are: canonical texts)."""
+    try:
+        parsed = parse_period(period)
+    except PeriodError:
+        return None
+    code, parts = _KINDS[parsed.kind]
+    ordinal = parsed.year * parts + max(parsed.number, 1) - 1
+    return code * _BLOCK + ordinal // PRESENCE_BITS, ordinal % PRESENCE_BITS
+
+
+def _block_periods(block: int) -> list[str]:
+    """Every period of ``block`` (canonical texts)."""
+    code, first = divmod(block, _BLOCK)
+    kind, parts = _KIND_NAMES[code]
+    out = []
+    for bit in range(PRESENCE_BITS):
+        year, number = divmod(first * PRESENCE_BITS + bit, parts)
+        if MIN_YEAR <= year <= MAX_YEAR:
+            out.append(str(Period(year, kind, number + 1 if parts > 1 else 0)))  # type: ignore[arg-type]
+    return out
+
+
+def _slots(periods: Iterable[str]) -> list[tuple[str, int, int]]:
+    """(period, block, bit) of each of ``periods`` that is a period."""
+    out = []
+    for period in sorted(set(periods)):
+        slot = presence_slot(period)
+        if slot is not None:
+            out.append((period, slot[0], 1 << slot[1]))
+    return out
+
+
+def _stored_periods(indicator_ids: Collection[int] | None) -> list[str]:
+    """Every period the indicators have values in: the roots' roll-up rows (just derived)."""
+    ind_sql, params = _in("r.indicator_id", indicator_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT r.period FROM {_ROLLUP} r JOIN {_UNITS} u ON u.id = r.unit_id"  # noqa: S608 - names from the models
+            f" WHERE u.depth = 1{ind_sql}",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _recompute_presence(
+    *,
+    indicator_ids: Collection[int] | None,
+    periods: Collection[str] | None,
+    unit_ids: Collection[int] | None,
+) -> None:
+    """Derive the presence rows in scope from the values: the blocks of ``periods`` (None:
+    every block) of the units ``unit_ids`` (None: every unit). Call it after the roll-ups
+    in scope were derived (with no periods given it reads the periods from them)."""
+    ind_sql, ind_params = _in("indicator_id", indicator_ids)
+    unit_sql, unit_params = _in("unit_id", unit_ids)
+    v_ind, _p = _in("v.indicator_id", indicator_ids)
+    v_unit, _p = _in("v.unit_id", unit_ids)
+    if periods is None:
+        slots = _slots(_stored_periods(indicator_ids))
+        block_sql, block_params = "", []
+    else:
+        blocks = sorted({slot[0] for p in periods if (slot := presence_slot(p)) is not None})
+        slots = _slots(p for block in blocks for p in _block_periods(block))
+        block_sql, block_params = _in("block", blocks)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {_PRESENCE} WHERE 1 = 1{ind_sql}{unit_sql}{block_sql}",  # noqa: S608 - names from the models
+            ind_params + unit_params + block_params,
+        )
+        if not slots:
+            return
+        cursor.execute(
+            f"INSERT INTO {_PRESENCE} (indicator_id, unit_id, block, mask)"  # noqa: S608 - names from the models
+            " SELECT v.indicator_id, v.unit_id, b.column2, CAST(SUM(b.column3) AS BIGINT)"
+            f" FROM {_VALUES} v JOIN (VALUES {', '.join(['(%s, %s, %s)'] * len(slots))}) b"
+            f" ON b.column1 = v.period WHERE 1 = 1{v_ind}{v_unit}"
+            # in the order the rule reads them: an indicator's rows on few pages
+            " GROUP BY v.indicator_id, v.unit_id, b.column2"
+            " ORDER BY v.indicator_id, v.unit_id, b.column2",
+            [x for slot in slots for x in slot] + ind_params + unit_params,
+        )
+
+
+def _presence_added(first_new_id: int, indicator_ids: list[int], periods: Collection[str]) -> None:
+    """An import's new values (ids above ``first_new_id``) set their bits; a changed value
+    was present before and stays so."""
+    slots = _slots(periods)
+    if not slots or not indicator_ids:
+        return
+    ind = ", ".join(["%s"] * len(indicator_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_PRESENCE} (indicator_id, unit_id, block, mask)"  # noqa: S608 - names from the models
+            " SELECT v.indicator_id, v.unit_id, b.column2, CAST(SUM(b.column3) AS BIGINT)"
+            f" FROM {_VALUES} v JOIN (VALUES {', '.join(['(%s, %s, %s)'] * len(slots))}) b"
+            f" ON b.column1 = v.period WHERE v.id > %s AND v.indicator_id IN ({ind})"
+            " GROUP BY v.indicator_id, v.unit_id, b.column2"
+            " ON CONFLICT (indicator_id, unit_id, block) DO UPDATE"
+            f" SET mask = {_PRESENCE}.mask + excluded.mask",
+            [x for slot in slots for x in slot] + [first_new_id, *indicator_ids],
+        )
+
+
+type PresenceSnapshot = dict[tuple[int, int, int], int]
+
+
+def presence_snapshot() -> PresenceSnapshot:
+    """The presence rows keyed by (indicator, unit, block), for comparisons."""
+    return {
+        (i, u, b): m
+        for i, u, b, m in IndicatorPresence.objects.values_list(
+            "indicator_id", "unit_id", "block", "mask"
+        ).iterator()
+    }
 
 
 type Snapshot = dict[tuple[int, int, str], tuple[Any, ...]]
@@ -493,6 +656,28 @@ def rebuild(*, indicator_ids: Collection[int] | None = None) -> tuple[int, int]:
         cursor.execute(f"SELECT COUNT(*) FROM {_ROLLUP} WHERE 1 = 1{ind_sql}", ind_params)  # noqa: S608
         rows = _scalar(cursor)
         cursor.execute("DROP TABLE pejling_rollup_before")
+        # The presence rows the same way (counted with the roll-up rows that differ).
+        cursor.execute("DROP TABLE IF EXISTS pejling_presence_before")
+        cursor.execute(
+            f"CREATE TEMP TABLE pejling_presence_before AS SELECT * FROM {_PRESENCE}"  # noqa: S608 - names from the models
+            f" WHERE 1 = 1{ind_sql}",
+            ind_params,
+        )
+        _recompute_presence(indicator_ids=indicator_ids, periods=None, unit_ids=None)
+        presence = "indicator_id, unit_id, block, mask"
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT {presence} FROM {_PRESENCE} WHERE 1 = 1{ind_sql}"  # noqa: S608
+            f" EXCEPT SELECT {presence} FROM pejling_presence_before) changed",
+            ind_params,
+        )
+        changed += _scalar(cursor)
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT {presence} FROM pejling_presence_before"  # noqa: S608
+            f" EXCEPT SELECT {presence} FROM {_PRESENCE} WHERE 1 = 1{ind_sql}) removed",
+            ind_params,
+        )
+        removed += _scalar(cursor)
+        cursor.execute("DROP TABLE pejling_presence_before")
     return rows, changed + removed
 
 
@@ -505,9 +690,13 @@ __all__ = [
     "apply_import",
     "apply_value_changes",
     "derive_all",
+    "derive_presence",
+    "derive_rollups",
     "on_indicator_saved",
     "on_unit_moved",
     "on_units_moved",
+    "presence_slot",
+    "presence_snapshot",
     "rebuild",
     "snapshot",
     "version",
