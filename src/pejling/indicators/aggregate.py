@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import cache
@@ -41,6 +42,9 @@ from pejling.organisation.models import Unit
 # Above this many written units an update recomputes whole indicator × period slices (set-based
 # on every unit) instead of listing the units' ancestors.
 UNIT_SCOPE_LIMIT = 500
+# PostgreSQL's work_mem for deriving whole slices (a rebuild, generate): a level's aggregate
+# held in memory (about 0.7 kB a row) rather than spilled to disk.
+WHOLE_SLICES_WORK_MEM = "512MB"
 
 _ROLLUP = IndicatorRollup._meta.db_table
 _VALUES = IndicatorValue._meta.db_table
@@ -89,6 +93,30 @@ def _in(column: str, values: Collection[Any] | None) -> tuple[str, list[Any]]:
     return f" AND {column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
+@contextmanager
+def _tuned(work_mem: str | None) -> Iterator[None]:
+    """On PostgreSQL, for the statements inside only: no JIT compilation (half a second a
+    statement, for set-based statements that run once) and, when given, ``work_mem`` enough to
+    aggregate whole levels in memory rather than on disk. The settings are local to the
+    transaction and put back after."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        row = cursor.fetchone()
+        cursor.execute(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)",
+            [work_mem or row[1]],
+        )
+    yield
+    # Not on an error: the transaction (or savepoint) is rolled back with the settings.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)", list(row)
+        )
+
+
 def _recompute(
     *,
     indicator_ids: Collection[int] | None,
@@ -110,11 +138,18 @@ def _recompute(
     r_ind, _p = _in("r.indicator_id", indicator_ids)
     r_per, _p = _in("r.period", periods)
     p_unit, _p = _in("p.id", unit_ids)
-    with connection.cursor() as cursor:
+    with (
+        transaction.atomic(),
+        _tuned(None if unit_ids is not None else WHOLE_SLICES_WORK_MEM),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(
             f"DELETE FROM {_ROLLUP} WHERE 1 = 1{ind_sql}{per_sql}{unit_sql}",  # noqa: S608 - names from the models
             scope,
         )
+        if unit_ids is None:  # whole slices: each level from the rows just derived below it
+            _derive_slices(cursor, indicator_ids=indicator_ids, periods=periods)
+            return
         cursor.execute(f"SELECT MAX(depth) FROM {_UNITS}")  # noqa: S608 - name from the model
         row = cursor.fetchone()
         deepest = (row[0] if row else None) or 0
@@ -143,6 +178,69 @@ def _recompute(
                 ") level GROUP BY indicator_id, unit_id, period",
                 [depth, *scope, depth * Unit.steplen, depth + 1, *scope],
             )
+
+
+def _derive_slices(
+    cursor: Any, *, indicator_ids: Collection[int] | None, periods: Collection[str] | None
+) -> None:
+    """Whole indicator × period slices (every unit), the rows in scope already deleted.
+
+    Level by level from the deepest up, as :func:`_recompute` does, but each level reads only
+    its own units' values and the rows derived for the level below, which are kept in a
+    temporary table with each row's parent (never the cache table, which a level would scan
+    whole, nor the units' paths). Each level's rows are then appended to the cache."""
+    v_ind, ind_params = _in("v.indicator_id", indicator_ids)
+    v_per, per_params = _in("v.period", periods)
+    step = Unit.steplen
+    for name in ("pejling_up", "pejling_below", "pejling_level"):
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    # Each unit's depth and parent (None for a root), from the path index.
+    cursor.execute(
+        "CREATE TEMP TABLE pejling_up AS SELECT c.id AS unit_id, c.depth AS depth,"  # noqa: S608 - names from the models
+        f" p.id AS parent_id FROM {_UNITS} c LEFT JOIN {_UNITS} p"
+        " ON p.path = SUBSTR(c.path, 1, LENGTH(c.path) - %s)",
+        [step],
+    )
+    cursor.execute("CREATE INDEX pejling_up_depth ON pejling_up (depth, unit_id)")
+    cursor.execute("ANALYZE pejling_up")
+    cursor.execute("SELECT MAX(depth) FROM pejling_up")
+    row = cursor.fetchone()
+    deepest = (row[0] if row else None) or 0
+    below = False
+    for depth in range(deepest, 0, -1):
+        children = (
+            " UNION ALL SELECT b.indicator_id, b.parent_id, b.period, b.period_start, b.count,"
+            " b.total, b.lowest, b.highest, b.weighted, b.weights FROM pejling_below b"
+            if below
+            else ""
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE pejling_level AS SELECT l.*, up.parent_id FROM ("  # noqa: S608 - names from the models
+            " SELECT indicator_id, unit_id, period, MIN(period_start) AS period_start,"
+            " SUM(count) AS count, SUM(total) AS total, MIN(lowest) AS lowest,"
+            " MAX(highest) AS highest, SUM(weighted) AS weighted, SUM(weights) AS weights FROM ("
+            # the units' own values at this depth, each with its weight (weighted means only)
+            " SELECT indicator_id, unit_id, period, period_start, 1 AS count, value AS total,"
+            " value AS lowest, value AS highest, value * w AS weighted, w AS weights FROM ("
+            " SELECT v.indicator_id, v.unit_id, v.period, v.period_start, v.value,"
+            " CASE WHEN i.weight_id IS NULL THEN NULL ELSE"
+            f" (SELECT w.value FROM {_VALUES} w WHERE w.indicator_id = i.weight_id"
+            " AND w.unit_id = v.unit_id AND w.period = v.period) END AS w"
+            f" FROM pejling_up u JOIN {_VALUES} v ON v.unit_id = u.unit_id"
+            f" JOIN {_INDICATORS} i ON i.id = v.indicator_id"
+            f" WHERE u.depth = %s{v_ind}{v_per}) own{children}"
+            ") level GROUP BY indicator_id, unit_id, period) l"
+            " JOIN pejling_up up ON up.unit_id = l.unit_id",
+            [depth, *ind_params, *per_params],
+        )
+        cursor.execute(
+            f"INSERT INTO {_ROLLUP} ({_COLUMNS}) SELECT {_COLUMNS} FROM pejling_level"  # noqa: S608 - names from the models
+        )
+        cursor.execute("DROP TABLE IF EXISTS pejling_below")
+        cursor.execute("ALTER TABLE pejling_level RENAME TO pejling_below")
+        below = True
+    for name in ("pejling_up", "pejling_below"):
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _with_weighted(indicator_ids: Iterable[int]) -> set[int]:
@@ -547,12 +645,16 @@ def _recompute_presence(
     v_unit, _p = _in("v.unit_id", unit_ids)
     if periods is None:
         slots = _slots(_stored_periods(indicator_ids))
-        block_sql, block_params = "", []
+        block_sql, block_params = "", list[Any]()
     else:
         blocks = sorted({slot[0] for p in periods if (slot := presence_slot(p)) is not None})
         slots = _slots(p for block in blocks for p in _block_periods(block))
         block_sql, block_params = _in("block", blocks)
-    with connection.cursor() as cursor:
+    with (
+        transaction.atomic(),
+        _tuned(None if unit_ids is not None else WHOLE_SLICES_WORK_MEM),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(
             f"DELETE FROM {_PRESENCE} WHERE 1 = 1{ind_sql}{unit_sql}{block_sql}",  # noqa: S608 - names from the models
             ind_params + unit_params + block_params,
@@ -664,7 +766,8 @@ def rebuild(*, indicator_ids: Collection[int] | None = None) -> tuple[int, int]:
             ind_params,
         )
         _recompute_presence(indicator_ids=indicator_ids, periods=None, unit_ids=None)
-        presence = "indicator_id, unit_id, block, mask"
+        blocks = "indicator_id, unit_id, block"
+        presence = f"{blocks}, mask"
         cursor.execute(
             f"SELECT COUNT(*) FROM (SELECT {presence} FROM {_PRESENCE} WHERE 1 = 1{ind_sql}"  # noqa: S608
             f" EXCEPT SELECT {presence} FROM pejling_presence_before) changed",
@@ -672,8 +775,8 @@ def rebuild(*, indicator_ids: Collection[int] | None = None) -> tuple[int, int]:
         )
         changed += _scalar(cursor)
         cursor.execute(
-            f"SELECT COUNT(*) FROM (SELECT {presence} FROM pejling_presence_before"  # noqa: S608
-            f" EXCEPT SELECT {presence} FROM {_PRESENCE} WHERE 1 = 1{ind_sql}) removed",
+            f"SELECT COUNT(*) FROM (SELECT {blocks} FROM pejling_presence_before"  # noqa: S608
+            f" EXCEPT SELECT {blocks} FROM {_PRESENCE} WHERE 1 = 1{ind_sql}) removed",
             ind_params,
         )
         removed += _scalar(cursor)

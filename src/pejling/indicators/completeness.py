@@ -270,10 +270,10 @@ def _presence(
     asked = sorted({(plans[key][0], plans[key][1], blocks[key]) for key in plans if blocks[key]})
     if not asked:
         return {key: {} for key in plans}
-    width = max(len(found) for _b, _p, found in asked)
+    width = max(len(read) for _b, _p, read in asked)
     parts = []
     params: list[Any] = []
-    for n, (base, prefix, found) in enumerate(asked):
+    for n, (base, prefix, read) in enumerate(asked):
         columns = ", ".join(
             f"SUM(CASE WHEN p.block = %s THEN p.mask ELSE 0 END) AS m{c}" for c in range(width)
         )
@@ -281,11 +281,11 @@ def _presence(
             f"SELECT {n} AS plan, {', '.join(f'm{c}' for c in range(width))}, COUNT(*) FROM"  # noqa: S608 - names from the models
             f" (SELECT {columns} FROM {IndicatorPresence._meta.db_table} p"
             f" JOIN {Unit._meta.db_table} u ON u.id = p.unit_id WHERE p.indicator_id = %s"
-            f" AND u.path LIKE %s AND p.block IN ({', '.join(['%s'] * len(found))})"
+            f" AND u.path LIKE %s AND p.block IN ({', '.join(['%s'] * len(read))})"
             f" GROUP BY p.unit_id) units{n} GROUP BY {', '.join(f'm{c}' for c in range(width))}"
         )
         # A plan with fewer blocks than the widest compares its missing columns with -1: none.
-        params += [*found, *[-1] * (width - len(found)), base, prefix + "%", *found]
+        params += [*read, *[-1] * (width - len(read)), base, prefix + "%", *read]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
