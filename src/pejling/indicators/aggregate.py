@@ -1,6 +1,11 @@
 """The roll-up cache (:class:`~pejling.indicators.models.IndicatorRollup`): kept current on write,
 derivable at will. The one home of its maintenance.
 
+Beside the roll-ups it keeps each unit's presence (:class:`~pejling.indicators.models.
+IndicatorPresence`: the periods the unit has its own value in, as bits per block of 60
+periods), which the completeness rule reads (``completeness.recent_completeness``) instead of
+the values; it does not depend on the tree, so moves leave it alone.
+
 Every write of values (imports, the API, package loads, deletes) calls
 :func:`apply_value_changes` in its transaction with the indicators and periods it wrote, and
 every move in the unit tree reaches :func:`on_unit_moved` (through
@@ -14,7 +19,9 @@ deleted; then, from the deepest level up, each unit's row is its own value (coun
 as total and extremes, value × weight and the weight for a weighted mean) combined with its
 children's rows (Σ counts, Σ totals, the extremes of the extremes, Σ weighted, Σ weights): one
 ``INSERT … SELECT … GROUP BY`` per level. Every column is decomposable, so a level reads only
-its own values and the rows of the level below it. An update narrows the
+its own values and the rows of the level below it (whole slices, as a rebuild derives them,
+keep the level below in a temporary table rather than reading it back from the cache). An
+update narrows the
 scope to the indicators and periods written and, for a few units, to those units and their
 ancestors: the rows of every other unit are still right.
 """
@@ -724,9 +731,9 @@ def snapshot(*, indicator_ids: Collection[int] | None = None) -> Snapshot:
 def rebuild(*, indicator_ids: Collection[int] | None = None) -> tuple[int, int]:
     """Derive the whole cache (or that of some indicators) from the values.
 
-    Returns the rows after the rebuild and how many rows the rebuild added, changed or removed
-    (0 when the upkeep on write had kept the cache right), compared in SQL (numbers to six
-    decimals) without reading the rows into Python.
+    Returns the roll-up rows after the rebuild and how many roll-up and presence rows the
+    rebuild added, changed or removed (0 when the upkeep on write had kept the cache right),
+    compared in SQL (numbers to six decimals) without reading the rows into Python.
     """
     ind_sql, ind_params = _in("indicator_id", indicator_ids)
     keys = "indicator_id, unit_id, period"
