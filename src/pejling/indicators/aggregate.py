@@ -199,7 +199,7 @@ def _derive_slices(
     v_ind, ind_params = _in("v.indicator_id", indicator_ids)
     v_per, per_params = _in("v.period", periods)
     step = Unit.steplen
-    for name in ("pejling_up", "pejling_below", "pejling_level"):
+    for name in ("pejling_up", "pejling_inner", "pejling_below", "pejling_level"):
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
     # Each unit's depth and parent (None for a root), from the path index.
     cursor.execute(
@@ -210,9 +210,30 @@ def _derive_slices(
     )
     cursor.execute("CREATE INDEX pejling_up_depth ON pejling_up (depth, unit_id)")
     cursor.execute("ANALYZE pejling_up")
+    # The units with units below them; a unit without (a leaf) has its own value as its row.
+    cursor.execute("CREATE TEMP TABLE pejling_inner AS SELECT DISTINCT parent_id FROM pejling_up")
     cursor.execute("SELECT MAX(depth) FROM pejling_up")
     row = cursor.fetchone()
     deepest = (row[0] if row else None) or 0
+
+    def own(*, leaves: bool) -> str:
+        # the units' own values at this depth, each with its weight (weighted means only: the
+        # weight is looked up by the unique key, and only for them)
+        return (
+            "SELECT indicator_id, unit_id, period, period_start, 1 AS count, value AS total,"  # noqa: S608 - names from the models
+            " value AS lowest, value AS highest, value * w AS weighted, w AS weights"
+            f"{', parent_id' if leaves else ''} FROM ("
+            " SELECT v.indicator_id, v.unit_id, v.period, v.period_start, v.value, u.parent_id,"
+            " CASE WHEN i.weight_id IS NULL THEN NULL ELSE"
+            f" (SELECT w.value FROM {_VALUES} w WHERE w.indicator_id = i.weight_id"
+            " AND w.unit_id = v.unit_id AND w.period = v.period) END AS w"
+            f" FROM pejling_up u JOIN {_VALUES} v ON v.unit_id = u.unit_id"
+            f" JOIN {_INDICATORS} i ON i.id = v.indicator_id"
+            f" WHERE u.depth = %s AND u.unit_id {'NOT IN' if leaves else 'IN'}"
+            f" (SELECT parent_id FROM pejling_inner WHERE parent_id IS NOT NULL){v_ind}{v_per}"
+            f") {'leaves' if leaves else 'own'}"
+        )
+
     below = False
     for depth in range(deepest, 0, -1):
         children = (
@@ -222,23 +243,17 @@ def _derive_slices(
             else ""
         )
         cursor.execute(
-            "CREATE TEMP TABLE pejling_level AS SELECT l.*, up.parent_id FROM ("  # noqa: S608 - names from the models
+            # A leaf's row is its own value as it is (most units: no aggregate to build) ...
+            f"CREATE TEMP TABLE pejling_level AS {own(leaves=True)} UNION ALL"  # noqa: S608 - names from the models
+            # ... an inner unit's is its own value combined with its children's rows.
+            " SELECT l.*, up.parent_id FROM ("
             " SELECT indicator_id, unit_id, period, MIN(period_start) AS period_start,"
             " SUM(count) AS count, SUM(total) AS total, MIN(lowest) AS lowest,"
             " MAX(highest) AS highest, SUM(weighted) AS weighted, SUM(weights) AS weights FROM ("
-            # the units' own values at this depth, each with its weight (weighted means only)
-            " SELECT indicator_id, unit_id, period, period_start, 1 AS count, value AS total,"
-            " value AS lowest, value AS highest, value * w AS weighted, w AS weights FROM ("
-            " SELECT v.indicator_id, v.unit_id, v.period, v.period_start, v.value,"
-            " CASE WHEN i.weight_id IS NULL THEN NULL ELSE"
-            f" (SELECT w.value FROM {_VALUES} w WHERE w.indicator_id = i.weight_id"
-            " AND w.unit_id = v.unit_id AND w.period = v.period) END AS w"
-            f" FROM pejling_up u JOIN {_VALUES} v ON v.unit_id = u.unit_id"
-            f" JOIN {_INDICATORS} i ON i.id = v.indicator_id"
-            f" WHERE u.depth = %s{v_ind}{v_per}) own{children}"
+            f" {own(leaves=False)}{children}"
             ") level GROUP BY indicator_id, unit_id, period) l"
             " JOIN pejling_up up ON up.unit_id = l.unit_id",
-            [depth, *ind_params, *per_params],
+            [depth, *ind_params, *per_params, depth, *ind_params, *per_params],
         )
         cursor.execute(
             f"INSERT INTO {_ROLLUP} ({_COLUMNS}) SELECT {_COLUMNS} FROM pejling_level"  # noqa: S608 - names from the models
@@ -246,7 +261,7 @@ def _derive_slices(
         cursor.execute("DROP TABLE IF EXISTS pejling_below")
         cursor.execute("ALTER TABLE pejling_level RENAME TO pejling_below")
         below = True
-    for name in ("pejling_up", "pejling_below"):
+    for name in ("pejling_up", "pejling_inner", "pejling_below"):
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
