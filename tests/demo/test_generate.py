@@ -9,7 +9,13 @@ from django.db import connection
 
 from pejling.demo.generate import RATIO_CODE, generate
 from pejling.indicators import aggregate, rollups
-from pejling.indicators.models import Indicator, IndicatorRollup, IndicatorValue
+from pejling.indicators.completeness import recent_completeness
+from pejling.indicators.models import (
+    Indicator,
+    IndicatorPresence,
+    IndicatorRollup,
+    IndicatorValue,
+)
 from pejling.organisation.models import Unit
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +40,22 @@ def test_generate_writes_every_value_and_the_roll_ups_a_rebuild_agrees_with() ->
     # change), and the whole organisation's series reads them.
     assert aggregate.rebuild()[1] == 0
     root = Unit.objects.get(depth=1)
-    assert len(rollups.series(Indicator.objects.get(code=RATIO_CODE), root)) == 6
+    ratio = Indicator.objects.get(code=RATIO_CODE)
+    points = rollups.series(ratio, root)
+    assert len(points) == 6
+    # Each unit's presence derived too: every unit reports every month, so every month is
+    # complete by the rule (30 of 30 units from the second month on).
+    assert (
+        IndicatorPresence.objects.filter(indicator=ratio.numerator)
+        .values("unit")
+        .distinct()
+        .count()
+        == 30
+    )
+    judged = recent_completeness(
+        {(ratio.pk, root.pk): (ratio, root, [p.period for p in points])}, recent=None
+    )[(ratio.pk, root.pk)]
+    assert [(c.reported, c.expected) for c in judged.values()] == [(30, 30)] * 6
     # The bulk load left every foreign key, unique constraint and index as it found them.
     assert _constraints(IndicatorValue._meta.db_table) == values_before
     assert _constraints(IndicatorRollup._meta.db_table) == rollups_before

@@ -17,12 +17,14 @@ from hypothesis import strategies as st
 
 from pejling.core.history import SYSTEM
 from pejling.indicators import aggregate, rollups
+from pejling.indicators.completeness import recent_completeness
 from pejling.indicators.imports.checking import MappedValue
 from pejling.indicators.imports.writing import write_values
 from pejling.indicators.models import (
     Aggregation,
     ImportBatch,
     Indicator,
+    IndicatorPresence,
     IndicatorRollup,
     IndicatorValue,
 )
@@ -108,6 +110,19 @@ def expected_cells() -> dict[tuple[int, int, str], tuple[Any, ...]]:
             sum((w for _v, w in weighted), Decimal(0)) if weighted else None,
         )
     return cells
+
+
+def expected_presence() -> dict[tuple[int, int, int], int]:
+    """Each unit's presence worked out in Python from the stored values: per indicator, unit
+    and block, the bits of the periods it has a value in."""
+    masks: dict[tuple[int, int, int], int] = defaultdict(int)
+    for indicator_id, unit_id, period in IndicatorValue.objects.values_list(
+        "indicator_id", "unit_id", "period"
+    ):
+        slot = aggregate.presence_slot(period)
+        assert slot is not None
+        masks[(indicator_id, unit_id, slot[0])] |= 1 << slot[1]
+    return dict(masks)
 
 
 def normalised(cells: dict[Any, tuple[Any, ...]]) -> dict[Any, tuple[Any, ...]]:
@@ -218,9 +233,12 @@ def test_the_cache_kept_on_write_equals_the_cache_rebuilt_and_the_values_worked_
 
         kept = aggregate.snapshot()
         assert normalised(kept) == normalised(expected_cells())
+        present = aggregate.presence_snapshot()
+        assert present == expected_presence()
         rows, differing = aggregate.rebuild()
         assert differing == 0
         assert aggregate.snapshot() == kept
+        assert aggregate.presence_snapshot() == present
         assert rows == len(kept)
         transaction.set_rollback(True)
 
@@ -271,6 +289,23 @@ def test_the_rebuild_command_repairs_a_cache_that_went_wrong(db: None) -> None:
     assert "2 differed" in out
     assert rollups.series(found["DAYS"], units[0])[0].value == 5
     assert "0 differed" in call_command_output("rebuild-rollups", "--indicator", "RATIO")
+
+
+def test_the_rebuild_repairs_presence_that_went_wrong_and_completeness_follows(db: None) -> None:
+    units = build_tree([0, 0])
+    found = indicators()
+    write([(found["DAYS"], unit, period, Decimal(1)) for unit in units for period in PERIODS])
+    write([(found["DAYS"], units[0], "2024-04", Decimal(1))])  # only the root reports in April
+    periods = [*PERIODS, "2024-04"]
+    wanted = {(found["DAYS"].pk, units[0].pk): (found["DAYS"], units[0], periods)}
+    april = recent_completeness(wanted, recent=None)[(found["DAYS"].pk, units[0].pk)]["2024-04"]
+    assert (april.reported, april.expected) == (1, 3)
+    IndicatorPresence.objects.filter(unit=units[1]).delete()
+    IndicatorPresence.objects.filter(unit=units[2]).update(mask=0)
+    _rows, differing = aggregate.rebuild()
+    assert differing == 2
+    again = recent_completeness(wanted, recent=None)[(found["DAYS"].pk, units[0].pk)]["2024-04"]
+    assert (again.reported, again.expected) == (1, 3)
 
 
 def call_command_output(*args: str) -> str:

@@ -585,11 +585,14 @@ def generate(
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {Unit._meta.db_table}")
             with _bulk_load(IndicatorRollup._meta.db_table):
-                aggregate.derive_all()
+                aggregate.derive_rollups()
         else:
-            aggregate.derive_all()
+            aggregate.derive_rollups()
         done.rollup_rows = IndicatorRollup.objects.count()
         lap("roll-ups")
+        # Each unit's presence (the completeness rule's input), read from the roll-ups' periods.
+        aggregate.derive_presence()
+        lap("presence")
     lap("commit")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

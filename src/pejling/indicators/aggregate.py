@@ -1,6 +1,11 @@
 """The roll-up cache (:class:`~pejling.indicators.models.IndicatorRollup`): kept current on write,
 derivable at will. The one home of its maintenance.
 
+Beside the roll-ups it keeps each unit's presence (:class:`~pejling.indicators.models.
+IndicatorPresence`: the periods the unit has its own value in, as bits per block of 60
+periods), which the completeness rule reads (``completeness.recent_completeness``) instead of
+the values; it does not depend on the tree, so moves leave it alone.
+
 Every write of values (imports, the API, package loads, deletes) calls
 :func:`apply_value_changes` in its transaction with the indicators and periods it wrote, and
 every move in the unit tree reaches :func:`on_unit_moved` (through
@@ -14,31 +19,45 @@ deleted; then, from the deepest level up, each unit's row is its own value (coun
 as total and extremes, value × weight and the weight for a weighted mean) combined with its
 children's rows (Σ counts, Σ totals, the extremes of the extremes, Σ weighted, Σ weights): one
 ``INSERT … SELECT … GROUP BY`` per level. Every column is decomposable, so a level reads only
-its own values and the rows of the level below it. An update narrows the
+its own values and the rows of the level below it (whole slices, as a rebuild derives them,
+keep the level below in a temporary table rather than reading it back from the cache). An
+update narrows the
 scope to the indicators and periods written and, for a few units, to those units and their
 ancestors: the rows of every other unit are still right.
 """
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from pejling.indicators.models import Indicator, IndicatorRollup, IndicatorValue
+from pejling.indicators.models import (
+    Indicator,
+    IndicatorPresence,
+    IndicatorRollup,
+    IndicatorValue,
+)
+from pejling.indicators.sources.records import MAX_YEAR, MIN_YEAR, Period, PeriodError, parse_period
 from pejling.organisation.models import Unit
 
 # Above this many written units an update recomputes whole indicator × period slices (set-based
 # on every unit) instead of listing the units' ancestors.
 UNIT_SCOPE_LIMIT = 500
+# PostgreSQL's work_mem for deriving whole slices (a rebuild, generate): a level's aggregate
+# held in memory (about 0.7 kB a row) rather than spilled to disk.
+WHOLE_SLICES_WORK_MEM = "512MB"
 
 _ROLLUP = IndicatorRollup._meta.db_table
 _VALUES = IndicatorValue._meta.db_table
 _UNITS = Unit._meta.db_table
 _INDICATORS = Indicator._meta.db_table
+_PRESENCE = IndicatorPresence._meta.db_table
 _COLUMNS = (
     "indicator_id, unit_id, period, period_start, count, total, lowest, highest, weighted, weights"
 )
@@ -81,6 +100,30 @@ def _in(column: str, values: Collection[Any] | None) -> tuple[str, list[Any]]:
     return f" AND {column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
+@contextmanager
+def _tuned(work_mem: str | None) -> Iterator[None]:
+    """On PostgreSQL, for the statements inside only: no JIT compilation (half a second a
+    statement, for set-based statements that run once) and, when given, ``work_mem`` enough to
+    aggregate whole levels in memory rather than on disk. The settings are local to the
+    transaction and put back after."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        row = cursor.fetchone()
+        cursor.execute(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)",
+            [work_mem or row[1]],
+        )
+    yield
+    # Not on an error: the transaction (or savepoint) is rolled back with the settings.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)", list(row)
+        )
+
+
 def _recompute(
     *,
     indicator_ids: Collection[int] | None,
@@ -102,11 +145,18 @@ def _recompute(
     r_ind, _p = _in("r.indicator_id", indicator_ids)
     r_per, _p = _in("r.period", periods)
     p_unit, _p = _in("p.id", unit_ids)
-    with connection.cursor() as cursor:
+    with (
+        transaction.atomic(),
+        _tuned(None if unit_ids is not None else WHOLE_SLICES_WORK_MEM),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(
             f"DELETE FROM {_ROLLUP} WHERE 1 = 1{ind_sql}{per_sql}{unit_sql}",  # noqa: S608 - names from the models
             scope,
         )
+        if unit_ids is None:  # whole slices: each level from the rows just derived below it
+            _derive_slices(cursor, indicator_ids=indicator_ids, periods=periods)
+            return
         cursor.execute(f"SELECT MAX(depth) FROM {_UNITS}")  # noqa: S608 - name from the model
         row = cursor.fetchone()
         deepest = (row[0] if row else None) or 0
@@ -135,6 +185,84 @@ def _recompute(
                 ") level GROUP BY indicator_id, unit_id, period",
                 [depth, *scope, depth * Unit.steplen, depth + 1, *scope],
             )
+
+
+def _derive_slices(
+    cursor: Any, *, indicator_ids: Collection[int] | None, periods: Collection[str] | None
+) -> None:
+    """Whole indicator × period slices (every unit), the rows in scope already deleted.
+
+    Level by level from the deepest up, as :func:`_recompute` does, but each level reads only
+    its own units' values and the rows derived for the level below, which are kept in a
+    temporary table with each row's parent (never the cache table, which a level would scan
+    whole, nor the units' paths). Each level's rows are then appended to the cache."""
+    v_ind, ind_params = _in("v.indicator_id", indicator_ids)
+    v_per, per_params = _in("v.period", periods)
+    step = Unit.steplen
+    for name in ("pejling_up", "pejling_inner", "pejling_below", "pejling_level"):
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    # Each unit's depth and parent (None for a root), from the path index.
+    cursor.execute(
+        "CREATE TEMP TABLE pejling_up AS SELECT c.id AS unit_id, c.depth AS depth,"  # noqa: S608 - names from the models
+        f" p.id AS parent_id FROM {_UNITS} c LEFT JOIN {_UNITS} p"
+        " ON p.path = SUBSTR(c.path, 1, LENGTH(c.path) - %s)",
+        [step],
+    )
+    cursor.execute("CREATE INDEX pejling_up_depth ON pejling_up (depth, unit_id)")
+    cursor.execute("ANALYZE pejling_up")
+    # The units with units below them; a unit without (a leaf) has its own value as its row.
+    cursor.execute("CREATE TEMP TABLE pejling_inner AS SELECT DISTINCT parent_id FROM pejling_up")
+    cursor.execute("SELECT MAX(depth) FROM pejling_up")
+    row = cursor.fetchone()
+    deepest = (row[0] if row else None) or 0
+
+    def own(*, leaves: bool) -> str:
+        # the units' own values at this depth, each with its weight (weighted means only: the
+        # weight is looked up by the unique key, and only for them)
+        return (
+            "SELECT indicator_id, unit_id, period, period_start, 1 AS count, value AS total,"  # noqa: S608 - names from the models
+            " value AS lowest, value AS highest, value * w AS weighted, w AS weights"
+            f"{', parent_id' if leaves else ''} FROM ("
+            " SELECT v.indicator_id, v.unit_id, v.period, v.period_start, v.value, u.parent_id,"
+            " CASE WHEN i.weight_id IS NULL THEN NULL ELSE"
+            f" (SELECT w.value FROM {_VALUES} w WHERE w.indicator_id = i.weight_id"
+            " AND w.unit_id = v.unit_id AND w.period = v.period) END AS w"
+            f" FROM pejling_up u JOIN {_VALUES} v ON v.unit_id = u.unit_id"
+            f" JOIN {_INDICATORS} i ON i.id = v.indicator_id"
+            f" WHERE u.depth = %s AND u.unit_id {'NOT IN' if leaves else 'IN'}"
+            f" (SELECT parent_id FROM pejling_inner WHERE parent_id IS NOT NULL){v_ind}{v_per}"
+            f") {'leaves' if leaves else 'own'}"
+        )
+
+    below = False
+    for depth in range(deepest, 0, -1):
+        children = (
+            " UNION ALL SELECT b.indicator_id, b.parent_id, b.period, b.period_start, b.count,"
+            " b.total, b.lowest, b.highest, b.weighted, b.weights FROM pejling_below b"
+            if below
+            else ""
+        )
+        cursor.execute(
+            # A leaf's row is its own value as it is (most units: no aggregate to build) ...
+            f"CREATE TEMP TABLE pejling_level AS {own(leaves=True)} UNION ALL"  # noqa: S608 - names from the models
+            # ... an inner unit's is its own value combined with its children's rows.
+            " SELECT l.*, up.parent_id FROM ("
+            " SELECT indicator_id, unit_id, period, MIN(period_start) AS period_start,"
+            " SUM(count) AS count, SUM(total) AS total, MIN(lowest) AS lowest,"
+            " MAX(highest) AS highest, SUM(weighted) AS weighted, SUM(weights) AS weights FROM ("
+            f" {own(leaves=False)}{children}"
+            ") level GROUP BY indicator_id, unit_id, period) l"
+            " JOIN pejling_up up ON up.unit_id = l.unit_id",
+            [depth, *ind_params, *per_params, depth, *ind_params, *per_params],
+        )
+        cursor.execute(
+            f"INSERT INTO {_ROLLUP} ({_COLUMNS}) SELECT {_COLUMNS} FROM pejling_level"  # noqa: S608 - names from the models
+        )
+        cursor.execute("DROP TABLE IF EXISTS pejling_below")
+        cursor.execute("ALTER TABLE pejling_level RENAME TO pejling_below")
+        below = True
+    for name in ("pejling_up", "pejling_inner", "pejling_below"):
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _with_weighted(indicator_ids: Iterable[int]) -> set[int]:
@@ -170,12 +298,22 @@ def apply_value_changes(
     scope: set[int] | None = None
     if unit_ids is not None and len(unit_ids) <= UNIT_SCOPE_LIMIT:
         scope = _with_ancestors(unit_ids)
+    written = sorted(set(indicator_ids))
+    periods = None if periods is None else sorted(set(periods))
     _changed()
     with transaction.atomic():
         _recompute(
             indicator_ids=sorted(ids),
-            periods=None if periods is None else sorted(set(periods)),
+            periods=periods,
             unit_ids=None if scope is None else sorted(scope),
+        )
+        # Presence is each unit's own: only the written units change (no ancestors).
+        _recompute_presence(
+            indicator_ids=written,
+            periods=periods,
+            unit_ids=None
+            if unit_ids is None or len(unit_ids) > UNIT_SCOPE_LIMIT
+            else sorted(unit_ids),
         )
 
 
@@ -209,9 +347,10 @@ def apply_import(
     weighted_by = set(Indicator.objects.filter(weight_id__in=ids).values_list("pk", flat=True))
     delta_ids = sorted(ids - weighted_here)
     _changed()
-    if delta_ids:
-        with transaction.atomic():
+    with transaction.atomic():
+        if delta_ids:
             _apply_deltas(first_new_id, changed_table, delta_ids)
+        _presence_added(first_new_id, sorted(ids), periods)
     again = (weighted_here | weighted_by) - (ids - weighted_here)
     if again:
         apply_value_changes(indicator_ids=sorted(again), periods=periods)
@@ -437,8 +576,156 @@ def on_indicator_saved(*, indicator: Indicator, weight_changed: bool) -> None:
 
 
 def derive_all() -> None:
-    """The whole cache from the values (the migration that creates the table calls it)."""
+    """The whole cache from the values: the roll-ups, then each unit's presence."""
+    derive_rollups()
+    derive_presence()
+
+
+def derive_rollups() -> None:
+    """The roll-ups from the values (the migration that creates their table calls it)."""
     _recompute(indicator_ids=None, periods=None, unit_ids=None)
+
+
+def derive_presence() -> None:
+    """Every unit's presence from the values (the migration that creates the table calls it;
+    the periods are read from the roll-ups)."""
+    _recompute_presence(indicator_ids=None, periods=None, unit_ids=None)
+
+
+# Presence: each unit's own periods as bits (IndicatorPresence) --------------------------------
+
+PRESENCE_BITS = 60  # periods per block (a signed 64-bit mask on both databases)
+_BLOCK = 10_000  # a block number is its kind × _BLOCK + its first period's ordinal ÷ 60
+_KINDS: dict[str, tuple[int, int]] = {
+    "year": (0, 1),
+    "tertial": (1, 3),
+    "quarter": (2, 4),
+    "month": (3, 12),
+}
+_KIND_NAMES = {code: (name, parts) for name, (code, parts) in _KINDS.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def presence_slot(period: str) -> tuple[int, int] | None:
+    """The block and the bit of ``period`` in :class:`IndicatorPresence`; None when it is not
+    a period (stored periods always are: canonical texts)."""
+    try:
+        parsed = parse_period(period)
+    except PeriodError:
+        return None
+    code, parts = _KINDS[parsed.kind]
+    ordinal = parsed.year * parts + max(parsed.number, 1) - 1
+    return code * _BLOCK + ordinal // PRESENCE_BITS, ordinal % PRESENCE_BITS
+
+
+def _block_periods(block: int) -> list[str]:
+    """Every period of ``block`` (canonical texts)."""
+    code, first = divmod(block, _BLOCK)
+    kind, parts = _KIND_NAMES[code]
+    out = []
+    for bit in range(PRESENCE_BITS):
+        year, number = divmod(first * PRESENCE_BITS + bit, parts)
+        if MIN_YEAR <= year <= MAX_YEAR:
+            out.append(str(Period(year, kind, number + 1 if parts > 1 else 0)))  # type: ignore[arg-type]
+    return out
+
+
+def _slots(periods: Iterable[str]) -> list[tuple[str, int, int]]:
+    """(period, block, bit) of each of ``periods`` that is a period."""
+    out = []
+    for period in sorted(set(periods)):
+        slot = presence_slot(period)
+        if slot is not None:
+            out.append((period, slot[0], 1 << slot[1]))
+    return out
+
+
+def _stored_periods(indicator_ids: Collection[int] | None) -> list[str]:
+    """Every period the indicators have values in: the roots' roll-up rows (just derived)."""
+    ind_sql, params = _in("r.indicator_id", indicator_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT r.period FROM {_ROLLUP} r JOIN {_UNITS} u ON u.id = r.unit_id"  # noqa: S608 - names from the models
+            f" WHERE u.depth = 1{ind_sql}",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _recompute_presence(
+    *,
+    indicator_ids: Collection[int] | None,
+    periods: Collection[str] | None,
+    unit_ids: Collection[int] | None,
+) -> None:
+    """Derive the presence rows in scope from the values: the blocks of ``periods`` (None:
+    every block) of the units ``unit_ids`` (None: every unit). Call it after the roll-ups
+    in scope were derived (with no periods given it reads the periods from them)."""
+    ind_sql, ind_params = _in("indicator_id", indicator_ids)
+    unit_sql, unit_params = _in("unit_id", unit_ids)
+    v_ind, _p = _in("v.indicator_id", indicator_ids)
+    v_unit, _p = _in("v.unit_id", unit_ids)
+    if periods is None:
+        slots = _slots(_stored_periods(indicator_ids))
+        block_sql, block_params = "", list[Any]()
+    else:
+        blocks = sorted({slot[0] for p in periods if (slot := presence_slot(p)) is not None})
+        slots = _slots(p for block in blocks for p in _block_periods(block))
+        block_sql, block_params = _in("block", blocks)
+    with (
+        transaction.atomic(),
+        _tuned(None if unit_ids is not None else WHOLE_SLICES_WORK_MEM),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            f"DELETE FROM {_PRESENCE} WHERE 1 = 1{ind_sql}{unit_sql}{block_sql}",  # noqa: S608 - names from the models
+            ind_params + unit_params + block_params,
+        )
+        if not slots:
+            return
+        cursor.execute(
+            f"INSERT INTO {_PRESENCE} (indicator_id, unit_id, block, mask)"  # noqa: S608 - names from the models
+            " SELECT v.indicator_id, v.unit_id, b.column2, CAST(SUM(b.column3) AS BIGINT)"
+            f" FROM {_VALUES} v JOIN (VALUES {', '.join(['(%s, %s, %s)'] * len(slots))}) b"
+            f" ON b.column1 = v.period WHERE 1 = 1{v_ind}{v_unit}"
+            # in the order the rule reads them: an indicator's rows on few pages
+            " GROUP BY v.indicator_id, v.unit_id, b.column2"
+            " ORDER BY v.indicator_id, v.unit_id, b.column2",
+            [x for slot in slots for x in slot] + ind_params + unit_params,
+        )
+
+
+def _presence_added(first_new_id: int, indicator_ids: list[int], periods: Collection[str]) -> None:
+    """An import's new values (ids above ``first_new_id``) set their bits; a changed value
+    was present before and stays so."""
+    slots = _slots(periods)
+    if not slots or not indicator_ids:
+        return
+    ind = ", ".join(["%s"] * len(indicator_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_PRESENCE} (indicator_id, unit_id, block, mask)"  # noqa: S608 - names from the models
+            " SELECT v.indicator_id, v.unit_id, b.column2, CAST(SUM(b.column3) AS BIGINT)"
+            f" FROM {_VALUES} v JOIN (VALUES {', '.join(['(%s, %s, %s)'] * len(slots))}) b"
+            f" ON b.column1 = v.period WHERE v.id > %s AND v.indicator_id IN ({ind})"
+            " GROUP BY v.indicator_id, v.unit_id, b.column2"
+            " ON CONFLICT (indicator_id, unit_id, block) DO UPDATE"
+            f" SET mask = {_PRESENCE}.mask + excluded.mask",
+            [x for slot in slots for x in slot] + [first_new_id, *indicator_ids],
+        )
+
+
+type PresenceSnapshot = dict[tuple[int, int, int], int]
+
+
+def presence_snapshot() -> PresenceSnapshot:
+    """The presence rows keyed by (indicator, unit, block), for comparisons."""
+    return {
+        (i, u, b): m
+        for i, u, b, m in IndicatorPresence.objects.values_list(
+            "indicator_id", "unit_id", "block", "mask"
+        ).iterator()
+    }
 
 
 type Snapshot = dict[tuple[int, int, str], tuple[Any, ...]]
@@ -459,9 +746,9 @@ def snapshot(*, indicator_ids: Collection[int] | None = None) -> Snapshot:
 def rebuild(*, indicator_ids: Collection[int] | None = None) -> tuple[int, int]:
     """Derive the whole cache (or that of some indicators) from the values.
 
-    Returns the rows after the rebuild and how many rows the rebuild added, changed or removed
-    (0 when the upkeep on write had kept the cache right), compared in SQL (numbers to six
-    decimals) without reading the rows into Python.
+    Returns the roll-up rows after the rebuild and how many roll-up and presence rows the
+    rebuild added, changed or removed (0 when the upkeep on write had kept the cache right),
+    compared in SQL (numbers to six decimals) without reading the rows into Python.
     """
     ind_sql, ind_params = _in("indicator_id", indicator_ids)
     keys = "indicator_id, unit_id, period"
@@ -493,6 +780,29 @@ def rebuild(*, indicator_ids: Collection[int] | None = None) -> tuple[int, int]:
         cursor.execute(f"SELECT COUNT(*) FROM {_ROLLUP} WHERE 1 = 1{ind_sql}", ind_params)  # noqa: S608
         rows = _scalar(cursor)
         cursor.execute("DROP TABLE pejling_rollup_before")
+        # The presence rows the same way (counted with the roll-up rows that differ).
+        cursor.execute("DROP TABLE IF EXISTS pejling_presence_before")
+        cursor.execute(
+            f"CREATE TEMP TABLE pejling_presence_before AS SELECT * FROM {_PRESENCE}"  # noqa: S608 - names from the models
+            f" WHERE 1 = 1{ind_sql}",
+            ind_params,
+        )
+        _recompute_presence(indicator_ids=indicator_ids, periods=None, unit_ids=None)
+        blocks = "indicator_id, unit_id, block"
+        presence = f"{blocks}, mask"
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT {presence} FROM {_PRESENCE} WHERE 1 = 1{ind_sql}"  # noqa: S608
+            f" EXCEPT SELECT {presence} FROM pejling_presence_before) changed",
+            ind_params,
+        )
+        changed += _scalar(cursor)
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT {blocks} FROM pejling_presence_before"  # noqa: S608
+            f" EXCEPT SELECT {blocks} FROM {_PRESENCE} WHERE 1 = 1{ind_sql}) removed",
+            ind_params,
+        )
+        removed += _scalar(cursor)
+        cursor.execute("DROP TABLE pejling_presence_before")
     return rows, changed + removed
 
 
@@ -505,9 +815,13 @@ __all__ = [
     "apply_import",
     "apply_value_changes",
     "derive_all",
+    "derive_presence",
+    "derive_rollups",
     "on_indicator_saved",
     "on_unit_moved",
     "on_units_moved",
+    "presence_slot",
+    "presence_snapshot",
     "rebuild",
     "snapshot",
     "version",

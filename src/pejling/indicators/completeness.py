@@ -12,7 +12,9 @@ last complete period.
 that (the end of its newest period plus the frequency is past) says it is outdated.
 
 Reads the stored values (a fixed number of queries whatever the size of the tree), over the
-last ``WINDOW`` periods only.
+last ``WINDOW`` periods only; the batch (:func:`recent_completeness`, goal evaluation and the
+API's series) reads each unit's presence from the roll-up cache instead (``IndicatorPresence``,
+kept on write by ``aggregate.py``), and judges it by the same rule.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ import polars as pl
 from django.db import connection
 from django.db.models import Max, Q
 
-from pejling.indicators.models import Aggregation, Indicator, IndicatorValue
-from pejling.indicators.sources.records import PeriodError, parse_period
+from pejling.indicators.aggregate import presence_slot
+from pejling.indicators.models import Aggregation, Indicator, IndicatorPresence, IndicatorValue
 from pejling.organisation.models import Unit
 
 LOOKBACK = 3
@@ -250,62 +252,60 @@ def outdated_ids(indicators: list[Indicator], today: date) -> set[int]:
 RECENT = 12  # the trailing periods judged when a goal is evaluated in a batch
 
 
-def _first_day(periods: list[str]) -> date:
-    """The earliest start of ``periods`` (canonical period texts)."""
-    starts = []
-    for period in periods:
-        try:
-            starts.append(parse_period(period).start_date())
-        except PeriodError:  # not a canonical period: read from the beginning
-            return date.min
-    return min(starts, default=date.min)
-
-
-_BITS = 62  # presence bits per summed column (a signed 64-bit integer on both databases)
-
-
 def _presence(
     plans: dict[tuple[int, int], tuple[int, str, list[str]]],
-) -> tuple[dict[int, dict[str, int]], list[tuple[Any, ...]]]:
-    """Each plan's base indicator's periods numbered (bits), and per base indicator and unit
-    (path) the sums of its periods' bits (one query)."""
-    # Each base indicator's periods (of every plan reading it) get a bit each, ``_BITS`` to a
-    # summed column; the bits are joined to the values as a list (indicator, period, column,
-    # power of two) and summed per unit.
-    bits: dict[int, dict[str, int]] = defaultdict(dict)
-    for base, _prefix, periods in plans.values():
-        for period in periods:
-            bits[base].setdefault(period, len(bits[base]))
-    columns = max(len(found) for found in bits.values()) // _BITS + 1
-    listed = [
-        (f"{base}:{period}", bit // _BITS, 1 << (bit % _BITS))
-        for base, found in bits.items()
-        for period, bit in found.items()
-    ]
-    # Each plan reads its base indicator from its first period on (the (indicator,
-    # period_start) index), in its unit's subtree.
-    where = " OR ".join(
-        ["(v.indicator_id = %s AND v.period_start >= %s AND u.path LIKE %s)"] * len(plans)
-    )
-    sums = ", ".join(
-        f"SUM(CASE WHEN b.column2 = {c} THEN b.column3 ELSE 0 END)" for c in range(columns)
-    )
-    sql = (
-        f"SELECT v.indicator_id, u.path, {sums} FROM {IndicatorValue._meta.db_table} v"  # noqa: S608 - names from the models
-        f" JOIN {Unit._meta.db_table} u ON u.id = v.unit_id"
-        # Joined on one text key: a hash join with the list, the values read once per base
-        # indicator in the order of its unique index (indicator, unit, period).
-        f" JOIN (VALUES {', '.join(['(%s, %s, %s)'] * len(listed))}) b"
-        " ON b.column1 = CAST(v.indicator_id AS TEXT) || ':' || v.period"
-        f" WHERE {where} GROUP BY v.indicator_id, u.path"
-    )
-    params: list[Any] = [value for row in listed for value in row]
-    for base, prefix, periods in plans.values():
-        params += [base, _first_day(periods), prefix + "%"]
+) -> dict[tuple[int, int], dict[int, int]]:
+    """For each plan (base indicator, its unit's path, its periods oldest first): how many
+    units of the subtree have values in exactly the periods whose bits are set in a mask
+    (bit ``i``: the plan's ``i``-th period), units with none left out.
+
+    One query: each unit's presence as the roll-up cache keeps it (``IndicatorPresence``, a
+    row per unit and block of 60 periods, read by its (indicator, unit, block) index); the
+    database puts each unit's blocks side by side and counts the units with the same masks,
+    so the answer is a row per distinct presence (one or a few when the units report
+    alike), not one per unit."""
+    slots = {key: [presence_slot(p) for p in periods] for key, (_b, _p, periods) in plans.items()}
+    blocks = {key: tuple(sorted({s[0] for s in found if s})) for key, found in slots.items()}
+    # Plans that read the same rows (the same base, subtree and blocks) are asked once.
+    asked = sorted({(plans[key][0], plans[key][1], blocks[key]) for key in plans if blocks[key]})
+    if not asked:
+        return {key: {} for key in plans}
+    width = max(len(read) for _b, _p, read in asked)
+    parts = []
+    params: list[Any] = []
+    for n, (base, prefix, read) in enumerate(asked):
+        columns = ", ".join(
+            f"SUM(CASE WHEN p.block = %s THEN p.mask ELSE 0 END) AS m{c}" for c in range(width)
+        )
+        parts.append(
+            f"SELECT {n} AS plan, {', '.join(f'm{c}' for c in range(width))}, COUNT(*) FROM"  # noqa: S608 - names from the models
+            f" (SELECT {columns} FROM {IndicatorPresence._meta.db_table} p"
+            f" JOIN {Unit._meta.db_table} u ON u.id = p.unit_id WHERE p.indicator_id = %s"
+            f" AND u.path LIKE %s AND p.block IN ({', '.join(['%s'] * len(read))})"
+            f" GROUP BY p.unit_id) units{n} GROUP BY {', '.join(f'm{c}' for c in range(width))}"
+        )
+        # A plan with fewer blocks than the widest compares its missing columns with -1: none.
+        params += [*read, *[-1] * (width - len(read)), base, prefix + "%", *read]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
-    return bits, rows
+    alike: dict[int, list[tuple[tuple[int, ...], int]]] = defaultdict(list)
+    for n, *masks, units in rows:
+        alike[n].append((tuple(int(m or 0) for m in masks), int(units)))
+    out: dict[tuple[int, int], dict[int, int]] = {}
+    for key in plans:
+        found: dict[int, int] = defaultdict(int)
+        if blocks[key]:
+            column = {block: c for c, block in enumerate(blocks[key])}
+            for masks, units in alike[asked.index((plans[key][0], plans[key][1], blocks[key]))]:
+                mine = 0
+                for i, slot in enumerate(slots[key]):
+                    if slot and masks[column[slot[0]]] >> slot[1] & 1:
+                        mine |= 1 << i
+                if mine:
+                    found[mine] += units
+        out[key] = found
+    return out
 
 
 def recent_completeness(
@@ -319,9 +319,9 @@ def recent_completeness(
     values. Older periods are not judged (read as complete), which is all goal evaluation
     needs: the trailing incomplete periods.
 
-    The database sums each unit's presence into a mask (a unit has one value per indicator and
-    period: the sum of distinct powers of two), so the answer is one row per unit, not one per
-    value; units with the same mask are judged together. ``missing`` is left empty (ask
+    Each unit's presence is read from the roll-up cache (``IndicatorPresence``: a row per unit
+    and block of periods, kept on write), so the answer is a few rows per unit, not one per
+    value; units with the same presence are judged together. ``missing`` is left empty (ask
     :func:`completeness` for a period's missing units)."""
     plans: dict[tuple[int, int], tuple[int, str, list[str]]] = {}
     for key, (indicator, unit, periods) in wanted.items():
@@ -330,24 +330,10 @@ def recent_completeness(
             plans[key] = (_base(indicator).pk, unit.path, judged)
     if not plans:
         return {}
-    bits, rows = _presence(plans)
-    by_base: dict[int, list[tuple[tuple[int, int], str]]] = defaultdict(list)
-    for key, (base, prefix, _periods) in plans.items():
-        by_base[base].append((key, prefix))
-    masks: dict[tuple[int, int], dict[int, int]] = {key: defaultdict(int) for key in plans}
-    for indicator_id, path, *parts in rows:
-        mask = sum(int(part or 0) << (c * _BITS) for c, part in enumerate(parts))
-        for key, prefix in by_base[indicator_id]:
-            if path.startswith(prefix):
-                masks[key][mask] += 1
+    masks = _presence(plans)
     out = {}
-    for key, (base, _prefix, periods) in plans.items():
-        # The base's bits renumbered to this plan's periods (oldest first).
-        positions = [bits[base][period] for period in periods]
-        merged: dict[int, int] = defaultdict(int)
-        for mask, units in masks[key].items():
-            merged[sum(1 << i for i, bit in enumerate(positions) if mask >> bit & 1)] += units
-        found = _judged(periods, [(mine, units, ()) for mine, units in merged.items()])
+    for key, (_base_id, _prefix, periods) in plans.items():
+        found = _judged(periods, [(mine, units, ()) for mine, units in masks[key].items()])
         kept = periods if recent is None else periods[max(0, len(periods) - recent) :]
         out[key] = {p: found[p] for p in kept}
     return out

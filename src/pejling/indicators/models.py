@@ -671,3 +671,36 @@ class IndicatorRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id} {self.unit_id} {self.period}"
+
+
+class IndicatorPresence(models.Model):
+    """A cache beside the roll-ups: the periods one unit has its own value of one base
+    indicator in, as bits.
+
+    ``block`` numbers a run of 60 periods of one kind (months, tertials, quarters or years) and
+    ``mask`` has bit ``i`` set when the unit has a value in the block's ``i``-th period
+    (``aggregate.presence_slot``). Kept current by ``indicators/aggregate.py`` with the
+    roll-ups, derived again by ``pejling rebuild-rollups``; the completeness rule reads a
+    subtree's presence from it (one row per unit and block, not one per value). A unit's
+    presence does not depend on where it sits in the tree: moves leave it as it is.
+    """
+
+    # The unique constraint (indicator, unit, block) leads with the indicator: no index of its own.
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    block = models.IntegerField()
+    mask = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("indicator presence")
+        verbose_name_plural = _("indicator presence")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "unit", "block"], name="one_presence_per_unit_block"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.unit_id} {self.block}"

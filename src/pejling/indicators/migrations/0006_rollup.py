@@ -6,9 +6,9 @@ from django.db import migrations, models
 
 def derive_rollups(apps, schema_editor):
     """Fill the new cache from the values already stored (plain SQL on the tables)."""
-    from pejling.indicators.aggregate import derive_all
+    from pejling.indicators.aggregate import derive_rollups
 
-    derive_all()
+    derive_rollups()
 
 
 class Migration(migrations.Migration):
