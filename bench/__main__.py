@@ -447,10 +447,10 @@ def main(argv: list[str] | None = None) -> int:
     if imported:
         print()
         print(
-            f"{'import of ' + format(IMPORT_ROWS, ',') + ' values':<38} {'seconds':>8} {'rows/s':>10}"
+            f"{'import of ' + format(IMPORT_ROWS, ',') + ' values':<44} {'seconds':>8} {'rows/s':>10}"
         )
         for name, seconds, rows in imported:
-            print(f"{name:<38} {seconds:>8.2f} {rows / seconds:>10,.0f}")
+            print(f"{name:<44} {seconds:>8.2f} {rows / seconds:>10,.0f}")
         verdict = "ok" if ratio >= IMPORT_BUDGET_RATIO else "OVER BUDGET"
         over += ratio < IMPORT_BUDGET_RATIO
         print(

@@ -440,7 +440,7 @@ class KeySet:
     @property
     def stored_bytes(self) -> int:
         """The bytes the keys take (8 a distinct value)."""
-        return sum(part.estimated_size() for part in self._parts)
+        return sum(int(part.estimated_size()) for part in self._parts)
 
     def _keys(self, checked: Checked) -> pl.Series | None:
         """The chunk's keys, in the order of its values."""
