@@ -690,3 +690,74 @@ def test_an_import_s_queries_do_not_grow_with_its_rows(
     small = queries(2000, 1, 1), queries(2000, 1, 2)
     large = queries(2100, 20, 1), queries(2100, 20, 2)
     assert large == small
+
+
+def test_a_value_repeated_in_later_chunks_names_its_first_row_and_every_repeat_is_counted(
+    kpis: dict[str, Indicator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports.chunks, "CHUNK_BYTES", 24)  # a line or two a chunk
+    monkeypatch.setattr(imports.checking, "ERRORS_KEPT", 2)
+    text = (
+        "indicator;unit;period;value\nSICK;unit-a1a;2019-03;4\nSICK;unit-a1b;2019-03;5\n"
+        "SICK;unit-a2a;2019-03;6\nSICK;unit-a1b;2019-03;7\nsick;UNIT-A1A;2019M03;8\n"
+        "SICK;unit-a1a;2019-03;9\n"
+    )
+    batch = run(text)
+    assert batch.status == ImportStatus.FAILED
+    # The first repeats kept (by row), each naming the first row of its value; all counted.
+    errors = imports.batch_errors(batch)
+    assert [(e.row, e.column, e.code, e.other_row) for e in errors] == [
+        (5, "period", "duplicate_row", 3),
+        (6, "unit", "duplicate_row", 2),
+    ]
+    assert batch.errors_total == 3
+    assert IndicatorValue.objects.count() == 1
+
+
+def test_the_repeat_finder_keeps_eight_bytes_a_value_and_no_python_object_per_value(
+    kpis: dict[str, Indicator],
+) -> None:
+    """The memory shape of a large import: what is kept across chunks to find a value written
+    twice is one 64-bit number a value (in arrays, not Python objects), whatever reader read
+    the chunk; nothing else grows with the rows."""
+    from pejling.indicators.imports.checking import KeySet
+
+    keys = KeySet()
+    units = ("unit-a1a", "unit-a1b", "unit-a2a")
+    values = 0
+    for year in range(2000, 2010):  # ten chunks of 3 × 12 values
+        text = "indicator;unit;period;value\n" + "".join(
+            f"SICK;{unit};{year}-{month:02d};{month}\n" for unit in units for month in range(1, 13)
+        )
+        _rows, checked = imports.read_and_check(text.encode(), "values.csv")
+        assert not checked.errors
+        keys.add(checked)
+        values += checked.count
+    assert values == 360
+    assert keys.stored_bytes == 8 * values
+    assert (keys.repeats, keys.repeats_total) == ([], 0)
+    # Python objects only per distinct period, never per value.
+    assert len(keys._periods) == 120
+    assert all(type(part).__module__.startswith("polars") for part in keys._parts)
+
+
+def test_a_chunked_import_s_queries_are_the_same_for_every_chunk(
+    kpis: dict[str, Indicator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk costs the same statements whatever its rows (nothing per row), so the
+    queries of an import grow by a constant a chunk."""
+    monkeypatch.setattr(imports.chunks, "CHUNK_BYTES", 24)  # a line a chunk
+
+    def queries(chunks: int, first_year: int, value: int) -> int:
+        text = "indicator;unit;period;value\n" + "".join(
+            f"SICK;unit-a1a;{year}-03;{value}\n" for year in range(first_year, first_year + chunks)
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            batch = run(text)
+        assert batch.status == ImportStatus.DONE and batch.rows_done == chunks
+        return len(ctx.captured_queries)
+
+    # New values, then every one of them changed.
+    for value in (1, 2):
+        counts = [queries(n, year, value) for n, year in ((2, 2000), (3, 2100), (4, 2200))]
+        assert counts[2] - counts[1] == counts[1] - counts[0]

@@ -213,6 +213,7 @@ def import_file(
             for checked in chunks:
                 if not found.errors_total:
                     writer.write(checked.to_store)
+                del checked  # not held while the next chunk is read
             if found.errors_total or writer.broken:
                 raise _Rejected
             batch.created, batch.updated = writer.finish()

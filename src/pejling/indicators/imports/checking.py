@@ -8,6 +8,7 @@ A clean CSV file read by the fast reader is checked column-wise (:func:`check_cl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -414,97 +415,152 @@ class IncomingUnits(dict[tuple[int, str], set[int]]):
 
 
 class KeySet:
-    """Every checked value's (indicator, unit, period), row and spelling, compact (16 bytes a
-    value), to find the same value written twice in different chunks of a file (a chunk's own
-    repeats its check finds)."""
+    """Every checked value's (indicator, unit, period) as one 64-bit number, to find the same
+    value written twice in different chunks of a file (a chunk's own repeats its check finds).
+
+    Memory: 8 bytes a distinct value, in one sorted polars array per chunk (no Python object
+    per value, and nothing else kept per value: 48 MB for six million values). Each chunk's
+    keys are looked up in the earlier chunks' arrays (a binary search each) as the chunk comes.
+    A repeat keeps its own row and spelling (at most :data:`ERRORS_KEPT` of them, all counted);
+    the rows they repeat are found only when there are any, by reading the file again up to
+    the last kept repeat (:meth:`first_rows`): a file with repeats is refused anyway."""
 
     _BITS = 21
 
     def __init__(self) -> None:
-        self._parts: list[pl.DataFrame] = []
+        self._parts: list[pl.Series] = []
         self._periods: dict[str, int] = {}
-        self._spellings: dict[str, int] = {}
+        # The repeats found (key, row, indicator and unit as written), the first by row.
+        self.repeats: list[tuple[int, int, str, str]] = []
+        self.repeats_total = 0
+        # How many chunks were added (the second pass reads no further than needed).
+        self.chunks = 0
+        self._last_chunk = 0
 
-    def add(self, checked: Checked) -> None:
+    @property
+    def stored_bytes(self) -> int:
+        """The bytes the keys take (8 a distinct value)."""
+        return sum(int(part.estimated_size()) for part in self._parts)
+
+    def _keys(self, checked: Checked) -> pl.Series | None:
+        """The chunk's keys, in the order of its values."""
         import polars as pl
 
         if checked.frame is not None:
-            assert checked.origin_frame is not None
-            frame = checked.frame.select("indicator_id", "unit_id", "period").hstack(
-                checked.origin_frame
-            )
-        else:
-            if not checked.values:
-                return
+            frame = checked.frame.select("indicator_id", "unit_id", "period")
+        elif checked.values:
             frame = pl.DataFrame(
                 {
                     "indicator_id": [v.indicator_id for v in checked.values],
                     "unit_id": [v.unit_id for v in checked.values],
                     "period": [v.period for v in checked.values],
-                    "row": [o[0] for o in checked.origins],
-                    "indicator": [o[1] for o in checked.origins],
-                    "unit": [o[2] for o in checked.origins],
                 },
-                schema_overrides={"indicator_id": pl.Int64, "unit_id": pl.Int64},
+                schema={"indicator_id": pl.Int64, "unit_id": pl.Int64, "period": pl.String},
             )
+        else:
+            return None
         if frame.height == 0:
-            return
+            return None
         periods = frame.get_column("period").unique().to_list()
         codes = [self._periods.setdefault(p, len(self._periods)) for p in periods]
-        spelling = pl.concat_str(pl.col("indicator"), pl.col("unit"), separator="\x00")
-        frame = frame.with_columns(spelling.alias("spelling"))
-        texts = frame.get_column("spelling").unique().to_list()
-        spellings = [self._spellings.setdefault(t, len(self._spellings)) for t in texts]
         bits = self._BITS
         if max(len(self._periods), *(frame.select(pl.max("unit_id")).row(0))) >= 1 << bits:
             raise ValueError("Too many units or periods to tell repeated values apart.")
-        key = (
-            pl.col("indicator_id").cast(pl.UInt64) * (1 << (2 * bits))
-            + pl.col("unit_id").cast(pl.UInt64) * (1 << bits)
-            + pl.col("period").replace_strict(periods, codes, return_dtype=pl.UInt64)
-        )
-        self._parts.append(
-            frame.select(
-                key.alias("key"),
-                pl.col("row").cast(pl.UInt32),
-                pl.col("spelling").replace_strict(texts, spellings, return_dtype=pl.UInt32),
-            )
-        )
+        return frame.select(
+            (
+                pl.col("indicator_id").cast(pl.UInt64) * (1 << (2 * bits))
+                + pl.col("unit_id").cast(pl.UInt64) * (1 << bits)
+                + pl.col("period").replace_strict(periods, codes, return_dtype=pl.UInt64)
+            ).alias("key")
+        ).to_series()
 
-    def repeated(self) -> list[RowError]:
-        """A ``duplicate_row`` error for every value written again in a later chunk, naming
-        the first row (as :func:`check_observations` does within a chunk)."""
+    def add(self, checked: Checked) -> None:
+        """A chunk's values: those already in an earlier chunk are repeats; the others kept."""
+        self.chunks += 1
+        keys = self._keys(checked)
+        if keys is None:
+            return
+        fresh = keys.sort()
+        seen = None
+        for part in self._parts:
+            found = _found_in(part, fresh)
+            seen = found if seen is None else seen | found
+        if seen is not None and seen.any():
+            self._repeats_of(checked, keys, fresh.filter(seen))
+            fresh = fresh.filter(~seen)
+        if not fresh.is_empty():
+            self._parts.append(fresh.rechunk())
+
+    def _repeats_of(self, checked: Checked, keys: pl.Series, repeated: pl.Series) -> None:
+        at = keys.is_in(repeated.implode())
+        self.repeats_total += int(at.sum())
+        room = ERRORS_KEPT - len(self.repeats)
+        if room <= 0:
+            return
+        if checked.origin_frame is not None:
+            rows = list(checked.origin_frame.filter(at).head(room).iter_rows())
+        else:
+            rows = [o for o, hit in zip(checked.origins, at, strict=True) if hit][:room]
+        hits = keys.filter(at).head(room).to_list()
+        self.repeats.extend(
+            (key, row, indicator, unit)
+            for key, (row, indicator, unit) in zip(hits, rows, strict=True)
+        )
+        self._last_chunk = self.chunks
+
+    def first_rows(self, chunks: Iterator[Checked]) -> dict[int, tuple[int, str, str]]:
+        """The first row (and its spelling) of every kept repeat's value, from the file's
+        chunks read again in order (no further than the last chunk with a kept repeat)."""
+        wanted = {key for key, *_rest in self.repeats}
+        first: dict[int, tuple[int, str, str]] = {}
+        if not wanted:
+            return first
         import polars as pl
 
-        if len(self._parts) < 2:
+        wanted_series = pl.Series("key", sorted(wanted), dtype=pl.UInt64)
+        for number, checked in enumerate(chunks, start=1):
+            keys = self._keys(checked)
+            if keys is not None:
+                at = keys.is_in(wanted_series.implode())
+                if at.any():
+                    if checked.origin_frame is not None:
+                        rows = list(checked.origin_frame.filter(at).iter_rows())
+                    else:
+                        rows = [o for o, hit in zip(checked.origins, at, strict=True) if hit]
+                    for key, origin in zip(keys.filter(at).to_list(), rows, strict=True):
+                        first.setdefault(key, origin)
+            if len(first) == len(wanted) or number >= self._last_chunk:
+                break
+        return first
+
+    def repeated(self, chunks: Iterator[Checked] | None = None) -> list[RowError]:
+        """A ``duplicate_row`` error for every value written again in a later chunk (the first
+        :data:`ERRORS_KEPT` of them), naming the first row (as :func:`check_observations` does
+        within a chunk); ``chunks``: the file's checked chunks, read again."""
+        if not self.repeats:
             return []
-        keys = pl.concat([part.get_column("key") for part in self._parts]).sort()
-        repeated = keys.filter(keys == keys.shift(1)).unique()
-        del keys
-        if repeated.is_empty():
-            return []
-        found = pl.concat(
-            [part.filter(pl.col("key").is_in(repeated.implode())) for part in self._parts]
-        ).sort("row")
+        first = self.first_rows(chunks) if chunks is not None else {}
         period_of = {code: text for text, code in self._periods.items()}
-        spelling_of = {code: text.split("\x00") for text, code in self._spellings.items()}
         mask = (1 << self._BITS) - 1
-        first: dict[int, tuple[int, int]] = {}
         errors = []
-        for key, row, spelling in found.iter_rows():
-            seen = first.setdefault(key, (row, spelling))
-            if seen[0] == row:
-                continue
-            indicator, unit = spelling_of[spelling]
-            first_indicator, first_unit = spelling_of[seen[1]]
+        for key, row, indicator, unit in self.repeats:
+            first_row, first_indicator, first_unit = first.get(key, (None, indicator, unit))
             if first_unit != unit:
                 column, detail = "unit", f"{unit} = {first_unit}"
             elif first_indicator != indicator:
                 column, detail = "indicator", f"{indicator} = {first_indicator}"
             else:
                 column, detail = "period", period_of[key & mask]
-            errors.append(RowError(row, column, "duplicate_row", detail, seen[0]))
+            errors.append(RowError(row, column, "duplicate_row", detail, first_row))
         return errors
+
+
+def _found_in(part: pl.Series, keys: pl.Series) -> pl.Series:
+    """For each of the sorted ``keys``: whether the sorted ``part`` holds it (binary search)."""
+    import polars as pl
+
+    at = part.search_sorted(keys).clip(0, len(part) - 1)
+    return (part.gather(at) == keys).alias("seen").cast(pl.Boolean)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pejling.indicators.sources.records import ParseResult
 from pejling.indicators.sources.table_rows import decimal_comma_of
 
 from .checking import Checked, FileCheck, KeySet, check_clean_csv, check_observations
-from .chunks import HEAD_BYTES, iter_chunks
+from .chunks import HEAD_BYTES, Chunk, iter_chunks
 from .limits import MAX_XLSX_UNCOMPRESSED
 from .messages import RowError
 
@@ -81,15 +81,40 @@ def scan_file(
     """Read and check a file on disk chunk by chunk (:mod:`.chunks`), gathering what the
     whole file holds in ``into``; yields each chunk's checked values (the caller writes them,
     or not: a file with any error is written not at all). Row numbers are the file's. The
-    same value in two chunks is found when the file is read through (``into.errors``).
+    same value in two chunks is found as the chunks come (:class:`.checking.KeySet`: 8 bytes
+    a value), and named in ``into.errors`` when the file is read through (the rows it repeats
+    are found by reading the file again, up to the last repeat kept).
     ``progress`` is told ``(phase, bytes read, bytes in the file)`` after each chunk.
 
     The file has passed its limits (:func:`.limits.check_limits`, which the entry points in
     :mod:`.batches` call first): a header of a million columns never reaches a reader."""
+    keys = KeySet()
+    for chunk, rows, checked in _checked_chunks(path, filename, indicator):
+        into.rows_total += rows
+        into.add_errors(checked.errors)
+        into.add_values(checked)
+        keys.add(checked)
+        if progress:
+            progress(phase, chunk.end, chunk.size)
+        yield checked
+        del chunk, checked  # not held while the next chunk is read
+    if keys.repeats:
+        again = (checked for _chunk, _rows, checked in _checked_chunks(path, filename, indicator))
+        kept = keys.repeated(again)
+        into.add_errors(kept)
+        into.errors_total += keys.repeats_total - len(kept)
+    if not into.values_total and not into.errors_total:
+        into.add_errors([RowError(None, None, "empty_file")])
+    into.finish()
+
+
+def _checked_chunks(
+    path: Path, filename: str, indicator: Indicator | None
+) -> Iterator[tuple[Chunk, int, Checked]]:
+    """Each chunk of the file, its rows and its checked values (row numbers the file's)."""
     with path.open("rb") as file:
         head = file.read(HEAD_BYTES)
     decimal_comma = decimal_comma_of(head) if file_kind(filename, head) == "csv" else None
-    keys = KeySet()
     for chunk in iter_chunks(path, filename):
         rows, checked = read_and_check(
             chunk.data, filename, indicator=indicator, decimal_comma=decimal_comma
@@ -101,16 +126,9 @@ def scan_file(
         if file_level and not chunk.first:
             checked.errors = [e for e in checked.errors if e not in file_level]
         checked.shift_rows(chunk.row_offset)
-        into.rows_total += rows
-        into.add_errors(checked.errors)
-        into.add_values(checked)
-        keys.add(checked)
-        if progress:
-            progress(phase, chunk.end, chunk.size)
-        yield checked
-        if file_level and chunk.first:
-            break  # every chunk would say the same
-    into.add_errors(keys.repeated())
-    if not into.values_total and not into.errors_total:
-        into.add_errors([RowError(None, None, "empty_file")])
-    into.finish()
+        first = chunk.first
+        yield chunk, rows, checked
+        # Nothing of this chunk is held while the next one is read.
+        del chunk, checked
+        if file_level and first:
+            return  # every chunk would say the same

@@ -173,8 +173,12 @@ class ValueWriter:
         return {(i, p) for i, p, _s in pairs if not self._stored_before[(i, p)]}
 
     def _write_postgresql(self, values: Values) -> None:
-        fresh_pairs = self._fresh(_pairs(values))
-        fresh, others = _split(values, fresh_pairs)
+        pairs = _pairs(values)
+        fresh_pairs = self._fresh(pairs)
+        if len(fresh_pairs) == len(pairs):  # all new (a first import): no copy of the chunk
+            fresh, others = values, values[:0]
+        else:
+            fresh, others = _split(values, fresh_pairs)
         with connection.cursor() as cursor:
             if len(fresh):
                 if not isinstance(fresh, list):
