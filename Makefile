@@ -89,9 +89,12 @@ audit: install
 test-sqlite: install
 	DATABASE_URL= $(BIN)/pytest tests -q -p no:cacheprovider $(PYTEST_PARALLEL)
 
+# The PostgreSQL pass runs the tests that use the database (--database-tests-only, see
+# tests/conftest.py): those that touch none (parsers, formatters, property tests of pure
+# functions) ran in the SQLite pass and would run there identically again.
 test-postgres: install
 	bash scripts/ensure-postgres.sh
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests -q -p no:cacheprovider $(PYTEST_PARALLEL)
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests -q -p no:cacheprovider $(PYTEST_PARALLEL) --database-tests-only
 
 test-browser: install
 	bash scripts/ensure-chromium.sh

@@ -44,6 +44,64 @@ from tests.factories import (
     UserFactory,
 )
 
+# Tests that touch no database run once -------------------------------------------------------
+
+# A test reaches the test database only through one of these fixtures (``db`` and its kin
+# request ``django_db_setup``, as do the module-scoped scenes built with ``django_db_blocker``)
+# or the ``django_db`` marker; pytest-django refuses every query of any other test.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "django_db_setup",
+        "live_server",
+    }
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use the database (make test-postgres: the tests that "
+        "touch no database run the same on every database, and the SQLite pass ran them)",
+    )
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """Whether ``item`` can reach the database, or says its outcome depends on it."""
+    if item.get_closest_marker("django_db") or item.get_closest_marker("each_database"):
+        return True
+    if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    from django.test import SimpleTestCase, TransactionTestCase
+
+    cls = getattr(item, "cls", None)
+    return isinstance(cls, type) and (
+        issubclass(cls, TransactionTestCase)
+        or (issubclass(cls, SimpleTestCase) and bool(cls.databases))
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--database-tests-only`` (the PostgreSQL pass), leave out the tests that touch no
+    database: parsers, formatters, property tests of pure functions, child processes on their
+    own SQLite. They ran in the SQLite pass, and would run there identically again.
+
+    Nothing that uses the database is dropped unseen: a test that queried it without a
+    database fixture or marker would fail in the SQLite pass ("Database access not
+    allowed"). A test whose outcome depends on the database settings in another way (a
+    child process handed them) is marked ``each_database``."""
+    if not config.getoption("database_tests_only"):
+        return
+    kept = [item for item in items if uses_database(item)]
+    if len(kept) < len(items):
+        kept_ids = {id(item) for item in kept}
+        config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept_ids])
+        items[:] = kept
+
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
