@@ -45,3 +45,17 @@ class ChangeSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.history_model}#{self.history_id}: {self.via}"
+
+
+class DataGeneration(models.Model):
+    """One row: the data generation (``core/generation.py``), raised after the commit of every
+    write that changes figures cached under it."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("data generation")
+        verbose_name_plural = _("data generations")
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -33,6 +33,7 @@ from pejling.agreements.models import (
     InitiativeGoal,
     InitiativeStatus,
 )
+from pejling.core import generation
 from pejling.followup.models import (
     AssessmentStatus,
     CountsWhat,
@@ -590,6 +591,7 @@ def generate(
             aggregate.derive_all()
         done.rollup_rows = IndicatorRollup.objects.count()
         lap("roll-ups")
+        generation.bump()  # written in bulk, without signals: figures cached before are old
     lap("commit")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
