@@ -63,7 +63,7 @@ def bump(using: str = DEFAULT_DB_ALIAS) -> None:
         return
     # One raise per transaction: a callback already waiting (and not undone with a savepoint
     # rolled back, which removes it from this list) raises it for this write too.
-    if not any(func is _raise_stored for _sids, func, _robust in connection.run_on_commit):
+    if not any(entry[1] is _raise_stored for entry in connection.run_on_commit):
         connection.on_commit(_raise_stored)
 
 

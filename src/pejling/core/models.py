@@ -53,9 +53,5 @@ class DataGeneration(models.Model):
 
     value = models.BigIntegerField(default=0)
 
-    class Meta:
-        verbose_name = _("data generation")
-        verbose_name_plural = _("data generations")
-
     def __str__(self) -> str:
         return str(self.value)
