@@ -45,3 +45,13 @@ class ChangeSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.history_model}#{self.history_id}: {self.via}"
+
+
+class DataGeneration(models.Model):
+    """One row: the data generation (``core/generation.py``), raised after the commit of every
+    write that changes figures cached under it."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.value)

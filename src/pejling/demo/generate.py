@@ -33,6 +33,7 @@ from pejling.agreements.models import (
     InitiativeGoal,
     InitiativeStatus,
 )
+from pejling.core import generation
 from pejling.followup.models import (
     AssessmentStatus,
     CountsWhat,
@@ -593,6 +594,7 @@ def generate(
         # Each unit's presence (the completeness rule's input), read from the roll-ups' periods.
         aggregate.derive_presence()
         lap("presence")
+        generation.bump()  # written in bulk, without signals: figures cached before are old
     lap("commit")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

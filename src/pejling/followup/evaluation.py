@@ -14,10 +14,11 @@ from typing import Any, NamedTuple
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from pejling.agreements.coverage import committed_links, initiative_counts
+from pejling.core.generation import cached
 from pejling.followup.models import AssessmentStatus, CountsWhat, DerivedGoal, GoalAssessment
 from pejling.indicators.evaluation import Evaluation, evaluate_kpi, kpi_inputs
 from pejling.organisation.models import Unit
@@ -70,40 +71,54 @@ class _Link(NamedTuple):
     unit_level_id: int
 
 
-def year_links(year: int) -> list[_Link]:
+class YearLinks:
+    """Every committed goal link of a year (``agreements.coverage``), read in one query and
+    indexed once by goal and by strategy: each count and coverage goal reads only its own."""
+
+    def __init__(self, links: list[_Link]) -> None:
+        self.by_goal: dict[int, list[_Link]] = defaultdict(list)
+        self.by_strategy: dict[int, list[_Link]] = defaultdict(list)  # links to goal levels
+        for link in links:
+            self.by_goal[link.goal_id].append(link)
+            if link.holds_goals:
+                self.by_strategy[link.strategy_id].append(link)
+
+    def of(self, goal: Element, derived: DerivedGoal) -> list[_Link]:
+        """The links that count for ``goal``: of the counted statuses; of any goal of the scope
+        strategy, or of the goal itself; of units of the goal's level if it names one."""
+        statuses = {s for s in derived.counted_statuses() if initiative_counts(s)}
+        candidates = (
+            self.by_strategy.get(derived.scope_strategy_id, [])
+            if derived.scope_strategy_id
+            else self.by_goal.get(goal.pk, [])
+        )
+        return [
+            link
+            for link in candidates
+            if link.status in statuses
+            and (not derived.unit_level_id or link.unit_level_id == derived.unit_level_id)
+        ]
+
+
+def year_links(year: int) -> YearLinks:
     """Every committed goal link of ``year`` (``agreements.coverage``), in one query: count and
     coverage goals pick theirs from it, whatever their number."""
-    return [
-        _Link(*row)
-        for row in committed_links(year=year).values_list(
-            "goal_id",
-            "goal__strategy_id",
-            "goal__level__holds_goals",
-            "initiative_id",
-            "initiative__status",
-            "initiative__title",
-            "initiative__agreement__unit_id",
-            "initiative__agreement__unit__name",
-            "initiative__agreement__unit__level_id",
-        )
-    ]
-
-
-def _links(goal: Element, derived: DerivedGoal, links: list[_Link]) -> list[_Link]:
-    """The links that count for ``goal``: of the counted statuses; of any goal of the scope
-    strategy, or of the goal itself; of units of the goal's level if it names one."""
-    statuses = {s for s in derived.counted_statuses() if initiative_counts(s)}
-    return [
-        link
-        for link in links
-        if link.status in statuses
-        and (
-            (link.strategy_id == derived.scope_strategy_id and link.holds_goals)
-            if derived.scope_strategy_id
-            else link.goal_id == goal.pk
-        )
-        and (not derived.unit_level_id or link.unit_level_id == derived.unit_level_id)
-    ]
+    return YearLinks(
+        [
+            _Link(*row)
+            for row in committed_links(year=year).values_list(
+                "goal_id",
+                "goal__strategy_id",
+                "goal__level__holds_goals",
+                "initiative_id",
+                "initiative__status",
+                "initiative__title",
+                "initiative__agreement__unit_id",
+                "initiative__agreement__unit__name",
+                "initiative__agreement__unit__level_id",
+            )
+        ]
+    )
 
 
 def open_units_by_level(level_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
@@ -162,7 +177,7 @@ def _judge(
 
 
 def evaluate_count(
-    goal: Element, year: int, today: date, links: list[_Link] | None = None
+    goal: Element, year: int, today: date, links: YearLinks | None = None
 ) -> Evaluation:
     """``links``: the year's committed links when read already (``year_links``)."""
     derived = getattr(goal, "derived", None)
@@ -173,7 +188,7 @@ def evaluate_count(
     if derived is None or target is None:
         evaluation.reason = _("The goal does not say what to count or how many.")
         return evaluation
-    mine = _links(goal, derived, year_links(year) if links is None else links)
+    mine = (year_links(year) if links is None else links).of(goal, derived)
     if derived.counts == CountsWhat.INITIATIVES:
         rows = sorted({(link.title, link.unit_name) for link in mine})
         evaluation.behind = [f"{title} ({unit})" for title, unit in rows]
@@ -203,7 +218,7 @@ def evaluate_coverage(
     goal: Element,
     year: int,
     today: date,
-    links: list[_Link] | None = None,
+    links: YearLinks | None = None,
     units_by_level: dict[int, list[tuple[int, str]]] | None = None,
 ) -> Evaluation:
     """``links``, ``units_by_level``: read already for every goal (``all_goal_evaluations``)."""
@@ -221,7 +236,7 @@ def evaluate_coverage(
     if not units:
         evaluation.reason = _("There are no units of that level.")
         return evaluation
-    mine = _links(goal, derived, year_links(year) if links is None else links)
+    mine = (year_links(year) if links is None else links).of(goal, derived)
     covered = {link.unit_id for link in mine}
     missing = [name for pk, name in units if pk not in covered]
     value = round(100.0 * (len(units) - len(missing)) / len(units), 1)
@@ -307,7 +322,7 @@ def all_goal_evaluations(*, year: int, today: date | None = None) -> list[Evalua
         if g.measure_kind in (MeasureKind.COUNT, MeasureKind.COVERAGE)
         and getattr(g, "derived", None)
     ]
-    links = year_links(year) if derived else []  # every count and coverage goal's links
+    links = year_links(year) if derived else YearLinks([])  # every count and coverage goal's
     levels = {d.unit_level_id for d in derived if d.unit_level_id}
     units_by_level = open_units_by_level(levels) if levels else {}
     result = []
@@ -330,10 +345,24 @@ def all_goal_evaluations(*, year: int, today: date | None = None) -> list[Evalua
     return result
 
 
+def current_goal_evaluations(*, year: int, today: date | None = None) -> list[Evaluation]:
+    """``all_goal_evaluations`` (the one rule), kept in the shared cache under the data
+    generation (``core/generation.py``: raised by every write of the data it reads, values,
+    goals, agreements and their links, reports, deadlines, the tree), the day and the language
+    (its reasons are sentences, its numbers written in the reader's language)."""
+    today = today or timezone.localdate()
+    return cached(
+        ("followup:evaluations", year, today.isoformat(), get_language()),
+        lambda: all_goal_evaluations(year=year, today=today),
+    )
+
+
 def readable_evaluations(user: Any, *, year: int, today: date | None = None) -> list[Evaluation]:
-    """``all_goal_evaluations`` of the goals ``user`` may read (``readable_strategies``): the
-    dashboard and the API show the same goals."""
+    """``current_goal_evaluations`` of the goals ``user`` may read (``readable_strategies``):
+    the dashboard and the API show the same goals."""
     readable = set(readable_strategies(user).values_list("pk", flat=True))
     return [
-        e for e in all_goal_evaluations(year=year, today=today) if e.goal.strategy_id in readable
+        e
+        for e in current_goal_evaluations(year=year, today=today)
+        if e.goal.strategy_id in readable
     ]

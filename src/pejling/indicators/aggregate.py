@@ -37,6 +37,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from pejling.core import generation
 from pejling.indicators.models import (
     Indicator,
     IndicatorPresence,
@@ -86,9 +87,12 @@ def _bump() -> None:
 
 def _changed() -> None:
     """Now (this process reads its own writes) and again at the commit (another process may
-    have cached the old figures under the new generation meanwhile)."""
+    have cached the old figures under the new generation meanwhile). Values and the tree are
+    read by figures cached under the data generation too (``core/generation.py``): raised here,
+    where every write of values passes, bulk or not."""
     _bump()
     transaction.on_commit(_bump)
+    generation.bump()
 
 
 def _in(column: str, values: Collection[Any] | None) -> tuple[str, list[Any]]:

@@ -4,16 +4,23 @@ dashboard and the compliance matrix. The selectors they call stay in their own a
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from pejling.agreements.selectors import line_of_sight, unit_statuses
+from pejling.core.generation import cached
 from pejling.core.utils import int_param, requested_year
-from pejling.followup.evaluation import readable_evaluations
+from pejling.followup.evaluation import current_goal_evaluations
 from pejling.followup.selectors import compliance_matrix, overdue_agreements, overdue_reports
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.organisation.permissions import can_see_overview, compliance_subtrees
@@ -21,6 +28,7 @@ from pejling.overview.inbox import inbox, my_units
 from pejling.portfolio import permissions as portfolio_permissions
 from pejling.strategy.goal_status import status_counts
 from pejling.strategy.models import AgreementRule, Element, Strategy
+from pejling.strategy.selectors import readable_strategies
 
 
 def _require_overview(request: HttpRequest) -> None:
@@ -47,13 +55,46 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The executive board's page: every goal's status by theme, compliance, what is overdue."""
+    """The executive board's page: every goal's status by theme, compliance, what is overdue.
+
+    Its figures (all but the page's frame) are rendered once per data generation
+    (``core/generation.py``: raised by every write of what they are made of) and kept in the
+    shared cache, under what else they depend on: the address (year and filters), the day, the
+    language and the strategies the reader may read."""
     _require_overview(request)
-    year = requested_year(request)
     today = timezone.localdate()
+    readable = sorted(readable_strategies(request.user).values_list("pk", flat=True))
+    figures = cached(
+        (
+            "overview:dashboard",
+            request.path,
+            urlencode(sorted(request.GET.lists()), doseq=True),
+            today.isoformat(),
+            get_language(),
+            ",".join(map(str, readable)),
+        ),
+        lambda: render_to_string(
+            "overview/_dashboard_figures.html",
+            _dashboard_figures(request, today=today, readable=set(readable)),
+            request,
+        ),
+    )
+    context = {
+        "figures": figures,
+        "show_portfolio": portfolio_permissions.sees_everything(request.user),
+    }
+    return render(request, "overview/dashboard.html", context)
+
+
+def _dashboard_figures(request: HttpRequest, *, today: date, readable: set[int]) -> dict[str, Any]:
+    year = requested_year(request)
     within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
     theme_id = int_param(request.GET.get("theme"))
-    evaluations = readable_evaluations(request.user, year=year, today=today)
+    evaluations = [
+        e
+        for e in current_goal_evaluations(year=year, today=today)
+        if e.goal.strategy_id in readable  # ``readable_evaluations``, the reader's goals
+    ]
     groups: dict[int, tuple[Element | None, list]] = {}
     for evaluation in evaluations:
         theme = evaluation.goal.parent
@@ -95,7 +136,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if within is not None:
         level_units = level_units.filter(within.subtree_q())
     unit_status = unit_statuses(year=year, units=list(level_units))
-    context = {
+    return {
         "year": year,
         "within": within,
         "groups": list(groups.values()),
@@ -111,10 +152,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "late_reports": [
             o for o in overdue_reports(year=year, today=today, within=within) if o.units
         ],
-        "show_portfolio": portfolio_permissions.sees_everything(request.user),
         "unit_status": unit_status,
     }
-    return render(request, "overview/dashboard.html", context)
 
 
 def compliance(request: HttpRequest) -> HttpResponse:

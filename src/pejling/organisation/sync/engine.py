@@ -29,6 +29,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from pejling.core import generation
 from pejling.core.history import history_user
 from pejling.core.sources import record_sources
 from pejling.organisation.models import Unit, UnitLevel, units_moved
@@ -339,6 +340,9 @@ class _Tree:
             if fields:
                 written.update(fields)
                 updates.append(_final(row, fields))
+        # Bulk writes send no signals: units created, renamed, closed or moved change figures
+        # cached under the data generation.
+        generation.bump()
         _park_codes(plan)
         if moved_paths:  # free the paths first: the unique index sees one row at a time
             Unit.objects.filter(pk__in=moved_paths).update(

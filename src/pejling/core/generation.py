@@ -1,0 +1,96 @@
+"""The data generation: one number, raised by every write that changes figures kept in the
+cache under it (the executive dashboard's, ``followup/figures.py``). A cached figure carries the
+generation in its key, so a write makes every server process stop reading the old figure at
+once; nothing is deleted, old entries expire.
+
+Where it lives: one row in the database (``core.DataGeneration``), read in one query. It is
+raised after the writing transaction commits, in a statement of its own (raising it inside the
+transaction would lock the row until the commit and make every other writer wait for, say, a
+long import). Why that is enough: a reader reads the generation first and the data after it; a
+write's data are visible before its raise, so a figure cached under generation *g* was computed
+from data at least as new as every write whose raise led to *g*. The writing process also raises
+a counter of its own at once (``_local``, part of the key), so it reads its own writes before the
+commit (and tests, whose transactions never commit, see every write).
+
+Who raises it: ``watch(model)`` raises it on every save and delete of the model (and its
+many-to-many changes); writes that send no signals (``QuerySet.update``, ``bulk_create``,
+``COPY``) call ``bump()`` themselves. The apps whose figures are cached say which models they
+read (``followup/apps.py``). A crash between a commit and its raise would leave a figure stale:
+cached figures also expire (``TIMEOUT``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import F, Model
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from pejling.core.models import DataGeneration
+
+# Cached figures expire after this many seconds even without a write (see above).
+TIMEOUT = 600
+
+_lock = threading.Lock()
+_local = 0
+
+
+def current() -> str:
+    """The generation as a cache key's part: the database's and this process's. One query."""
+    value = DataGeneration.objects.filter(pk=1).values_list("value", flat=True).first()
+    return f"{value or 0}.{_local}"
+
+
+def _raise_stored() -> None:
+    if not DataGeneration.objects.filter(pk=1).update(value=F("value") + 1):
+        # No row yet (a new or emptied database): made at 1, or by another writer just now.
+        DataGeneration.objects.bulk_create([DataGeneration(pk=1, value=1)], ignore_conflicts=True)
+
+
+def bump(using: str = DEFAULT_DB_ALIAS) -> None:
+    """A write changed cached figures: this process stops reading them now, every process once
+    the write commits (once per transaction, however many writes it holds)."""
+    global _local
+    with _lock:
+        _local += 1
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        _raise_stored()
+        return
+    # One raise per transaction: a callback already waiting (and not undone with a savepoint
+    # rolled back, which removes it from this list) raises it for this write too.
+    if not any(entry[1] is _raise_stored for entry in connection.run_on_commit):
+        connection.on_commit(_raise_stored)
+
+
+def _on_write(sender: Any, using: str = DEFAULT_DB_ALIAS, **_kwargs: Any) -> None:
+    bump(using)
+
+
+def watch(model: type[Model]) -> None:
+    """Raise the generation on every save and delete of ``model`` and its many-to-many changes."""
+    uid = f"core.generation.{model._meta.label}"
+    post_save.connect(_on_write, sender=model, dispatch_uid=uid)
+    post_delete.connect(_on_write, sender=model, dispatch_uid=uid)
+    for field in model._meta.local_many_to_many:
+        through = field.remote_field.through
+        m2m_changed.connect(_on_write, sender=through, dispatch_uid=f"{uid}.{field.name}")
+
+
+def cached[T](parts: Iterable[object], compute: Callable[[], T]) -> T:
+    """``compute()``, kept in the shared cache under ``parts`` (everything the answer depends
+    on besides the data: the year, the day, the language, the reader's rights…) and the
+    current generation; computed again after any watched write."""
+    key = ":".join([*(str(part) for part in parts), "g", current()])
+    found = cache.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        cache.set(key, found, TIMEOUT)
+    return cast(T, found)
+
+
+_MISSING = object()
