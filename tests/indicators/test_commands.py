@@ -78,10 +78,11 @@ def test_a_bad_file_fails_listing_every_bad_row_and_writes_nothing(
             "import-kpi", str(write(tmp_path, BAD)), indicator="SICK", stdout=StringIO(), stderr=err
         )
     lines = err.getvalue().splitlines()
+    # Places in the installation's language (Swedish), as the messages themselves.
     assert [line.split(":")[0] for line in lines] == [
-        "row 3, column unit",
-        "row 4, column value",
-        "row 5, column period",
+        "rad 3, kolumn unit",
+        "rad 4, kolumn value",
+        "rad 5, kolumn period",
     ]
     assert "unit-zz" in lines[0]
     assert IndicatorValue.objects.count() == 0
