@@ -305,7 +305,7 @@ class _RowReader:
             cell = row[at]
             if isinstance(cell, str) and has_control_characters(cell, allow_breaks=True):
                 shown = escape_control_characters(cell)
-                self._error(row_no, field_name, "control_character", f"{shown!r}")
+                self._error(row_no, field_name, "control_character", f"'{shown}'")
                 row = [*row]
                 row[at] = shown  # read on as shown: the row is refused anyway
         code = self._code(_text(row[index["code"]]), row_no)
