@@ -203,6 +203,36 @@ def test_a_series_is_rolled_up_for_a_unit_its_own_values_or_its_children_side_by
     assert client.get("/indicators/SICK_DAYS/series", scope="everything").status_code == 422
 
 
+def test_a_series_cached_in_one_process_is_not_read_after_another_process_wrote(
+    api: Any, org: Any
+) -> None:
+    """With each server process's own cache (no Redis), a write committed by another process
+    must stop this one answering from its cache: the key carries the data generation kept in
+    the database, not a counter kept in the cache."""
+    from django.db.models import F
+
+    from pejling.core.models import DataGeneration
+    from pejling.indicators.models import IndicatorRollup
+
+    days = IndicatorFactory(code="SICK_DAYS")
+    IndicatorValueFactory(indicator=days, unit=org.unit, period="2026-01", value=3)
+    client = api(org.employee)
+
+    def first_value() -> float:
+        body = client.get("/indicators/SICK_DAYS/series", unit=org.unit.code, scope="own").json()
+        return float(body["series"][0]["points"][0]["value"])
+
+    assert first_value() == 3.0
+    # Another process's write: its rows (no signal in this process) and, after its commit, its
+    # raise of the stored generation. This process's own counter and cache know nothing of it.
+    IndicatorValue.objects.filter(indicator=days, unit=org.unit).update(value=Decimal(5))
+    IndicatorRollup.objects.filter(indicator=days, unit=org.unit).update(total=Decimal(5))
+    assert first_value() == 3.0  # answered from this process's cache
+    DataGeneration.objects.get_or_create(pk=1, defaults={"value": 0})
+    DataGeneration.objects.filter(pk=1).update(value=F("value") + 1)
+    assert first_value() == 5.0
+
+
 # KPI files --------------------------------------------------------------------------------------
 
 FILE = b"Indikator;Enhet;Period;V\xc3\xa4rde\nSICK_DAYS;unit-a1a;2026-02;4,5\nSICK_DAYS;unit-a1b;2026-02;2\n"

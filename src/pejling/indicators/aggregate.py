@@ -29,12 +29,10 @@ ancestors: the rows of every other unit are still right.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection, transaction
 
 from pejling.core import generation
@@ -64,34 +62,12 @@ _COLUMNS = (
 )
 
 
-VERSION_KEY = "indicators:rollups:version"
-
-
-def version() -> int:
-    """The roll-ups' generation: answers cached from them (the API's series) carry it in their
-    key, so every server process sharing the cache (Redis) stops reading them at once when
-    values change. Raised after the commit of every write that changes the cache."""
-    current = cache.get(VERSION_KEY)
-    if current is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        current = cache.get(VERSION_KEY, 1)
-    return int(current)
-
-
-def _bump() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # not in the cache (evicted, or a fresh cache): start a new generation
-        cache.set(VERSION_KEY, int(time.time()), timeout=None)
-
-
 def _changed() -> None:
-    """Now (this process reads its own writes) and again at the commit (another process may
-    have cached the old figures under the new generation meanwhile). Values and the tree are
-    read by figures cached under the data generation too (``core/generation.py``): raised here,
-    where every write of values passes, bulk or not."""
-    _bump()
-    transaction.on_commit(_bump)
+    """Values, the tree or an indicator's rule changed: answers cached from the roll-ups (the
+    API's series, the dashboard's figures) carry the data generation in their key
+    (``core/generation.py``, kept in the database, so every server process stops reading them
+    at once, with or without a shared cache); raised here, where every write of values passes,
+    bulk or not."""
     generation.bump()
 
 
@@ -828,5 +804,4 @@ __all__ = [
     "presence_snapshot",
     "rebuild",
     "snapshot",
-    "version",
 ]

@@ -27,7 +27,8 @@ from pejling.api.endpoints.organisation import within_unit
 from pejling.api.errors import ApiError, conflict, invalid, not_found
 from pejling.api.pagination import paginate
 from pejling.api.schemas import NO_NUL, Cursor, ErrorOut, Limit, Within, responses
-from pejling.indicators import aggregate, rollups
+from pejling.core import generation
+from pejling.indicators import rollups
 from pejling.indicators.completeness import PeriodCompleteness, recent_completeness
 from pejling.indicators.imports import MESSAGES, accepted_name, batch_errors, import_observations
 from pejling.indicators.models import ImportBatch, ImportStatus, Indicator, IndicatorValue
@@ -237,12 +238,12 @@ def indicator_series(
     period_to: PeriodText = None,
 ) -> HttpResponse:
     principal(request)
-    # Cached, as the JSON answer itself, in the shared cache under the roll-ups' generation:
+    # Cached, as the JSON answer itself, under the data generation (kept in the database):
     # any write of values, move in the tree or change of an indicator starts a new one, for
-    # every server process at once. A cached answer is sent as stored (no validation or
-    # serialisation again).
+    # every server process at once, whether the cache is shared (Redis) or each process's
+    # own. A cached answer is sent as stored (no validation or serialisation again).
     key = "api:series:" + json.dumps(
-        [aggregate.version(), code, unit, scope, period_from, period_to]
+        [generation.current(), code, unit, scope, period_from, period_to]
     )
     body = cache.get(key)
     if body is None:
