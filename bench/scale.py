@@ -112,6 +112,9 @@ class Server:
         # Both workers up (forked after the preload): the master lists two children.
         while time.monotonic() < deadline and len(self.workers()) < 2:
             time.sleep(0.05)
+        # Each worker connects and warms up after its fork (config/gunicorn.py): requests wait
+        # for that a few tens of milliseconds, as a load balancer waits for its health check.
+        time.sleep(1)
 
     def workers(self) -> list[int]:
         assert self.process is not None
@@ -311,6 +314,15 @@ def run(scale: str, *, profile: bool = False) -> dict[str, Any]:
         ).secret
         api = {"Authorization": f"Bearer {token}"}
         series_url = f"/api/v1/indicators/{RATIO_CODE}/series?{SERIES_QUERY}"
+        server = Server(database_url, data_dir)
+        server.start()
+        # The first request ever: nothing cached, computed on a worker's first connection.
+        status, first = server.get(series_url, api)
+        assert status == 200, status
+        result["first_uncached_request_ms"] = round(first, 1)
+        # The first request after a restart: new processes, the cache kept (the data
+        # directory's files, or Redis), as after a deployment or a crash.
+        server.stop()
         server = Server(database_url, data_dir)
         server.start()
         status, cold = server.get(series_url, api)

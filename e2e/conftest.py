@@ -31,6 +31,15 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from e2e.browser import CHROMIUM, CHROMIUM_ARGS, open_page, watch_of
 from e2e.database import flush_by_delete, restore_snapshot, take_snapshot
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each test process keeps its cache in memory, not in the data directory's files that
+    both xdist workers, each on a database of its own, would share."""
+    from django.conf import settings
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
 # Database -----------------------------------------------------------------------------------
 
 

@@ -3,6 +3,10 @@ transaction that wrote a watched model, at once in the writing process, never by
 
 from __future__ import annotations
 
+import os
+import time
+from typing import Any
+
 import pytest
 from django.db import transaction
 
@@ -14,6 +18,13 @@ from tests.factories import StrategyFactory
 
 def stored() -> int:
     return DataGeneration.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+
+@pytest.fixture(autouse=True)
+def _a_stored_generation(django_db_blocker: Any) -> None:
+    """The row exists (a database that has seen writes), at a small number."""
+    with django_db_blocker.unblock():
+        DataGeneration.objects.update_or_create(pk=1, defaults={"value": 10})
 
 
 @pytest.mark.django_db(transaction=True)
@@ -55,11 +66,46 @@ def test_a_write_in_a_savepoint_rolled_back_leaves_the_outer_write_raising_it():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_emptied_table_starts_again():
+def test_a_new_database_starts_at_the_clock_not_at_one():
+    """A cache that outlived the database (files in the data directory) holds figures under
+    small generations: a database made anew must not meet them again."""
     DataGeneration.objects.all().delete()
-    assert generation.current().startswith("0.")
+    assert generation.current() == "0"
+    before = time.time_ns() // 1000
     generation.bump()
-    assert stored() == 1
+    assert before <= stored() <= time.time_ns() // 1000
+    generation.bump()
+    assert before < stored()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_with_uncommitted_writes_keys_its_figures_as_its_own():
+    """What a process computes from writes not yet committed (and perhaps rolled back) is
+    cached under a key no other process reads; after the commit, under the shared one."""
+    shared = generation.current()
+    assert shared == str(stored())
+    with transaction.atomic():
+        StrategyFactory()
+        own = generation.current()
+        value, token, local = own.split(".")
+        assert value == shared and len(token) == 16 and int(local) > 0
+        StrategyFactory(code="second")
+        assert generation.current() not in (own, shared)  # every write: a new key
+    assert generation.current() == str(int(shared) + 1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        StrategyFactory(code="third")
+        assert generation.current().count(".") == 2
+        raise RuntimeError
+    assert generation.current() == str(int(shared) + 1)  # a rollback: shared, unchanged
+
+
+def test_a_forked_process_makes_a_token_of_its_own(monkeypatch: pytest.MonkeyPatch):
+    """The server's workers fork from one master that may have made the token already."""
+    mine = generation._process_token()
+    assert generation._process_token() == mine
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # as a forked child sees another pid
+    theirs = generation._process_token()
+    assert len(theirs) == 16 and theirs != mine
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ import os
 import shutil
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -368,20 +369,39 @@ PEJLING_WORKER_STALE_SECONDS = int(env_str("PEJLING_WORKER_STALE_SECONDS", "60")
 PEJLING_JOB_STALE_SECONDS = float(env_str("PEJLING_JOB_STALE_SECONDS", "30"))
 PEJLING_HEALTH_MIN_FREE_MB = int(env_str("PEJLING_HEALTH_MIN_FREE_MB", "200"))
 
-# A shared cache (Redis) for several server processes: PEJLING_CACHE_URL=redis://host:6379/0.
-# Empty: each process keeps its own in-memory cache.
+# The cache (charts, the API's series, the dashboard's figures, API rate-limit counters):
+#   empty (the default): files under PEJLING_DATA_DIR/cache, one cache for every server process
+#     of this machine, kept across restarts (a restarted server answers from it at once);
+#   PEJLING_CACHE_URL=redis://host:6379/0: Redis, one cache for several machines;
+#   PEJLING_CACHE_URL=locmem://: each process its own, in memory (the tests).
+# Losing the cache costs speed, never data: what it holds is keyed by the data generation kept
+# in the database (core/generation.py) or by its own content.
 PEJLING_CACHE_URL = env_str("PEJLING_CACHE_URL")
-CACHES = {
-    "default": (
-        {
+PEJLING_CACHE_ENTRIES = int(env_str("PEJLING_CACHE_ENTRIES", "2000"))
+CACHES: dict[str, dict[str, Any]]
+if PEJLING_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": PEJLING_CACHE_URL,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
-        if PEJLING_CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+elif PEJLING_CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif PEJLING_CACHE_URL:
+    raise ImproperlyConfigured(
+        f"PEJLING_CACHE_URL={PEJLING_CACHE_URL!r}: use redis://…, rediss://…, unix://… or "
+        "locmem://, or leave it empty for a cache in the data directory."
     )
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "pejling.core.file_cache.DataDirCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": PEJLING_CACHE_ENTRIES},
+        }
+    }
 
 # Error reports to a Sentry-compatible service: off unless PEJLING_SENTRY_DSN is set. Personal
 # data is scrubbed before sending (pejling.ops.sentry.scrub_event).

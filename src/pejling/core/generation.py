@@ -8,9 +8,14 @@ raised after the writing transaction commits, in a statement of its own (raising
 transaction would lock the row until the commit and make every other writer wait for, say, a
 long import). Why that is enough: a reader reads the generation first and the data after it; a
 write's data are visible before its raise, so a figure cached under generation *g* was computed
-from data at least as new as every write whose raise led to *g*. The writing process also raises
-a counter of its own at once (``_local``, part of the key), so it reads its own writes before the
-commit (and tests, whose transactions never commit, see every write).
+from data at least as new as every write whose raise led to *g*. A process whose transaction
+holds writes not yet raised (not committed) reads and caches under a key of its own (a random
+token of the process and a counter raised by every write, ``_local``): it sees its own writes
+before the commit (and tests, whose transactions never commit, see every write), and what it
+computed from them, which may yet be rolled back, is never read by another process from a
+shared cache. A database made anew starts its generation at the clock's microseconds, not at 1,
+so figures kept in a cache that outlived the old database (files in the data directory) are
+never read as the new one's.
 
 Who raises it: ``watch(model)`` raises it on every save and delete of the model (and its
 many-to-many changes); writes that send no signals (``QuerySet.update``, ``bulk_create``,
@@ -21,7 +26,10 @@ cached figures also expire (``TIMEOUT``).
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
@@ -39,16 +47,40 @@ _lock = threading.Lock()
 _local = 0
 
 
-def current() -> str:
-    """The generation as a cache key's part: the database's and this process's. One query."""
-    value = DataGeneration.objects.filter(pk=1).values_list("value", flat=True).first()
-    return f"{value or 0}.{_local}"
+def current(using: str = DEFAULT_DB_ALIAS) -> str:
+    """The generation as a cache key's part: the database's, and this process's own while its
+    transaction holds writes not yet raised. One query."""
+    value = DataGeneration.objects.using(using).filter(pk=1).values_list("value", flat=True).first()
+    if _pending(connections[using]):
+        return f"{value or 0}.{_process_token()}.{_local}"
+    return str(value or 0)
+
+
+def _pending(connection: Any) -> bool:
+    return bool(connection.in_atomic_block) and any(
+        entry[1] is _raise_stored for entry in connection.run_on_commit
+    )
+
+
+_token: tuple[int, str] = (0, "")
+
+
+def _process_token() -> str:
+    """Random, and made again in a forked child (the server's workers fork from one master)."""
+    global _token
+    pid = os.getpid()
+    if _token[0] != pid:
+        _token = (pid, secrets.token_hex(8))
+    return _token[1]
 
 
 def _raise_stored() -> None:
     if not DataGeneration.objects.filter(pk=1).update(value=F("value") + 1):
-        # No row yet (a new or emptied database): made at 1, or by another writer just now.
-        DataGeneration.objects.bulk_create([DataGeneration(pk=1, value=1)], ignore_conflicts=True)
+        # No row yet (a new or emptied database): made at the clock's microseconds (see above),
+        # or by another writer just now.
+        DataGeneration.objects.bulk_create(
+            [DataGeneration(pk=1, value=time.time_ns() // 1000)], ignore_conflicts=True
+        )
 
 
 def bump(using: str = DEFAULT_DB_ALIAS) -> None:
@@ -63,7 +95,7 @@ def bump(using: str = DEFAULT_DB_ALIAS) -> None:
         return
     # One raise per transaction: a callback already waiting (and not undone with a savepoint
     # rolled back, which removes it from this list) raises it for this write too.
-    if not any(entry[1] is _raise_stored for entry in connection.run_on_commit):
+    if not _pending(connection):
         connection.on_commit(_raise_stored)
 
 
