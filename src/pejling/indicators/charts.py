@@ -7,7 +7,6 @@ description and a data table (see the ``indicators/_chart.html`` template).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +16,7 @@ import vl_convert
 from django.core.cache import cache
 from django.utils.translation import get_language, gettext
 
+from pejling.core.caching import cache_key
 from pejling.indicators.completeness import PeriodCompleteness
 from pejling.indicators.evaluation import Evaluation
 from pejling.indicators.rollups import Point
@@ -51,7 +51,7 @@ class Chart:
         new figures make a new key, so nothing needs invalidating."""
         spec_json = json.dumps(self.spec, sort_keys=True, default=str)
         language = get_language() or "en"
-        key = "chart-svg:" + hashlib.sha256(f"{language}\n{spec_json}".encode()).hexdigest()
+        key = cache_key("chart-svg", language, spec_json)
         svg = cache.get(key)
         if svg is None:
             svg = render_svg(spec_json, language)
