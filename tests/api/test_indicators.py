@@ -320,3 +320,21 @@ def test_more_values_than_one_request_takes_point_at_the_file_endpoint(api: Any,
     )
     assert "/api/v1/imports" in body["message"]
     assert not ImportBatch.objects.exists()
+
+
+def test_a_series_is_cached_under_a_key_memcached_takes(api: Any, org: Any) -> None:
+    """The key once held the JSON of its parts, spaces and all (Django's CacheKeyWarning)."""
+    import warnings
+
+    from django.core.cache.backends.base import CacheKeyWarning
+
+    days = IndicatorFactory(code="SICK_DAYS")
+    IndicatorValueFactory(indicator=days, unit=org.unit, period="2026-01", value=3)
+    client = api(org.employee)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        for _ in range(2):  # computed, then read from the cache
+            answer = client.get(
+                "/indicators/SICK_DAYS/series", unit=org.unit.code, period_from="2026-01"
+            )
+            assert answer.status_code == 200

@@ -160,3 +160,35 @@ def test_a_refused_file_records_nothing(sick: Indicator, office: Any) -> None:
     assert batch.status == ImportStatus.FAILED
     assert History.objects.count() == 0
     assert IndicatorValue.objects.count() == 2
+
+
+def test_a_change_row_written_by_either_writer_is_the_row_the_one_builder_makes(
+    sick: Indicator, office: Any
+) -> None:
+    """``IndicatorValue.imported_history`` builds the history row of an imported value for the
+    generic writer and for the audit trail (a creation); the set-based SQL on PostgreSQL
+    writes the same columns: every column but the row's own id agrees."""
+    first = run(FIRST, office)
+    second = run(EDITED, office)
+    written = History.objects.get()
+    value = IndicatorValue.objects.get(pk=written.id)
+    built = IndicatorValue.imported_history(
+        value.pk,
+        value,
+        value=value.value,
+        batch=second,
+        history_type="~",
+        history_date=written.history_date,
+        previous_value=Decimal(4),
+        previous_batch_id=first.pk,
+    )
+    columns = [f.attname for f in History._meta.concrete_fields if f.attname != "history_id"]
+    assert {c: getattr(written, c) for c in columns} == {c: getattr(built, c) for c in columns}
+    # The trail's row of how the value came about: the same builder, the first import's.
+    [origin] = IndicatorValue.audit_origin(value.pk)
+    assert (origin.history_type, origin.batch_id, origin.value) == ("+", first.pk, Decimal(4))
+    assert (origin.history_change_reason, origin.history_user, origin.history_id) == (
+        "imported",
+        office,
+        0,
+    )

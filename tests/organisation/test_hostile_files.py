@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import translation
+from django.test import override_settings
 
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.organisation.sync import files as unit_files
@@ -34,7 +34,8 @@ def refused(path: Path, language: str) -> str:
     """What the command says on stderr; it must end in a CommandError, not a traceback."""
     err = StringIO()
     history = Unit.history.count()
-    with translation.override(language), pytest.raises(CommandError, match="Nothing was changed"):
+    # The command speaks the installation's language (PEJLING_LANGUAGE).
+    with override_settings(LANGUAGE_CODE=language), pytest.raises(CommandError):
         call_command("sync-org", "--source", "file", str(path), stdout=StringIO(), stderr=err)
     assert Unit.objects.count() == 0 and Unit.history.count() == history
     return err.getvalue()
@@ -131,3 +132,33 @@ def test_a_cycle_in_the_parents_names_each_row_on_it(tmp_path: Path) -> None:
     assert "row 4, column Överordnad: The parent codes form a cycle" in said
     assert "row 5, column Överordnad: The parent codes form a cycle" in said
     assert "Traceback" not in said
+
+
+def test_a_code_or_name_too_long_names_the_limit_and_the_length_in_the_readers_language(
+    tmp_path: Path,
+) -> None:
+    code_max, name_max = unit_files.CODE_MAX, unit_files.NAME_MAX
+    rows = f"{'K' * (code_max + 1)};Lång kod;KS;2\nLN;{'n' * (name_max + 5)};KS;2\n"
+    path = write(tmp_path, "enheter.csv", (GOOD + rows).encode())
+    said = refused(path, "en")
+    assert (
+        f"row 4, column Kod: The text is too long. At most {code_max} characters are allowed"
+        f" here. Found: {code_max + 1}." in said
+    )
+    assert f"row 5, column Namn: The text is too long. At most {name_max}" in said
+    said = refused(path, "sv")
+    assert (
+        f"rad 4, kolumn Kod: Texten är för lång. Högst {code_max} tecken är tillåtna här."
+        f" Hittat: {code_max + 1}." in said
+    )
+    assert "characters" not in said
+
+
+def test_a_broken_csv_is_refused_in_the_readers_language(tmp_path: Path) -> None:
+    """Python's csv module refuses a field over its limit; the sentence around its words is
+    ours, translated."""
+    path = write(tmp_path, "enheter.csv", (GOOD + 'X;"' + "x" * 140_000 + '";KS;2\n').encode())
+    assert "row 4: The file could not be read. (The CSV text is broken: field" in refused(
+        path, "en"
+    )
+    assert "rad 4: Filen kunde inte läsas. (CSV-texten är trasig: field" in refused(path, "sv")

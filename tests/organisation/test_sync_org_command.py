@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 def run(*args: str, **settings: Any) -> tuple[str, str]:
+    """The command's output; it speaks the installation's language (English unless given)."""
+    settings.setdefault("LANGUAGE_CODE", "en")
     out, err = StringIO(), StringIO()
     with override_settings(**settings):
         call_command("sync-org", *args, stdout=out, stderr=err)
@@ -115,7 +118,7 @@ def test_sync_org_from_a_bad_file_lists_the_rows_and_changes_nothing(tmp_path: P
     err = StringIO()
 
     with (
-        translation.override("en"),
+        override_settings(LANGUAGE_CODE="en"),
         pytest.raises(CommandError, match=r"Nothing was changed: 2 errors in enheter\.csv"),
     ):
         call_command("sync-org", "--source", "file", str(bad), stderr=err)
@@ -153,3 +156,26 @@ def test_the_task_syncs_from_os2mo_when_it_is_configured(kolding: FakeOS2mo) -> 
 
     assert counts is not None and counts["created"] == 84
     assert Unit.objects.count() == 84
+
+
+def test_sync_org_speaks_the_installations_language(tmp_path: Path) -> None:
+    """Whatever language the caller has active, the command writes PEJLING_LANGUAGE's."""
+    UnitLevel.objects.create(depth=1, name="Kommun", name_plural="Kommuner")
+    good = tmp_path / "enheter.csv"
+    good.write_text("Kod;Namn;Överordnad;Nivå\nKS;Kommunstyrelsen;;1\n")
+
+    with translation.override("en"):
+        out, _ = run("--source", "file", str(good), "--dry-run", LANGUAGE_CODE="sv")
+    assert re.search(r"^skapad +KS \(Kommunstyrelsen\)$", out, re.MULTILINE)
+    assert (
+        "Provkörning, inget skrivet: det skulle bli 1 skapade, 0 uppdaterade, 0 flyttade,"
+        " 0 nedlagda, 0 oförändrade; 1 historikrader." in out
+    )
+    out, _ = run("--source", "file", str(good), LANGUAGE_CODE="da")
+    assert "1 oprettet, 0 opdateret" in out
+    with pytest.raises(CommandError, match="Filen finnes ikke"):
+        run("--source", "file", str(tmp_path / "mangler.csv"), LANGUAGE_CODE="nb")
+    bad = tmp_path / "feil.csv"
+    bad.write_text("Kod;Namn;Överordnad;Nivå\nKS;Kommunstyrelsen;;9\n")
+    with pytest.raises(CommandError, match=r"Ingenting ble endret: 1 feil i feil\.csv"):
+        run("--source", "file", str(bad), LANGUAGE_CODE="nb")

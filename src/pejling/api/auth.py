@@ -27,6 +27,7 @@ from ninja.throttling import BaseThrottle
 from pejling.api.errors import ApiError
 from pejling.api.models import ApiToken
 from pejling.api.tokens import TokenProblem, token_check
+from pejling.core.caching import cache_key
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_RATE_LIMIT = 600
@@ -100,7 +101,7 @@ class FixedWindowThrottle(BaseThrottle):
         limit = int(getattr(settings, "PEJLING_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
         now = time.time()
         window = int(now // WINDOW_SECONDS)
-        key = f"pejling-api-rate:{ident}:{window}"
+        key = cache_key("pejling-api-rate", ident, window)  # ident: maybe the client's header
         cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
         try:
             count = cache.incr(key)

@@ -38,6 +38,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import F, Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from pejling.core.caching import cache_key
 from pejling.core.models import DataGeneration
 
 # Cached figures expire after this many seconds even without a write (see above).
@@ -117,7 +118,7 @@ def cached[T](parts: Iterable[object], compute: Callable[[], T]) -> T:
     """``compute()``, kept in the shared cache under ``parts`` (everything the answer depends
     on besides the data: the year, the day, the language, the reader's rights…) and the
     current generation; computed again after any watched write."""
-    key = ":".join([*(str(part) for part in parts), "g", current()])
+    key = cache_key("generation", *parts, current())
     found = cache.get(key, _MISSING)
     if found is _MISSING:
         found = compute()

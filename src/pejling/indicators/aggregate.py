@@ -104,6 +104,22 @@ def _tuned(work_mem: str | None) -> Iterator[None]:
         )
 
 
+@contextmanager
+def _derived_again(
+    table: str, scope_sql: str, scope: list[Any], unit_ids: Collection[int] | None
+) -> Iterator[Any]:
+    """A transaction and a cursor in which the rows of ``table`` in scope (``scope_sql``: the
+    ``_in`` conditions, ``scope`` their parameters) are deleted first, to be derived again
+    inside; tuned (``_tuned``) for whole slices when no units are named."""
+    with (
+        transaction.atomic(),
+        _tuned(None if unit_ids is not None else WHOLE_SLICES_WORK_MEM),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"DELETE FROM {table} WHERE 1 = 1{scope_sql}", scope)  # noqa: S608 - names from the models
+        yield cursor
+
+
 def _recompute(
     *,
     indicator_ids: Collection[int] | None,
@@ -125,15 +141,7 @@ def _recompute(
     r_ind, _p = _in("r.indicator_id", indicator_ids)
     r_per, _p = _in("r.period", periods)
     p_unit, _p = _in("p.id", unit_ids)
-    with (
-        transaction.atomic(),
-        _tuned(None if unit_ids is not None else WHOLE_SLICES_WORK_MEM),
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(
-            f"DELETE FROM {_ROLLUP} WHERE 1 = 1{ind_sql}{per_sql}{unit_sql}",  # noqa: S608 - names from the models
-            scope,
-        )
+    with _derived_again(_ROLLUP, ind_sql + per_sql + unit_sql, scope, unit_ids) as cursor:
         if unit_ids is None:  # whole slices: each level from the rows just derived below it
             _derive_slices(cursor, indicator_ids=indicator_ids, periods=periods)
             return
@@ -652,15 +660,8 @@ def _recompute_presence(
         blocks = sorted({slot[0] for p in periods if (slot := presence_slot(p)) is not None})
         slots = _slots(p for block in blocks for p in _block_periods(block))
         block_sql, block_params = _in("block", blocks)
-    with (
-        transaction.atomic(),
-        _tuned(None if unit_ids is not None else WHOLE_SLICES_WORK_MEM),
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(
-            f"DELETE FROM {_PRESENCE} WHERE 1 = 1{ind_sql}{unit_sql}{block_sql}",  # noqa: S608 - names from the models
-            ind_params + unit_params + block_params,
-        )
+    scope = ind_params + unit_params + block_params
+    with _derived_again(_PRESENCE, ind_sql + unit_sql + block_sql, scope, unit_ids) as cursor:
         if not slots:
             return
         cursor.execute(

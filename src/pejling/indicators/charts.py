@@ -7,7 +7,6 @@ description and a data table (see the ``indicators/_chart.html`` template).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +16,7 @@ import vl_convert
 from django.core.cache import cache
 from django.utils.translation import get_language, gettext
 
+from pejling.core.caching import cache_key
 from pejling.indicators.completeness import PeriodCompleteness
 from pejling.indicators.evaluation import Evaluation
 from pejling.indicators.rollups import Point
@@ -51,7 +51,7 @@ class Chart:
         new figures make a new key, so nothing needs invalidating."""
         spec_json = json.dumps(self.spec, sort_keys=True, default=str)
         language = get_language() or "en"
-        key = "chart-svg:" + hashlib.sha256(f"{language}\n{spec_json}".encode()).hexdigest()
+        key = cache_key("chart-svg", language, spec_json)
         svg = cache.get(key)
         if svg is None:
             svg = render_svg(spec_json, language)
@@ -152,6 +152,27 @@ def _incomplete_layers(
     ]
 
 
+def _axes(unit_label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The time axis and the value axis of every chart."""
+    x = {"field": "date", "type": "temporal", "title": None}
+    y = {"field": "value", "type": "quantitative", "title": unit_label, "scale": {"zero": False}}
+    return x, y
+
+
+def _layered(
+    title: str,
+    description: str,
+    unit_label: str,
+    layers: list[dict[str, Any]],
+    points: list[Point],
+    incomplete: dict[str, PeriodCompleteness],
+) -> Chart:
+    """A chart of ``layers``: its data table a row a point, a note a period not complete."""
+    spec = _base(title, unit_label) | {"layer": layers}
+    rows = [(p.period, str(p.value)) for p in points]
+    return Chart(title, description, spec, rows, incomplete_notes(incomplete))
+
+
 def series_chart(
     *,
     title: str,
@@ -161,8 +182,7 @@ def series_chart(
     incomplete: dict[str, PeriodCompleteness] | None = None,
 ) -> Chart:
     incomplete = {p: c for p, c in (incomplete or {}).items() if not c.complete}
-    x = {"field": "date", "type": "temporal", "title": None}
-    y = {"field": "value", "type": "quantitative", "title": unit_label, "scale": {"zero": False}}
+    x, y = _axes(unit_label)
     values = [
         {"date": p.period_start.isoformat(), "period": p.period, "value": float(p.value)}
         for p in points
@@ -188,14 +208,7 @@ def series_chart(
         },
         *_incomplete_layers(points, incomplete, x, y),
     ]
-    spec = _base(title, unit_label) | {"layer": layers}
-    return Chart(
-        title,
-        description,
-        spec,
-        [(p.period, str(p.value)) for p in points],
-        incomplete_notes(incomplete),
-    )
+    return _layered(title, description, unit_label, layers, points, incomplete)
 
 
 def goal_chart(*, evaluation: Evaluation, title: str, description: str, unit_label: str) -> Chart:
@@ -203,8 +216,7 @@ def goal_chart(*, evaluation: Evaluation, title: str, description: str, unit_lab
     goal = evaluation.goal
     points = evaluation.points
     layers: list[dict[str, Any]] = []
-    x = {"field": "date", "type": "temporal", "title": None}
-    y = {"field": "value", "type": "quantitative", "title": unit_label, "scale": {"zero": False}}
+    x, y = _axes(unit_label)
     if evaluation.forecast is not None and evaluation.smoothed:
         last_day, last_value = evaluation.smoothed[-1]
         band = [
@@ -310,11 +322,4 @@ def goal_chart(*, evaluation: Evaluation, title: str, description: str, unit_lab
                 "encoding": {"x": x, "y": y},
             }
         )
-    spec = _base(title, unit_label) | {"layer": layers}
-    return Chart(
-        title,
-        description,
-        spec,
-        [(p.period, str(p.value)) for p in points],
-        incomplete_notes(incomplete),
-    )
+    return _layered(title, description, unit_label, layers, points, incomplete)

@@ -7,6 +7,8 @@ so changing an indicator's aggregation never destroys data.
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -291,6 +293,11 @@ class ImportBatch(models.Model):
         return min(100, round(100 * done / total))
 
 
+# The change reason of a value's history row that an import wrote or that stands for one
+# (``IndicatorValue.imported_history``; ``core/history.py`` names it to the reader).
+IMPORTED = "imported"
+
+
 class ValueHistoryBase(models.Model):
     """What a changed value was before (its history row keeps the number and import after):
     imports record a value's history only when they change it, so the row before may not
@@ -411,23 +418,53 @@ class IndicatorValue(models.Model):
         )
         if batch is None:
             return []
-        return [
-            historical(
-                id=object_id,
-                indicator_id=state.indicator_id,
-                unit_id=state.unit_id,
-                period=state.period,
-                period_start=state.period_start,
-                period_end=state.period_end,
-                value=value,
-                batch_id=batch.pk,
-                history_id=0,
-                history_date=batch.finished_at or batch.created_at,
-                history_type="+",
-                history_change_reason="imported",
-                history_user=batch.created_by,
-            )
-        ]
+        row = cls.imported_history(
+            object_id,
+            state,
+            value=value,
+            batch=batch,
+            history_type="+",
+            history_date=batch.finished_at or batch.created_at,
+        )
+        row.history_id = 0
+        row.history_user = batch.created_by  # read with the batch: no query per row shown
+        return [row]
+
+    @classmethod
+    def imported_history(
+        cls,
+        pk: int,
+        where: Any,
+        *,
+        value: Decimal,
+        batch: ImportBatch,
+        history_type: str,
+        history_date: datetime,
+        previous_value: Decimal | None = None,
+        previous_batch_id: int | None = None,
+    ) -> Any:
+        """An unsaved history row of the value ``pk`` as the import ``batch`` wrote it, by the
+        person who started the import: a change (``"~"``, with the number and import before)
+        the import writes, or a creation (``"+"``) the audit trail shows, which imports do not
+        write (``audit_origin``). ``where``: anything with the value's indicator_id, unit_id,
+        period, period_start and period_end (the value, a history row, a checked row). The
+        set-based writer on PostgreSQL writes the same columns in SQL (``imports/writing.py``)."""
+        return cls.history.model(
+            id=pk,
+            indicator_id=where.indicator_id,
+            unit_id=where.unit_id,
+            period=where.period,
+            period_start=where.period_start,
+            period_end=where.period_end,
+            value=value,
+            batch_id=batch.pk,
+            previous_value=previous_value,
+            previous_batch_id=previous_batch_id,
+            history_date=history_date,
+            history_change_reason=IMPORTED,
+            history_type=history_type,
+            history_user_id=batch.created_by_id,
+        )
 
     @classmethod
     def audit_changes(cls, rows: list[Any]) -> dict[int, list[tuple[str, Any, Any]]]:

@@ -5,7 +5,6 @@ and written by the background worker, as on the import page."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -28,6 +27,7 @@ from pejling.api.errors import ApiError, conflict, invalid, not_found
 from pejling.api.pagination import paginate
 from pejling.api.schemas import NO_NUL, Cursor, ErrorOut, Limit, Within, responses
 from pejling.core import generation
+from pejling.core.caching import cache_key
 from pejling.indicators import rollups
 from pejling.indicators.completeness import PeriodCompleteness, recent_completeness
 from pejling.indicators.imports import MESSAGES, accepted_name, batch_errors, import_observations
@@ -242,9 +242,7 @@ def indicator_series(
     # any write of values, move in the tree or change of an indicator starts a new one, for
     # every server process at once, whether the cache is shared (Redis) or each process's
     # own. A cached answer is sent as stored (no validation or serialisation again).
-    key = "api:series:" + json.dumps(
-        [generation.current(), code, unit, scope, period_from, period_to]
-    )
+    key = cache_key("api:series", generation.current(), code, unit, scope, period_from, period_to)
     body = cache.get(key)
     if body is None:
         body = _series(code, unit, scope, period_from, period_to).model_dump_json().encode()

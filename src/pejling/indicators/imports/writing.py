@@ -27,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from pejling.indicators import aggregate
-from pejling.indicators.models import ImportBatch, IndicatorValue
+from pejling.indicators.models import IMPORTED, ImportBatch, IndicatorValue
 
 from .checking import MappedValue
 
@@ -230,7 +230,8 @@ class ValueWriter:
                 " previous_batch_id, history_date, history_change_reason, history_type,"
                 f" history_user_id) SELECT id, {_COLUMNS}, batch_id, previous, previous_batch,"
                 " %s, %s, %s, %s FROM changed",
-                [self.batch.pk, self.now, "imported", "~", self.batch.created_by_id],
+                # the columns and values of IndicatorValue.imported_history, set-based
+                [self.batch.pk, self.now, IMPORTED, "~", self.batch.created_by_id],
             )
             self.updated += cursor.rowcount
             self._insert_new(cursor, same_key, new, len(others))
@@ -273,24 +274,17 @@ class ValueWriter:
             ["value", "batch"],
             batch_size=500,
         )
-        historical = IndicatorValue.history.model
-        historical.objects.bulk_create(
+        IndicatorValue.history.model.objects.bulk_create(
             [
-                historical(
-                    id=pk,
-                    indicator_id=v.indicator_id,
-                    unit_id=v.unit_id,
-                    period=v.period,
-                    period_start=v.period_start,
-                    period_end=v.period_end,
+                IndicatorValue.imported_history(
+                    pk,
+                    v,
                     value=round(v.value, 6),
-                    batch_id=batch.pk,
+                    batch=batch,
+                    history_type="~",
+                    history_date=self.now,
                     previous_value=previous,
                     previous_batch_id=previous_batch,
-                    history_date=self.now,
-                    history_change_reason="imported",
-                    history_type="~",
-                    history_user_id=batch.created_by_id,
                 )
                 for v, pk, previous, previous_batch in changed
             ],

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.utils.translation import gettext
+
 from pejling.core.figures import found_figure
 from pejling.core.tabular import (
     decode_text,
@@ -204,7 +206,7 @@ def parse_rows(rows: Iterable[Sequence[Any]]) -> FileResult:
     iterator: Iterator[Sequence[Any]] = iter(rows)
     found = _header(iterator)
     if found is None:
-        errors.append(RowError(None, None, "empty_file", "The file is empty: no header row."))
+        errors.append(RowError(None, None, "empty_file", gettext("There is no header row.")))
         return result
     header_row, header = found
     wide = _too_wide(header, header_row)
@@ -220,7 +222,8 @@ def parse_rows(rows: Iterable[Sequence[Any]]) -> FileResult:
                 header_row,
                 ", ".join(missing),
                 "missing_column",
-                f"Missing column(s) {', '.join(missing)}. Accepted headers include {accepted}.",
+                gettext("Missing: %(missing)s. Accepted headers include %(accepted)s.")
+                % {"missing": ", ".join(missing), "accepted": accepted},
             )
         )
         return result
@@ -317,28 +320,33 @@ class _RowReader:
         )
         return FileRow(row_no, code, name, parent, level, closed_on)
 
-    def _error(self, row_no: int, field_name: str, code: str, message: str) -> None:
-        self.errors.append(RowError(row_no, self.names[field_name], code, message))
+    def _error(
+        self, row_no: int, field_name: str, code: str, detail: str = "", limit: int | None = None
+    ) -> None:
+        column = self.names[field_name]
+        self.errors.append(
+            RowError(row_no, column, code, detail, "" if limit is None else str(limit))
+        )
 
     def _code(self, code: str, row_no: int) -> str:
         if not code:
-            self._error(row_no, "code", "missing_value", "The unit code is empty.")
+            self._error(row_no, "code", "missing_value")
         elif len(code) > CODE_MAX:
-            self._error(row_no, "code", "too_long", f"{code!r} has over {CODE_MAX} characters.")
+            self._error(row_no, "code", "too_long", found_figure(len(code)), CODE_MAX)
         elif "/" in code:
-            self._error(row_no, "code", "bad_code", f"{code!r} contains “/”.")
+            self._error(row_no, "code", "bad_code", repr(code))
         return code
 
     def _name(self, name: str, row_no: int) -> str:
         if not name:
-            self._error(row_no, "name", "missing_value", "The name is empty.")
+            self._error(row_no, "name", "missing_value")
         elif len(name) > NAME_MAX:
-            self._error(row_no, "name", "too_long", f"The name has over {NAME_MAX} characters.")
+            self._error(row_no, "name", "too_long", found_figure(len(name)), NAME_MAX)
         return name
 
     def _level_cell(self, raw: Any, row_no: int) -> int | str:
         if _text(raw) == "":
-            self._error(row_no, "level", "missing_value", "The level is empty.")
+            self._error(row_no, "level", "missing_value")
             return ""
         return _level(raw)
 
@@ -348,7 +356,7 @@ class _RowReader:
         try:
             return parse_date(raw)
         except ValueError:
-            self._error(row_no, "closed_on", "bad_date", f"{_text(raw)!r} is not a date.")
+            self._error(row_no, "closed_on", "bad_date", repr(_text(raw)))
             return None
 
 
@@ -360,7 +368,14 @@ def parse_csv_text(text: str) -> FileResult:
     except csv.Error as exc:
         return FileResult(
             [],
-            [RowError(reader.line_num or None, None, "unreadable_file", f"Broken CSV: {exc}.")],
+            [
+                RowError(
+                    reader.line_num or None,
+                    None,
+                    "unreadable_file",
+                    gettext("The CSV text is broken: %(problem)s.") % {"problem": exc},
+                )
+            ],
             {},
         )
 
@@ -428,7 +443,9 @@ def parse_xlsx_bytes(data: bytes) -> FileResult:
         return FileResult([], [RowError(None, None, "unreadable_file", str(exc))], {})
     try:
         if not workbook.worksheets:
-            return FileResult([], [RowError(None, None, "empty_file", "No sheet.")], {})
+            return FileResult(
+                [], [RowError(None, None, "empty_file", gettext("The workbook has no sheet."))], {}
+            )
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # the rows as they are, never padded to a declared size
         return parse_rows(sheet.iter_rows(values_only=True))
@@ -452,7 +469,7 @@ def parse_unit_file(data: bytes, filename: str) -> FileResult:
                     None,
                     None,
                     "unsupported_format",
-                    f"{filename!r}: save the sheet as XLSX or CSV.",
+                    gettext("%(file)s: save the sheet as XLSX or CSV.") % {"file": repr(filename)},
                 )
             ],
             {},

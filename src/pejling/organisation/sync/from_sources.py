@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from pejling.organisation.models import Unit, UnitLevel
 
@@ -33,26 +34,8 @@ _TYPE_MAX = Unit._meta.get_field("unit_type").max_length or 100
 # OS2mo ------------------------------------------------------------------------------------------
 
 
+@runs.recording("os2mo")
 def sync_from_os2mo(
-    *,
-    client: OS2moClient,
-    hierarchy: str | None = None,
-    at: date | None = None,
-    level_map: Mapping[str, int] | None = None,
-    by: Any = None,
-    dry_run: bool = False,
-) -> SyncReport:
-    """:func:`_sync_from_os2mo`, the run recorded (:mod:`.runs`)."""
-    return runs.recorded(
-        lambda: _sync_from_os2mo(
-            client=client, hierarchy=hierarchy, at=at, level_map=level_map, by=by, dry_run=dry_run
-        ),
-        source="os2mo",
-        by=by,
-    )
-
-
-def _sync_from_os2mo(
     *,
     client: OS2moClient,
     hierarchy: str | None = None,
@@ -78,6 +61,7 @@ def _sync_from_os2mo(
       they come back. Units not from OS2mo are left alone.
 
     Raises :class:`OS2moError` (nothing written) when OS2mo fails or returns no usable units.
+    The run is recorded however it ends (:mod:`.runs`).
     """
     fetched = client.org_units(at=at)
     report = SyncReport(source="os2mo", dry_run=dry_run, fetched=len(fetched))
@@ -250,26 +234,8 @@ def sync_from_path(
     )
 
 
+@runs.recording("file")
 def sync_from_file(
-    *,
-    data: bytes,
-    filename: str,
-    close_missing: bool = False,
-    by: Any = None,
-    dry_run: bool = False,
-) -> SyncReport:
-    """:func:`_sync_from_file`, the run recorded (:mod:`.runs`)."""
-    return runs.recorded(
-        lambda: _sync_from_file(
-            data=data, filename=filename, close_missing=close_missing, by=by, dry_run=dry_run
-        ),
-        source="file",
-        filename=filename,
-        by=by,
-    )
-
-
-def _sync_from_file(
     *,
     data: bytes,
     filename: str,
@@ -283,7 +249,8 @@ def _sync_from_file(
     date, empty cells) and then nothing is written. A parent code may name a unit in the file
     or one already in Pejling (with ``close_missing``, only one in the file). Units in the file
     are open unless their closed-on cell has a date. With ``close_missing`` the units that are
-    not in the file are end-dated today; without it they are left alone.
+    not in the file are end-dated today; without it they are left alone. The run is recorded
+    however it ends (:mod:`.runs`).
     """
     report = SyncReport(source="file", dry_run=dry_run)
     parsed = parse_unit_file(data, filename)
@@ -428,8 +395,11 @@ class _FileUnits:
                     row.row,
                     self.col_parent,
                     "missing_parent",
-                    f"{parent!r} is not in the file, and units missing from the file "
-                    "are being closed.",
+                    gettext(
+                        "%(parent)s is not in the file, and units missing from the file are "
+                        "being closed."
+                    )
+                    % {"parent": repr(parent)},
                 )
             )
             return False, None

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from pejling.core import figures
 from pejling.core.tabular import escape_control_characters
@@ -58,6 +58,7 @@ LIMIT_SENTENCES = {
     "too_many_columns": gettext_lazy("At most %(limit)s columns are read."),
     "too_many_rows": gettext_lazy("At most %(limit)s units can be read at once."),
     "cell_too_long": gettext_lazy("A cell may hold at most %(limit)s characters."),
+    "too_long": gettext_lazy("At most %(limit)s characters are allowed here."),
 }
 
 
@@ -194,9 +195,16 @@ class SyncReport:
         }
 
     def summary(self) -> str:
-        return (
-            f"{self.created} created, {self.updated} updated, {self.moved} moved, "
-            f"{self.closed} closed, {self.unchanged} unchanged"
-            + (f", {self.levels_created} unit levels created" if self.levels_created else "")
-            + f"; {self.history_rows} history rows"
-        )
+        """The counts in a line, in the active language."""
+        if self.levels_created:
+            text = gettext(
+                "%(created)s created, %(updated)s updated, %(moved)s moved, %(closed)s closed, "
+                "%(unchanged)s unchanged, %(levels_created)s unit levels created; "
+                "%(history_rows)s history rows"
+            )
+        else:
+            text = gettext(
+                "%(created)s created, %(updated)s updated, %(moved)s moved, %(closed)s closed, "
+                "%(unchanged)s unchanged; %(history_rows)s history rows"
+            )
+        return text % self.counts()

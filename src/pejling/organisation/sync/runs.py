@@ -1,6 +1,6 @@
 """The record of every organisation sync run (:class:`~pejling.organisation.models.SyncRun`).
 
-The sync's entry points (:mod:`.from_sources`) call :func:`recorded` around their work, so a
+The sync's entry points (:mod:`.from_sources`) are recorded (:func:`recording`), so a
 run is recorded however it is started (the command, the nightly task) and however it ends: with
 its counts when it succeeded, with its first errors when it was refused (nothing written), and
 as failed when it raised (the exception goes on). The record is written after the sync's own
@@ -10,6 +10,7 @@ as one (nothing it counted was written).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,27 @@ def recorded(
         raise
     record(report, filename=filename, by=by, started_at=started_at)
     return report
+
+
+def recording[**P](
+    source: str,
+) -> Callable[[Callable[P, SyncReport]], Callable[P, SyncReport]]:
+    """A sync's entry point, each call :func:`recorded` with the ``filename`` and ``by`` it is
+    given (keyword arguments)."""
+
+    def wrap(sync: Callable[P, SyncReport]) -> Callable[P, SyncReport]:
+        @functools.wraps(sync)
+        def run(*args: P.args, **kwargs: P.kwargs) -> SyncReport:
+            return recorded(
+                lambda: sync(*args, **kwargs),
+                source=source,
+                filename=str(kwargs.get("filename") or ""),
+                by=kwargs.get("by"),
+            )
+
+        return run
+
+    return wrap
 
 
 def failure(exc: Exception) -> RowError:
