@@ -131,6 +131,25 @@ def test_more_requests_than_the_rate_limit_get_429(api: Any, org: Any) -> None:
         assert client.get("/units").status_code == 200
 
 
+@override_settings(PEJLING_API_RATE_LIMIT=2, PEJLING_PROXY_COUNT=1)
+def test_a_caller_known_by_address_cannot_escape_the_limit_by_forging_x_forwarded_for() -> None:
+    """Counted by the address the proxy saw (``client_ip``, the one home of a caller's
+    address), not by the whole header, whose left part the client writes itself."""
+    from django.test import RequestFactory
+
+    from pejling.api.auth import FixedWindowThrottle
+
+    throttle = FixedWindowThrottle()
+    allowed = []
+    with time_machine.travel(timezone.now().replace(second=1), tick=False):  # one window
+        for n in range(4):
+            request = RequestFactory().get(
+                "/api/v1/units", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}, 192.0.2.7"
+            )
+            allowed.append(throttle.allow_request(request))
+    assert allowed[:2] == [True, True] and not any(allowed[2:])
+
+
 # The tokens page -------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from pejling.api.errors import ApiError
 from pejling.api.models import ApiToken
 from pejling.api.tokens import TokenProblem, token_check
 from pejling.core.caching import cache_key
+from pejling.core.security import client_ip
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_RATE_LIMIT = 600
@@ -95,9 +96,7 @@ class FixedWindowThrottle(BaseThrottle):
 
     def allow_request(self, request: HttpRequest) -> bool:
         caller = getattr(request, "auth", None)
-        ident = (
-            caller.rate_key if isinstance(caller, Principal) else f"ip:{self.get_ident(request)}"
-        )
+        ident = caller.rate_key if isinstance(caller, Principal) else f"ip:{client_ip(request)}"
         limit = int(getattr(settings, "PEJLING_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
         now = time.time()
         window = int(now // WINDOW_SECONDS)
