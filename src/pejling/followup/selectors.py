@@ -1,7 +1,8 @@
 """Reads for follow-up: the compliance matrix, overdue agreements and reports, the dashboard.
 
-Each is a fixed number of queries whatever the number of units: grouped queries and maps built
-in Python, never a query per unit.
+Each is a fixed number of queries whatever the number of units, set-based: the database groups,
+compares, ranks and counts (the overdue lists send only the units they name), never a query
+per unit nor a Python loop over every unit or deadline.
 """
 
 from __future__ import annotations
