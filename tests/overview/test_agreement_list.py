@@ -11,7 +11,7 @@ import openpyxl
 from django.test import Client
 from django.urls import reverse
 
-from pejling.agreements.models import AgreementState
+from pejling.agreements.models import AgreementState, AgreementVersion
 from pejling.followup.models import DeadlineKind
 from tests.factories import YEAR, AgreementFactory, DeadlineFactory, InitiativeFactory
 
@@ -68,3 +68,27 @@ def test_downloads_hold_every_filtered_row_with_numbers_as_numbers(org: Any) -> 
     assert rows[1][0] == org.unit.name and rows[1][5] == 1
     csv = _get(org.office, format="csv").content.decode("utf-8-sig")
     assert org.unit.name in csv and org.sibling.name in csv
+
+
+def test_the_figures_and_the_readers_rows_are_read_without_a_join_per_version(org: Any) -> None:
+    """Each agreement once, however many versions it has (an EXISTS, not a join); no
+    initiatives is 0; the deadline is the level's earliest agreement deadline of the year."""
+    revised = AgreementFactory(unit=org.unit_b1a, state=AgreementState.DRAFT)
+    for number in (1, 2):
+        AgreementVersion.objects.create(
+            agreement=revised, number=number, state=AgreementState.PUBLISHED, content={}
+        )
+    AgreementFactory(unit=org.sibling, state=AgreementState.DRAFT)  # not readable for her
+    for due in (date(YEAR, 4, 1), date(YEAR, 2, 15)):
+        DeadlineFactory(kind=DeadlineKind.AGREEMENT, unit_level=org.unit_b1a.level, due_date=due)
+    DeadlineFactory(
+        kind=DeadlineKind.AGREEMENT,
+        unit_level=org.unit_b1a.level,
+        due_date=date(YEAR - 1, 1, 1),
+        year=YEAR - 1,
+    )
+    response = _get(org.employee)
+    rows = list(response.context["agreements"])
+    assert [a.unit for a in rows] == [org.unit_b1a]
+    assert response.context["page"].paginator.count == 1
+    assert (rows[0].n_initiatives, rows[0].deadline) == (0, date(YEAR, 2, 15))

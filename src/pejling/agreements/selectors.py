@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Substr
 from django.utils.dateparse import parse_date
 
 from pejling.agreements.coverage import counted_initiatives
@@ -144,11 +145,16 @@ def agreements_readable_by(user: Any) -> QuerySet[Agreement]:
     """Agreements whose existence the user may see: published ones, or any in their subtrees."""
     if permissions.is_strategy_office(user):
         return Agreement.objects.all()
-    q = Q(state=AgreementState.PUBLISHED) | Q(versions__state=AgreementState.PUBLISHED)
+    # "Was published once" as a subquery (EXISTS), not a join: a join to the versions gives an
+    # agreement once per version, which needed DISTINCT over every row before sorting or paging.
+    published_once = AgreementVersion.objects.filter(
+        agreement=OuterRef("pk"), state=AgreementState.PUBLISHED
+    )
+    q = Q(state=AgreementState.PUBLISHED) | Q(Exists(published_once))
     for membership in permissions.memberships_of(user):
         if membership.role in permissions.READ_ROLES:
             q |= Q(unit__path__startswith=membership.unit.path)
-    return Agreement.objects.filter(q).distinct()
+    return Agreement.objects.filter(q)
 
 
 # Coverage ------------------------------------------------------------------------------------
@@ -402,10 +408,35 @@ class UnitStatus:
 def unit_statuses(*, year: int, units: list[Unit]) -> list[UnitStatus]:
     """Each unit's initiative statuses for ``year``, its subtree rolled up: one grouped query,
     whatever the number of units. Every agreement of the year counts (a draft's initiatives are
-    planned: they have no report yet)."""
+    planned: they have no report yet).
+
+    Set-based: the database cuts each initiative's unit path to the length of the listed units'
+    paths (a unit's subtree is the paths that start with its own) and groups by that prefix and
+    status, so it sends one row per listed unit and status; units listed at several depths make
+    one part per depth, sent as one ``UNION ALL``."""
     result = [UnitStatus(unit=u) for u in units]
     if not units:
         return result
+    by_path = {s.unit.path: s for s in result}
+    by_length: dict[int, list[str]] = {}
+    for path in by_path:
+        by_length.setdefault(len(path), []).append(path)
+    parts = [
+        Initiative.objects.filter(agreement__year=year)
+        .annotate(prefix=Substr("agreement__unit__path", 1, length))
+        .filter(prefix__in=paths)
+        .values("prefix", "status")
+        .annotate(n=Count("pk"), last=Max("status_reported_at"))
+        .order_by()
+        for length, paths in sorted(by_length.items())
+    ]
+    rows = parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
+    for row in rows:
+        summary = by_path[row["prefix"]]
+        summary.counts[row["status"]] = summary.counts.get(row["status"], 0) + row["n"]
+        if row["last"] and (summary.reported_at is None or row["last"] > summary.reported_at):
+            summary.reported_at = row["last"]
+    return result
     by_path = {s.unit.path: s for s in result}
     lengths = sorted({len(p) for p in by_path})
     q = Q()

@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any, NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import get_language, ngettext
@@ -100,13 +100,35 @@ class YearLinks:
         ]
 
 
-def year_links(year: int) -> YearLinks:
+def _wanted(derived: list[DerivedGoal]) -> Q:
+    """The links ``YearLinks.of`` may pick for any of ``derived`` (a filter the database applies,
+    so it sends only those): the same three conditions as ``of``, one alternative per goal."""
+    wanted = Q(pk__in=[])
+    for goal in derived:
+        statuses = [s for s in goal.counted_statuses() if initiative_counts(s)]
+        q = Q(initiative__status__in=statuses)
+        if goal.scope_strategy_id:
+            q &= Q(goal__strategy_id=goal.scope_strategy_id, goal__level__holds_goals=True)
+        else:
+            q &= Q(goal_id=goal.goal_id)
+        if goal.unit_level_id:
+            q &= Q(initiative__agreement__unit__level_id=goal.unit_level_id)
+        wanted |= q
+    return wanted
+
+
+def year_links(year: int, derived: list[DerivedGoal] | None = None) -> YearLinks:
     """Every committed goal link of ``year`` (``agreements.coverage``), in one query: count and
-    coverage goals pick theirs from it, whatever their number."""
+    coverage goals pick theirs from it, whatever their number. With ``derived`` (the count and
+    coverage goals to evaluate) only the links one of them may pick are read: the database
+    filters them, not Python (a goal of its own links reads those, not the year's thousands)."""
+    links = committed_links(year=year)
+    if derived is not None:
+        links = links.filter(_wanted(derived))
     return YearLinks(
         [
             _Link(*row)
-            for row in committed_links(year=year).values_list(
+            for row in links.values_list(
                 "goal_id",
                 "goal__strategy_id",
                 "goal__level__holds_goals",
@@ -188,7 +210,7 @@ def evaluate_count(
     if derived is None or target is None:
         evaluation.reason = _("The goal does not say what to count or how many.")
         return evaluation
-    mine = (year_links(year) if links is None else links).of(goal, derived)
+    mine = (year_links(year, [derived]) if links is None else links).of(goal, derived)
     if derived.counts == CountsWhat.INITIATIVES:
         rows = sorted({(link.title, link.unit_name) for link in mine})
         evaluation.behind = [f"{title} ({unit})" for title, unit in rows]
@@ -236,7 +258,7 @@ def evaluate_coverage(
     if not units:
         evaluation.reason = _("There are no units of that level.")
         return evaluation
-    mine = (year_links(year) if links is None else links).of(goal, derived)
+    mine = (year_links(year, [derived]) if links is None else links).of(goal, derived)
     covered = {link.unit_id for link in mine}
     missing = [name for pk, name in units if pk not in covered]
     value = round(100.0 * (len(units) - len(missing)) / len(units), 1)
@@ -322,7 +344,8 @@ def all_goal_evaluations(*, year: int, today: date | None = None) -> list[Evalua
         if g.measure_kind in (MeasureKind.COUNT, MeasureKind.COVERAGE)
         and getattr(g, "derived", None)
     ]
-    links = year_links(year) if derived else YearLinks([])  # every count and coverage goal's
+    # Every count and coverage goal's links, and only theirs.
+    links = year_links(year, derived) if derived else YearLinks([])
     levels = {d.unit_level_id for d in derived if d.unit_level_id}
     units_by_level = open_units_by_level(levels) if levels else {}
     result = []

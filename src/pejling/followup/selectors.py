@@ -1,7 +1,8 @@
 """Reads for follow-up: the compliance matrix, overdue agreements and reports, the dashboard.
 
-Each is a fixed number of queries whatever the number of units: grouped queries and maps built
-in Python, never a query per unit.
+Each is a fixed number of queries whatever the number of units, set-based: the database groups,
+compares, ranks and counts (the overdue lists send only the units they name), never a query
+per unit nor a Python loop over every unit or deadline.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count
+from django.db import connection
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 
 from pejling.agreements.coverage import COMMITTED_STATES, committed_links, is_committed
 from pejling.agreements.models import Agreement, AgreementState, RuleJustification
@@ -79,15 +82,19 @@ def compliance_matrix(
     if within is not None:
         units_qs = units_qs.filter(path__startswith=within.path)
     units = list(units_qs)
-    agreements = {
-        a.unit_id: a
-        for a in Agreement.objects.filter(year=year, unit__in=units_qs).select_related("unit")
-    }
-    committed = [a for a in agreements.values() if is_committed(a.state)]
+    # The year's agreements of those units, each given its unit already read; the links and
+    # justifications below read them as a subquery (the database, not a list of ids).
+    year_agreements = Agreement.objects.filter(year=year, unit__in=units_qs)
+    agreements = {a.unit_id: a for a in year_agreements.order_by()}
+    by_pk = {u.pk: u for u in units}
+    for agreement in agreements.values():
+        agreement.unit = by_pk[agreement.unit_id]
     links = list(
-        committed_links(agreements=committed)
+        committed_links(agreements=year_agreements.values("pk"))
         .filter(goal__strategy=strategy)
         .values_list("initiative__agreement_id", "goal_id")
+        .order_by()
+        .distinct()
     )
     goals = {e.pk: e for e in Element.objects.filter(strategy=strategy)}
     tops = top_ancestors(list(goals.values())) if goals else {}
@@ -98,29 +105,41 @@ def compliance_matrix(
             covered[agreement_id].add(top.pk)
     rules = AgreementRule.objects.filter(strategy=strategy, unit_level=level, active=True)
     justified = set(
-        RuleJustification.objects.filter(rule__in=rules, agreement__in=committed).values_list(
-            "agreement_id", flat=True
-        )
+        RuleJustification.objects.filter(
+            rule__in=rules, agreement__in=year_agreements.values("pk")
+        ).values_list("agreement_id", flat=True)
     )
-    rows = []
-    for unit in units:
-        agreement = agreements.get(unit.pk)
-        if agreement is None:
-            rows.append(MatrixRow(unit, None, [Cell.NO_AGREEMENT] * len(columns)))
-            continue
-        if not is_committed(agreement.state):
-            rows.append(MatrixRow(unit, agreement, [Cell.DRAFT] * len(columns)))
-            continue
-        cells = []
-        for column in columns:
-            if column.pk in covered[agreement.pk]:
-                cells.append(Cell.COVERED)
-            elif agreement.pk in justified:
-                cells.append(Cell.JUSTIFIED)
-            else:
-                cells.append(Cell.MISSING)
-        rows.append(MatrixRow(unit, agreement, cells))
+    rows = [
+        MatrixRow(
+            unit,
+            agreements.get(unit.pk),
+            _cells(agreements.get(unit.pk), columns, covered, justified),
+        )
+        for unit in units
+    ]
     return ComplianceMatrix(strategy, level, columns, rows)
+
+
+def _cells(
+    agreement: Agreement | None,
+    columns: list[Element],
+    covered: dict[int, set[int]],
+    justified: set[int],
+) -> list[str]:
+    """One row of the matrix: each theme's cell for the unit's agreement (see ``Cell``)."""
+    if agreement is None:
+        return [Cell.NO_AGREEMENT] * len(columns)
+    if not is_committed(agreement.state):
+        return [Cell.DRAFT] * len(columns)
+    cells = []
+    for column in columns:
+        if column.pk in covered[agreement.pk]:
+            cells.append(Cell.COVERED)
+        elif agreement.pk in justified:
+            cells.append(Cell.JUSTIFIED)
+        else:
+            cells.append(Cell.MISSING)
+    return cells
 
 
 # An overdue list names at most this many units (the page links the rest through the count).
@@ -134,23 +153,11 @@ class Overdue:
     count: int = 0  # every late unit
 
 
-def _overdue(deadlines: list[Deadline], late: dict[int, list[int]]) -> list[Overdue]:
-    """Each deadline with its late units (ids in tree order): the first ones read in one query."""
-    listed = {pk for ids in late.values() for pk in ids[:OVERDUE_LISTED]}
-    units = Unit.objects.in_bulk(list(listed)) if listed else {}
-    return [
-        Overdue(
-            d,
-            [units[pk] for pk in late.get(d.pk, [])[:OVERDUE_LISTED]],
-            len(late.get(d.pk, [])),
-        )
-        for d in deadlines
-    ]
-
-
 def overdue_agreements(*, year: int, today: date, within: Unit | None = None) -> list[Overdue]:
     """For each passed agreement deadline, the units of its level whose agreement is not
-    submitted. Three queries whatever the number of deadlines and units."""
+    submitted. Two queries whatever the number of deadlines and units: the database ranks the
+    late units of each level in tree order and counts them (window functions), and sends only
+    the first ``OVERDUE_LISTED`` of each level."""
     deadlines = list(
         Deadline.objects.filter(
             year=year, kind=DeadlineKind.AGREEMENT, due_date__lt=today, unit_level__isnull=False
@@ -166,16 +173,34 @@ def overdue_agreements(*, year: int, today: date, within: Unit | None = None) ->
     # One subquery on the agreements: ``exclude(agreements__year=..., agreements__state__in=...)``
     # could match two different agreements (last year's published one, this year's draft).
     done = Agreement.objects.filter(year=year, state__in=COMMITTED_STATES).values("unit_id")
-    by_level: dict[int, list[int]] = defaultdict(list)
-    for pk, level_id in units.exclude(pk__in=done).order_by("path").values_list("pk", "level_id"):
-        by_level[level_id].append(pk)
-    return _overdue(deadlines, {d.pk: by_level.get(d.unit_level_id or 0, []) for d in deadlines})
+    level = [F("level_id")]
+    ranked = (
+        units.exclude(pk__in=done)
+        .annotate(
+            overdue_rank=Window(RowNumber(), partition_by=level, order_by=F("path").asc()),
+            overdue_count=Window(Count("pk"), partition_by=level),
+        )
+        .filter(overdue_rank__lte=OVERDUE_LISTED)
+        .order_by("path")
+    )
+    listed: dict[int, list[Unit]] = defaultdict(list)
+    counts: dict[int, int] = {}
+    for unit in ranked:
+        listed[unit.level_id].append(unit)
+        counts[unit.level_id] = unit.overdue_count
+    return [
+        Overdue(d, list(listed.get(d.unit_level_id or 0, [])), counts.get(d.unit_level_id or 0, 0))
+        for d in deadlines
+    ]
 
 
 def overdue_reports(*, year: int, today: date, within: Unit | None = None) -> list[Overdue]:
     """For each passed report deadline, the units with an agreed agreement that have not
-    reported on every initiative. Four queries whatever the number of deadlines and units:
-    counts per agreement and per (agreement, deadline), compared as numbers."""
+    reported on every initiative (fewer initiatives reported on for the deadline than the
+    agreement has). Two queries whatever the number of deadlines and units: the database pairs
+    every agreed agreement with every deadline, compares the counts, ranks the late units of
+    each deadline in tree order and counts them (window functions), and sends only the first
+    ``OVERDUE_LISTED`` of each deadline with their units."""
     deadlines = list(
         Deadline.objects.filter(year=year, kind=DeadlineKind.REPORT, due_date__lt=today)
     )
@@ -186,26 +211,45 @@ def overdue_reports(*, year: int, today: date, within: Unit | None = None) -> li
     )
     if within is not None:
         agreements = agreements.filter(unit__path__startswith=within.path)
-    sizes = list(
-        agreements.annotate(n=Count("initiatives"))
-        .order_by("unit__path")
-        .values_list("pk", "unit_id", "n")
-    )
-    reported: dict[tuple[int, int], int] = {
-        (agreement_id, deadline_id): n
-        for agreement_id, deadline_id, n in StatusReport.objects.filter(
-            deadline__in=deadlines, initiative__agreement__in=agreements
-        )
-        .values_list("initiative__agreement_id", "deadline_id")
-        .annotate(n=Count("initiative_id", distinct=True))
-        .values_list("initiative__agreement_id", "deadline_id", "n")
+    ids = [d.pk for d in deadlines]
+    sizes_sql, sizes_params = (
+        agreements.values(a_id=F("pk"), u_id=F("unit_id"), u_path=F("unit__path"))
+        .annotate(n_initiatives=Count("initiatives"))
         .order_by()
-    }
-    late = {
-        d.pk: [unit_id for pk, unit_id, n in sizes if reported.get((pk, d.pk), 0) < n]
-        for d in deadlines
-    }
-    return _overdue(deadlines, late)
+        .query.sql_with_params()
+    )
+    reported_sql, reported_params = (
+        StatusReport.objects.filter(deadline__in=ids, initiative__agreement__in=agreements)
+        .values(r_agreement=F("initiative__agreement_id"), r_deadline=F("deadline_id"))
+        .annotate(n_reported=Count("pk"))  # one report per initiative and deadline (a constraint)
+        .order_by()
+        .query.sql_with_params()
+    )
+    qn = connection.ops.quote_name
+    unit_table, deadline_table = qn(Unit._meta.db_table), qn(Deadline._meta.db_table)
+    in_ids = ", ".join(["%s"] * len(ids))
+    sql = f"""
+        SELECT u.*, late.deadline AS overdue_deadline, late.total AS overdue_count
+        FROM (
+            SELECT d.id AS deadline, s.u_id AS unit,
+                ROW_NUMBER() OVER (PARTITION BY d.id ORDER BY s.u_path) AS position,
+                COUNT(*) OVER (PARTITION BY d.id) AS total
+            FROM ({sizes_sql}) s
+            CROSS JOIN {deadline_table} d
+            LEFT JOIN ({reported_sql}) r ON r.r_agreement = s.a_id AND r.r_deadline = d.id
+            WHERE d.id IN ({in_ids}) AND COALESCE(r.n_reported, 0) < s.n_initiatives
+        ) late
+        JOIN {unit_table} u ON u.id = late.unit
+        WHERE late.position <= %s
+        ORDER BY late.deadline, late.position
+    """  # noqa: S608 - names from the models, values as parameters
+    params = [*sizes_params, *reported_params, *ids, OVERDUE_LISTED]
+    listed: dict[int, list[Unit]] = defaultdict(list)
+    counts: dict[int, int] = {}
+    for unit in Unit.objects.raw(sql, params):
+        listed[unit.overdue_deadline].append(unit)
+        counts[unit.overdue_deadline] = unit.overdue_count
+    return [Overdue(d, listed.get(d.pk, []), counts.get(d.pk, 0)) for d in deadlines]
 
 
 def unit_overdue(unit: Unit, *, year: int, today: date) -> list[Deadline]:

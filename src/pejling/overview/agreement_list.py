@@ -12,13 +12,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from pejling.agreements.models import Agreement, AgreementState
+from pejling.agreements.models import Agreement, AgreementState, Initiative
 from pejling.agreements.selectors import agreements_readable_by, waits_for
 from pejling.core.export import Table, download_links, requested_format, table_download
 from pejling.core.utils import requested_year
@@ -67,16 +78,37 @@ def _filters(request: HttpRequest, levels: list[UnitLevel]) -> Filters:
 def listing(user: Any, filters: Filters) -> QuerySet[Agreement] | list[Agreement]:
     """The agreements ``user`` may see, filtered and sorted; each with ``deadline`` (the
     agreement deadline of its unit's level, if the annual cycle has one) and ``n_initiatives``."""
-    deadline = Deadline.objects.filter(
-        year=filters.year, kind=DeadlineKind.AGREEMENT, unit_level=OuterRef("unit__level")
-    ).order_by("due_date")
+    # The first agreement deadline of each level, read once (a few levels), written into the
+    # query as a CASE on the unit's level: not a subquery run for every agreement of the year.
+    firsts = (
+        Deadline.objects.filter(
+            year=filters.year, kind=DeadlineKind.AGREEMENT, unit_level__isnull=False
+        )
+        .values("unit_level_id")
+        .annotate(first=Min("due_date"))
+        .order_by()
+    )
+    deadline = Case(
+        *(When(unit__level_id=row["unit_level_id"], then=Value(row["first"])) for row in firsts),
+        default=Value(None),
+        output_field=DateField(),
+    )
+    # Both figures as subqueries, no join and no GROUP BY: the database counts the agreements
+    # without them and works them out only for the page's rows (and sorts by the deadline).
+    initiatives = (
+        Initiative.objects.filter(agreement=OuterRef("pk"))
+        .order_by()
+        .values("agreement")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     agreements = (
         agreements_readable_by(user)
         .filter(year=filters.year)
         .select_related("unit", "unit__level", "submitted_by")
         .annotate(
-            deadline=Subquery(deadline.values("due_date")[:1]),
-            n_initiatives=Count("initiatives", distinct=True),
+            deadline=deadline,
+            n_initiatives=Coalesce(Subquery(initiatives), 0),
         )
     )
     if filters.state:
