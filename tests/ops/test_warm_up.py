@@ -25,11 +25,13 @@ def unfrozen() -> Iterator[None]:
     gc.unfreeze()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the test closes the connection, as a fork starts
 def test_a_worker_connects_and_warms_up_without_writing_or_logging_a_request(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = (Session.objects.count(), ApiToken.objects.count(), DataGeneration.objects.count())
+    # Connections kept between requests, as under `pejling serve` (PEJLING_DB_CONN_MAX_AGE).
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
     connection.close()
     with caplog.at_level(logging.INFO):
         gunicorn.post_worker_init(None)
