@@ -22,16 +22,20 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.db import connections
 from django.test import override_settings
-from e2e.database import flush_by_delete
+from e2e.database import flush_by_delete, restore_snapshot, take_snapshot
 
 from pejling.organisation.models import Role, Unit
 from pejling.strategy.models import Element, Strategy
+from tests.demo_snapshot import BASE_SNAPSHOT, DEMO_SNAPSHOT
 from tests.factories import (
     YEAR,
     AgreementFactory,
@@ -126,6 +130,33 @@ def django_db_setup(django_db_setup: None) -> Iterator[None]:
     leaves the same empty tables (see e2e/database.py, which the browser tests use as well)."""
     with flush_by_delete(connections["default"]):
         yield
+
+
+# The demo organisation, loaded once per test process -----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup: None, django_db_blocker: Any) -> str:
+    """``pejling demo`` run once per test process (each pytest-xdist worker) and its rows
+    copied in SQL into a snapshot (``e2e/database.py``); the database is then put back as it
+    was before (from a snapshot of it taken first). Loading the demo takes tens of seconds on
+    a busy machine, a restore of the snapshot a fraction of one. Returns what the command
+    printed.
+
+    The modules that need the demo restore it with ``demo_restored()`` (tests/demo/test_demo.py
+    still loads it a second time through the command, over the restored copy, and checks that
+    nothing changes)."""
+    connection = connections["default"]
+    out = StringIO()
+    with django_db_blocker.unblock():
+        take_snapshot(connection, BASE_SNAPSHOT)
+        try:
+            call_command("demo", stdout=out)
+            take_snapshot(connection, DEMO_SNAPSHOT)
+        finally:
+            restore_snapshot(connection, BASE_SNAPSHOT)
+            ContentType.objects.clear_cache()
+    return out.getvalue()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from io import StringIO
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
@@ -26,6 +24,7 @@ from pejling.demo.publication import (
 from pejling.followup.models import Comment
 from pejling.publication import selectors
 from pejling.publication.data import DATASETS, FILES
+from tests.demo_snapshot import demo_restored
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +33,11 @@ DRAFT_SECRET = "Hemlig insats i ett utkast"
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The demo, once for the module, with a recognisable initiative in a submitted and in a
-    draft agreement; rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("demo", stdout=StringIO())
+def demo(demo_snapshot: str, django_db_blocker: Any) -> Iterator[None]:
+    """The demo (the rows ``pejling demo`` wrote once for this test process, see
+    tests/conftest.py), with a recognisable initiative in a submitted and in a draft
+    agreement; rolled back at the end."""
+    with django_db_blocker.unblock(), demo_restored():
         for state, title in (
             (AgreementState.SUBMITTED, SUBMITTED_SECRET),
             (AgreementState.DRAFT, DRAFT_SECRET),
