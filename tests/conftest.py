@@ -18,11 +18,14 @@ The organisation::
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,14 +125,49 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
                 options["options"] = f"{flags} -c synchronous_commit=off".strip()
 
 
+# A copy of this test process's SQLite test database as the migrations left it (see below).
+MIGRATED_COPY = pytest.StashKey[Path]()
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None) -> Iterator[None]:
+def django_db_setup(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
     """After a transactional test (the live-server and race tests) Django empties every table;
     on PostgreSQL it does so with one TRUNCATE of all of them, which takes a lock and files
     per table and costs about a second each time. DELETE of the few rows such a test wrote
-    leaves the same empty tables (see e2e/database.py, which the browser tests use as well)."""
-    with flush_by_delete(connections["default"]):
+    leaves the same empty tables (see e2e/database.py, which the browser tests use as well).
+
+    On SQLite the test database, just migrated, is also copied into a file (SQLite's backup
+    API, milliseconds): the tests that start Pejling in a child process on a migrated
+    installation copy that file rather than run the migrations again (tests/ops/conftest.py)."""
+    connection = connections["default"]
+    if connection.vendor == "sqlite":
+        with django_db_blocker.unblock():
+            if _freshly_migrated_test_database(connection):
+                copy = tmp_path_factory.mktemp("migrated") / "pejling.sqlite3"
+                connection.ensure_connection()
+                with closing(sqlite3.connect(copy)) as target:
+                    connection.connection.backup(target)
+                request.config.stash[MIGRATED_COPY] = copy
+    with flush_by_delete(connection):
         yield
+
+
+def _freshly_migrated_test_database(connection: Any) -> bool:
+    """Whether pytest-django made this connection's test database (it does only when a
+    collected test asks for the database) and every migration is applied to it."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    test_name = connection.settings_dict.get("TEST", {}).get("NAME")
+    name = str(connection.settings_dict["NAME"])
+    if not (connection.creation.is_in_memory_db(name) or (test_name and name == test_name)):
+        return False
+    executor = MigrationExecutor(connection)
+    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
 
 
 # The demo organisation, loaded once per test process -----------------------------------------
