@@ -14,9 +14,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # the project again, and pytest rewrites the asserts of its plugins (hypothesis, schemathesis,
 # faker) again, some seconds of each process.
 unexport PYTHONDONTWRITEBYTECODE
-# The test passes use both cores. --dist loadscope keeps a test module on one worker, so that
-# module-scoped set-ups (the demo organisation, the permission matrix's scene, the identity
-# providers of the SSO tests) are built once rather than on each worker.
+# The test passes use both cores. --dist loadscope keeps a test module (or a test class) on one
+# worker, so that module-scoped set-ups (the permission matrix's scene, the identity providers
+# of the SSO tests) are built once rather than on each worker. The demo organisation is loaded
+# once per worker and restored from a snapshot for each module that needs it (tests/conftest.py).
 PYTEST_PARALLEL := -n 2 --dist loadscope
 
 .PHONY: help install demo serve migrate messages static lint typecheck audit test test-sqlite test-postgres test-browser bench clean

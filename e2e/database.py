@@ -25,30 +25,33 @@ def _tables(connection: BaseDatabaseWrapper) -> list[str]:
     )
 
 
-def take_snapshot(connection: BaseDatabaseWrapper) -> None:
-    """Copy every table of the installed models into the snapshot."""
+def take_snapshot(connection: BaseDatabaseWrapper, snapshot: str = SNAPSHOT) -> None:
+    """Copy every table of the installed models into the snapshot ``snapshot`` (a name of
+    ours: an attached database on SQLite, a schema on PostgreSQL). Outside a transaction: on
+    SQLite a database cannot be attached inside one."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM pragma_database_list WHERE name = %s", [SNAPSHOT])
+            cursor.execute("SELECT name FROM pragma_database_list WHERE name = %s", [snapshot])
             if cursor.fetchone() is None:
-                cursor.execute(f"ATTACH DATABASE ':memory:' AS {SNAPSHOT}")
+                cursor.execute(f"ATTACH DATABASE ':memory:' AS {snapshot}")
             for table in _tables(connection):
-                live, copy = f"main.{quote(table)}", f"{SNAPSHOT}.{quote(table)}"
+                live, copy = f"main.{quote(table)}", f"{snapshot}.{quote(table)}"
                 cursor.execute(f"DROP TABLE IF EXISTS {copy}")
                 cursor.execute(f"CREATE TABLE {copy} AS SELECT * FROM {live}")  # noqa: S608
         elif connection.vendor == "postgresql":
-            cursor.execute(f"DROP SCHEMA IF EXISTS {SNAPSHOT} CASCADE")
-            cursor.execute(f"CREATE SCHEMA {SNAPSHOT}")
+            cursor.execute(f"DROP SCHEMA IF EXISTS {snapshot} CASCADE")
+            cursor.execute(f"CREATE SCHEMA {snapshot}")
             for table in _tables(connection):
-                live, copy = quote(table), f"{SNAPSHOT}.{quote(table)}"
+                live, copy = quote(table), f"{snapshot}.{quote(table)}"
                 cursor.execute(f"CREATE UNLOGGED TABLE {copy} AS TABLE {live}")
         else:
             raise NotImplementedError(f"No database snapshot for {connection.vendor}")
 
 
-def restore_snapshot(connection: BaseDatabaseWrapper) -> None:
-    """Replace the content of every table with the snapshot's.
+def restore_snapshot(connection: BaseDatabaseWrapper, snapshot: str = SNAPSHOT) -> None:
+    """Replace the content of every table with the snapshot's (inside the caller's
+    transaction if there is one: rolled back with it).
 
     Sequences are left alone: they only ever grow, so new rows never reuse a snapshot id.
     """
@@ -61,7 +64,7 @@ def restore_snapshot(connection: BaseDatabaseWrapper) -> None:
             connection.cursor() as cursor,
         ):
             for table in tables:
-                live, copy = f"main.{quote(table)}", f"{SNAPSHOT}.{quote(table)}"
+                live, copy = f"main.{quote(table)}", f"{snapshot}.{quote(table)}"
                 cursor.execute(f"DELETE FROM {live}")  # noqa: S608
                 cursor.execute(f"INSERT INTO {live} SELECT * FROM {copy}")  # noqa: S608
     elif connection.vendor == "postgresql":
@@ -69,7 +72,7 @@ def restore_snapshot(connection: BaseDatabaseWrapper) -> None:
         # DELETE, not TRUNCATE: the tables are small, and TRUNCATE costs seconds per test.
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             for table in tables:
-                live, copy = quote(table), f"{SNAPSHOT}.{quote(table)}"
+                live, copy = quote(table), f"{snapshot}.{quote(table)}"
                 cursor.execute(f"DELETE FROM {live}")  # noqa: S608
                 cursor.execute(f"INSERT INTO {live} SELECT * FROM {copy}")  # noqa: S608
     else:

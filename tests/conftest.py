@@ -18,20 +18,27 @@ The organisation::
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
+from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connections
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.db import connections, transaction
 from django.test import override_settings
-from e2e.database import flush_by_delete
+from e2e.database import flush_by_delete, restore_snapshot, take_snapshot
 
 from pejling.organisation.models import Role, Unit
 from pejling.strategy.models import Element, Strategy
+from tests.demo_snapshot import BASE_SNAPSHOT, DEMO_SNAPSHOT
 from tests.factories import (
     YEAR,
     AgreementFactory,
@@ -126,14 +133,81 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
                 options["options"] = f"{flags} -c synchronous_commit=off".strip()
 
 
+# A copy of this test process's SQLite test database as the migrations left it (see below).
+MIGRATED_COPY = pytest.StashKey[Path]()
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None) -> Iterator[None]:
+def django_db_setup(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
     """After a transactional test (the live-server and race tests) Django empties every table;
     on PostgreSQL it does so with one TRUNCATE of all of them, which takes a lock and files
     per table and costs about a second each time. DELETE of the few rows such a test wrote
-    leaves the same empty tables (see e2e/database.py, which the browser tests use as well)."""
-    with flush_by_delete(connections["default"]):
+    leaves the same empty tables (see e2e/database.py, which the browser tests use as well).
+
+    On SQLite the test database, just migrated, is also copied into a file (SQLite's backup
+    API, milliseconds): the tests that start Pejling in a child process on a migrated
+    installation copy that file rather than run the migrations again (tests/ops/conftest.py)."""
+    connection = connections["default"]
+    if connection.vendor == "sqlite":
+        with django_db_blocker.unblock():
+            if _freshly_migrated_test_database(connection):
+                copy = tmp_path_factory.mktemp("migrated") / "pejling.sqlite3"
+                connection.ensure_connection()
+                with closing(sqlite3.connect(copy)) as target:
+                    connection.connection.backup(target)
+                request.config.stash[MIGRATED_COPY] = copy
+    with flush_by_delete(connection):
         yield
+
+
+def _freshly_migrated_test_database(connection: Any) -> bool:
+    """Whether pytest-django made this connection's test database (it does only when a
+    collected test asks for the database) and every migration is applied to it."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    test_name = connection.settings_dict.get("TEST", {}).get("NAME")
+    name = str(connection.settings_dict["NAME"])
+    if not (connection.creation.is_in_memory_db(name) or (test_name and name == test_name)):
+        return False
+    executor = MigrationExecutor(connection)
+    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
+# The demo organisation, loaded once per test process -----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup: None, django_db_blocker: Any) -> str:
+    """``pejling demo`` run once per test process (each pytest-xdist worker) and its rows
+    copied in SQL into a snapshot (``e2e/database.py``); the database is then put back as it
+    was before (from a snapshot of it taken first). Loading the demo takes tens of seconds on
+    a busy machine, a restore of the snapshot a fraction of one. Returns what the command
+    printed.
+
+    The modules that need the demo restore it with ``demo_restored()`` (tests/demo/test_demo.py
+    still loads it a second time through the command, over the restored copy, and checks that
+    nothing changes)."""
+    connection = connections["default"]
+    out = StringIO()
+    with django_db_blocker.unblock():
+        take_snapshot(connection, BASE_SNAPSHOT)
+        try:
+            with transaction.atomic():
+                call_command("demo", stdout=out)
+                # As when the demo was loaded in each module's transaction, rolled back at its
+                # end: what the load asked to run on commit (jobs it queued, the raise of the
+                # data generation) never runs, and the snapshot holds only the rows it wrote.
+                connection.run_on_commit.clear()
+            take_snapshot(connection, DEMO_SNAPSHOT)
+        finally:
+            restore_snapshot(connection, BASE_SNAPSHOT)
+            ContentType.objects.clear_cache()
+    return out.getvalue()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,7 +10,6 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
-from django.db import transaction
 from django.urls import reverse
 
 from pejling.agreements.models import Agreement, AgreementState, AgreementVersion
@@ -19,6 +18,7 @@ from pejling.demo import data
 from pejling.demo.loader import demo_password
 from pejling.organisation.models import Role, Unit
 from pejling.strategy.models import Element, Strategy
+from tests.demo_snapshot import demo_restored
 
 pytestmark = pytest.mark.django_db
 
@@ -38,14 +38,13 @@ def row_counts() -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
-    """Load the demo once for this module, inside a transaction rolled back at its end; each
-    test runs in a savepoint within it, as usual."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = StringIO()
-        call_command("demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
+def demo(demo_snapshot: str, django_db_blocker: Any) -> Iterator[str]:
+    """The demo for this module, inside a transaction rolled back at its end; each test runs
+    in a savepoint within it, as usual. ``pejling demo`` ran once for this test process into
+    an empty database (tests/conftest.py, ``demo_snapshot``: its rows are restored here and
+    what it printed is returned)."""
+    with django_db_blocker.unblock(), demo_restored():
+        yield demo_snapshot
 
 
 def test_loading_the_demo_twice_changes_nothing(demo):

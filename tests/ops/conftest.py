@@ -9,7 +9,9 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
+from tests.conftest import MIGRATED_COPY
 from tests.ops.helpers import child_env, pejling
 
 
@@ -17,13 +19,22 @@ from tests.ops.helpers import child_env, pejling
 def migrated_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
-    """A SQLite database made by ``pejling migrate`` in a child process, once per test run
-    (the pytest-xdist workers share it: the first to need it migrates, under a file lock).
+    """A migrated SQLite database for the tests that only need an installation that is
+    migrated (running the migrations takes some ten seconds of a core).
 
-    Running the migrations takes some ten seconds of a core; the tests that only need an
-    installation that is migrated copy this one instead. ``test_an_unmigrated_database_is_not_ready``
-    still migrates its own database: there the command is what is tested.
+    In the SQLite pass that is this test process's own test database as the migrations left
+    it, before any test ran: the same migrations on the same database engine, copied into a
+    file (tests/conftest.py, ``django_db_setup``). Otherwise (the test database is not SQLite,
+    or no collected test asked for one) ``pejling migrate`` makes it in a child process, once
+    per test run (the pytest-xdist workers share it: the first to need it migrates, under a
+    file lock). ``test_an_unmigrated_database_is_not_ready`` still migrates its own database
+    with ``pejling migrate``: there the command is what is tested.
     """
+    if connections["default"].vendor == "sqlite":
+        request.getfixturevalue("django_db_setup")
+        copy = request.config.stash.get(MIGRATED_COPY, None)
+        if copy is not None:
+            return copy
     base = tmp_path_factory.getbasetemp()
     if hasattr(request.config, "workerinput"):
         base = base.parent  # this run's folder, shared by its workers

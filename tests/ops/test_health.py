@@ -16,7 +16,9 @@ from django.utils import timezone
 from pejling.ops.models import WorkerHeartbeat
 from tests.ops.helpers import child_env, get_in_child, pejling
 
-pytestmark = pytest.mark.django_db
+# The tests that start Pejling in a child process give it a database of its own (a new SQLite
+# file, or an address where nothing listens) whatever the test database is: they use no
+# database fixture, so the PostgreSQL pass (--database-tests-only) does not run them again.
 
 LIVE, READY = "/health/live", "/health/ready"
 
@@ -28,6 +30,7 @@ def heartbeat(seconds_ago: float) -> WorkerHeartbeat:
     )
 
 
+@pytest.mark.django_db
 def test_live_answers_without_the_database_and_is_never_cached(
     client: Any, django_assert_num_queries: Any
 ) -> None:
@@ -39,6 +42,7 @@ def test_live_answers_without_the_database_and_is_never_cached(
     assert response["X-Request-ID"]
 
 
+@pytest.mark.django_db
 def test_ready_with_database_migrations_and_a_fresh_worker(client: Any) -> None:
     heartbeat(seconds_ago=5)
     response = client.get(reverse("ops:ready"))
@@ -51,6 +55,7 @@ def test_ready_with_database_migrations_and_a_fresh_worker(client: Any) -> None:
     assert "no-cache" in response["Cache-Control"]
 
 
+@pytest.mark.django_db
 def test_a_dead_worker_makes_the_instance_not_ready(client: Any, settings: Any) -> None:
     settings.PEJLING_WORKER_STALE_SECONDS = 60
     # The clock stands still: the first request of a test process (URLs, middleware) can take
@@ -69,6 +74,7 @@ def test_a_dead_worker_makes_the_instance_not_ready(client: Any, settings: Any) 
     assert body["checks"]["database"]["ok"] is True
 
 
+@pytest.mark.django_db
 def test_no_worker_ever_is_not_ready_but_jobs_run_inline_need_none(
     client: Any, settings: Any
 ) -> None:
@@ -79,6 +85,7 @@ def test_no_worker_ever_is_not_ready_but_jobs_run_inline_need_none(
     assert client.get(reverse("ops:ready")).status_code == 200
 
 
+@pytest.mark.django_db
 def test_too_little_disk_is_not_ready(client: Any, settings: Any) -> None:
     heartbeat(seconds_ago=1)
     settings.PEJLING_HEALTH_MIN_FREE_MB = 10**12

@@ -4,16 +4,14 @@ through an empty database, and the committed ``fjardvik.yaml`` is that dump."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 import pejling.demo
 from pejling.packages.formats import parse, schema_problems
+from tests.demo_snapshot import demo_restored
 from tests.packages.helpers import dump_text, empty_the_database, history_rows, load_text
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +20,11 @@ COMMITTED = Path(pejling.demo.__file__).with_name("fjardvik.yaml")
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The demo, loaded once for this module through its own loader (services, history)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("demo", stdout=StringIO())
+def demo(demo_snapshot: str, django_db_blocker: Any) -> Iterator[None]:
+    """The demo as its own loader (services, history) made it, for this module (a copy of the
+    rows ``pejling demo`` wrote once for this test process, see tests/conftest.py)."""
+    with django_db_blocker.unblock(), demo_restored():
         yield
-        transaction.set_rollback(True)
 
 
 def test_the_dump_of_the_demo_follows_the_published_schema(demo):

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -23,16 +20,16 @@ from pejling.portfolio.models import (
     Workshop,
 )
 from pejling.portfolio.selectors import ledger_balance, ledger_totals
+from tests.demo_snapshot import demo_restored
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("demo", stdout=StringIO())
+def demo(demo_snapshot: str, django_db_blocker: Any) -> Iterator[None]:
+    """The rows ``pejling demo`` wrote (once for this test process, see tests/conftest.py)."""
+    with django_db_blocker.unblock(), demo_restored():
         yield
-        transaction.set_rollback(True)
 
 
 def test_a_workshop_brings_challenges_and_a_full_journey(demo) -> None:

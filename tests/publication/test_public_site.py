@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from io import StringIO
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
@@ -26,6 +24,7 @@ from pejling.demo.publication import (
 from pejling.followup.models import Comment
 from pejling.publication import selectors
 from pejling.publication.data import DATASETS, FILES
+from tests.demo_snapshot import demo_restored
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +33,11 @@ DRAFT_SECRET = "Hemlig insats i ett utkast"
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """The demo, once for the module, with a recognisable initiative in a submitted and in a
-    draft agreement; rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("demo", stdout=StringIO())
+def demo(demo_snapshot: str, django_db_blocker: Any) -> Iterator[None]:
+    """The demo (the rows ``pejling demo`` wrote once for this test process, see
+    tests/conftest.py), with a recognisable initiative in a submitted and in a draft
+    agreement; rolled back at the end."""
+    with django_db_blocker.unblock(), demo_restored():
         for state, title in (
             (AgreementState.SUBMITTED, SUBMITTED_SECRET),
             (AgreementState.DRAFT, DRAFT_SECRET),
@@ -68,34 +67,36 @@ def secrets() -> list[str]:
     ]
 
 
-def public_urls(client: Client) -> list[str]:
-    """Every public page reachable by links from the start page, and every data file."""
-    seen: set[str] = set()
+def public_pages(client: Client) -> dict[str, str]:
+    """Every public page reachable by links from the start page: {URL: body}."""
+    pages: dict[str, str] = {}
     queue = ["/open/sv/", "/open/sv/agreements/", "/open/sv/indicators/", "/open/sv/data/"]
     while queue:
         url = queue.pop()
-        if url in seen:
+        if url in pages:
             continue
-        seen.add(url)
         response = client.get(url)
         assert response.status_code == 200, url
-        for link in re.findall(r'href="(/open/[^"#?]*)"', response.content.decode()):
-            if link.startswith("/open/sv/") and link not in seen:
+        pages[url] = response.content.decode()
+        for link in re.findall(r'href="(/open/[^"#?]*)"', pages[url]):
+            if link.startswith("/open/sv/") and link not in pages:
                 queue.append(link)
-    return sorted(seen)
+    return pages
 
 
 def test_nothing_unpublished_is_on_any_public_page_nor_in_the_open_data(demo, site_on, client):
     assert Comment.objects.filter(body=INTERNAL_COMMENT).exists()
-    urls = public_urls(client)
-    assert len(urls) > 60, urls
-    urls += [f"/open/data/{name}" for name in FILES]
-    urls += ["/open/data/catalog.jsonld", "/open/data/catalog.ttl", "/open/data/catalog.rdf"]
-    hidden = secrets()
-    for url in urls:
+    # Each page is searched as the crawl fetched it (nothing is written between).
+    pages = public_pages(client)
+    assert len(pages) > 60, sorted(pages)
+    files = [f"/open/data/{name}" for name in FILES]
+    files += ["/open/data/catalog.jsonld", "/open/data/catalog.ttl", "/open/data/catalog.rdf"]
+    for url in files:
         response = client.get(url)
         assert response.status_code == 200, url
-        body = response.content.decode()
+        pages[url] = response.content.decode()
+    hidden = secrets()
+    for url, body in pages.items():
         for secret in hidden:
             assert secret not in body, (secret, url)
     # Searching for them finds nothing (the page repeats the query, and nothing else).

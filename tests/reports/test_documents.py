@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime
-from io import BytesIO, StringIO
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 from pypdf import PdfReader
@@ -28,17 +27,17 @@ from pejling.reports.documents.generate import build_document, render
 from pejling.reports.documents.model import format_number
 from pejling.reports.models import DocumentJob, JobStatus, Report, ReportState
 from pejling.strategy.models import Strategy
+from tests.demo_snapshot import demo_restored
 
 pytestmark = pytest.mark.django_db
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("demo", stdout=StringIO())
+def demo(demo_snapshot: str, django_db_blocker: Any) -> Iterator[None]:
+    """The rows ``pejling demo`` wrote (once for this test process, see tests/conftest.py)."""
+    with django_db_blocker.unblock(), demo_restored():
         yield
-        transaction.set_rollback(True)
 
 
 def _pdf_text(content: bytes) -> str:
