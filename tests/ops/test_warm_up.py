@@ -109,3 +109,15 @@ def test_the_cache_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert caches("redis://127.0.0.1:6379/0")["BACKEND"].endswith("RedisCache")
     with pytest.raises(ImproperlyConfigured, match="PEJLING_CACHE_URL"):
         caches("memcached://127.0.0.1")
+
+
+def test_the_api_rate_limit_is_set_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Documented as PEJLING_API_RATE_LIMIT (docs/operations.md); it was read by nothing."""
+    import runpy
+
+    import pejling.config.settings as settings_module
+
+    monkeypatch.setenv("PEJLING_API_RATE_LIMIT", "1234")
+    assert runpy.run_path(str(Path(settings_module.__file__)))["PEJLING_API_RATE_LIMIT"] == 1234
+    monkeypatch.delenv("PEJLING_API_RATE_LIMIT")
+    assert runpy.run_path(str(Path(settings_module.__file__)))["PEJLING_API_RATE_LIMIT"] == 600

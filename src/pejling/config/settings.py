@@ -318,6 +318,9 @@ AXES_LOCKOUT_CALLABLE = "pejling.core.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "pejling.core.security.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password"]
 PEJLING_PROXY_COUNT = int(env_str("PEJLING_PROXY_COUNT", "1" if TLS else "0"))
+# API calls a minute per token or signed-in person, then 429 (api/auth.py). Counted in the
+# cache, so across every server process sharing it (the data directory's files, or Redis).
+PEJLING_API_RATE_LIMIT = int(env_str("PEJLING_API_RATE_LIMIT", "600"))
 
 TASKS = {
     "default": {
