@@ -9,8 +9,8 @@ what any other does. Entries are keyed by the data generation kept in the databa
 One change to Django's backend: it counts its files (lists the directory) before every write to
 keep to ``MAX_ENTRIES``, which costs milliseconds at a few thousand files, on every API call
 (its rate-limit counter is written each time). This one counts at most once every
-``CULL_SECONDS`` in each process (the first time that long after its first write); between counts the directory may hold a few more files than
-``MAX_ENTRIES``, each expiring on its own.
+``CULL_SECONDS`` in each process (the first time that long after its first write); between
+counts the directory may hold a few more files than ``MAX_ENTRIES``, each expiring on its own.
 """
 
 from __future__ import annotations

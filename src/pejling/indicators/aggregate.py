@@ -186,16 +186,9 @@ def _derive_slices(
     whole, nor the units' paths). Each level's rows are then appended to the cache."""
     v_ind, ind_params = _in("v.indicator_id", indicator_ids)
     v_per, per_params = _in("v.period", periods)
-    step = Unit.steplen
     for name in ("pejling_up", "pejling_inner", "pejling_below", "pejling_level"):
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    # Each unit's depth and parent (None for a root), from the path index.
-    cursor.execute(
-        "CREATE TEMP TABLE pejling_up AS SELECT c.id AS unit_id, c.depth AS depth,"  # noqa: S608 - names from the models
-        f" p.id AS parent_id FROM {_UNITS} c LEFT JOIN {_UNITS} p"
-        " ON p.path = SUBSTR(c.path, 1, LENGTH(c.path) - %s)",
-        [step],
-    )
+    _unit_parents(cursor, "pejling_up", roots=True)
     cursor.execute("CREATE INDEX pejling_up_depth ON pejling_up (depth, unit_id)")
     cursor.execute("ANALYZE pejling_up")
     # The units with units below them; a unit without (a leaf) has its own value as its row.
@@ -344,22 +337,27 @@ def apply_import(
         apply_value_changes(indicator_ids=sorted(again), periods=periods)
 
 
+def _unit_parents(cursor: Any, name: str, *, roots: bool) -> None:
+    """A temporary table ``name`` of units (``unit_id``), their ``depth`` and their parent's id
+    (``parent_id``), from the path index; with ``roots`` the roots too (``parent_id`` NULL)."""
+    join, where = ("LEFT JOIN", "") if roots else ("JOIN", " WHERE c.depth > 1")
+    cursor.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT c.id AS unit_id, c.depth AS depth,"  # noqa: S608 - names from the models
+        f" p.id AS parent_id FROM {_UNITS} c {join} {_UNITS} p"
+        f" ON p.path = SUBSTR(c.path, 1, LENGTH(c.path) - %s){where}",
+        [Unit.steplen],
+    )
+
+
 def _apply_deltas(first_new_id: int, changed_table: str | None, indicator_ids: list[int]) -> None:
     postgresql = connection.vendor == "postgresql"
     least, greatest = ("LEAST", "GREATEST") if postgresql else ("MIN", "MAX")
-    step = Unit.steplen
     ind = ", ".join(["%s"] * len(indicator_ids))
     with connection.cursor() as cursor:
         for name in ("pejling_delta", "pejling_parent", "pejling_flagged", "pejling_extremes"):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        # Each unit's parent (a handful of thousand rows, by the path index).
-        cursor.execute(
-            "CREATE TEMP TABLE pejling_parent AS SELECT c.id AS child_id, p.id AS parent_id,"  # noqa: S608 - names from the models
-            f" c.depth AS depth FROM {_UNITS} c JOIN {_UNITS} p"
-            " ON p.path = SUBSTR(c.path, 1, LENGTH(c.path) - %s) WHERE c.depth > 1",
-            [step],
-        )
-        cursor.execute("CREATE INDEX pejling_parent_child ON pejling_parent (child_id)")
+        _unit_parents(cursor, "pejling_parent", roots=False)
+        cursor.execute("CREATE INDEX pejling_parent_child ON pejling_parent (unit_id)")
         weight = (
             "CASE WHEN i.weight_id IS NULL THEN NULL ELSE"  # noqa: S608 - names from the models
             f" (SELECT w.value FROM {_VALUES} w WHERE w.indicator_id = i.weight_id"
@@ -412,7 +410,7 @@ def _apply_deltas(first_new_id: int, changed_table: str | None, indicator_ids: l
                 " MIN(d.period_start), %s, SUM(d.count), SUM(d.total), MIN(d.lowest),"
                 " MAX(d.highest), SUM(d.weighted), SUM(d.weights), MIN(d.lost_low),"
                 " MAX(d.lost_high) FROM pejling_delta d"
-                " JOIN pejling_parent up ON up.child_id = d.unit_id"
+                " JOIN pejling_parent up ON up.unit_id = d.unit_id"
                 " WHERE d.depth = %s GROUP BY d.indicator_id, up.parent_id, d.period",
                 [depth - 1, depth],
             )
@@ -475,7 +473,7 @@ def _extremes_again(cursor: Any, deepest: int, highest_level: int) -> None:
             "INSERT INTO pejling_extremes SELECT f.indicator_id, f.unit_id, f.period,"  # noqa: S608 - names from the models
             " c.lowest, c.highest FROM pejling_flagged f"
             " JOIN pejling_parent up ON up.parent_id = f.unit_id"
-            f" JOIN {_ROLLUP} c ON c.indicator_id = f.indicator_id AND c.unit_id = up.child_id"
+            f" JOIN {_ROLLUP} c ON c.indicator_id = f.indicator_id AND c.unit_id = up.unit_id"
             " AND c.period = f.period WHERE f.depth = %s",
             [depth],
         )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from pejling.agreements.selectors import line_of_sight, unit_statuses
 from pejling.core.generation import cached
 from pejling.core.utils import int_param, requested_year
-from pejling.followup.evaluation import current_goal_evaluations
+from pejling.followup.evaluation import readable_evaluations
 from pejling.followup.selectors import compliance_matrix, overdue_agreements, overdue_reports
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.organisation.permissions import can_see_overview, compliance_subtrees
@@ -75,7 +75,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         lambda: render_to_string(
             "overview/_dashboard_figures.html",
-            _dashboard_figures(request, today=today, readable=set(readable)),
+            _dashboard_figures(request, today=today),
             request,
         ),
     )
@@ -86,15 +86,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "overview/dashboard.html", context)
 
 
-def _dashboard_figures(request: HttpRequest, *, today: date, readable: set[int]) -> dict[str, Any]:
+def _dashboard_figures(request: HttpRequest, *, today: date) -> dict[str, Any]:
     year = requested_year(request)
     within = Unit.objects.filter(code=request.GET.get("unit", "")).first()
     theme_id = int_param(request.GET.get("theme"))
-    evaluations = [
-        e
-        for e in current_goal_evaluations(year=year, today=today)
-        if e.goal.strategy_id in readable  # ``readable_evaluations``, the reader's goals
-    ]
+    evaluations = readable_evaluations(request.user, year=year, today=today)
     groups: dict[int, tuple[Element | None, list]] = {}
     for evaluation in evaluations:
         theme = evaluation.goal.parent
