@@ -168,14 +168,28 @@ def test_sync_org_speaks_the_installations_language(tmp_path: Path) -> None:
         out, _ = run("--source", "file", str(good), "--dry-run", LANGUAGE_CODE="sv")
     assert re.search(r"^skapad +KS \(Kommunstyrelsen\)$", out, re.MULTILINE)
     assert (
-        "Provkörning, inget skrivet: det skulle bli 1 skapade, 0 uppdaterade, 0 flyttade,"
-        " 0 nedlagda, 0 oförändrade; 1 historikrader." in out
+        "Provkörning, inget skrivet. Det skulle bli: skapade: 1, uppdaterade: 0, flyttade: 0,"
+        " nedlagda: 0, oförändrade: 0; 1 historikrad." in out
     )
     out, _ = run("--source", "file", str(good), LANGUAGE_CODE="da")
-    assert "1 oprettet, 0 opdateret" in out
+    assert "1 oprettet, 0 opdateret" in out and "; 1 historikrække" in out
     with pytest.raises(CommandError, match="Filen finnes ikke"):
         run("--source", "file", str(tmp_path / "mangler.csv"), LANGUAGE_CODE="nb")
     bad = tmp_path / "feil.csv"
     bad.write_text("Kod;Namn;Överordnad;Nivå\nKS;Kommunstyrelsen;;9\n")
     with pytest.raises(CommandError, match=r"Ingenting ble endret: 1 feil i feil\.csv"):
         run("--source", "file", str(bad), LANGUAGE_CODE="nb")
+
+
+def test_the_summary_counts_history_rows_and_unit_levels_in_the_right_number() -> None:
+    from pejling.organisation.sync.report import SyncReport
+
+    report = SyncReport(source="file", created=1, history_rows=1)
+    with translation.override("en"):
+        assert report.summary() == (
+            "1 created, 0 updated, 0 moved, 0 closed, 0 unchanged; 1 history row"
+        )
+        report.history_rows, report.levels_created = 2, 1
+        assert report.summary().endswith("0 unchanged, 1 unit level created; 2 history rows")
+    with translation.override("nb"):
+        assert report.summary().endswith("1 enhetsnivå opprettet; 2 historikkrader")

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from pejling.core import figures
 from pejling.core.tabular import escape_control_characters
@@ -196,15 +196,20 @@ class SyncReport:
 
     def summary(self) -> str:
         """The counts in a line, in the active language."""
+        text = (
+            gettext(
+                "%(created)s created, %(updated)s updated, %(moved)s moved, %(closed)s closed, "
+                "%(unchanged)s unchanged"
+            )
+            % self.counts()
+        )
         if self.levels_created:
-            text = gettext(
-                "%(created)s created, %(updated)s updated, %(moved)s moved, %(closed)s closed, "
-                "%(unchanged)s unchanged, %(levels_created)s unit levels created; "
-                "%(history_rows)s history rows"
-            )
-        else:
-            text = gettext(
-                "%(created)s created, %(updated)s updated, %(moved)s moved, %(closed)s closed, "
-                "%(unchanged)s unchanged; %(history_rows)s history rows"
-            )
-        return text % self.counts()
+            text += ", " + ngettext(
+                "%(count)s unit level created",
+                "%(count)s unit levels created",
+                self.levels_created,
+            ) % {"count": self.levels_created}
+        history = ngettext("%(count)s history row", "%(count)s history rows", self.history_rows) % {
+            "count": self.history_rows
+        }
+        return f"{text}; {history}"
