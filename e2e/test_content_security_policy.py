@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.browser import DEMO_PASSWORDS, watch_of
+from e2e.browser import DEMO_PASSWORDS, settle, watch_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +37,9 @@ def test_pages_load_their_scripts_and_styles_without_breaking_the_content_securi
         "/agreements/VOF-HEM-NOR/2026/initiatives/new/",
     ]:
         page.goto(path)
-        page.wait_for_load_state("load")
+        # Loaded, and the panels htmx loads on it answered: leaving while they are in flight
+        # aborts them, which the watch reports as failed requests.
+        settle(page)
         # The stylesheets applied (Designsystemet's theme, its CSS, app.css); htmx ran.
         assert page.evaluate("() => document.styleSheets.length") >= 3
         theme = "getComputedStyle(document.documentElement).getPropertyValue('--ds-color-accent-base-default')"
