@@ -37,7 +37,10 @@ def pytest_configure(config: pytest.Config) -> None:
     both xdist workers, each on a database of its own, would share."""
     from django.conf import settings
 
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
 
 
 # Database -----------------------------------------------------------------------------------

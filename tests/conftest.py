@@ -73,7 +73,10 @@ def pytest_configure(config: pytest.Config) -> None:
     the data directory's files that every xdist worker would share and clear under the others
     (``_fresh_cache``). Set before anything reads the cache; tests of the file cache make
     their own (tests/core/test_file_cache.py, tests/ops)."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -121,3 +121,45 @@ def test_a_cached_answer_is_computed_again_after_a_write_only():
     assert generation.cached(("test", 2), compute) == 2  # other parts, another answer
     StrategyFactory()
     assert generation.cached(("test", 1), compute) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_reads_the_generation_once_and_again_after_its_own_write(
+    django_assert_num_queries: Any,
+):
+    """Within a request the stored generation is read once (a page asks for the reader's
+    memberships and its own figures: one query, not two); a write of the request's own makes
+    the next read ask again, so what it shows after its write is not an old figure."""
+    from django.core.signals import request_finished, request_started
+
+    request_started.send(sender=None)
+    try:
+        with django_assert_num_queries(1):
+            first = generation.current()
+            assert generation.current() == first
+        StrategyFactory()  # committed at once: the stored generation is raised
+        with django_assert_num_queries(1):
+            assert generation.current() != first
+    finally:
+        request_finished.send(sender=None)
+    with django_assert_num_queries(2):  # outside a request: read every time
+        generation.current()
+        generation.current()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_watch_of_named_fields_ignores_a_save_of_other_fields():
+    """A person's name is shown on cached pages, a log-in's time is not: saving only
+    ``last_login`` (what Django does at every log-in) leaves the generation as it was."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import update_last_login
+
+    user = get_user_model().objects.create(username="anna", first_name="Anna")
+    start = stored()
+    update_last_login(None, user)
+    assert stored() == start
+    user.first_name = "Annika"
+    user.save(update_fields=["first_name"])
+    assert stored() == start + 1
+    user.save()  # every field: may change a name
+    assert stored() == start + 2

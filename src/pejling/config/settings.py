@@ -405,6 +405,14 @@ else:
             "OPTIONS": {"MAX_ENTRIES": PEJLING_CACHE_ENTRIES},
         }
     }
+# Rendered parts of the layout that differ only by language and the reader's menu (the main
+# navigation, ``templates/base.html``): kept in each process's memory, never in a shared or
+# lasting cache, so a new release's templates and translations show at once after a restart.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "pejling-local",
+    "OPTIONS": {"MAX_ENTRIES": 500},
+}
 
 # Error reports to a Sentry-compatible service: off unless PEJLING_SENTRY_DSN is set. Personal
 # data is scrubbed before sending (pejling.ops.sentry.scrub_event).

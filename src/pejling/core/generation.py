@@ -1,5 +1,6 @@
 """The data generation: one number, raised by every write that changes figures kept in the
-cache under it (the executive dashboard's, ``followup/figures.py``). A cached figure carries the
+cache under it (the executive dashboard's, ``followup/figures.py``; a unit page's,
+``organisation/views.py``). A cached figure carries the
 generation in its key, so a write makes every server process stop reading the old figure at
 once; nothing is deleted, old entries expire.
 
@@ -20,7 +21,8 @@ never read as the new one's.
 Who raises it: ``watch(model)`` raises it on every save and delete of the model (and its
 many-to-many changes); writes that send no signals (``QuerySet.update``, ``bulk_create``,
 ``COPY``) call ``bump()`` themselves. The apps whose figures are cached say which models they
-read (``followup/apps.py``). A crash between a commit and its raise would leave a figure stale:
+read (``followup/apps.py``: the dashboard's figures; ``organisation/apps.py``: the unit page, which
+also shows people's names, so a save that may change a name raises it too). A crash between a commit and its raise would leave a figure stale:
 cached figures also expire (``TIMEOUT``).
 """
 
@@ -31,9 +33,11 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any, cast
 
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import F, Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -48,10 +52,44 @@ _lock = threading.Lock()
 _local = 0
 
 
+# Within a request the database's generation is read once (``current``): the page's figures
+# are then as new as the request's start. A write of the request's own forgets it (``bump``,
+# ``_raise_stored``), so what the request shows after its write is read under the new one.
+_request_memo: ContextVar[dict[str, int | None] | None] = ContextVar(
+    "pejling_generation", default=None
+)
+
+
+def _request_began(**_kwargs: Any) -> None:
+    _request_memo.set({})
+
+
+def _request_ended(**_kwargs: Any) -> None:
+    _request_memo.set(None)
+
+
+request_started.connect(_request_began, dispatch_uid="core.generation.request_started")
+request_finished.connect(_request_ended, dispatch_uid="core.generation.request_finished")
+
+
+def _forget() -> None:
+    memo = _request_memo.get()
+    if memo:
+        memo.clear()
+
+
 def current(using: str = DEFAULT_DB_ALIAS) -> str:
     """The generation as a cache key's part: the database's, and this process's own while its
-    transaction holds writes not yet raised. One query."""
-    value = DataGeneration.objects.using(using).filter(pk=1).values_list("value", flat=True).first()
+    transaction holds writes not yet raised. One query, once per request."""
+    memo = _request_memo.get()
+    if memo is not None and using in memo:
+        value = memo[using]
+    else:
+        value = (
+            DataGeneration.objects.using(using).filter(pk=1).values_list("value", flat=True).first()
+        )
+        if memo is not None:
+            memo[using] = value
     if _pending(connections[using]):
         return f"{value or 0}.{_process_token()}.{_local}"
     return str(value or 0)
@@ -76,6 +114,7 @@ def _process_token() -> str:
 
 
 def _raise_stored() -> None:
+    _forget()
     if not DataGeneration.objects.filter(pk=1).update(value=F("value") + 1):
         # No row yet (a new or emptied database): made at the clock's microseconds (see above),
         # or by another writer just now.
@@ -90,6 +129,7 @@ def bump(using: str = DEFAULT_DB_ALIAS) -> None:
     global _local
     with _lock:
         _local += 1
+    _forget()
     connection = connections[using]
     if not connection.in_atomic_block:
         _raise_stored()
@@ -104,10 +144,23 @@ def _on_write(sender: Any, using: str = DEFAULT_DB_ALIAS, **_kwargs: Any) -> Non
     bump(using)
 
 
-def watch(model: type[Model]) -> None:
-    """Raise the generation on every save and delete of ``model`` and its many-to-many changes."""
+def watch(model: type[Model], fields: Iterable[str] | None = None) -> None:
+    """Raise the generation on every save and delete of ``model`` and its many-to-many changes;
+    with ``fields``, on a save only when it may change one of them (a save of named other fields,
+    such as a log-in's ``save(update_fields=["last_login"])``, raises nothing)."""
     uid = f"core.generation.{model._meta.label}"
-    post_save.connect(_on_write, sender=model, dispatch_uid=uid)
+    if fields is None:
+        post_save.connect(_on_write, sender=model, dispatch_uid=uid)
+    else:
+        shown = frozenset(fields)
+
+        def on_save(
+            sender: Any, using: str = DEFAULT_DB_ALIAS, update_fields: Any = None, **_kw: Any
+        ) -> None:
+            if update_fields is None or shown & set(update_fields):
+                bump(using)
+
+        post_save.connect(on_save, sender=model, dispatch_uid=uid, weak=False)
     post_delete.connect(_on_write, sender=model, dispatch_uid=uid)
     for field in model._meta.local_many_to_many:
         through = field.remote_field.through

@@ -19,7 +19,6 @@ class FollowupConfig(AppConfig):
         from django.apps import apps
 
         from pejling.core import generation
-        from pejling.organisation.models import unit_moved, units_moved
 
         # Every save and delete of these apps' models raises the data generation; writes that
         # send no signal raise it themselves (``core/generation.py`` says which).
@@ -28,10 +27,4 @@ class FollowupConfig(AppConfig):
                 if model._meta.label in NOT_WATCHED or model.__name__.startswith("Historical"):
                     continue
                 generation.watch(model)
-        # Moves in the tree rewrite paths with updates, which send no ``post_save``.
-        unit_moved.connect(
-            lambda **kwargs: generation.bump(), weak=False, dispatch_uid="followup.figures.moved"
-        )
-        units_moved.connect(
-            lambda **kwargs: generation.bump(), weak=False, dispatch_uid="followup.figures.many"
-        )
+        # Moves in the tree raise it too (``organisation/apps.py``).

@@ -1,7 +1,8 @@
 """Who may do what, along the organisation tree.
 
 A role is granted on a unit and applies to that unit's whole subtree. The memberships of a
-user are read once per request and cached on the user object, so checks cost no queries.
+user are read once per request and cached on the user object, so checks cost no queries; they
+are also kept in the shared cache under the data generation (``memberships_of``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from pejling.core import generation
 from pejling.organisation.models import Membership, Role, Unit
 
 _CACHE_ATTR = "_pejling_memberships"
@@ -20,21 +22,27 @@ READ_ROLES = (Role.STRATEGY_OFFICE, Role.EXECUTIVE, Role.UNIT_HEAD, Role.EDITOR,
 
 
 def memberships_of(user: Any) -> list[Membership]:
-    """The user's current memberships, with their units, cached on the user object."""
+    """The user's current memberships, with their units: kept on the user object for the
+    request, and in the shared cache under the data generation (every write of a membership
+    or a unit raises it, ``organisation/apps.py``), so most pages ask the database nothing
+    for them."""
     if not getattr(user, "is_authenticated", False):
         return []
-    cached = getattr(user, _CACHE_ATTR, None)
-    if cached is None:
+    found = getattr(user, _CACHE_ATTR, None)
+    if found is None:
         from django.utils import timezone
 
         today = timezone.localdate()
-        cached = list(
-            Membership.objects.filter(user=user)
-            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-            .select_related("unit", "unit__level")
+        found = generation.cached(
+            ("organisation:memberships", user.pk, today.isoformat()),
+            lambda: list(
+                Membership.objects.filter(user=user)
+                .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+                .select_related("unit", "unit__level")
+            ),
         )
-        setattr(user, _CACHE_ATTR, cached)
-    return cached
+        setattr(user, _CACHE_ATTR, found)
+    return found
 
 
 def forget_memberships(user: Any) -> None:

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 
+from pejling.core.generation import cached
 from pejling.core.http import HtmxHttpRequest
 from pejling.core.utils import person_name, requested_year
 from pejling.organisation.models import SyncRun, Unit
@@ -35,8 +38,25 @@ def unit_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
-    unit = get_object_or_404(Unit.objects.select_related("level"), code=code)
+    """A unit: where it sits in the tree, the units below it, its people and roles, and the
+    panels (agreements, indicators, portfolio, line of sight) that load after the page. What
+    the page itself shows is the same for every reader, so it is rendered once per unit, year
+    and language and kept under the data generation (any write of the tree, its memberships or
+    a person's name renders it again)."""
     year = requested_year(request)
+    page = cached(
+        ("organisation:unit_page", code, year, get_language()), lambda: _unit_page(code, year)
+    )
+    if page is None:
+        raise Http404
+    name, body = page
+    return render(request, "organisation/unit_detail.html", {"name": name, "body": body})
+
+
+def _unit_page(code: str, year: int) -> tuple[str, str] | None:
+    unit = Unit.objects.select_related("level").filter(code=code).first()
+    if unit is None:
+        return None
     context = {
         "unit": unit,
         "year": year,
@@ -44,7 +64,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
         "children": list(unit_children(unit)),
         "people": list(unit_people(unit)),
     }
-    return render(request, "organisation/unit_detail.html", context)
+    return unit.name, render_to_string("organisation/_unit_page.html", context)
 
 
 RUNS_SHOWN = 100
