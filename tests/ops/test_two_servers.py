@@ -26,6 +26,8 @@ from django.test import Client
 
 from pejling.api.tokens import token_create
 from pejling.indicators.models import IndicatorRollup, IndicatorValue
+from pejling.organisation import services as organisation_services
+from pejling.organisation.models import Membership, Role
 from tests.factories import IndicatorFactory, IndicatorValueFactory
 
 REDIS_URL = os.environ.get("PEJLING_TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
@@ -59,6 +61,14 @@ class Served:
         conn.close()
         return response.status, json.loads(body) if body else None
 
+    def page(self, path: str, headers: dict[str, str]) -> tuple[int, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read().decode()
+        conn.close()
+        return response.status, body
+
     def post(self, path: str, data: Any, headers: dict[str, str]) -> tuple[int, Any]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         conn.request(
@@ -73,7 +83,9 @@ class Served:
         return response.status, json.loads(body) if body else None
 
 
-def _start(url: str, cache_url: str, data_dir: Path) -> Served:
+def _start(url: str, cache_url: str, data_dir: Path, *, pages: bool = False) -> Served:
+    """``pejling serve`` on ``url``; with ``pages``, able to render HTML pages without a
+    collectstatic run (static files through the finders, as in the other tests: ``DEBUG``)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -82,7 +94,7 @@ def _start(url: str, cache_url: str, data_dir: Path) -> Served:
         "PEJLING_BIND": f"127.0.0.1:{port}",
         "PEJLING_WORKERS": "1",
         "PEJLING_DATA_DIR": str(data_dir),
-        "PEJLING_DEBUG": "0",
+        "PEJLING_DEBUG": "1" if pages else "0",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "pejling", "serve", "--log-level", "warning"],
@@ -127,7 +139,7 @@ def servers(
     started: list[Served] = []
     try:
         for _ in range(2):
-            started.append(_start(database_url, cache_url, tmp_path))
+            started.append(_start(database_url, cache_url, tmp_path, pages=True))
         yield started
     finally:
         for served in started:
@@ -172,6 +184,27 @@ def test_two_servers_serve_the_same_people_and_drop_a_cached_answer_written_thro
     assert status == 201, body
     assert value_on(a) == 7.0  # A no longer serves what it cached: B's write started anew
     assert value_on(b) == 7.0
+
+    # A unit page and a reader's memberships (what they may do), cached by the servers, follow
+    # a write committed by another process (this one).
+    unit_page = "/organisation/unit-a1a/"
+    for served in servers:
+        status, html = served.page(unit_page, cookie)
+        assert status == 200 and "Unit A1a" in html
+    org.unit.name = "Enhet Ett"
+    organisation_services.unit_save(by=org.office, unit=org.unit)
+    for served in servers:
+        assert "Enhet Ett" in served.page(unit_page, cookie)[1]
+    signed_in = Client()
+    signed_in.force_login(org.office)
+    office_cookie = {
+        "Cookie": f"{settings.SESSION_COOKIE_NAME}={signed_in.cookies['sessionid'].value}"
+    }
+    for served in servers:
+        assert served.page("/audit/", office_cookie)[0] == 200
+    Membership.objects.get(user=org.office, role=Role.STRATEGY_OFFICE).delete()
+    for served in servers:
+        assert served.page("/audit/", office_cookie)[0] == 403
 
 
 def test_a_restarted_server_answers_from_the_cache_in_the_data_directory(
