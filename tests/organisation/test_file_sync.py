@@ -330,3 +330,22 @@ def test_a_missing_column_names_the_headers_accepted_in_the_readers_language(
         )
     with translation.override("nb"):
         assert "Godtatte overskrifter er blant andre parent: parent code" in str(error)
+
+
+def test_the_changes_listed_are_in_the_active_language(levels: None) -> None:
+    """What a dry run lists (``Change.detail``): written in the command's language, never kept."""
+    sync(SWEDISH)
+    moved = SWEDISH.replace(
+        "SBF;Samhällsbyggnadsförvaltningen;KS;2;", "SBF;Samhällsbyggnad;BUF;2;"
+    ).replace("2026-12-31", "")
+    with translation.override("sv"):
+        report = sync(moved, dry_run=True)
+    details = {c.code: c.detail for c in report.changes}
+    assert (
+        details["SBF"]
+        == "överordnad KS → BUF; namn Samhällsbyggnadsförvaltningen → Samhällsbyggnad"
+    )
+    assert details["SBF-GATA"] == "återöppnad"
+    with translation.override("en"):
+        report = sync(moved, dry_run=True)
+    assert {c.code: c.detail for c in report.changes}["SBF-GATA"] == "reopened"
