@@ -365,3 +365,13 @@ def test_a_unit_that_becomes_a_root_in_os2mo_moves_to_the_top(kolding: FakeOS2mo
     assert Unit.objects.filter(path__startswith=moved.path).count() == 3
     assert parent_external_ids() == os2mo_parents(kolding)
     tree_is_sound()
+
+
+def test_a_number_in_an_os2mo_error_is_written_as_the_reader_writes_it() -> None:
+    many = OS2moError("os2mo_too_many_pages", count=10_000, pages=10_000)
+    one = OS2moError("os2mo_too_many_pages", count=1, pages=1)
+    with translation.override("sv"):
+        assert str(many) == "OS2mo skickade mer än 10\xa0000 sidor, så läsningen avbröts."
+        assert str(one) == "OS2mo skickade mer än 1 sida, så läsningen avbröts."
+    with translation.override("en"):
+        assert str(many) == "OS2mo returned more than 10,000 pages, so reading stopped."
