@@ -75,3 +75,12 @@ def test_the_strategy_office_reads_the_record_of_organisation_syncs(page: Page) 
     expect(errors).to_have_class("run-errors")
     expect(errors).to_contain_text("NOPE")
     check_a11y(page)
+
+    # On a phone each run is a block of labelled lines, its errors wrapped under it: nothing
+    # scrolls sideways, the errors end inside the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    box = page.locator(".table-scroll")
+    assert box.evaluate("e => e.scrollWidth <= e.clientWidth"), "the table scrolls sideways"
+    right = errors.evaluate("e => e.getBoundingClientRect().right")
+    assert right <= 390, f"the errors end at {right} px, past the screen"
+    check_a11y(page)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from pejling.agreements.models import Agreement
 from pejling.organisation.models import Unit, UnitLevel
@@ -290,7 +290,13 @@ def test_a_cycle_through_units_already_in_pejling_is_found(org: Org) -> None:
 def test_with_close_missing_a_parent_must_be_in_the_file(org: Org) -> None:
     report = sync("code;name;parent;level\nnew;New unit;dept-a1;4\n", close_missing=True)
 
-    assert [(e.row, e.column, e.code) for e in report.errors] == [(2, "parent", "missing_parent")]
+    [error] = report.errors
+    assert (error.row, error.column, error.code) == (2, "parent", "parent_not_in_file")
+    with translation.override("en"):
+        assert str(error) == (
+            "row 2, column parent: This parent unit is not in the file, and units missing from"
+            " the file are being closed. ('dept-a1')"
+        )
     assert not Unit.objects.filter(closed_on__isnull=False).exists()
 
 
@@ -298,4 +304,48 @@ def test_unsupported_and_empty_files_are_errors(levels: None) -> None:
     assert [e.code for e in sync("", name="units.csv").errors] == ["empty_file"]
     assert [e.code for e in sync("x", name="units.xls").errors] == ["unsupported_format"]
     assert [e.code for e in sync("Kod;Namn;Överordnad;Nivå\n").errors] == ["empty_file"]
-    assert [e.code for e in sync("not a zip", name="units.xlsx").errors] == ["unreadable_file"]
+    # Not a workbook at all: our own words, the reader's (zipfile's English kept as the detail).
+    [broken] = sync("not a zip", name="units.xlsx").errors
+    assert (broken.code, broken.detail) == ("broken_workbook", "File is not a zip file")
+    with translation.override("sv"):
+        assert str(broken) == (
+            "Filen kunde inte läsas som en Excelarbetsbok: den är skadad eller inte en xlsx-fil."
+            " (File is not a zip file)"
+        )
+    [xls] = sync("x", name="units.xls").errors
+    with translation.override("da"):
+        assert str(xls) == (
+            "Kun CSV- og Excel-filer (xlsx) kan læses: gem arket som CSV eller XLSX. ('units.xls')"
+        )
+
+
+def test_a_missing_column_names_the_headers_accepted_in_the_readers_language(
+    levels: None,
+) -> None:
+    [error] = sync("Enhetskod;Namn;Nivå\nKS;Kommunstyrelsen;1\n").errors
+    assert error.params["accepted"].startswith("parent: parent code, parent, parent unit")
+    with translation.override("en"):
+        assert "(unit code, name, parent code and level). Accepted headers include parent:" in (
+            str(error)
+        )
+    with translation.override("nb"):
+        assert "Godtatte overskrifter er blant andre parent: parent code" in str(error)
+
+
+def test_the_changes_listed_are_in_the_active_language(levels: None) -> None:
+    """What a dry run lists (``Change.detail``): written in the command's language, never kept."""
+    sync(SWEDISH)
+    moved = SWEDISH.replace(
+        "SBF;Samhällsbyggnadsförvaltningen;KS;2;", "SBF;Samhällsbyggnad;BUF;2;"
+    ).replace("2026-12-31", "")
+    with translation.override("sv"):
+        report = sync(moved, dry_run=True)
+    details = {c.code: c.detail for c in report.changes}
+    assert (
+        details["SBF"]
+        == "överordnad KS → BUF; namn Samhällsbyggnadsförvaltningen → Samhällsbyggnad"
+    )
+    assert details["SBF-GATA"] == "återöppnad"
+    with translation.override("en"):
+        report = sync(moved, dry_run=True)
+    assert {c.code: c.detail for c in report.changes}["SBF-GATA"] == "reopened"

@@ -158,7 +158,7 @@ def test_a_broken_csv_is_refused_in_the_readers_language(tmp_path: Path) -> None
     """Python's csv module refuses a field over its limit; the sentence around its words is
     ours, translated."""
     path = write(tmp_path, "enheter.csv", (GOOD + 'X;"' + "x" * 140_000 + '";KS;2\n').encode())
-    assert "row 4: The file could not be read. (The CSV text is broken: field" in refused(
+    assert "row 4: The file could not be read: its CSV text is broken. (field" in refused(
         path, "en"
     )
-    assert "rad 4: Filen kunde inte läsas. (CSV-texten är trasig: field" in refused(path, "sv")
+    assert "rad 4: Filen kunde inte läsas: CSV-texten är trasig. (field" in refused(path, "sv")

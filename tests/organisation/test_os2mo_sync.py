@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from pejling.agreements.models import Agreement
 from pejling.organisation.models import Unit, UnitLevel
@@ -199,8 +199,17 @@ def test_the_unauthenticated_error_is_a_clear_error_and_nothing_is_written(
     with pytest.raises(OS2moError) as raised:
         sync_from_os2mo(client=client_for(kolding, token=""))
 
-    assert "User is not authenticated" in str(raised.value)
-    assert "PEJLING_OS2MO_TOKEN" in str(raised.value)
+    assert raised.value.error.code == "os2mo_token_missing"
+    with translation.override("en"):
+        assert str(raised.value) == (
+            "OS2mo refused the request: User is not authenticated. Set PEJLING_OS2MO_TOKEN to a"
+            " valid access token."
+        )
+    with translation.override("sv"):
+        assert str(raised.value) == (
+            "OS2mo avvisade begäran: User is not authenticated. Ange en giltig åtkomsttoken i"
+            " PEJLING_OS2MO_TOKEN."
+        )
     assert raised.value.messages == ["User is not authenticated"]
     assert kolding.requests[0]["authorization"] is None
     assert Unit.objects.count() == 0 and UnitLevel.objects.count() == 0
@@ -211,7 +220,7 @@ def test_a_refused_token_leaves_an_earlier_sync_untouched(kolding: FakeOS2mo) ->
     history = Unit.history.count()
     kolding.remove(kolding.find("Kolding børnehus")["uuid"])
 
-    with pytest.raises(OS2moError, match="refused or has expired"):
+    with translation.override("en"), pytest.raises(OS2moError, match="refused or has expired"):
         sync_from_os2mo(client=client_for(kolding, token="expired"))
 
     assert Unit.history.count() == history
@@ -220,13 +229,18 @@ def test_a_refused_token_leaves_an_earlier_sync_untouched(kolding: FakeOS2mo) ->
 
 def test_http_errors_and_an_unreachable_os2mo_are_clear_errors(kolding: FakeOS2mo) -> None:
     kolding.fail_with_status = 500
-    with pytest.raises(OS2moError, match="HTTP 500"):
+    with pytest.raises(OS2moError) as raised:
         sync_from_os2mo(client=client_for(kolding))
+    assert raised.value.error.code == "os2mo_http"
+    with translation.override("en"):
+        assert str(raised.value).startswith(f"OS2mo at {kolding.url}/graphql/v29 answered HTTP 500")
+    with translation.override("da"):
+        assert str(raised.value).startswith(f"OS2mo på {kolding.url}/graphql/v29 svarede HTTP 500")
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(OS2moError, match="Could not reach OS2mo"):
+    with translation.override("en"), pytest.raises(OS2moError, match="Could not reach OS2mo at"):
         sync_from_os2mo(client=OS2moClient(f"http://127.0.0.1:{port}", timeout=5))
     assert Unit.objects.count() == 0
 
@@ -236,7 +250,7 @@ def test_an_empty_answer_never_closes_the_organisation(kolding: FakeOS2mo) -> No
     for uuid in [o["uuid"] for o in kolding.objects()]:
         kolding.remove(uuid)
 
-    with pytest.raises(OS2moError, match="no organisation units"):
+    with translation.override("en"), pytest.raises(OS2moError, match="no organisation units"):
         sync_from_os2mo(client=client_for(kolding))
     assert not Unit.objects.filter(closed_on__isnull=False).exists()
 
@@ -257,8 +271,13 @@ def test_a_hierarchy_label_selects_the_line_organisation(sample_org: FakeOS2mo) 
 
 
 def test_an_unknown_hierarchy_label_is_an_error_naming_the_labels(sample_org: FakeOS2mo) -> None:
-    with pytest.raises(OS2moError, match="Linjeorganisation"):
+    with pytest.raises(OS2moError) as raised:
         sync_from_os2mo(client=client_for(sample_org, page_size=3), hierarchy="Nope")
+    with translation.override("en"):
+        assert str(raised.value).startswith(
+            "No unit in OS2mo has the hierarchy label 'Nope'; nothing was changed. Labels in use:"
+        )
+        assert "Linjeorganisation" in str(raised.value)
     assert Unit.objects.count() == 0
 
 
@@ -346,3 +365,13 @@ def test_a_unit_that_becomes_a_root_in_os2mo_moves_to_the_top(kolding: FakeOS2mo
     assert Unit.objects.filter(path__startswith=moved.path).count() == 3
     assert parent_external_ids() == os2mo_parents(kolding)
     tree_is_sound()
+
+
+def test_a_number_in_an_os2mo_error_is_written_as_the_reader_writes_it() -> None:
+    many = OS2moError("os2mo_too_many_pages", count=10_000, pages=10_000)
+    one = OS2moError("os2mo_too_many_pages", count=1, pages=1)
+    with translation.override("sv"):
+        assert str(many) == "OS2mo skickade mer än 10\xa0000 sidor, så läsningen avbröts."
+        assert str(one) == "OS2mo skickade mer än 1 sida, så läsningen avbröts."
+    with translation.override("en"):
+        assert str(many) == "OS2mo returned more than 10,000 pages, so reading stopped."

@@ -3,6 +3,7 @@ whom, when, how it ended, its counts and its first errors, whether it succeeded 
 
 from __future__ import annotations
 
+import socket
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from pejling.organisation.models import SyncRun, SyncRunStatus, Unit, UnitLevel
 from pejling.organisation.sync import runs as sync_runs
@@ -99,12 +101,20 @@ def test_an_os2mo_run_is_recorded_and_so_is_its_failure(kolding: FakeOS2mo) -> N
     run = SyncRun.objects.get()
     assert (run.source, run.status, run.created) == ("os2mo", SyncRunStatus.SUCCEEDED, 84)
     assert report.created == 84
-    with pytest.raises(Exception, match="hierarchy label"):
+    with translation.override("en"), pytest.raises(Exception, match="hierarchy label"):
         sync_from_os2mo(client=client, hierarchy="No such hierarchy")
     failed = SyncRun.objects.first()
     assert failed is not None and failed.status == SyncRunStatus.FAILED
-    [error] = sync_runs.run_errors(failed)
-    assert error.code == "os2mo_failed" and "hierarchy label" in error.detail
+    # Kept in no language: the code and what the message names.
+    assert failed.errors == [
+        {
+            "row": None,
+            "column": None,
+            "code": "os2mo_unknown_hierarchy",
+            "detail": "",
+            "params": {"label": "'No such hierarchy'"},
+        }
+    ]
 
 
 def test_an_unexpected_failure_is_recorded_and_raised(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,3 +157,42 @@ def test_the_page_shows_the_runs_to_the_strategy_office_only(
         other.force_login(person)
         assert other.get(url).status_code == 403
         assert url not in other.get(reverse("organisation:unit_list")).content.decode()
+
+
+def test_a_failed_runs_errors_are_written_in_each_readers_language(
+    org: Any, kolding: FakeOS2mo, tmp_path: Path
+) -> None:
+    """A run recorded in English (the nightly task, say) reads in Swedish to a Swedish reader
+    and in Danish to a Danish one: the errors are kept in no language and written when shown."""
+    with socket.socket() as sock:  # bound, never listening: nothing answers on its port
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with translation.override("en"), pytest.raises(Exception, match="Could not reach OS2mo"):
+            sync_from_os2mo(client=OS2moClient(url, timeout=5))
+    with translation.override("en"), pytest.raises(CommandError):
+        run_file(tmp_path, HEADER + "A;A;NOPE;2\n")
+    pages = {}
+    for language in ("sv", "da"):
+        client = Client(headers={"accept-language": language})
+        client.force_login(org.office)
+        pages[language] = client.get(reverse("organisation:sync_runs")).content.decode()
+    endpoint = f"{url}/graphql/v29"
+    assert f"Det gick inte att nå OS2mo på {endpoint}:" in pages["sv"]
+    assert f"OS2mo på {endpoint} kunne ikke nås:" in pages["da"]
+    assert "rad 2, kolumn Överordnad: Ingen enhet i filen eller i Pejling" in pages["sv"]
+    assert "række 2, kolonne Överordnad: Ingen enhed i filen eller i Pejling" in pages["da"]
+    for page in pages.values():
+        assert "Could not reach" not in page and "No unit in the file" not in page
+
+
+def test_a_run_recorded_before_os2mo_errors_had_codes_still_reads(org: Any) -> None:
+    SyncRun.objects.create(
+        source="os2mo",
+        status=SyncRunStatus.FAILED,
+        error_count=1,
+        errors=[{"row": None, "column": None, "code": "os2mo_failed", "detail": "HTTP 502"}],
+    )
+    client = Client(headers={"accept-language": "sv"})
+    client.force_login(org.office)
+    page = client.get(reverse("organisation:sync_runs")).content.decode()
+    assert "OS2mo kunde inte läsas; inget ändrades. (HTTP 502)" in page

@@ -269,7 +269,11 @@ class _Tree:
         if moved:
             self.parent[node] = new_parent
             self.affected.update((old_parent, new_parent))
-            changes.insert(0, f"parent {self._code(old_parent)} → {self._code(new_parent)}")
+            changes.insert(
+                0,
+                gettext("parent %(old)s → %(new)s")
+                % {"old": self._code(old_parent), "new": self._code(new_parent)},
+            )
             report.moved += 1
         else:
             report.updated += 1
@@ -278,7 +282,7 @@ class _Tree:
         )
 
     def _code(self, node: Node | None) -> str:
-        return "(root)" if node is None else self.code[node]
+        return gettext("(top level)") if node is None else self.code[node]
 
     def close_unmatched(self) -> None:
         """Close every open existing unit the plan did not match and says to close."""
@@ -290,7 +294,8 @@ class _Tree:
             self.fields[pk] = {"closed_on": today}
             self.history.add(pk)
             self.report.closed += 1
-            self.report.changes.append(Change("closed", row.code, row.name, f"closed on {today}"))
+            closed = gettext("closed on %(date)s") % {"date": today.isoformat()}
+            self.report.changes.append(Change("closed", row.code, row.name, closed))
 
     def place(self) -> None:
         """Every unit's path in the tree as it will be. Siblings below a parent that gained,
@@ -469,25 +474,33 @@ def _park_codes(plan: Plan) -> None:
 def _field_changes(
     item: SourceUnit, row: Existing, code: str, level: UnitLevel
 ) -> tuple[dict[str, Any], list[str]]:
-    """The fields of an existing unit that differ from the wanted one, and a line for each."""
+    """The fields of an existing unit that differ from the wanted one, and a line for each (in
+    the active language: the command lists them, nothing keeps them)."""
     changes: list[str] = []
     fields: dict[str, Any] = {}
     if row.code != code:
         fields["code"] = code
-        changes.append(f"code {row.code} → {code}")
+        changes.append(gettext("code %(old)s → %(new)s") % {"old": row.code, "new": code})
     if row.name != item.name:
         fields["name"] = item.name
-        changes.append(f"name {row.name} → {item.name}")
+        changes.append(gettext("name %(old)s → %(new)s") % {"old": row.name, "new": item.name})
     if row.level_id != level.pk:
         fields["level"] = level
-        changes.append(f"level → {level.name}")
+        changes.append(gettext("level → %(level)s") % {"level": level.name})
     if item.unit_type is not None and row.unit_type != item.unit_type:
         fields["unit_type"] = item.unit_type
-        changes.append(f"type {row.unit_type or '-'} → {item.unit_type or '-'}")
+        changes.append(
+            gettext("type %(old)s → %(new)s")
+            % {"old": row.unit_type or "-", "new": item.unit_type or "-"}
+        )
     if row.closed_on != item.closed_on:
         fields["closed_on"] = item.closed_on
-        changes.append(f"closed on {item.closed_on.isoformat()}" if item.closed_on else "reopened")
+        changes.append(
+            gettext("closed on %(date)s") % {"date": item.closed_on.isoformat()}
+            if item.closed_on
+            else gettext("reopened")
+        )
     if item.external_id is not None and row.external_id != item.external_id:
         fields["external_id"] = item.external_id
-        changes.append("linked to OS2mo")
+        changes.append(gettext("linked to OS2mo"))
     return fields, changes

@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.utils.translation import gettext
-
 from pejling.core.figures import found_figure
 from pejling.core.tabular import (
     decode_text,
@@ -206,7 +204,7 @@ def parse_rows(rows: Iterable[Sequence[Any]]) -> FileResult:
     iterator: Iterator[Sequence[Any]] = iter(rows)
     found = _header(iterator)
     if found is None:
-        errors.append(RowError(None, None, "empty_file", gettext("There is no header row.")))
+        errors.append(RowError(None, None, "empty_file"))
         return result
     header_row, header = found
     wide = _too_wide(header, header_row)
@@ -219,11 +217,7 @@ def parse_rows(rows: Iterable[Sequence[Any]]) -> FileResult:
         accepted = "; ".join(f"{name}: {', '.join(HEADER_ALIASES[name][:6])}" for name in missing)
         errors.append(
             RowError(
-                header_row,
-                ", ".join(missing),
-                "missing_column",
-                gettext("Missing: %(missing)s. Accepted headers include %(accepted)s.")
-                % {"missing": ", ".join(missing), "accepted": accepted},
+                header_row, ", ".join(missing), "missing_column", params={"accepted": accepted}
             )
         )
         return result
@@ -369,12 +363,8 @@ def parse_csv_text(text: str) -> FileResult:
         return FileResult(
             [],
             [
-                RowError(
-                    reader.line_num or None,
-                    None,
-                    "unreadable_file",
-                    gettext("The CSV text is broken: %(problem)s.") % {"problem": exc},
-                )
+                # The csv module's own words, kept as the technical detail.
+                RowError(reader.line_num or None, None, "broken_csv", str(exc))
             ],
             {},
         )
@@ -411,8 +401,8 @@ def _xlsx_limits(data: bytes) -> RowError | None:
                 archive,
                 SheetLimits(columns=MAX_COLUMNS, rows=MAX_ROWS + 1, cell_chars=MAX_CELL_CHARS),
             )
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return RowError(None, None, "unreadable_file")
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        return _broken_workbook(exc)
     if problem is None:
         return None
     column = None if problem.column is None else str(problem.column)
@@ -440,19 +430,23 @@ def parse_xlsx_bytes(data: bytes) -> FileResult:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
-        return FileResult([], [RowError(None, None, "unreadable_file", str(exc))], {})
+        return _refused(_broken_workbook(exc))
     try:
         if not workbook.worksheets:
-            return FileResult(
-                [], [RowError(None, None, "empty_file", gettext("The workbook has no sheet."))], {}
-            )
+            return _refused(RowError(None, None, "empty_file"))
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # the rows as they are, never padded to a declared size
         return parse_rows(sheet.iter_rows(values_only=True))
     except Exception as exc:  # a broken sheet part fails while iterating
-        return FileResult([], [RowError(None, None, "unreadable_file", str(exc))], {})
+        return _refused(_broken_workbook(exc))
     finally:
         workbook.close()
+
+
+def _broken_workbook(exc: Exception) -> RowError:
+    """A workbook openpyxl could not read: our own message, openpyxl's English words kept
+    (shortened) as the technical detail."""
+    return RowError(None, None, "broken_workbook", str(exc)[:200])
 
 
 def parse_unit_file(data: bytes, filename: str) -> FileResult:
@@ -462,18 +456,7 @@ def parse_unit_file(data: bytes, filename: str) -> FileResult:
         return refused
     name = filename.lower()
     if name.endswith((".xls", ".ods", ".numbers")):
-        return FileResult(
-            [],
-            [
-                RowError(
-                    None,
-                    None,
-                    "unsupported_format",
-                    gettext("%(file)s: save the sheet as XLSX or CSV.") % {"file": repr(filename)},
-                )
-            ],
-            {},
-        )
+        return _refused(RowError(None, None, "unsupported_format", repr(filename)))
     if name.endswith((".xlsx", ".xlsm")) or (
         not name.endswith((".csv", ".txt", ".tsv", ".tab")) and data.startswith(b"PK\x03\x04")
     ):

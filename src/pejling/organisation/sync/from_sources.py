@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.utils.translation import gettext
 
 from pejling.organisation.models import Unit, UnitLevel
 
@@ -69,14 +68,17 @@ def sync_from_os2mo(
         units = [u for u in fetched if u.hierarchy is not None and u.hierarchy.matches(hierarchy)]
         if not units:
             labels = sorted({u.hierarchy.name for u in fetched if u.hierarchy is not None})
-            raise OS2moError(
-                f"No unit in OS2mo has the hierarchy label {hierarchy!r}; nothing was changed."
-                + (f" Labels in use: {', '.join(labels)}." if labels else "")
-            )
+            if labels:
+                raise OS2moError(
+                    "os2mo_unknown_hierarchy_labels",
+                    label=repr(hierarchy),
+                    labels=", ".join(labels),
+                )
+            raise OS2moError("os2mo_unknown_hierarchy", label=repr(hierarchy))
     else:
         units = fetched
     if not units:
-        raise OS2moError("OS2mo returned no organisation units; nothing was changed.")
+        raise OS2moError("os2mo_no_units")
 
     parents = _parents_within(units)
     depths = _tree_depths(units, parents)
@@ -109,9 +111,7 @@ def sync_from_os2mo(
         )
         cycles = engine.cycle_errors(plan)
         if cycles:
-            raise OS2moError(
-                "OS2mo's units form a parent cycle; nothing was changed: " + cycles[0].detail
-            )
+            raise OS2moError("os2mo_cycle", cycle=cycles[0].detail)
         engine.apply(plan, by=by, report=report)
         if dry_run:
             transaction.set_rollback(True)
@@ -208,7 +208,7 @@ def _assign_codes(
             if code and code not in taken:
                 break
         else:  # pragma: no cover - a UUID is unique
-            raise OS2moError(f"No free code for the OS2mo unit {u.uuid}.")
+            raise OS2moError("os2mo_no_free_code", unit=str(u.uuid))
         codes[u.uuid] = code
         taken.add(code)
     return codes
@@ -391,16 +391,7 @@ class _FileUnits:
         in_pejling = parent in self.by_code or self.db_fold.get(folded)
         if self.close_missing and in_pejling:
             self.errors.append(
-                RowError(
-                    row.row,
-                    self.col_parent,
-                    "missing_parent",
-                    gettext(
-                        "%(parent)s is not in the file, and units missing from the file are "
-                        "being closed."
-                    )
-                    % {"parent": repr(parent)},
-                )
+                RowError(row.row, self.col_parent, "parent_not_in_file", f"{parent!r}")
             )
             return False, None
         if parent in self.by_code:

@@ -11,6 +11,10 @@ is null. The cursor is opaque. OS2mo 58 and later use keyset cursors (null alrea
 page); older releases use offset cursors, where a full last page still has a cursor and the
 next request returns no objects and a null cursor. Both end the loop the same way; a page may
 also hold fewer objects than ``limit`` (even none) before the end.
+
+An :class:`OS2moError` keeps its error as a code and what it names (``error``, a
+:class:`~.report.RowError` in no language), so a recorded run shows it in its reader's language;
+``str()`` writes it in the active one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
 from uuid import UUID
+
+from django.utils.translation import gettext
+
+from .report import RowError
 
 GRAPHQL_VERSION = 29
 DEFAULT_PAGE_SIZE = 100
@@ -58,11 +66,34 @@ _UNAUTHENTICATED = ("not authenticated", "user is not authenticated")
 
 
 class OS2moError(RuntimeError):
-    """OS2mo could not be reached, refused the request, or answered with GraphQL errors."""
+    """OS2mo could not be reached, refused the request, or answered with GraphQL errors.
 
-    def __init__(self, message: str, *, messages: list[str] | None = None) -> None:
-        super().__init__(message)
+    ``code`` is one of the sync's error codes (``report.MESSAGES``), filled in with ``params``;
+    ``detail`` is what OS2mo or the system said besides, as it said it. ``messages`` are the
+    GraphQL errors' own messages."""
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        detail: str = "",
+        limit: int | None = None,
+        messages: list[str] | None = None,
+        **params: Any,
+    ) -> None:
+        self.error = RowError(
+            None,
+            None,
+            code,
+            detail[:500],
+            "" if limit is None else str(limit),
+            params={k: v[:500] if isinstance(v, str) else v for k, v in params.items()},
+        )
+        super().__init__(code)
         self.messages = messages or []
+
+    def __str__(self) -> str:
+        return str(self.error)
 
 
 class Opener(Protocol):
@@ -131,7 +162,7 @@ def parse_org_unit(obj: Any) -> OrgUnit | None:
     """One element of ``org_units.objects``; None when it has no ``current`` state (the unit
     is not valid at the date asked for)."""
     if not isinstance(obj, dict):
-        raise OS2moError(f"Unexpected org_units element from OS2mo: {obj!r:.200}")
+        raise OS2moError("os2mo_bad_unit", unit=f"{obj!r:.200}")
     current = obj.get("current")
     if current is None:
         return None
@@ -153,7 +184,7 @@ def parse_org_unit(obj: Any) -> OrgUnit | None:
             valid_to=_date(validity.get("to")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise OS2moError(f"Unexpected organisation unit from OS2mo ({exc}): {obj!r:.200}") from exc
+        raise OS2moError("os2mo_bad_unit", detail=str(exc), unit=f"{obj!r:.200}") from exc
 
 
 class OS2moClient:
@@ -172,7 +203,10 @@ class OS2moClient:
     ) -> None:
         parts = urllib.parse.urlsplit(base_url.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"The OS2mo URL must be an http(s) URL, not {base_url!r}.")
+            raise ValueError(
+                gettext("The OS2mo URL must be an http(s) URL, not %(url)s.")
+                % {"url": repr(base_url)}
+            )
         if page_size < 1:
             raise ValueError("page_size must be at least 1.")
         self.base_url = base_url.strip().rstrip("/")
@@ -192,7 +226,7 @@ class OS2moClient:
 
         url = kwargs.pop("base_url", None) or settings.PEJLING_OS2MO_URL
         if not url:
-            raise OS2moError("PEJLING_OS2MO_URL is not set: there is no OS2mo to read from.")
+            raise OS2moError("os2mo_no_url")
         kwargs.setdefault("token", settings.PEJLING_OS2MO_TOKEN)
         return cls(url, **kwargs)
 
@@ -226,39 +260,42 @@ class OS2moClient:
                 detail = "; ".join(_error_messages(payload)) or ""
             except (ValueError, OSError):
                 pass
-            hint = " Check PEJLING_OS2MO_TOKEN." if exc.code in (401, 403) else ""
             raise OS2moError(
-                f"OS2mo at {self.endpoint} answered HTTP {exc.code} {exc.reason}"
-                + (f": {detail}" if detail else ".")
-                + hint
+                "os2mo_http_token" if exc.code in (401, 403) else "os2mo_http",
+                detail=detail,
+                endpoint=self.endpoint,
+                status=str(exc.code),
+                reason=str(exc.reason),
             ) from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise OS2moError(f"Could not reach OS2mo at {self.endpoint}: {reason}") from exc
+            raise OS2moError(
+                "os2mo_unreachable", endpoint=self.endpoint, problem=str(reason)
+            ) from exc
         if len(raw) > MAX_RESPONSE_BYTES:
-            raise OS2moError(f"The answer from {self.endpoint} is over {MAX_RESPONSE_BYTES} bytes.")
+            raise OS2moError("os2mo_too_large", limit=MAX_RESPONSE_BYTES, endpoint=self.endpoint)
         try:
             payload = json.loads(raw)
         except ValueError as exc:
-            raise OS2moError(f"OS2mo at {self.endpoint} did not answer with JSON.") from exc
+            raise OS2moError("os2mo_not_json", endpoint=self.endpoint) from exc
         messages = _error_messages(payload)
         if messages:
             unauthenticated = any(
                 m.strip().casefold().rstrip(".") in _UNAUTHENTICATED for m in messages
             )
-            hint = (
-                " Set PEJLING_OS2MO_TOKEN to a valid access token."
+            code = (
+                "os2mo_token_missing"
                 if unauthenticated and not self.token
-                else " The access token was refused or has expired."
+                else "os2mo_token_refused"
                 if unauthenticated
-                else ""
+                else "os2mo_refused"
             )
             raise OS2moError(
-                f"OS2mo refused the request: {'; '.join(messages)}.{hint}", messages=messages
+                code, messages=messages, answer="; ".join(m.rstrip(".") for m in messages)
             )
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict):
-            raise OS2moError(f"OS2mo at {self.endpoint} answered without data.")
+            raise OS2moError("os2mo_no_data", endpoint=self.endpoint)
         return data
 
     def iter_org_units(
@@ -280,9 +317,9 @@ class OS2moClient:
                 objects = paged["objects"]
                 next_cursor = (paged.get("page_info") or {}).get("next_cursor")
             except (KeyError, TypeError, AttributeError) as exc:
-                raise OS2moError("OS2mo's answer has no org_units page.") from exc
+                raise OS2moError("os2mo_no_page") from exc
             if not isinstance(objects, list):
-                raise OS2moError("OS2mo's answer has no list of org_units.")
+                raise OS2moError("os2mo_no_page")
             for obj in objects:
                 unit = parse_org_unit(obj)
                 if unit is not None:
@@ -290,10 +327,10 @@ class OS2moClient:
             if next_cursor is None:
                 return
             if next_cursor in seen_cursors:
-                raise OS2moError("OS2mo returned the same page cursor twice; paging stopped.")
+                raise OS2moError("os2mo_cursor_repeated")
             seen_cursors.add(str(next_cursor))
             variables["cursor"] = next_cursor
-        raise OS2moError(f"OS2mo returned more than {self.max_pages} pages; paging stopped.")
+        raise OS2moError("os2mo_too_many_pages", count=self.max_pages, pages=self.max_pages)
 
     def org_units(self, *, at: date | None = None) -> list[OrgUnit]:
         """All units, each once (a unit seen on two pages keeps its last state)."""

@@ -1,17 +1,21 @@
 """What a sync wants (``SourceUnit``), what it did (``SyncReport``) and what was wrong (``RowError``).
 
 ``RowError`` has the shape of the KPI imports' errors (row, column, stable code, detail, and a
-translated message per code), so the command line and any page show both alike.
+translated message per code), so the command line and any page show both alike. It is kept in
+no language (a code, and the figures, names and texts a message names as ``params``) and
+written in the reader's language only when shown: a run recorded by the nightly task reads in
+Swedish to a Swedish reader of the sync runs page and in Danish to a Danish one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext, ngettext_lazy
 
 from pejling.core import figures
 from pejling.core.tabular import escape_control_characters
@@ -31,8 +35,17 @@ MESSAGES = {
     "cycle": gettext_lazy("The parent codes form a cycle: a unit would be its own ancestor."),
     "unknown_level": gettext_lazy("No unit level has this depth or name."),
     "bad_date": gettext_lazy("The date is not a date such as 2026-12-31 or 31.12.2026."),
-    "unsupported_format": gettext_lazy("Only CSV and Excel (xlsx) files can be imported."),
+    "parent_not_in_file": gettext_lazy(
+        "This parent unit is not in the file, and units missing from the file are being closed."
+    ),
+    "unsupported_format": gettext_lazy(
+        "Only CSV and Excel (xlsx) files can be read: save the sheet as CSV or XLSX."
+    ),
     "unreadable_file": gettext_lazy("The file could not be read."),
+    "broken_csv": gettext_lazy("The file could not be read: its CSV text is broken."),
+    "broken_workbook": gettext_lazy(
+        "The file could not be read as an Excel workbook: it is damaged or not an xlsx file."
+    ),
     "file_too_large": gettext_lazy("The file is too large."),
     "empty_file": gettext_lazy("The file holds no units."),
     "xlsx_too_large": gettext_lazy(
@@ -41,16 +54,61 @@ MESSAGES = {
     "too_many_columns": gettext_lazy("The file has too many columns."),
     "too_many_rows": gettext_lazy("The file has too many rows."),
     "cell_too_long": gettext_lazy("The cell is too long."),
+    # Runs recorded before OS2mo's failures had codes of their own (the detail in English).
     "os2mo_failed": gettext_lazy("OS2mo could not be read; nothing was changed."),
+    # OS2mo's failures (:class:`.os2mo.OS2moError`), each filled in with its ``params``.
+    "os2mo_no_url": gettext_lazy("PEJLING_OS2MO_URL is not set: there is no OS2mo to read from."),
+    "os2mo_unreachable": gettext_lazy("Could not reach OS2mo at %(endpoint)s: %(problem)s."),
+    "os2mo_http": gettext_lazy("OS2mo at %(endpoint)s answered HTTP %(status)s %(reason)s."),
+    "os2mo_http_token": gettext_lazy(
+        "OS2mo at %(endpoint)s answered HTTP %(status)s %(reason)s. Check PEJLING_OS2MO_TOKEN."
+    ),
+    "os2mo_too_large": gettext_lazy("The answer from OS2mo at %(endpoint)s is too large."),
+    "os2mo_not_json": gettext_lazy("OS2mo at %(endpoint)s did not answer with JSON."),
+    "os2mo_no_data": gettext_lazy("OS2mo at %(endpoint)s answered without data."),
+    "os2mo_refused": gettext_lazy("OS2mo refused the request: %(answer)s."),
+    "os2mo_token_missing": gettext_lazy(
+        "OS2mo refused the request: %(answer)s. Set PEJLING_OS2MO_TOKEN to a valid access token."
+    ),
+    "os2mo_token_refused": gettext_lazy(
+        "OS2mo refused the request: %(answer)s. The access token was refused or has expired."
+    ),
+    "os2mo_no_page": gettext_lazy("OS2mo's answer holds no page of organisation units."),
+    "os2mo_bad_unit": gettext_lazy(
+        "OS2mo sent an organisation unit that could not be read: %(unit)s"
+    ),
+    "os2mo_cursor_repeated": gettext_lazy(
+        "OS2mo returned the same page twice, so reading stopped."
+    ),
+    # "count" picks the plural form; "pages" is the same number as the reader writes it.
+    "os2mo_too_many_pages": ngettext_lazy(
+        "OS2mo returned more than %(pages)s page, so reading stopped.",
+        "OS2mo returned more than %(pages)s pages, so reading stopped.",
+        "count",
+    ),
+    "os2mo_unknown_hierarchy": gettext_lazy(
+        "No unit in OS2mo has the hierarchy label %(label)s; nothing was changed."
+    ),
+    "os2mo_unknown_hierarchy_labels": gettext_lazy(
+        "No unit in OS2mo has the hierarchy label %(label)s; nothing was changed. "
+        "Labels in use: %(labels)s."
+    ),
+    "os2mo_no_units": gettext_lazy("OS2mo returned no organisation units; nothing was changed."),
+    "os2mo_cycle": gettext_lazy(
+        "OS2mo's units form a parent cycle; nothing was changed: %(cycle)s"
+    ),
+    "os2mo_no_free_code": gettext_lazy("No free unit code for the OS2mo unit %(unit)s."),
     "sync_failed": gettext_lazy(
         "The sync failed unexpectedly; nothing was changed. The server's log says why."
     ),
 }
 
 FIRST_IN_ROW = gettext_lazy("It first occurs in row %(row)s.")
+# A missing column's error, with the headers accepted (``params["accepted"]``).
+ACCEPTED_HEADERS = gettext_lazy("Accepted headers include %(accepted)s.")
 
 # The limits counted in bytes (the others count columns, rows or characters).
-BYTE_LIMITS = frozenset({"file_too_large", "xlsx_too_large"})
+BYTE_LIMITS = frozenset({"file_too_large", "xlsx_too_large", "os2mo_too_large"})
 # For a limit: the sentence naming it, filled in with the limit kept on the error.
 LIMIT_SENTENCES = {
     "file_too_large": gettext_lazy("At most %(limit)s can be read."),
@@ -59,7 +117,25 @@ LIMIT_SENTENCES = {
     "too_many_rows": gettext_lazy("At most %(limit)s units can be read at once."),
     "cell_too_long": gettext_lazy("A cell may hold at most %(limit)s characters."),
     "too_long": gettext_lazy("At most %(limit)s characters are allowed here."),
+    "os2mo_too_large": gettext_lazy("At most %(limit)s is read."),
 }
+
+
+def filled(template: Any, params: Mapping[str, Any]) -> str:
+    """A message filled in with the ``params`` kept on its error, as the reader writes them:
+    whole numbers grouped (``10 000``), but ``count`` kept a number to choose the plural form."""
+    shown = {
+        key: figures.grouped(value)
+        if isinstance(value, int) and not isinstance(value, bool)
+        else value
+        for key, value in params.items()
+    }
+    if "count" in params:
+        shown["count"] = params["count"]
+    try:
+        return str(template % shown)
+    except (KeyError, TypeError, ValueError):  # params kept by another version of the message
+        return str(template)
 
 
 @dataclass(frozen=True)
@@ -72,10 +148,15 @@ class RowError:
     detail: str = ""  # what was found: a cell's text, or for a limit a figure (core/figures)
     limit: str = ""  # the limit a file broke, a whole number (bytes for BYTE_LIMITS)
     other_row: int | None = None  # the row a duplicate repeats
+    # What the message names, in no language: a URL, a label, OS2mo's own words, a number.
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def message(self) -> str:
-        text = str(MESSAGES.get(self.code, self.code))
+        template = MESSAGES.get(self.code, self.code)
+        text = filled(template, self.params) if self.params else str(template)
+        if "accepted" in self.params:
+            text += " " + filled(ACCEPTED_HEADERS, self.params)
         if self.other_row is not None:
             text += " " + str(FIRST_IN_ROW) % {"row": self.other_row}
         if self.limit and self.code in LIMIT_SENTENCES:
@@ -93,11 +174,21 @@ class RowError:
     def as_dict(self) -> dict[str, Any]:
         column = None if self.column is None else escape_control_characters(self.column)
         detail = escape_control_characters(self.detail)
-        data = {"row": self.row, "column": column, "code": self.code, "detail": detail}
+        data: dict[str, Any] = {
+            "row": self.row,
+            "column": column,
+            "code": self.code,
+            "detail": detail,
+        }
         if self.limit:
             data["limit"] = self.limit
         if self.other_row is not None:
             data["other_row"] = self.other_row
+        if self.params:
+            data["params"] = {
+                key: escape_control_characters(value) if isinstance(value, str) else value
+                for key, value in self.params.items()
+            }
         return data
 
     @classmethod
@@ -109,6 +200,7 @@ class RowError:
             data.get("detail", ""),
             data.get("limit", ""),
             data.get("other_row"),
+            data.get("params") or {},
         )
 
     def __str__(self) -> str:

@@ -62,12 +62,13 @@ def recording[**P](
 
 
 def failure(exc: Exception) -> RowError:
-    """An exception as a run's error: OS2mo's own message, else only the kind of failure (the
-    log has the rest)."""
+    """An exception as a run's error: OS2mo's failure as its code and what it names (in no
+    language: the page writes it in its reader's), else only the kind of failure (the log has
+    the rest)."""
     from .os2mo import OS2moError
 
     if isinstance(exc, OS2moError):
-        return RowError(None, None, "os2mo_failed", str(exc)[:500])
+        return exc.error
     return RowError(None, None, "sync_failed", type(exc).__name__)
 
 
