@@ -805,6 +805,11 @@ def test_the_ranked_tables_agree_with_the_rules_they_rank_by(client, org, cascad
     assert ranks[0] == 0 and 4 in ranks  # off track first, on track last
     plain = {s.unit.pk: s.counts for s in unit_statuses(year=YEAR, units=list(units))}
     assert {s.unit.pk: s.counts for s in statuses} == plain
+    # Units at every depth (a dashboard without a level): each its own subtree.
+    everywhere = unit_statuses_by_attention(year=YEAR, units=Unit.objects.all())
+    plain = {s.unit.pk: s.counts for s in unit_statuses(year=YEAR, units=list(Unit.objects.all()))}
+    assert {s.unit.pk: s.counts for s in everywhere[0 : everywhere.count()]} == plain
+    assert everywhere.count() == Unit.objects.count()
 
     matrix = ComplianceByAttention(year=YEAR, strategy=cascade.group, level=level(4))
     rows = matrix[0 : matrix.count()]

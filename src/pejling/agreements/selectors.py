@@ -459,7 +459,7 @@ def unit_statuses_by_attention(*, year: int, units: QuerySet[Unit]) -> Ranked:
         .order_by()
         for length in lengths or [0]
     ]
-    grouped = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    grouped = parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
     grouped_sql, grouped_params = grouped.query.sql_with_params()
     ids_sql, ids_params = ids.query.sql_with_params()
     table = connection.ops.quote_name(Unit._meta.db_table)
