@@ -13,6 +13,7 @@ from pejling.demo import data
 from pejling.followup.models import CalendarFeed, Deadline, DeadlineKind
 from pejling.followup.selectors import compliance_matrix
 from pejling.organisation.models import UnitLevel
+from pejling.overview.views import DASHBOARD_ROWS
 from pejling.strategy.models import AgreementRule, Element, Strategy
 
 pytestmark = [
@@ -58,7 +59,24 @@ def test_the_director_follows_up_the_year_from_the_dashboard(page: Page) -> None
     expect(page.locator("#theme-select")).to_have_value(str(theme.pk))
     matrix_table = page.locator("table.matrix")
     expect(matrix_table.locator("thead th")).to_have_text([_("Unit"), theme.title])
-    expect(matrix_table.locator("tbody tr")).to_have_count(len(matrix.rows))
+    expect(matrix_table.locator("tbody tr")).to_have_count(min(len(matrix.rows), DASHBOARD_ROWS))
+
+    # The deepest level: a page of units each, those that need attention first; the next page.
+    deepest = UnitLevel.objects.order_by("-depth").first()
+    assert deepest is not None
+    units = deepest.units.filter(closed_on__isnull=True).count()
+    assert units > DASHBOARD_ROWS, "The demo needs more units at its deepest level than a page."
+    visit(page, f"/followup/dashboard/?year={YEAR}&level={deepest.pk}")
+    statuses = page.locator("[data-testid=unit-status] tbody tr")
+    expect(statuses).to_have_count(DASHBOARD_ROWS)
+    first_page = statuses.locator("th").all_inner_texts()
+    pager = page.get_by_role("navigation", name=_("Pages of initiatives by unit"))
+    follow(page, pager.locator("a[rel=next]"))
+    expect(page).to_have_url(re.compile(r"[?&]initiatives_page=2(&|#|$)"))
+    expect(statuses).to_have_count(min(units - DASHBOARD_ROWS, DASHBOARD_ROWS))
+    assert not set(first_page) & set(statuses.locator("th").all_inner_texts())
+    expect(pager.locator("[aria-current=page]")).to_contain_text("2")
+    expect(page.locator("table.matrix tbody tr")).to_have_count(DASHBOARD_ROWS)
 
     # Drill down to a centre whose agreement is overdue.
     overdue = page.locator("section[aria-labelledby='late-agreements-heading'] details").filter(

@@ -25,7 +25,9 @@ from pejling.agreements.models import (
     InitiativeGoal,
     InitiativeStatus,
     RuleJustification,
+    traffic_light,
 )
+from pejling.agreements.selectors import light_counts, unit_statuses, unit_statuses_by_attention
 from pejling.followup.models import (
     AssessmentStatus,
     CountsWhat,
@@ -34,8 +36,9 @@ from pejling.followup.models import (
     GoalAssessment,
     ReportStatus,
 )
-from pejling.followup.selectors import Cell, compliance_matrix
+from pejling.followup.selectors import ROW_STATES, Cell, ComplianceByAttention, compliance_matrix
 from pejling.organisation.models import Role, Unit, UnitLevel
+from pejling.overview.views import DASHBOARD_ROWS
 from pejling.strategy.models import AgreementRule, Element, MeasureKind
 from tests.factories import (
     YEAR,
@@ -111,6 +114,16 @@ def cells(matrix: Any) -> dict[str, list[str]]:
 def login(client: Any, user: Any) -> Any:
     client.force_login(user)
     return client
+
+
+def matrix_shown(response: Any) -> list[str]:
+    """The units of the dashboard's compliance table, in the order shown."""
+    return [row.unit.name for row in response.context["matrix_page"]]
+
+
+def statuses_shown(response: Any) -> list[str]:
+    """The units of the dashboard's table of initiatives by unit, in the order shown."""
+    return [status.unit.name for status in response.context["unit_page"]]
 
 
 # The matrix ---------------------------------------------------------------------------------------
@@ -390,7 +403,7 @@ def test_the_dashboard_filtered_by_a_level_shows_that_levels_matrix(client, org,
         reverse("followup:dashboard"), {"year": YEAR, "level": level(2).pk}
     )
 
-    assert [row.unit.name for row in response.context["matrix"].rows] == ["Centre A", "Centre B"]
+    assert matrix_shown(response) == ["Centre A", "Centre B"]
 
 
 def test_the_dashboard_drills_down_into_a_unit(client, org, cascade, scene):
@@ -407,7 +420,7 @@ def test_the_dashboard_drills_down_into_a_unit(client, org, cascade, scene):
         "Unit B1a",
     ]
     assert centre_b.context["within"] == org.centre_b
-    assert [row.unit.name for row in centre_b.context["matrix"].rows] == ["Unit B1a"]
+    assert matrix_shown(centre_b) == ["Unit B1a"]
     assert [u.name for u in centre_b.context["late_agreements"][0].units] == ["Unit B1a"]
 
 
@@ -420,7 +433,8 @@ def test_the_dashboard_after_a_unit_moved_shows_it_under_its_new_centre(
         reverse("followup:dashboard"), {"year": YEAR, "unit": "centre-b"}
     )
 
-    assert [row.unit.name for row in response.context["matrix"].rows] == ["Unit A2a", "Unit B1a"]
+    # Unit B1a (no agreement) needs attention before Unit A2a (a draft).
+    assert matrix_shown(response) == ["Unit B1a", "Unit A2a"]
 
 
 # Who may see it -----------------------------------------------------------------------------------
@@ -467,10 +481,11 @@ def test_the_dashboard_tables_download_with_the_pages_filters_and_permissions(
     office = login(client, org.office)
     url = reverse("followup:dashboard")
     query = {"year": YEAR, "level": level(4).pk, "format": "xlsx"}
+    # In the page's order: those that need attention first (no agreement, a draft, justified).
     rows = _sheet(office.get(url, {**query, "table": "compliance"}))
-    assert [row[0] for row in rows[1:]] == ["Unit A1a", "Unit A1b", "Unit A2a", "Unit B1a"]
+    assert [row[0] for row in rows[1:]] == ["Unit B1a", "Unit A2a", "Unit A1b", "Unit A1a"]
     rows = _sheet(office.get(url, {**query, "table": "compliance", "unit": "dept-a1"}))
-    assert [row[0] for row in rows[1:]] == ["Unit A1a", "Unit A1b"]
+    assert [row[0] for row in rows[1:]] == ["Unit A1b", "Unit A1a"]
     # Initiatives by unit: counts as numbers, the light in words.
     rows = _sheet(office.get(url, {**query, "table": "initiatives"}))
     assert [row[0] for row in rows[1:]] == ["Unit A1a", "Unit A1b", "Unit A2a", "Unit B1a"]
@@ -608,8 +623,14 @@ def test_the_overview_reads_as_many_queries_for_60_units_as_for_10(
         with django_assert_num_queries(small_warm):  # and from the cache
             client.get(url)
 
-    assert len(response.context["matrix"].rows) > 30  # the grown units are on the page
-    if "dashboard" in url:  # and behind every part of the dashboard
+    if "compliance" in url:
+        assert len(response.context["matrix"].rows) > 30  # the grown units are on the page
+    else:  # the dashboard shows a page of them, and counts them all
+        assert len(response.context["matrix_page"].object_list) == DASHBOARD_ROWS
+        assert response.context["matrix"].unit_count > 30
+        assert len(response.context["unit_page"].object_list) == DASHBOARD_ROWS
+        assert response.context["unit_status"].count() > 30
+        # and behind every part of the dashboard
         assert sum(len(o.units) for o in response.context["late_agreements"]) > 10
         assert sum(len(o.units) for o in response.context["late_reports"]) > 5
         kpi = response.context["groups"][0][1][0]
@@ -672,6 +693,164 @@ def test_the_dashboard_reads_as_many_queries_with_more_deadlines_kpi_goals_and_i
     assert sum(e.goal.code.startswith("T2.M") and e.value is not None for e in measured) == 4
     assert sum(e.goal.code.startswith("T2.D") and e.value is not None for e in measured) == 4
     assert len(response.context["late_reports"]) >= 3
+
+
+# The dashboard's tables of units: a page each, those that need attention first ---------------------
+
+
+def rendered_rows(response: Any, key: str) -> int:
+    """The body rows the page renders in its table ``key`` (``data-export``)."""
+    html = response.content.decode()
+    table = html[html.index(f'data-export="{key}"') :]
+    body = table[table.index("<tbody>") : table.index("</tbody>")]
+    return body.count("<tr")
+
+
+@pytest.fixture
+def lights(org: Any, cascade: Any, scene: Scene) -> None:
+    """Each unit of level 4 with another light: Unit B1a off track, Unit A1b at risk, Unit A2a
+    no report yet (a planned initiative), Unit A1a on track."""
+    Initiative.objects.filter(agreement__unit=org.unit).update(status=InitiativeStatus.ON_TRACK)
+    Initiative.objects.filter(agreement__unit=org.sibling).update(status=InitiativeStatus.AT_RISK)
+    late = AgreementFactory(unit=org.unit_b1a, state=AgreementState.DRAFT)
+    InitiativeFactory(agreement=late, status=InitiativeStatus.OFF_TRACK)
+    InitiativeFactory(agreement=late, status=InitiativeStatus.ON_TRACK)
+
+
+def test_the_dashboard_shows_the_units_that_need_attention_first(
+    client, org, cascade, lights, monkeypatch
+):
+    monkeypatch.setattr("pejling.overview.views.DASHBOARD_ROWS", 2)
+    url = reverse("followup:dashboard")
+    login(client, org.executive)
+
+    first = client.get(url, {"year": YEAR}, headers={"Accept-Language": "en"})
+
+    # Off track, at risk; then (on the next page) no report yet, on track.
+    assert statuses_shown(first) == ["Unit B1a", "Unit A1b"]
+    assert rendered_rows(first, "initiatives") == 2
+    # Two drafts (Unit B1a has one now, in tree order), then the justified gap, then the
+    # complete agreement.
+    assert matrix_shown(first) == ["Unit A2a", "Unit B1a"]
+    # The summary counts every unit, not the page.
+    lights_ = {light.light.label: light.count for light in first.context["unit_lights"]}
+    assert lights_ == {
+        "Off track": 1,
+        "At risk": 1,
+        "No report yet": 1,
+        "No initiatives": 0,
+        "On track": 1,
+    }
+    states = {state.state: state.count for state in first.context["matrix"].states}
+    assert states == {N: 0, D: 2, M: 0, J: 1, C: 1}
+    assert [state.share for state in first.context["matrix"].states] == [0, 50, 0, 25, 25]
+    content = first.content.decode()
+    assert "(1 of 4 complete)" in content
+    assert "Units 1–2 of 4, those that need attention first." in content
+    assert "Page 1 of 2" in content
+    assert 'href="?year=2026&amp;initiatives_page=2#initiatives" rel="next"' in content
+    assert 'href="?year=2026&amp;compliance_page=2#compliance" rel="next"' in content
+
+    # The next page of one table keeps the other's page.
+    second = client.get(url, {"year": YEAR, "initiatives_page": 2, "compliance_page": 2})
+
+    assert statuses_shown(second) == ["Unit A2a", "Unit A1a"]
+    assert matrix_shown(second) == ["Unit A1b", "Unit A1a"]
+    assert second.context["unit_status"].count() == 4
+    content = second.content.decode()
+    assert 'href="?year=2026&amp;compliance_page=2&amp;initiatives_page=1#initiatives"' in content
+    # A page that does not exist shows the nearest one, never an error.
+    for page in ("0", "99", "x", "-1"):
+        response = client.get(url, {"year": YEAR, "initiatives_page": page})
+        assert response.status_code == 200
+        assert len(statuses_shown(response)) == 2
+
+
+def test_a_download_of_a_dashboard_table_holds_every_unit_not_one_page(
+    client, org, cascade, lights, monkeypatch
+):
+    monkeypatch.setattr("pejling.overview.views.DASHBOARD_ROWS", 2)
+    login(client, org.office)
+    query = {"year": YEAR, "format": "xlsx", "initiatives_page": "2", "compliance_page": "2"}
+
+    initiatives = _sheet(
+        client.get(reverse("followup:dashboard"), {**query, "table": "initiatives"})
+    )
+    compliance = _sheet(client.get(reverse("followup:dashboard"), {**query, "table": "compliance"}))
+
+    assert [row[0] for row in initiatives[1:]] == ["Unit B1a", "Unit A1b", "Unit A2a", "Unit A1a"]
+    assert [row[0] for row in compliance[1:]] == ["Unit A2a", "Unit B1a", "Unit A1b", "Unit A1a"]
+
+
+def test_the_ranked_tables_agree_with_the_rules_they_rank_by(client, org, cascade, busy):
+    """The database ranks the units by light and by compliance state; every row it ranks shows
+    the light (``traffic_light``) and the state (``MatrixRow.state``, from ``_cells``) of its
+    rank, with the same counts as the unranked reads, and the ranks never go back."""
+    grow(org, cascade, busy, 30)
+    some = list(Initiative.objects.order_by("pk").values_list("pk", flat=True))[:12:3]
+    Initiative.objects.filter(pk__in=some).update(status=InitiativeStatus.OFF_TRACK)
+    units = Unit.objects.filter(level=level(4), closed_on__isnull=True)
+
+    ranked = unit_statuses_by_attention(year=YEAR, units=units)
+    statuses = ranked[0 : ranked.count()]
+
+    assert ranked.count() == units.count() == 34
+    lights = light_counts(ranked)
+    by_light = {light.light: light.rank for light in lights}
+    ranks = [by_light[traffic_light(s.counts)] for s in statuses]
+    assert ranks == sorted(ranks)
+    assert {light.rank: light.count for light in lights} == {
+        rank: ranks.count(rank) for rank in range(5)
+    }
+    assert ranks[0] == 0 and 4 in ranks  # off track first, on track last
+    plain = {s.unit.pk: s.counts for s in unit_statuses(year=YEAR, units=list(units))}
+    assert {s.unit.pk: s.counts for s in statuses} == plain
+    # Units at every depth (a dashboard without a level): each its own subtree.
+    everywhere = unit_statuses_by_attention(year=YEAR, units=Unit.objects.all())
+    plain = {s.unit.pk: s.counts for s in unit_statuses(year=YEAR, units=list(Unit.objects.all()))}
+    assert {s.unit.pk: s.counts for s in everywhere[0 : everywhere.count()]} == plain
+    assert everywhere.count() == Unit.objects.count()
+
+    matrix = ComplianceByAttention(year=YEAR, strategy=cascade.group, level=level(4))
+    rows = matrix[0 : matrix.count()]
+    order = [state for state, _label in ROW_STATES]
+    states = [order.index(row.state) for row in rows]
+    assert states == sorted(states)
+    assert {s.state: s.count for s in matrix.states} == {
+        state: [row.state for row in rows].count(state) for state in order
+    }
+    assert len(set(states)) == 5  # every state is among the grown units
+    full = compliance_matrix(year=YEAR, strategy=cascade.group, level=level(4))
+    assert {row.unit.pk: row.cells for row in rows} == {row.unit.pk: row.cells for row in full.rows}
+    assert matrix.complete_count == full.complete_count
+    assert matrix[5:9] == rows[5:9]  # a slice is the same rows as the whole
+
+
+def test_the_dashboard_renders_as_many_rows_and_queries_for_64_units_as_for_24(
+    client, org, cascade, busy, django_assert_num_queries
+):
+    """Past a page, more units at the level add no row to the page and no query: the summary
+    counts them all."""
+    url = f"/followup/dashboard/?year={YEAR}&level={level(4).pk}"
+    login(client, org.executive)
+    with time_machine.travel(AUTUMN, tick=False):
+        grow(org, cascade, busy, 20)
+        client.get(url)  # warm up (session, content types) before counting
+        queries = queries_of(client, url)
+        response = client.get(url)
+        rows = rendered_rows(response, "initiatives"), rendered_rows(response, "compliance")
+        grow(org, cascade, busy, 40)
+        cache.clear()
+        with django_assert_num_queries(queries):
+            response = client.get(url)
+
+    assert rows == (DASHBOARD_ROWS, DASHBOARD_ROWS)
+    assert (rendered_rows(response, "initiatives"), rendered_rows(response, "compliance")) == rows
+    assert response.context["unit_status"].count() == 64
+    assert response.context["matrix"].unit_count == 64
+    assert sum(light.count for light in response.context["unit_lights"]) == 64
+    assert sum(state.count for state in response.context["matrix"].states) == 64
+    assert response.context["unit_page"].paginator.num_pages == 7
 
 
 # Fresh after every kind of write ------------------------------------------------------------------

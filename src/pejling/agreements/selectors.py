@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils.dateparse import parse_date
@@ -22,6 +23,7 @@ from pejling.agreements.models import (
     TrafficLight,
     traffic_light,
 )
+from pejling.core.paging import Ranked
 from pejling.core.utils import person_name
 from pejling.organisation import permissions
 from pejling.organisation.models import Unit
@@ -403,6 +405,96 @@ class UnitStatus:
     def not_reported(self) -> int:
         """Planned or started: no follow-up report has judged them yet."""
         return self._sum(InitiativeStatus.PLANNED, InitiativeStatus.STARTED)
+
+
+# The order in which units need attention, from their traffic light (``traffic_light``): off
+# track, at risk, no report yet, no initiatives, on track. Each rank's light is that of the
+# counts given here (so the labels and tones come from ``traffic_light`` itself).
+ATTENTION_LIGHTS: tuple[dict[str, int], ...] = (
+    {InitiativeStatus.OFF_TRACK: 1},
+    {InitiativeStatus.AT_RISK: 1},
+    {InitiativeStatus.PLANNED: 1},
+    {},
+    {InitiativeStatus.ON_TRACK: 1},
+)
+
+
+@dataclass(frozen=True)
+class LightCount:
+    """How many units show one traffic light."""
+
+    rank: int
+    light: TrafficLight
+    count: int
+    share: int  # per cent of every unit counted, rounded
+
+
+def unit_statuses_by_attention(*, year: int, units: QuerySet[Unit]) -> Ranked:
+    """The units of ``units``, each with its initiative statuses for ``year`` (its subtree
+    rolled up, as ``unit_statuses``), those that need attention first: by their traffic light
+    (``ATTENTION_LIGHTS``), then most off track, most at risk, most not reported yet, then in
+    tree order. The database ranks and counts every unit (``Ranked``); a slice reads the
+    statuses of its units only (``unit_statuses``)."""
+    ids = units.order_by().values("pk")
+    lengths = sorted(
+        {depth * Unit.steplen for depth in ids.values_list("depth", flat=True).distinct()}
+    )
+    reported = [InitiativeStatus.ON_TRACK, InitiativeStatus.DONE, InitiativeStatus.EVALUATED]
+    # The initiatives of the year grouped by their unit's path cut to the length of the listed
+    # units' paths (one part per length, as ``unit_statuses``).
+    parts = [
+        Initiative.objects.filter(agreement__year=year)
+        .annotate(prefix=Substr("agreement__unit__path", 1, length))
+        .filter(prefix__in=units.order_by().values("path"))
+        .values("prefix")
+        .annotate(
+            n_off_track=Count("pk", filter=Q(status=InitiativeStatus.OFF_TRACK)),
+            n_at_risk=Count("pk", filter=Q(status=InitiativeStatus.AT_RISK)),
+            n_reported=Count("pk", filter=Q(status__in=reported)),
+            n_live=Count("pk", filter=~Q(status=InitiativeStatus.CANCELLED)),
+            n_not_reported=Count(
+                "pk", filter=Q(status__in=[InitiativeStatus.PLANNED, InitiativeStatus.STARTED])
+            ),
+        )
+        .order_by()
+        for length in lengths or [0]
+    ]
+    grouped = parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
+    grouped_sql, grouped_params = grouped.query.sql_with_params()
+    ids_sql, ids_params = ids.query.sql_with_params()
+    table = connection.ops.quote_name(Unit._meta.db_table)
+    # The rank in ``ATTENTION_LIGHTS``, decided as ``traffic_light`` decides a light.
+    sql = f"""
+        SELECT u.*,
+            CASE
+                WHEN COALESCE(s.n_off_track, 0) > 0 THEN 0
+                WHEN COALESCE(s.n_at_risk, 0) > 0 THEN 1
+                WHEN COALESCE(s.n_reported, 0) > 0 THEN 4
+                WHEN COALESCE(s.n_live, 0) > 0 THEN 2
+                ELSE 3
+            END AS attention,
+            COALESCE(s.n_off_track, 0) AS n_off_track,
+            COALESCE(s.n_at_risk, 0) AS n_at_risk,
+            COALESCE(s.n_not_reported, 0) AS n_not_reported
+        FROM {table} u
+        LEFT JOIN ({grouped_sql}) s ON s.prefix = u.path
+        WHERE u.id IN ({ids_sql})
+    """  # noqa: S608 - names from the models, values as parameters
+    return Ranked(
+        Unit,
+        sql,
+        [*grouped_params, *ids_params],
+        order_by="attention, n_off_track DESC, n_at_risk DESC, n_not_reported DESC, u.path",
+        rows=lambda page: unit_statuses(year=year, units=page),
+    )
+
+
+def light_counts(ranked: Ranked) -> list[LightCount]:
+    """How many of the units of ``unit_statuses_by_attention`` show each light, in its order."""
+    return [
+        LightCount(rank, traffic_light(light), ranked.counts.get(rank, 0), ranked.share(rank))
+        for rank, light in enumerate(ATTENTION_LIGHTS)
+    ]
 
 
 def unit_statuses(*, year: int, units: list[Unit]) -> list[UnitStatus]:

@@ -10,13 +10,25 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Window
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext_lazy as _
 
 from pejling.agreements.coverage import COMMITTED_STATES, committed_links, is_committed
 from pejling.agreements.models import Agreement, AgreementState, RuleJustification
+from pejling.core.paging import Ranked
 from pejling.followup.models import Deadline, DeadlineKind, StatusReport
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.strategy.models import AgreementRule, Element, Strategy
@@ -48,6 +60,17 @@ class MatrixRow:
     def complete(self) -> bool:
         return all(c == Cell.COVERED for c in self.cells)
 
+    @property
+    def state(self) -> str:
+        """How the row stands, one of ``ROW_STATES``."""
+        if self.agreement is None:
+            return Cell.NO_AGREEMENT
+        if not is_committed(self.agreement.state):
+            return Cell.DRAFT
+        if self.complete:
+            return Cell.COVERED
+        return Cell.MISSING if Cell.MISSING in self.cells else Cell.JUSTIFIED
+
 
 @dataclass
 class ComplianceMatrix:
@@ -59,6 +82,10 @@ class ComplianceMatrix:
     @property
     def complete_count(self) -> int:
         return sum(1 for r in self.rows if r.complete)
+
+    @property
+    def unit_count(self) -> int:
+        return len(self.rows)
 
 
 def compliance_matrix(
@@ -73,15 +100,54 @@ def compliance_matrix(
     missing, draft or no agreement (see ``Cell``)."""
     if strategy is None or level is None:
         return ComplianceMatrix(strategy, level, [], [])
+    columns = _columns(strategy, columns_filter)
+    units_qs = _level_units(level, within).order_by("path")
+    units = list(units_qs)
+    rows = _rows(
+        year=year,
+        strategy=strategy,
+        level=level,
+        columns=columns,
+        tops=_tops(strategy),
+        units_qs=units_qs,
+        units=units,
+    )
+    return ComplianceMatrix(strategy, level, columns, rows)
+
+
+def _columns(strategy: Strategy, columns_filter: list[int] | None) -> list[Element]:
     columns = list(
         Element.objects.filter(strategy=strategy, parent__isnull=True).order_by("position", "code")
     )
     if columns_filter:
         columns = [c for c in columns if c.pk in columns_filter]
-    units_qs = Unit.objects.filter(level=level, closed_on__isnull=True).order_by("path")
+    return columns
+
+
+def _level_units(level: UnitLevel, within: Unit | None) -> QuerySet[Unit]:
+    units = Unit.objects.filter(level=level, closed_on__isnull=True)
     if within is not None:
-        units_qs = units_qs.filter(path__startswith=within.path)
-    units = list(units_qs)
+        units = units.filter(path__startswith=within.path)
+    return units
+
+
+def _tops(strategy: Strategy) -> dict[int, Element]:
+    """Each goal of ``strategy`` (by id) and its theme (top-level element)."""
+    goals = list(Element.objects.filter(strategy=strategy))
+    return top_ancestors(goals) if goals else {}
+
+
+def _rows(
+    *,
+    year: int,
+    strategy: Strategy,
+    level: UnitLevel,
+    columns: list[Element],
+    tops: dict[int, Element],
+    units_qs: QuerySet[Unit],
+    units: list[Unit],
+) -> list[MatrixRow]:
+    """The matrix's rows of ``units`` (``units_qs`` selects the same units), in their order."""
     # The year's agreements of those units, each given its unit already read; the links and
     # justifications below read them as a subquery (the database, not a list of ids).
     year_agreements = Agreement.objects.filter(year=year, unit__in=units_qs)
@@ -96,8 +162,6 @@ def compliance_matrix(
         .order_by()
         .distinct()
     )
-    goals = {e.pk: e for e in Element.objects.filter(strategy=strategy)}
-    tops = top_ancestors(list(goals.values())) if goals else {}
     covered: dict[int, set[int]] = defaultdict(set)
     for agreement_id, goal_id in links:
         top = tops.get(goal_id)
@@ -109,7 +173,7 @@ def compliance_matrix(
             rule__in=rules, agreement__in=year_agreements.values("pk")
         ).values_list("agreement_id", flat=True)
     )
-    rows = [
+    return [
         MatrixRow(
             unit,
             agreements.get(unit.pk),
@@ -117,7 +181,168 @@ def compliance_matrix(
         )
         for unit in units
     ]
-    return ComplianceMatrix(strategy, level, columns, rows)
+
+
+# How a row of the matrix stands, the one that needs attention most first: no agreement, a
+# draft, a theme neither covered nor justified, gaps justified, every theme covered (as
+# ``MatrixRow.state`` reads it from the row's cells).
+ROW_STATES: tuple[tuple[str, Any], ...] = (
+    (Cell.NO_AGREEMENT, _("No agreement")),
+    (Cell.DRAFT, _("Draft, not submitted")),
+    (Cell.MISSING, _("Themes missing")),
+    (Cell.JUSTIFIED, _("Gaps justified")),
+    (Cell.COVERED, _("Every theme covered")),
+)
+
+
+@dataclass(frozen=True)
+class StateCount:
+    """How many rows of the matrix stand in one state (``ROW_STATES``)."""
+
+    state: str
+    label: str
+    count: int
+    share: int  # per cent of every unit counted, rounded
+
+
+class ComplianceByAttention:
+    """The compliance matrix with the rows that need attention first: by their state
+    (``ROW_STATES``), then fewest themes covered, then in tree order.
+
+    The database ranks and counts every unit of the level (``Ranked``); Python sees only the
+    rows of the slice asked for (``self[start:stop]``, which ``Paginator`` takes), made as
+    ``compliance_matrix`` makes them, and the count of each state (``states``)."""
+
+    def __init__(
+        self,
+        *,
+        year: int,
+        strategy: Strategy | None,
+        level: UnitLevel | None,
+        within: Unit | None = None,
+        columns_filter: list[int] | None = None,
+    ) -> None:
+        self.year = year
+        self.strategy = strategy
+        self.level = level
+        self.columns: list[Element] = []
+        self._ranked: Ranked | None = None
+        if strategy is not None and level is not None:
+            self.columns = _columns(strategy, columns_filter)
+            self._ranked = self._rank(strategy, level, _level_units(level, within), _tops(strategy))
+        counts = self._ranked.counts if self._ranked else {}
+        self.states = [
+            StateCount(
+                state,
+                str(label),
+                counts.get(rank, 0),
+                self._ranked.share(rank) if self._ranked else 0,
+            )
+            for rank, (state, label) in enumerate(ROW_STATES)
+        ]
+
+    @property
+    def complete_count(self) -> int:
+        return self.states[-1].count
+
+    @property
+    def unit_count(self) -> int:
+        return sum(s.count for s in self.states)
+
+    def count(self) -> int:
+        return self.unit_count
+
+    def __len__(self) -> int:
+        return self.unit_count
+
+    def __getitem__(self, index: slice) -> list[MatrixRow]:
+        return self._ranked[index] if self._ranked else []
+
+    def _rank(
+        self,
+        strategy: Strategy,
+        level: UnitLevel,
+        units: QuerySet[Unit],
+        tops: dict[int, Element],
+    ) -> Ranked:
+        """``units``, each with its row's rank in ``ROW_STATES`` (``attention``) and the number
+        of themes its agreement covers (``covered``): what ``_cells`` decides, in the database.
+        The year's agreements, the themes each covers (``committed_links``, a goal counted
+        for its theme) and the justified ones are grouped once and joined to the units."""
+        year = self.year
+        wanted = {c.pk for c in self.columns}
+        by_theme: dict[int, list[int]] = defaultdict(list)
+        for goal_id, top in tops.items():
+            if top.pk in wanted:
+                by_theme[top.pk].append(goal_id)
+        theme = Case(
+            *(When(goal_id__in=ids, then=Value(pk)) for pk, ids in by_theme.items()),
+            default=Value(None),
+            output_field=IntegerField(),
+        )
+        listed = units.order_by().values("pk")
+        covered = (
+            committed_links(year=year)
+            .filter(initiative__agreement__unit__in=listed)
+            .annotate(theme=theme)
+            .filter(theme__isnull=False)
+            .values(c_agreement=F("initiative__agreement_id"))
+            .annotate(n=Count("theme", distinct=True))
+            .order_by()
+        )
+        rules = AgreementRule.objects.filter(strategy=strategy, unit_level=level, active=True)
+        justified = (
+            RuleJustification.objects.filter(rule__in=rules, agreement__year=year)
+            .values(j_agreement=F("agreement_id"))
+            .distinct()
+            .order_by()
+        )
+        agreements = (
+            Agreement.objects.filter(year=year, unit__in=listed)
+            .values(a_id=F("pk"), a_unit=F("unit_id"), a_state=F("state"))
+            .order_by()
+        )
+        parts = [q.query.sql_with_params() for q in (agreements, covered, justified)]
+        units_sql, units_params = listed.query.sql_with_params()
+        committed = ", ".join(["%s"] * len(COMMITTED_STATES))
+        table = connection.ops.quote_name(Unit._meta.db_table)
+        sql = f"""
+            SELECT u.*,
+                CASE
+                    WHEN a.a_id IS NULL THEN 0
+                    WHEN a.a_state NOT IN ({committed}) THEN 1
+                    WHEN COALESCE(c.n, 0) >= %s THEN 4
+                    WHEN j.j_agreement IS NOT NULL THEN 3
+                    ELSE 2
+                END AS attention,
+                COALESCE(c.n, 0) AS covered
+            FROM {table} u
+            LEFT JOIN ({parts[0][0]}) a ON a.a_unit = u.id
+            LEFT JOIN ({parts[1][0]}) c ON c.c_agreement = a.a_id
+            LEFT JOIN ({parts[2][0]}) j ON j.j_agreement = a.a_id
+            WHERE u.id IN ({units_sql})
+        """  # noqa: S608 - names from the models, values as parameters
+        params = [
+            *COMMITTED_STATES,
+            len(self.columns),
+            *parts[0][1],
+            *parts[1][1],
+            *parts[2][1],
+            *units_params,
+        ]
+
+        def rows(units: list[Unit]) -> list[MatrixRow]:
+            return _rows(
+                year=year,
+                strategy=strategy,
+                level=level,
+                columns=self.columns,
+                tops=tops,
+                units_qs=Unit.objects.filter(pk__in=[u.pk for u in units]),
+                units=units,
+            )
+
+        return Ranked(Unit, sql, params, order_by="attention, covered, u.path", rows=rows)
 
 
 def _cells(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import (
     Case,
     Count,
@@ -26,12 +26,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from pejling.agreements.models import Agreement, AgreementState, Initiative
 from pejling.agreements.selectors import agreements_readable_by, waits_for
 from pejling.core.export import Table, download_links, requested_format, table_download
+from pejling.core.paging import page_of, pager_query
 from pejling.core.utils import requested_year
 from pejling.followup.models import Deadline, DeadlineKind
 from pejling.organisation.models import Unit, UnitLevel
@@ -163,8 +163,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     agreements = listing(request.user, filters)
     if requested_format(request):
         return table_download(request, _table(agreements, filters.year))
-    page: Page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = {k: v for k, v in filters.query().items() if v not in ("", None)}
+    page: Page = page_of(request, agreements, size=PAGE_SIZE)
     return render(
         request,
         "agreements/agreement_list.html",
@@ -181,7 +180,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
                 ("unit", _("Unit")),
                 ("updated", _("Last updated")),
             ],
-            "page_query": urlencode(query),
+            "page_query": pager_query(filters.query()),
             "downloads": download_links(request),
         },
     )

@@ -17,11 +17,18 @@ from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from pejling.agreements.selectors import line_of_sight, unit_statuses
+from pejling.agreements.selectors import light_counts, line_of_sight, unit_statuses_by_attention
+from pejling.core.export import requested_format
 from pejling.core.generation import cached
+from pejling.core.paging import page_of, pager_query
 from pejling.core.utils import int_param, requested_year
 from pejling.followup.evaluation import readable_evaluations
-from pejling.followup.selectors import compliance_matrix, overdue_agreements, overdue_reports
+from pejling.followup.selectors import (
+    ComplianceByAttention,
+    compliance_matrix,
+    overdue_agreements,
+    overdue_reports,
+)
 from pejling.organisation.models import Unit, UnitLevel
 from pejling.organisation.permissions import can_see_overview, compliance_subtrees
 from pejling.overview.inbox import inbox, my_units
@@ -29,6 +36,9 @@ from pejling.portfolio import permissions as portfolio_permissions
 from pejling.strategy.goal_status import status_counts
 from pejling.strategy.models import AgreementRule, Element, Strategy
 from pejling.strategy.selectors import readable_strategies
+
+# The dashboard's tables of units show this many rows a page, those that need attention first.
+DASHBOARD_ROWS = 10
 
 
 def _require_overview(request: HttpRequest) -> None:
@@ -115,7 +125,7 @@ def _dashboard_figures(request: HttpRequest, *, today: date) -> dict[str, Any]:
         if rule
         else Strategy.objects.filter(start_year__lte=year, end_year__gte=year).first()
     )
-    matrix = compliance_matrix(
+    matrix = ComplianceByAttention(
         year=year,
         strategy=strategy,
         level=level,
@@ -131,13 +141,22 @@ def _dashboard_figures(request: HttpRequest, *, today: date) -> dict[str, Any]:
         level_units = level_units.filter(level=level)
     if within is not None:
         level_units = level_units.filter(within.subtree_q())
-    unit_status = unit_statuses(year=year, units=list(level_units))
+    unit_status = unit_statuses_by_attention(year=year, units=level_units)
+    # A download (``?format=``, core/export.py) holds every row of its table, not one page.
+    download = requested_format(request) is not None
     return {
         "year": year,
         "within": within,
         "groups": list(groups.values()),
         "counts": counts,
         "matrix": matrix,
+        "matrix_page": page_of(
+            request,
+            matrix,
+            size=matrix.count() if download else DASHBOARD_ROWS,
+            param="compliance_page",
+        ),
+        "matrix_query": pager_query(request.GET, "compliance_page"),
         "levels": levels,
         "level": level,
         "themes": themes,
@@ -149,6 +168,14 @@ def _dashboard_figures(request: HttpRequest, *, today: date) -> dict[str, Any]:
             o for o in overdue_reports(year=year, today=today, within=within) if o.units
         ],
         "unit_status": unit_status,
+        "unit_lights": light_counts(unit_status),
+        "unit_page": page_of(
+            request,
+            unit_status,
+            size=unit_status.count() if download else DASHBOARD_ROWS,
+            param="initiatives_page",
+        ),
+        "unit_query": pager_query(request.GET, "initiatives_page"),
     }
 
 
