@@ -242,3 +242,13 @@ def test_sentry_is_off_by_default_and_on_with_a_dsn(tmp_path: Path) -> None:
         check=False,
     )
     assert on.stdout.split() == ["True", "False", "scrub_event"], on.stderr
+
+
+def test_a_request_id_of_ours_is_kept_whole_though_its_digits_look_like_a_number() -> None:
+    """Request ids are ``uuid4().hex``: a run of digits in one (here a valid-looking
+    personnummer) must not be cut out, or the log line no longer matches ``X-Request-ID``."""
+    ours = "198112189876" + "ab" * 10
+    out = _emit(PejlingJsonFormatter(), request_id=ours)
+    assert json.loads(out)["request_id"] == ours
+    # A number sent as a request id of another form is still taken out.
+    assert "811218-9876" not in _emit(PejlingJsonFormatter(), request_id="id-811218-9876")

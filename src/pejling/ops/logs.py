@@ -92,6 +92,11 @@ def redact_value(value: Any, key: str = "") -> Any:
     return value
 
 
+# A request id as ``core/request_context.py`` makes one (``uuid4().hex``): about one in five
+# holds a run of ten digits or more, which a number's pattern would take for a personal number
+# and cut out of the id, so that the line could no longer be found by it.
+_OWN_ID = re.compile(r"[0-9a-f]{32}")
+
 # Attributes every LogRecord has; the rest are a caller's ``extra``.
 _RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -116,6 +121,8 @@ class RedactingFilter(logging.Filter):
         elif record.exc_text:
             record.exc_text = redact(record.exc_text)
         for name, value in list(vars(record).items()):
+            if name == "request_id" and isinstance(value, str) and _OWN_ID.fullmatch(value):
+                continue  # a request id of ours: hex, whose digit runs may look like a number
             if name not in _RECORD_ATTRIBUTES:
                 setattr(record, name, redact_value(value, name))
         if not getattr(record, "request_id", ""):
