@@ -1,8 +1,10 @@
 """Browser tests: Playwright (sync API) driving Debian's Chromium against pytest-django's live server.
 
 The demo organisation is loaded once per session into the test database and copied into a
-snapshot; every test is transactional (Django flushes the database after it) and starts from
-the snapshot, restored in SQL (far cheaper than running ``demo`` again).
+snapshot; every test is transactional and starts from the snapshot, restored in SQL (far
+cheaper than running ``demo`` again). On PostgreSQL the flush after each test puts back only
+the tables the test wrote (noted by triggers, e2e/database.py); on SQLite it empties every
+table and the next test copies all of them back.
 
 Every page a test visits must be checked with axe-core (``check_a11y``); the ``page`` fixture
 fails a test that navigated to a page it did not check, that logged a console error (which is

@@ -3,6 +3,8 @@
 Loading the demo takes seconds and Django's serialized rollback (one ``save()`` per object)
 as long; copying every table in SQL takes a fraction of a second. Works on SQLite (the
 snapshot lives in an attached in-memory database) and PostgreSQL (in a schema of its own).
+On PostgreSQL the tables written since the snapshot can be noted (``track_writes``) and only
+those put back (``restore_written``): a test writes a few of the demo's tables, not all.
 """
 
 from __future__ import annotations
