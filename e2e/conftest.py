@@ -1,8 +1,10 @@
 """Browser tests: Playwright (sync API) driving Debian's Chromium against pytest-django's live server.
 
 The demo organisation is loaded once per session into the test database and copied into a
-snapshot; every test is transactional (Django flushes the database after it) and starts from
-the snapshot, restored in SQL (far cheaper than running ``demo`` again).
+snapshot; every test is transactional and starts from the snapshot, restored in SQL (far
+cheaper than running ``demo`` again). On PostgreSQL the flush after each test puts back only
+the tables the test wrote (noted by triggers, e2e/database.py); on SQLite it empties every
+table and the next test copies all of them back.
 
 Every page a test visits must be checked with axe-core (``check_a11y``); the ``page`` fixture
 fails a test that navigated to a page it did not check, that logged a console error (which is
@@ -29,7 +31,14 @@ from django.test.utils import override_settings
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from e2e.browser import CHROMIUM, CHROMIUM_ARGS, open_page, watch_of
-from e2e.database import flush_by_delete, restore_snapshot, take_snapshot
+from e2e.database import (
+    flush_by_delete,
+    flush_by_restoring_written,
+    restore_snapshot,
+    restore_written,
+    take_snapshot,
+    track_writes,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -78,19 +87,27 @@ def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(scope="session")
 def django_db_setup(
     e2e_settings: None, django_db_setup: None, django_db_blocker: Any
-) -> Iterator[None]:
-    """Load the demo once, into the test database and its snapshot."""
+) -> Iterator[bool]:
+    """Load the demo once, into the test database and its snapshot.
+
+    On PostgreSQL the tables each test writes are noted (``track_writes``), and Django's
+    flush after the test puts back just those from the snapshot: every test still starts
+    from the demo as loaded, without copying every table of it twice per test (emptied
+    by the flush, refilled by the next test), which cost seconds a test. On SQLite the
+    flush empties the tables and the next test refills every one (``demo``)."""
     connection = connections["default"]
     with django_db_blocker.unblock():
         call_command("demo", verbosity=0)
         take_snapshot(connection)
+        tracked = track_writes(connection)
         # The snapshot replaces serialized rollback: a test marked with it must not reload
         # the (pre-demo) serialized contents on top of the restored demo.
         for alias in connections:
             if hasattr(connections[alias], "_test_serialized_contents"):
                 del connections[alias]._test_serialized_contents  # type: ignore[attr-defined]
-    with flush_by_delete(connection):
-        yield
+    flush = flush_by_restoring_written if tracked else flush_by_delete
+    with flush(connection):
+        yield tracked
 
 
 @pytest.fixture(autouse=True)
@@ -99,7 +116,10 @@ def demo(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("django_db") is None:
         return
     request.getfixturevalue("transactional_db")
-    restore_snapshot(connections["default"])
+    if request.getfixturevalue("django_db_setup"):  # the tables written are noted
+        restore_written(connections["default"])  # what was written since the last flush
+    else:
+        restore_snapshot(connections["default"])
 
 
 @pytest.fixture(scope="session", autouse=True)

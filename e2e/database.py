@@ -3,6 +3,8 @@
 Loading the demo takes seconds and Django's serialized rollback (one ``save()`` per object)
 as long; copying every table in SQL takes a fraction of a second. Works on SQLite (the
 snapshot lives in an attached in-memory database) and PostgreSQL (in a schema of its own).
+On PostgreSQL the tables written since the snapshot can be noted (``track_writes``) and only
+those put back (``restore_written``): a test writes a few of the demo's tables, not all.
 """
 
 from __future__ import annotations
@@ -77,6 +79,84 @@ def restore_snapshot(connection: BaseDatabaseWrapper, snapshot: str = SNAPSHOT) 
                 cursor.execute(f"INSERT INTO {live} SELECT * FROM {copy}")  # noqa: S608
     else:
         raise NotImplementedError(f"No database snapshot for {connection.vendor}")
+
+
+def track_writes(connection: BaseDatabaseWrapper, snapshot: str = SNAPSHOT) -> bool:
+    """PostgreSQL: note which tables are written from now on, so that ``restore_written``
+    puts back only those from the snapshot (taken just before) instead of every table.
+
+    A statement-level trigger on every table adds the table's name to ``<snapshot>.written``
+    (a plain INSERT, no unique key: two transactions writing the same table never wait for
+    each other). Any connection's writes are seen (the live server's threads, the test's
+    own), and a write rolled back takes its note with it. Returns whether writes are
+    tracked (not on SQLite: ``restore_snapshot`` then copies every table)."""
+    if connection.vendor != "postgresql":
+        return False
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE UNLOGGED TABLE {snapshot}.written (name text NOT NULL)")
+        cursor.execute(
+            f"""CREATE FUNCTION {snapshot}.note_write() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO {snapshot}.written VALUES (TG_TABLE_NAME);
+                RETURN NULL;
+            END $$"""  # noqa: S608 (our own schema name)
+        )
+        # Every table written puts its rows back from the snapshot: DELETE then INSERT, in
+        # the caller's transaction (foreign keys are checked at commit). The notes these
+        # writes add are removed with the others at the end.
+        cursor.execute(
+            f"""CREATE FUNCTION {snapshot}.restore_written() RETURNS void LANGUAGE plpgsql AS $$
+            DECLARE table_name text;
+            BEGIN
+                FOR table_name IN SELECT DISTINCT name FROM {snapshot}.written LOOP
+                    EXECUTE format('DELETE FROM %I', table_name);
+                    EXECUTE format('INSERT INTO %I SELECT * FROM {snapshot}.%I',
+                                   table_name, table_name);
+                END LOOP;
+                DELETE FROM {snapshot}.written;
+            END $$"""  # noqa: S608 (our own schema name; the tables' names quoted by format)
+        )
+        for table in _tables(connection):
+            cursor.execute(
+                f"CREATE TRIGGER {snapshot}_written AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"ON {quote(table)} FOR EACH STATEMENT EXECUTE FUNCTION {snapshot}.note_write()"
+            )
+    return True
+
+
+def restore_written(connection: BaseDatabaseWrapper, snapshot: str = SNAPSHOT) -> None:
+    """Put back from the snapshot the tables written since ``track_writes`` or the last
+    restore (PostgreSQL; in the caller's transaction if there is one)."""
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute(f"SELECT {snapshot}.restore_written()")
+
+
+@contextmanager
+def flush_by_restoring_written(
+    connection: BaseDatabaseWrapper, snapshot: str = SNAPSHOT
+) -> Iterator[None]:
+    """Make Django's flush after each transactional test put back the tables the test wrote
+    from the snapshot (``track_writes``), rather than empty every table for the next test
+    to refill all of them from the snapshot: the database is the snapshot again after every
+    test, at the cost of the few tables a test wrote."""
+    original = connection.ops.sql_flush
+
+    def sql_flush(
+        style: Any,
+        tables: Sequence[str],
+        *,
+        reset_sequences: bool = False,
+        allow_cascade: bool = False,
+    ) -> list[str]:
+        if reset_sequences or allow_cascade:
+            return original(
+                style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return [f"SELECT {snapshot}.restore_written()"]
+
+    with mock.patch.object(connection.ops, "sql_flush", sql_flush):
+        yield
 
 
 @contextmanager

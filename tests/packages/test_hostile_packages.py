@@ -5,6 +5,7 @@ whose peak memory stays within a tight bound above the same command's on a one-l
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -104,30 +105,88 @@ def test_load_refuses_a_file_over_the_limit_without_reading_it_whole(
         call_command("load", str(path), "--dry-run", stdout=StringIO(), stderr=StringIO())
 
 
-def _load_dry_run(path: Path) -> tuple[int, float, float, str]:
+# ``pejling load --dry-run PATH`` in a process of its own for each file, forked from one that
+# has already started Pejling (Django set up, the command and the modules its system checks
+# read imported): each case pays for its own command, not for starting Python and Django again (seconds a process on a busy machine).
+# A forked child starts with its parent's resident memory, so every case, the baseline among
+# them, is measured from the same start. Commands come on stdin as JSON lines, one answer
+# (exit code, peak resident KB from ``wait4``: that child's alone) per line on stdout.
+FORK_SERVER = """
+import json, os, sys, time, traceback
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pejling.config.settings")
+import django
+django.setup()
+from django.core import checks
+from django.core.management import load_command_class
+from pejling.__main__ import main
+load_command_class("pejling.packages", "load")
+checks.run_checks()  # imports what the command's own checks will read (URLs, views)
+answers = sys.stdout
+for line in sys.stdin:
+    path, err_path = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        code = 0
+        try:
+            main(["pejling", "load", "--dry-run", path])
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    _pid, status, usage = os.wait4(pid, 0)
+    answers.write(json.dumps([os.waitstatus_to_exitcode(status), usage.ru_maxrss]) + "\\n")
+    answers.flush()
+"""
+
+
+class LoadDryRun:
     """``pejling load --dry-run path`` in a process of its own (this checkout's code, this
-    test's database settings): its exit code, peak resident size in MB (from ``wait4``: that
-    child's alone, not the largest of every child this test process ever had), seconds and
-    stderr. Killed after five minutes: a hang guard, not a time budget."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    started = time.perf_counter()
-    child = subprocess.Popen(  # noqa: S603 (our own interpreter and command)
-        [sys.executable, "-m", "pejling", "load", "--dry-run", str(path)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    guard = threading.Timer(300, child.kill)
-    guard.start()
-    try:
-        assert child.stderr is not None
-        err = child.stderr.read()
-        _pid, status, usage = os.wait4(child.pid, 0)
-    finally:
-        guard.cancel()
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, usage.ru_maxrss / 1024, time.perf_counter() - started, err
+    test's database settings), forked from ``FORK_SERVER``. Killed after five minutes: a
+    hang guard, not a time budget."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        self.tmp_path = tmp_path
+        self.server = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
+            [sys.executable, "-c", FORK_SERVER],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.guard = threading.Timer(300, self.server.kill)
+        self.guard.start()
+
+    def __call__(self, path: Path) -> tuple[int, float, float, str]:
+        """Exit code, peak resident size in MB, seconds and stderr of the command on ``path``."""
+        assert self.server.stdin is not None and self.server.stdout is not None
+        err_path = self.tmp_path / f"{path.name}.stderr"
+        started = time.perf_counter()
+        self.server.stdin.write(json.dumps([str(path), str(err_path)]) + "\n")
+        self.server.stdin.flush()
+        answer = self.server.stdout.readline()
+        seconds = time.perf_counter() - started
+        if not answer:
+            self.close()
+            raise AssertionError(f"the fork server stopped: {self.server.stderr.read()}")  # type: ignore[union-attr]
+        code, peak_kb = json.loads(answer)
+        return code, peak_kb / 1024, seconds, err_path.read_text()
+
+    def close(self) -> None:
+        self.guard.cancel()
+        if self.server.poll() is None:
+            self.server.kill()
+        self.server.wait()
+        for stream in (self.server.stdin, self.server.stdout, self.server.stderr):
+            if stream is not None:
+                stream.close()
 
 
 # Hostile files beyond each limit, and one within the size limit that is costly to scan (a JSON
@@ -156,16 +215,20 @@ def test_load_dry_run_refuses_hostile_files_with_little_memory_in_a_process_of_i
 ) -> None:
     small = tmp_path / "small.yaml"
     small.write_text("format: nonsense\n")
-    code, baseline, seconds, err = _load_dry_run(small)
-    assert code == 1 and "pejling-package/1" in err
-    measured = {"baseline": (round(baseline), round(seconds, 1))}
-    for name, (text, expected) in HOSTILE.items():
-        path = tmp_path / name
-        path.write_text(text())
-        code, peak, seconds, err = _load_dry_run(path)
-        measured[name] = (round(peak), round(seconds, 1))
-        assert code == 1, (name, err[-500:])
-        assert expected in err and "nothing was written" in err, (name, err[-500:])
-        assert "Traceback" not in err
-        assert peak - baseline < MEMORY_ABOVE_BASELINE_MB, (name, peak, baseline)
+    load_dry_run = LoadDryRun(tmp_path)
+    try:
+        code, baseline, seconds, err = load_dry_run(small)
+        assert code == 1 and "pejling-package/1" in err, err[-500:]
+        measured = {"baseline": (round(baseline), round(seconds, 1))}
+        for name, (text, expected) in HOSTILE.items():
+            path = tmp_path / name
+            path.write_text(text())
+            code, peak, seconds, err = load_dry_run(path)
+            measured[name] = (round(peak), round(seconds, 1))
+            assert code == 1, (name, err[-500:])
+            assert expected in err and "nothing was written" in err, (name, err[-500:])
+            assert "Traceback" not in err
+            assert peak - baseline < MEMORY_ABOVE_BASELINE_MB, (name, peak, baseline)
+    finally:
+        load_dry_run.close()
     print(f"peak MB and seconds of pejling load --dry-run: {measured}")
