@@ -25,7 +25,7 @@ PYTEST_PARALLEL := -n 2 --dist loadscope
 help:
 	@echo "make demo   install, migrate, load the demo organisation and serve on http://127.0.0.1:8000"
 	@echo "make test   everything: lint, type-check, tests on SQLite and PostgreSQL, browser tests"
-	@echo "            (make test takes about 18 minutes on 2 cores, idle; the narrower targets below take a few minutes each)"
+	@echo "            (make test takes about 13 minutes on 2 cores, idle; the narrower targets below take a few minutes each)"
 	@echo "make lint | typecheck | test-sqlite | test-postgres | test-browser | audit | bench"
 	@echo "make clean  remove everything make and the tests wrote (.venv, node_modules, data, caches, compiled catalogues)"
 
