@@ -9,7 +9,7 @@ those put back (``restore_written``): a test writes a few of the demo's tables, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from unittest import mock
@@ -133,6 +133,31 @@ def restore_written(connection: BaseDatabaseWrapper, snapshot: str = SNAPSHOT) -
 
 
 @contextmanager
+def _flush_as(
+    connection: BaseDatabaseWrapper, statements: Callable[[Sequence[str]], list[str]]
+) -> Iterator[None]:
+    """Make Django's flush after each transactional test run ``statements(tables)`` instead
+    of its own (which it still runs when asked to reset sequences or cascade)."""
+    original = connection.ops.sql_flush
+
+    def sql_flush(
+        style: Any,
+        tables: Sequence[str],
+        *,
+        reset_sequences: bool = False,
+        allow_cascade: bool = False,
+    ) -> list[str]:
+        if reset_sequences or allow_cascade:
+            return original(
+                style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return statements(tables)
+
+    with mock.patch.object(connection.ops, "sql_flush", sql_flush):
+        yield
+
+
+@contextmanager
 def flush_by_restoring_written(
     connection: BaseDatabaseWrapper, snapshot: str = SNAPSHOT
 ) -> Iterator[None]:
@@ -140,48 +165,21 @@ def flush_by_restoring_written(
     from the snapshot (``track_writes``), rather than empty every table for the next test
     to refill all of them from the snapshot: the database is the snapshot again after every
     test, at the cost of the few tables a test wrote."""
-    original = connection.ops.sql_flush
-
-    def sql_flush(
-        style: Any,
-        tables: Sequence[str],
-        *,
-        reset_sequences: bool = False,
-        allow_cascade: bool = False,
-    ) -> list[str]:
-        if reset_sequences or allow_cascade:
-            return original(
-                style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
-            )
-        return [f"SELECT {snapshot}.restore_written()"]
-
-    with mock.patch.object(connection.ops, "sql_flush", sql_flush):
+    with _flush_as(connection, lambda tables: [f"SELECT {snapshot}.restore_written()"]):
         yield
 
 
 @contextmanager
 def flush_by_delete(connection: BaseDatabaseWrapper) -> Iterator[None]:
     """Make Django's flush after each transactional test DELETE rather than TRUNCATE on
-    PostgreSQL: TRUNCATE of some 50 small tables costs seconds per test, DELETE a tenth."""
+    PostgreSQL: TRUNCATE of some 50 small tables costs seconds per test, DELETE a tenth.
+    Foreign keys are checked at commit; flush runs in one transaction."""
     if connection.vendor != "postgresql":
         yield
         return
-    original = connection.ops.sql_flush
-
-    def sql_flush(
-        style: Any,
-        tables: Sequence[str],
-        *,
-        reset_sequences: bool = False,
-        allow_cascade: bool = False,
-    ) -> list[str]:
-        if reset_sequences or allow_cascade:
-            return original(
-                style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
-            )
-        # Foreign keys are checked at commit; flush runs in one transaction.
-        quote = connection.ops.quote_name
-        return [f"DELETE FROM {quote(table)}" for table in tables]  # noqa: S608
-
-    with mock.patch.object(connection.ops, "sql_flush", sql_flush):
+    quote = connection.ops.quote_name
+    with _flush_as(
+        connection,
+        lambda tables: [f"DELETE FROM {quote(table)}" for table in tables],  # noqa: S608
+    ):
         yield

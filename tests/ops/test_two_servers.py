@@ -53,14 +53,6 @@ class Served:
     def __init__(self, port: int, process: subprocess.Popen[bytes]) -> None:
         self.port, self.process = port, process
 
-    def get(self, path: str, headers: dict[str, str]) -> tuple[int, Any]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        body = response.read()
-        conn.close()
-        return response.status, json.loads(body) if body else None
-
     def page(self, path: str, headers: dict[str, str]) -> tuple[int, str]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         conn.request("GET", path, headers=headers)
@@ -68,6 +60,10 @@ class Served:
         body = response.read().decode()
         conn.close()
         return response.status, body
+
+    def get(self, path: str, headers: dict[str, str]) -> tuple[int, Any]:
+        status, body = self.page(path, headers)
+        return status, json.loads(body) if body else None
 
     def post(self, path: str, data: Any, headers: dict[str, str]) -> tuple[int, Any]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)

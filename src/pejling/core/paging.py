@@ -16,12 +16,18 @@ from django.db import connection
 from django.db.models import Model
 from django.http import HttpRequest, QueryDict
 
+from pejling.core.export import requested_format
+
 
 def page_of(request: HttpRequest, items: Any, *, size: int, param: str = "page") -> Page:
     """The page of ``items`` that ``request`` asks for in ``param`` (the first page for a
     missing or bad number, the last for one past the end: never an error). ``items`` is a
-    query set or anything that counts itself (``count()``) and slices."""
-    return Paginator(items, max(size, 1)).get_page(request.GET.get(param))
+    query set or anything that counts itself (``count()``) and slices. A download
+    (``?format=``, ``core/export.py``) holds every row of its table: its one page is all."""
+    paginator = Paginator(items, max(size, 1))
+    if requested_format(request) is not None:
+        paginator = Paginator(items, max(paginator.count, 1))
+    return paginator.get_page(request.GET.get(param))
 
 
 def pager_query(query: QueryDict | dict[str, Any], param: str = "page") -> str:

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-# The apps whose data the cached follow-up figures (``followup/figures.py``) are made of: the
-# tree, the strategies and their goals, the agreements and their links, follow-up (deadlines,
-# reports, assessments) and the indicators' values.
-FIGURES_READ = ("organisation", "strategy", "agreements", "followup", "indicators")
+# The apps whose data the cached follow-up figures (``followup/figures.py``) are made of,
+# besides the tree (which ``organisation/apps.py`` watches itself, moves included): the
+# strategies and their goals, the agreements and their links, follow-up (deadlines, reports,
+# assessments) and the indicators' values.
+FIGURES_READ = ("strategy", "agreements", "followup", "indicators")
 # Written only together with a model that raises the generation itself: history rows (with
 # the row they record) and the roll-up cache (with the values, ``aggregate._changed``).
 NOT_WATCHED = {"indicators.IndicatorRollup"}

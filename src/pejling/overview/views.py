@@ -18,7 +18,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from pejling.agreements.selectors import light_counts, line_of_sight, unit_statuses_by_attention
-from pejling.core.export import requested_format
 from pejling.core.generation import cached
 from pejling.core.paging import page_of, pager_query
 from pejling.core.utils import int_param, requested_year
@@ -142,20 +141,13 @@ def _dashboard_figures(request: HttpRequest, *, today: date) -> dict[str, Any]:
     if within is not None:
         level_units = level_units.filter(within.subtree_q())
     unit_status = unit_statuses_by_attention(year=year, units=level_units)
-    # A download (``?format=``, core/export.py) holds every row of its table, not one page.
-    download = requested_format(request) is not None
     return {
         "year": year,
         "within": within,
         "groups": list(groups.values()),
         "counts": counts,
         "matrix": matrix,
-        "matrix_page": page_of(
-            request,
-            matrix,
-            size=matrix.count() if download else DASHBOARD_ROWS,
-            param="compliance_page",
-        ),
+        "matrix_page": page_of(request, matrix, size=DASHBOARD_ROWS, param="compliance_page"),
         "matrix_query": pager_query(request.GET, "compliance_page"),
         "levels": levels,
         "level": level,
@@ -169,12 +161,7 @@ def _dashboard_figures(request: HttpRequest, *, today: date) -> dict[str, Any]:
         ],
         "unit_status": unit_status,
         "unit_lights": light_counts(unit_status),
-        "unit_page": page_of(
-            request,
-            unit_status,
-            size=unit_status.count() if download else DASHBOARD_ROWS,
-            param="initiatives_page",
-        ),
+        "unit_page": page_of(request, unit_status, size=DASHBOARD_ROWS, param="initiatives_page"),
         "unit_query": pager_query(request.GET, "initiatives_page"),
     }
 
